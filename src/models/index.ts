@@ -1,0 +1,5 @@
+export * from './content.js';
+export * from './enums.js';
+export * from './event.js';
+export * from './inbound.js';
+export * from './room.js';

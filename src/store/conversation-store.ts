@@ -1,0 +1,56 @@
+import type { ChannelBinding, Participant, Room, RoomEvent, RoomStatus } from '../models/index.js';
+
+export interface ListEventsQuery {
+  /** Only events with index > afterIndex. */
+  afterIndex?: number;
+  /** Only events with index < beforeIndex. */
+  beforeIndex?: number;
+  limit?: number;
+  /**
+   * 'forward' (default) takes the first `limit` matching events; 'backward' takes the last
+   * `limit` (the newest). The result is always in ascending index order.
+   */
+  direction?: 'forward' | 'backward';
+}
+
+export interface ListRoomsQuery {
+  status?: RoomStatus;
+  organizationId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Where rooms and their timelines live. Every method is atomic on its own; `addEvent`
+ * writes the event and advances the room's `eventCount` and `lastActivityAt` in one step,
+ * so a crash never leaves an index gap or an event without its room update.
+ */
+export interface ConversationStore {
+  readonly name: string;
+
+  createRoom(room: Room): Promise<void>;
+  getRoom(roomId: string): Promise<Room | undefined>;
+  updateRoom(room: Room): Promise<void>;
+  deleteRoom(roomId: string): Promise<void>;
+  listRooms(query?: ListRoomsQuery): Promise<Room[]>;
+
+  saveBinding(binding: ChannelBinding): Promise<void>;
+  removeBinding(roomId: string, channelId: string): Promise<void>;
+  listBindings(roomId: string): Promise<ChannelBinding[]>;
+  /** Ids of rooms (not closed or archived) where the channel is attached, optionally with the participant. */
+  findRoomIds(query: { channelId: string; participantId?: string }): Promise<string[]>;
+
+  saveParticipant(participant: Participant): Promise<void>;
+  getParticipant(roomId: string, participantId: string): Promise<Participant | undefined>;
+  listParticipants(roomId: string): Promise<Participant[]>;
+  removeParticipant(roomId: string, participantId: string): Promise<void>;
+
+  /** Commit an event. Its index must equal the room's eventCount (else it throws). */
+  addEvent(event: RoomEvent): Promise<void>;
+  getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined>;
+  listEvents(roomId: string, query?: ListEventsQuery): Promise<RoomEvent[]>;
+  countEvents(roomId: string): Promise<number>;
+  findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined>;
+
+  close(): Promise<void>;
+}

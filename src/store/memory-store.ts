@@ -1,0 +1,146 @@
+import { ValidationError } from '../core/errors.js';
+import type { ChannelBinding, Participant, Room, RoomEvent } from '../models/index.js';
+import type { ConversationStore, ListEventsQuery, ListRoomsQuery } from './conversation-store.js';
+
+interface RoomData {
+  room: Room;
+  /** events[i].index === i: indices have no gaps, so slicing is the index lookup. */
+  events: RoomEvent[];
+  eventsById: Map<string, RoomEvent>;
+  byIdempotencyKey: Map<string, RoomEvent>;
+  bindings: Map<string, ChannelBinding>;
+  participants: Map<string, Participant>;
+}
+
+const CLOSED = new Set(['closed', 'archived']);
+
+/** The default store: everything in process memory, indexed so no query scans a timeline. */
+export class MemoryStore implements ConversationStore {
+  readonly name = 'memory';
+  private readonly rooms = new Map<string, RoomData>();
+
+  async createRoom(room: Room): Promise<void> {
+    if (this.rooms.has(room.id)) throw new ValidationError(`room already exists: ${room.id}`);
+    this.rooms.set(room.id, {
+      room: { ...room },
+      events: [],
+      eventsById: new Map(),
+      byIdempotencyKey: new Map(),
+      bindings: new Map(),
+      participants: new Map(),
+    });
+  }
+
+  async getRoom(roomId: string): Promise<Room | undefined> {
+    const data = this.rooms.get(roomId);
+    return data ? { ...data.room } : undefined;
+  }
+
+  async updateRoom(room: Room): Promise<void> {
+    const data = this.require(room.id);
+    // eventCount and lastActivityAt belong to addEvent; a stale copy must not roll them back.
+    data.room = { ...room, eventCount: data.room.eventCount, lastActivityAt: data.room.lastActivityAt };
+  }
+
+  async deleteRoom(id: string): Promise<void> {
+    this.rooms.delete(id);
+  }
+
+  async listRooms(query: ListRoomsQuery = {}): Promise<Room[]> {
+    let rooms = [...this.rooms.values()].map((d) => d.room);
+    if (query.status) rooms = rooms.filter((r) => r.status === query.status);
+    if (query.organizationId) rooms = rooms.filter((r) => r.organizationId === query.organizationId);
+    rooms.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    const offset = query.offset ?? 0;
+    return rooms.slice(offset, query.limit === undefined ? undefined : offset + query.limit).map((r) => ({ ...r }));
+  }
+
+  async saveBinding(binding: ChannelBinding): Promise<void> {
+    this.require(binding.roomId).bindings.set(binding.channelId, { ...binding });
+  }
+
+  async removeBinding(roomId: string, channelId: string): Promise<void> {
+    this.rooms.get(roomId)?.bindings.delete(channelId);
+  }
+
+  async listBindings(roomId: string): Promise<ChannelBinding[]> {
+    const data = this.rooms.get(roomId);
+    return data ? [...data.bindings.values()].map((b) => ({ ...b })) : [];
+  }
+
+  async findRoomIds(query: { channelId: string; participantId?: string }): Promise<string[]> {
+    const out: string[] = [];
+    for (const data of this.rooms.values()) {
+      if (CLOSED.has(data.room.status) || !data.bindings.has(query.channelId)) continue;
+      if (query.participantId !== undefined && !data.participants.has(query.participantId)) continue;
+      out.push(data.room.id);
+    }
+    return out;
+  }
+
+  async saveParticipant(participant: Participant): Promise<void> {
+    this.require(participant.roomId).participants.set(participant.id, { ...participant });
+  }
+
+  async getParticipant(roomId: string, participantId: string): Promise<Participant | undefined> {
+    const p = this.rooms.get(roomId)?.participants.get(participantId);
+    return p ? { ...p } : undefined;
+  }
+
+  async listParticipants(roomId: string): Promise<Participant[]> {
+    const data = this.rooms.get(roomId);
+    return data ? [...data.participants.values()].map((p) => ({ ...p })) : [];
+  }
+
+  async removeParticipant(roomId: string, participantId: string): Promise<void> {
+    this.rooms.get(roomId)?.participants.delete(participantId);
+  }
+
+  async addEvent(event: RoomEvent): Promise<void> {
+    const data = this.require(event.roomId);
+    if (event.index !== data.events.length) {
+      throw new ValidationError(`event index ${event.index} does not follow ${data.events.length - 1} in ${event.roomId}`);
+    }
+    if (event.idempotencyKey !== undefined && data.byIdempotencyKey.has(event.idempotencyKey)) {
+      throw new ValidationError(`duplicate idempotency key in ${event.roomId}: ${event.idempotencyKey}`);
+    }
+    // Events are immutable once committed; callers never mutate what they passed in.
+    data.events.push(event);
+    data.eventsById.set(event.id, event);
+    if (event.idempotencyKey !== undefined) data.byIdempotencyKey.set(event.idempotencyKey, event);
+    data.room.eventCount = data.events.length;
+    data.room.lastActivityAt = event.createdAt;
+  }
+
+  async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
+    return this.rooms.get(roomId)?.eventsById.get(eventId);
+  }
+
+  async listEvents(roomId: string, query: ListEventsQuery = {}): Promise<RoomEvent[]> {
+    const events = this.rooms.get(roomId)?.events;
+    if (!events) return [];
+    const start = Math.max(0, query.afterIndex === undefined ? 0 : query.afterIndex + 1);
+    const end = Math.min(events.length, query.beforeIndex ?? events.length);
+    if (end <= start) return [];
+    const limit = query.limit ?? end - start;
+    return query.direction === 'backward'
+      ? events.slice(Math.max(start, end - limit), end)
+      : events.slice(start, Math.min(end, start + limit));
+  }
+
+  async countEvents(roomId: string): Promise<number> {
+    return this.rooms.get(roomId)?.events.length ?? 0;
+  }
+
+  async findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined> {
+    return this.rooms.get(roomId)?.byIdempotencyKey.get(key);
+  }
+
+  async close(): Promise<void> {}
+
+  private require(id: string): RoomData {
+    const data = this.rooms.get(id);
+    if (!data) throw new ValidationError(`room not found: ${id}`);
+    return data;
+  }
+}
