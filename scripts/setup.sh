@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fresh-machine set-up shared by the README's two commands and CI: Debian packages (when we
+# can install them), npm dependencies, and the TypeScript build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=$(grep -v '^\s*#' scripts/debian-packages.txt | grep -v '^\s*$' | tr '\n' ' ')
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "setup: missing Debian packages (install them for offline voice and browser tests):$missing" >&2
+  fi
+fi
+
+# Reinstall only when the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.roomkit-lock; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.roomkit-lock
+fi
+npm run --silent build
