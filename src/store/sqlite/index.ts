@@ -1,0 +1,3 @@
+/** roomkit/store/sqlite: a durable ConversationStore on better-sqlite3 (loaded only through this subpath). */
+export { SqliteStore, type SqliteStoreOptions, type SqliteSynchronous } from './sqlite-store.js';
+export { SCHEMA_VERSION } from './schema.js';

@@ -1,0 +1,233 @@
+import Database from 'better-sqlite3';
+import { ValidationError } from '../../core/errors.js';
+import type { ChannelBinding, Participant, Room, RoomEvent } from '../../models/index.js';
+import type { ConversationStore, ListEventsQuery, ListRoomsQuery } from '../conversation-store.js';
+import { listRoomsKey, prepareStatements, type Statements } from './queries.js';
+import {
+  bindingFromRow,
+  bindingParams,
+  eventFromRow,
+  eventParams,
+  participantFromRow,
+  participantParams,
+  roomFromRow,
+  roomParams,
+} from './rows.js';
+import { migrate } from './schema.js';
+
+export type SqliteSynchronous = 'off' | 'normal' | 'full' | 'extra';
+
+export interface SqliteStoreOptions {
+  /** Database file, or ':memory:' for a private in-memory database. Default './roomkit.db'. */
+  path?: string;
+  /**
+   * How hard a commit waits for the disk. Default 'normal'.
+   *
+   * In WAL mode a commit appends the transaction's pages plus a commit frame to the `-wal` file
+   * with write(2) before `addEvent` resolves. With 'normal' SQLite fsyncs only at checkpoints,
+   * so the frames may still sit in the OS page cache; but the page cache belongs to the kernel,
+   * not to our process. A process kill (SIGKILL, OOM, crash) therefore loses nothing that was
+   * acknowledged: the kernel still writes those pages out, and the next open replays the WAL up
+   * to the last commit frame. What 'normal' does not survive is the kernel itself going away
+   * (power loss, OS crash): the last few commits may roll back (the database stays consistent).
+   * Use 'full' (fsync the WAL on every commit) when acknowledged events must survive power loss.
+   */
+  synchronous?: SqliteSynchronous;
+  /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+const SYNCHRONOUS_MODES: readonly SqliteSynchronous[] = ['off', 'normal', 'full', 'extra'];
+const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A ConversationStore in one SQLite file (WAL mode), safe to share between processes.
+ * better-sqlite3 is synchronous; the methods stay async to honour the store contract.
+ */
+export class SqliteStore implements ConversationStore {
+  readonly name = 'sqlite';
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly sql: Statements;
+  private readonly commitEvent: (event: RoomEvent) => void;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    const synchronous = options.synchronous ?? 'normal';
+    if (!SYNCHRONOUS_MODES.includes(synchronous)) {
+      throw new ValidationError(`synchronous must be one of ${SYNCHRONOUS_MODES.join(', ')}: ${synchronous}`);
+    }
+    this.path = options.path ?? './roomkit.db';
+    this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      // WAL lets readers in other connections run while one writer commits, and makes a commit
+      // a single sequential append (see the note on `synchronous`). ':memory:' reports 'memory'.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+      this.sql = prepareStatements(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    // IMMEDIATE: take the write lock before reading event_count, so two processes appending to
+    // the same room serialise instead of both reading the same count.
+    const tx = this.db.transaction((event: RoomEvent) => this.insertEvent(event));
+    this.commitEvent = (event) => tx.immediate(event);
+  }
+
+  async createRoom(room: Room): Promise<void> {
+    try {
+      // A new room has no events, whatever eventCount the caller passed: the column starts at 0.
+      this.sql.insertRoom.run(roomParams(room));
+    } catch (err) {
+      if (isConstraint(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+        throw new ValidationError(`room already exists: ${room.id}`, err);
+      }
+      throw err;
+    }
+  }
+
+  async getRoom(roomId: string): Promise<Room | undefined> {
+    const row = this.sql.getRoom.get(roomId);
+    return row ? roomFromRow(row) : undefined;
+  }
+
+  async updateRoom(room: Room): Promise<void> {
+    const { last_activity_at: _ignored, ...params } = roomParams(room);
+    if (this.sql.updateRoom.run(params).changes === 0)
+      throw new ValidationError(`room not found: ${room.id}`);
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    // Bindings, participants and events go with it (ON DELETE CASCADE), in the same statement.
+    this.sql.deleteRoom.run(roomId);
+  }
+
+  async listRooms(query: ListRoomsQuery = {}): Promise<Room[]> {
+    const byStatus = query.status !== undefined;
+    const byOrg = query.organizationId !== undefined;
+    const stmt = this.sql.listRooms.get(listRoomsKey(byStatus, byOrg))!;
+    const params: Record<string, unknown> = {
+      limit: query.limit === undefined ? -1 : count('limit', query.limit),
+      offset: count('offset', query.offset ?? 0),
+    };
+    if (byStatus) params.status = query.status;
+    if (byOrg) params.org = query.organizationId;
+    return stmt.all(params).map(roomFromRow);
+  }
+
+  async saveBinding(binding: ChannelBinding): Promise<void> {
+    this.withRoom(binding.roomId, () => this.sql.upsertBinding.run(bindingParams(binding)));
+  }
+
+  async removeBinding(roomId: string, channelId: string): Promise<void> {
+    this.sql.deleteBinding.run(roomId, channelId);
+  }
+
+  async listBindings(roomId: string): Promise<ChannelBinding[]> {
+    return this.sql.listBindings.all(roomId).map(bindingFromRow);
+  }
+
+  async findRoomIds(query: { channelId: string; participantId?: string }): Promise<string[]> {
+    const rows =
+      query.participantId === undefined
+        ? this.sql.findRoomIds.all(query.channelId)
+        : this.sql.findRoomIdsWithParticipant.all(query.channelId, query.participantId);
+    return rows.map((r) => r.id);
+  }
+
+  async saveParticipant(participant: Participant): Promise<void> {
+    this.withRoom(participant.roomId, () => this.sql.upsertParticipant.run(participantParams(participant)));
+  }
+
+  async getParticipant(roomId: string, participantId: string): Promise<Participant | undefined> {
+    const row = this.sql.getParticipant.get(roomId, participantId);
+    return row ? participantFromRow(row) : undefined;
+  }
+
+  async listParticipants(roomId: string): Promise<Participant[]> {
+    return this.sql.listParticipants.all(roomId).map(participantFromRow);
+  }
+
+  async removeParticipant(roomId: string, participantId: string): Promise<void> {
+    this.sql.deleteParticipant.run(roomId, participantId);
+  }
+
+  async addEvent(event: RoomEvent): Promise<void> {
+    this.commitEvent(event);
+  }
+
+  async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
+    const row = this.sql.getEvent.get(eventId, roomId);
+    return row ? eventFromRow(row) : undefined;
+  }
+
+  async listEvents(roomId: string, query: ListEventsQuery = {}): Promise<RoomEvent[]> {
+    const after = query.afterIndex ?? -1;
+    const before = query.beforeIndex ?? NO_UPPER_BOUND;
+    const limit = query.limit === undefined ? -1 : count('limit', query.limit);
+    if (query.direction === 'backward') {
+      // Walk the (room_id, idx) key from the top and stop after `limit` rows: reading the last
+      // page of a long room costs the page, not the room.
+      return this.sql.listEventsBackward.all(roomId, after, before, limit).reverse().map(eventFromRow);
+    }
+    return this.sql.listEventsForward.all(roomId, after, before, limit).map(eventFromRow);
+  }
+
+  async countEvents(roomId: string): Promise<number> {
+    // Indices have no gaps, so the room's counter is the count (no COUNT(*) over the timeline).
+    return this.sql.roomCounter.get(roomId)?.event_count ?? 0;
+  }
+
+  async findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined> {
+    const row = this.sql.eventByKey.get(roomId, key);
+    return row ? eventFromRow(row) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs inside the IMMEDIATE transaction: any throw rolls the whole commit back. */
+  private insertEvent(event: RoomEvent): void {
+    const room = this.sql.roomCounter.get(event.roomId);
+    if (!room) throw new ValidationError(`room not found: ${event.roomId}`);
+    if (event.index !== room.event_count) {
+      throw new ValidationError(
+        `event index ${event.index} does not follow ${room.event_count - 1} in ${event.roomId}`,
+      );
+    }
+    if (event.idempotencyKey !== undefined && this.sql.eventByKey.get(event.roomId, event.idempotencyKey)) {
+      throw new ValidationError(`duplicate idempotency key in ${event.roomId}: ${event.idempotencyKey}`);
+    }
+    if (this.sql.eventIdExists.get(event.id)) {
+      throw new ValidationError(`duplicate event id: ${event.id}`);
+    }
+    this.sql.insertEvent.run(eventParams(event));
+    this.sql.bumpRoom.run(event.createdAt, event.roomId, room.event_count);
+  }
+
+  /** Writes that need their room: a missing room is a ValidationError, not a raw FK failure. */
+  private withRoom(roomId: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (isConstraint(err, 'SQLITE_CONSTRAINT_FOREIGNKEY')) {
+        throw new ValidationError(`room not found: ${roomId}`, err);
+      }
+      throw err;
+    }
+  }
+}
+
+function isConstraint(err: unknown, code: string): boolean {
+  return err instanceof Database.SqliteError && err.code === code;
+}
+
+function count(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ValidationError(`${name} must be a non-negative integer: ${value}`);
+  }
+  return value;
+}
