@@ -1,0 +1,98 @@
+/**
+ * Claude through the Messages API (`POST /v1/messages`), spoken over fetch: no SDK needed.
+ */
+import type { AIProvider, AIRequest, AIResponse, AIStreamPart, AIToolCall } from '../../ai/types.js';
+import {
+  type FetchLike,
+  joinUrl,
+  parseEventJSON,
+  postForJSON,
+  postForSSE,
+  requireApiKey,
+} from '../shared/http-client.js';
+import { buildMessagesRequest, mapStopReason, mapUsage } from './messages-mapping.js';
+import { MessagesStreamTranslator } from './messages-stream.js';
+import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.js';
+
+export interface AnthropicProviderOptions {
+  /** Default: `process.env.ANTHROPIC_API_KEY`. */
+  apiKey?: string;
+  /** Default: 'claude-sonnet-4-5'. */
+  model?: string;
+  /** Default: 'https://api.anthropic.com' (no `/v1`; the path is added per call). */
+  baseUrl?: string;
+  /** Used when a request gives no `maxTokens`; the API requires a value. Default: 1024. */
+  maxTokens?: number;
+  /** The `anthropic-version` header. Default: '2023-06-01'. */
+  anthropicVersion?: string;
+  /** Extra headers on every request, e.g. `anthropic-beta`. */
+  headers?: Record<string, string>;
+  fetch?: FetchLike;
+}
+
+export class AnthropicProvider implements AIProvider {
+  readonly name = 'anthropic';
+  readonly model: string;
+  readonly supportsStreaming = true;
+  private readonly apiKey?: string;
+  private readonly baseUrl: string;
+  private readonly maxTokens: number;
+  private readonly anthropicVersion: string;
+  private readonly extraHeaders: Record<string, string>;
+  private readonly fetchImpl?: FetchLike;
+
+  constructor(opts: AnthropicProviderOptions = {}) {
+    this.apiKey = opts.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    this.model = opts.model ?? 'claude-sonnet-4-5';
+    this.baseUrl = opts.baseUrl ?? 'https://api.anthropic.com';
+    this.maxTokens = opts.maxTokens ?? 1024;
+    this.anthropicVersion = opts.anthropicVersion ?? '2023-06-01';
+    this.extraHeaders = opts.headers ?? {};
+    this.fetchImpl = opts.fetch;
+  }
+
+  async generate(request: AIRequest): Promise<AIResponse> {
+    const message = await postForJSON<AnthropicMessage>(this.post(request, false));
+    let text = '';
+    const toolCalls: AIToolCall[] = [];
+    for (const block of message.content) {
+      if (block.type === 'text' && 'text' in block) text += block.text;
+      else if (block.type === 'tool_use' && 'input' in block) {
+        toolCalls.push({ id: block.id, name: block.name, arguments: block.input ?? {} });
+      }
+    }
+    return {
+      text,
+      toolCalls,
+      finishReason: mapStopReason(message.stop_reason),
+      usage: mapUsage(message.usage),
+    };
+  }
+
+  async *stream(request: AIRequest): AsyncGenerator<AIStreamPart> {
+    const translator = new MessagesStreamTranslator(this.name);
+    for await (const message of postForSSE(this.post(request, true))) {
+      if (!message.data) continue;
+      yield* translator.push(parseEventJSON<AnthropicStreamEvent>(this.name, message.data));
+    }
+    translator.end();
+  }
+
+  private post(request: AIRequest, stream: boolean) {
+    const body = buildMessagesRequest(request, { model: this.model, maxTokens: this.maxTokens });
+    if (stream) body.stream = true;
+    return {
+      provider: this.name,
+      url: joinUrl(this.baseUrl, '/v1/messages'),
+      headers: {
+        ...this.extraHeaders,
+        'x-api-key': requireApiKey(this.name, this.apiKey, 'ANTHROPIC_API_KEY'),
+        'anthropic-version': this.anthropicVersion,
+        ...(stream ? { accept: 'text/event-stream' } : {}),
+      },
+      body,
+      signal: request.signal,
+      fetch: this.fetchImpl,
+    };
+  }
+}
