@@ -22,7 +22,8 @@ export class MemoryStore implements ConversationStore {
   async createRoom(room: Room): Promise<void> {
     if (this.rooms.has(room.id)) throw new ValidationError(`room already exists: ${room.id}`);
     this.rooms.set(room.id, {
-      room: { ...room },
+      // A new room has no events, whatever count the caller passed; addEvent owns eventCount.
+      room: { ...room, eventCount: 0 },
       events: [],
       eventsById: new Map(),
       byIdempotencyKey: new Map(),
@@ -39,7 +40,11 @@ export class MemoryStore implements ConversationStore {
   async updateRoom(room: Room): Promise<void> {
     const data = this.require(room.id);
     // eventCount and lastActivityAt belong to addEvent; a stale copy must not roll them back.
-    data.room = { ...room, eventCount: data.room.eventCount, lastActivityAt: data.room.lastActivityAt };
+    const next: Room = { ...room, eventCount: data.room.eventCount };
+    // Absent stays absent: no `lastActivityAt: undefined` key on a room that never had an event.
+    if (data.room.lastActivityAt === undefined) delete next.lastActivityAt;
+    else next.lastActivityAt = data.room.lastActivityAt;
+    data.room = next;
   }
 
   async deleteRoom(id: string): Promise<void> {
@@ -52,7 +57,9 @@ export class MemoryStore implements ConversationStore {
     if (query.organizationId) rooms = rooms.filter((r) => r.organizationId === query.organizationId);
     rooms.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const offset = query.offset ?? 0;
-    return rooms.slice(offset, query.limit === undefined ? undefined : offset + query.limit).map((r) => ({ ...r }));
+    return rooms
+      .slice(offset, query.limit === undefined ? undefined : offset + query.limit)
+      .map((r) => ({ ...r }));
   }
 
   async saveBinding(binding: ChannelBinding): Promise<void> {
@@ -99,11 +106,15 @@ export class MemoryStore implements ConversationStore {
   async addEvent(event: RoomEvent): Promise<void> {
     const data = this.require(event.roomId);
     if (event.index !== data.events.length) {
-      throw new ValidationError(`event index ${event.index} does not follow ${data.events.length - 1} in ${event.roomId}`);
+      throw new ValidationError(
+        `event index ${event.index} does not follow ${data.events.length - 1} in ${event.roomId}`,
+      );
     }
     if (event.idempotencyKey !== undefined && data.byIdempotencyKey.has(event.idempotencyKey)) {
       throw new ValidationError(`duplicate idempotency key in ${event.roomId}: ${event.idempotencyKey}`);
     }
+    // A second event with the same id would silently shadow the first in getEvent.
+    if (data.eventsById.has(event.id)) throw new ValidationError(`duplicate event id: ${event.id}`);
     // Events are immutable once committed; callers never mutate what they passed in.
     data.events.push(event);
     data.eventsById.set(event.id, event);
