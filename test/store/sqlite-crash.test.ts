@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+
+const writer = fileURLToPath(new URL('../fixtures/sqlite-writer.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'roomkit-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const MIN_ACKS = 500;
+
+/** Runs the writer, SIGKILLs it after MIN_ACKS acknowledgements, returns every acknowledged index. */
+function runAndKill(dbPath: string): Promise<{ acked: number[]; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, dbPath], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const acked: number[] = [];
+    let pending = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? ''; // an unterminated tail is not an acknowledgement
+      for (const line of lines) acked.push(Number(line));
+      if (!killed && acked.length >= MIN_ACKS) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    // 'close' waits for stdout to drain, so lines written before the kill are all counted.
+    child.on('close', (code, signal) => {
+      if (!killed) reject(new Error(`writer exited (${code}) before ${MIN_ACKS} acks: ${stderr}`));
+      else resolve({ acked, signal });
+    });
+  });
+}
+
+it('keeps every acknowledged event after the writer is SIGKILLed mid-stream', {
+  timeout: 90_000,
+}, async () => {
+  const dbPath = join(dir, 'crash.db');
+  const { acked, signal } = await runAndKill(dbPath);
+
+  // The child really died by the kill, in the middle of writing.
+  expect(signal).toBe('SIGKILL');
+  expect(acked.length).toBeGreaterThanOrEqual(MIN_ACKS);
+  expect(acked).toEqual(acked.map((_, i) => i));
+
+  const store = new SqliteStore({ path: dbPath });
+  try {
+    const events = await store.listEvents('crash');
+    const lastAcked = acked[acked.length - 1];
+    // Commits that finished after the last line we read may exist too; none may be missing.
+    expect(events.length).toBeGreaterThanOrEqual(lastAcked + 1);
+    expect(events.map((e) => e.index)).toEqual(events.map((_, i) => i));
+    const room = await store.getRoom('crash');
+    expect(room?.eventCount).toBe(events.length);
+    expect(room?.lastActivityAt).toBe(events[events.length - 1].createdAt);
+    for (const index of acked) {
+      const e = events[index];
+      expect(e.id).toBe(`crash-${index}`);
+      expect(e.content).toStrictEqual({ type: 'text', body: `event ${index}` });
+      expect(e.metadata).toStrictEqual({ index, pad: 'x'.repeat(index % 200) });
+      expect(e.idempotencyKey).toBe(`key-${index}`);
+    }
+    // The timeline is still writable where the writer stopped.
+    const next = events.length;
+    await store.addEvent({ ...events[0], id: `after-${next}`, index: next, idempotencyKey: undefined });
+    expect(await store.countEvents('crash')).toBe(next + 1);
+  } finally {
+    await store.close();
+  }
+});
