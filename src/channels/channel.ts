@@ -32,6 +32,9 @@ export const ALL_CONTENT_TYPES: readonly ContentType[] = [
   'template',
 ];
 
+/** What a channel takes unless it says otherwise: everything but the framework's system notices. */
+export const DEFAULT_CONTENT_TYPES: readonly ContentType[] = ALL_CONTENT_TYPES.filter((t) => t !== 'system');
+
 export interface DeliveryContext {
   kit: RoomKit;
   room: Room;
@@ -63,7 +66,7 @@ export interface ChannelOutput {
 export abstract class Channel {
   abstract readonly channelType: ChannelType;
   readonly category: ChannelCategory = ChannelCategory.TRANSPORT;
-  capabilities: ChannelCapabilities = { contentTypes: ALL_CONTENT_TYPES };
+  capabilities: ChannelCapabilities = { contentTypes: DEFAULT_CONTENT_TYPES };
   /** Deliveries wait (never drop) to stay under this rate. */
   rateLimit?: RateLimit;
   retryPolicy?: RetryPolicy;

@@ -1,0 +1,169 @@
+import { FAIL_CLOSED_TRIGGERS, type HookExecution, HookTrigger } from '../../models/index.js';
+import { errorMessage, TimeoutError } from '../errors.js';
+import { HookResult, type InjectedEvent } from './hook-result.js';
+import type { HookContext, HookFn, HookOptions, HookRegistration } from './types.js';
+
+/** Triggers whose hooks decide something, so they run in order and default to sync. */
+const SYNC_BY_DEFAULT: ReadonlySet<string> = new Set([
+  HookTrigger.BEFORE_BROADCAST,
+  HookTrigger.ON_TRANSCRIPTION,
+  HookTrigger.BEFORE_TTS,
+  HookTrigger.ON_TOOL_CALL,
+  HookTrigger.ON_IDENTITY_AMBIGUOUS,
+  HookTrigger.ON_IDENTITY_UNKNOWN,
+]);
+
+export interface SyncOutcome<E> {
+  allowed: boolean;
+  payload: E;
+  reason?: string;
+  /** Name of the hook that blocked (stored as the event's blockedBy). */
+  blockedBy?: string;
+  injected: InjectedEvent[];
+  metadata: Record<string, unknown>;
+}
+
+export interface HookErrorInfo {
+  hook: string;
+  trigger: HookTrigger;
+  error: unknown;
+  roomId?: string;
+}
+
+/** Where hooks are registered and run: sync ones in priority order, async ones concurrently. */
+export class HookEngine {
+  private readonly byTrigger = new Map<HookTrigger, HookRegistration[]>();
+  private order = 0;
+
+  constructor(private readonly onError: (info: HookErrorInfo) => void) {}
+
+  register(trigger: HookTrigger, fn: HookFn, opts: HookOptions = {}): () => void {
+    const reg: HookRegistration = {
+      trigger,
+      fn,
+      name: opts.name ?? (fn.name || `hook_${this.order}`),
+      priority: opts.priority ?? 0,
+      execution: opts.execution ?? defaultExecution(trigger),
+      timeoutMs: opts.timeoutMs,
+      channelTypes: opts.channelTypes ? new Set(opts.channelTypes) : undefined,
+      channelIds: opts.channelIds ? new Set(opts.channelIds) : undefined,
+      directions: opts.directions ? new Set(opts.directions) : undefined,
+      roomId: opts.roomId,
+      order: this.order++,
+    };
+    const list = [...(this.byTrigger.get(trigger) ?? []), reg];
+    list.sort((a, b) => a.priority - b.priority || a.order - b.order);
+    this.byTrigger.set(trigger, list);
+    return () => {
+      const current = this.byTrigger.get(trigger) ?? [];
+      this.byTrigger.set(
+        trigger,
+        current.filter((r) => r !== reg),
+      );
+    };
+  }
+
+  /** Cheap check so hot paths skip building contexts when nobody listens. */
+  has(trigger: HookTrigger): boolean {
+    return (this.byTrigger.get(trigger)?.length ?? 0) > 0;
+  }
+
+  /**
+   * Run the sync hooks of a trigger in priority order. Block stops the chain; modify feeds
+   * the new payload to later hooks. A throwing hook is skipped (allow), except on the
+   * fail-closed triggers where it blocks.
+   */
+  async runSync<E>(trigger: HookTrigger, payload: E, ctx: HookContext): Promise<SyncOutcome<E>> {
+    const outcome: SyncOutcome<E> = { allowed: true, payload, injected: [], metadata: {} };
+    const list = this.byTrigger.get(trigger);
+    if (!list) return outcome;
+    for (const reg of list) {
+      if (reg.execution !== 'sync' || !matches(reg, ctx)) continue;
+      let result: unknown;
+      try {
+        result = await callWithTimeout(reg, outcome.payload, ctx);
+      } catch (error) {
+        this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+        if (FAIL_CLOSED_TRIGGERS.has(trigger)) {
+          return { ...outcome, allowed: false, reason: `hook failed: ${errorMessage(error)}`, blockedBy: reg.name };
+        }
+        continue;
+      }
+      if (!isHookResult(result)) continue;
+      if (result.injectedEvents?.length) outcome.injected.push(...result.injectedEvents);
+      if (result.metadata) Object.assign(outcome.metadata, result.metadata);
+      if (result.action === 'block') {
+        outcome.allowed = false;
+        outcome.reason = result.reason ?? 'blocked';
+        outcome.blockedBy = reg.name;
+        return outcome;
+      }
+      if (result.action === 'modify' && result.event !== undefined) outcome.payload = result.event as E;
+    }
+    return outcome;
+  }
+
+  /**
+   * Run the async hooks of a trigger concurrently, each under its own timeout; resolves
+   * when all have settled. Errors are reported, never thrown.
+   */
+  async runAsync<E>(trigger: HookTrigger, payload: E, ctx: HookContext): Promise<void> {
+    const list = this.byTrigger.get(trigger);
+    if (!list) return;
+    const running: Promise<void>[] = [];
+    for (const reg of list) {
+      if (reg.execution !== 'async' || !matches(reg, ctx)) continue;
+      running.push(
+        callWithTimeout(reg, payload, ctx).then(
+          () => {},
+          (error) => this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId }),
+        ),
+      );
+    }
+    if (running.length) await Promise.all(running);
+  }
+
+  /** Sync hooks in order; the first one that returns something other than undefined wins. */
+  async runFirst<E, R>(trigger: HookTrigger, payload: E, ctx: HookContext): Promise<R | undefined> {
+    for (const reg of this.byTrigger.get(trigger) ?? []) {
+      if (!matches(reg, ctx)) continue;
+      try {
+        const result = await callWithTimeout(reg, payload, ctx);
+        if (result !== undefined && result !== null) return result as R;
+      } catch (error) {
+        this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+      }
+    }
+    return undefined;
+  }
+}
+
+function defaultExecution(trigger: HookTrigger): HookExecution {
+  return SYNC_BY_DEFAULT.has(trigger) ? 'sync' : 'async';
+}
+
+function matches(reg: HookRegistration, ctx: HookContext): boolean {
+  if (reg.roomId !== undefined && reg.roomId !== ctx.roomId) return false;
+  if (reg.channelTypes && (ctx.channelType === undefined || !reg.channelTypes.has(ctx.channelType))) return false;
+  if (reg.channelIds && (ctx.channelId === undefined || !reg.channelIds.has(ctx.channelId))) return false;
+  if (reg.directions && (ctx.direction === undefined || !reg.directions.has(ctx.direction))) return false;
+  return true;
+}
+
+function isHookResult(value: unknown): value is HookResult {
+  if (value instanceof HookResult) return true;
+  return typeof value === 'object' && value !== null && typeof (value as { action?: unknown }).action === 'string';
+}
+
+async function callWithTimeout(reg: HookRegistration, payload: unknown, ctx: HookContext): Promise<unknown> {
+  if (reg.timeoutMs === undefined) return await reg.fn(payload, ctx);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`hook ${reg.name}`, reg.timeoutMs!)), reg.timeoutMs);
+  });
+  try {
+    return await Promise.race([reg.fn(payload, ctx), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

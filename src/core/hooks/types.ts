@@ -1,0 +1,60 @@
+import type { ChannelDirection, ChannelType, HookExecution, HookTrigger, Room, RoomEvent } from '../../models/index.js';
+import type { RoomKit } from '../roomkit.js';
+import type { HookResult } from './hook-result.js';
+
+/**
+ * Payload type per trigger. Voice and realtime modules add their triggers' payloads by
+ * declaration merging (`declare module 'roomkit' { interface HookPayloadMap { ... } }`).
+ */
+export interface HookPayloadMap {
+  before_broadcast: RoomEvent;
+  after_broadcast: RoomEvent;
+}
+
+export type HookPayload<T extends HookTrigger> = T extends keyof HookPayloadMap ? HookPayloadMap[T] : any;
+
+export interface HookContext {
+  kit: RoomKit;
+  trigger: HookTrigger;
+  roomId?: string;
+  room?: Room;
+  /** The channel the payload came from or goes to, when there is one. */
+  channelId?: string;
+  channelType?: ChannelType;
+  direction?: ChannelDirection;
+  /** Free-form extras from the caller (e.g. the voice session). */
+  [key: string]: unknown;
+}
+
+export type HookReturn<E> = HookResult<E> | undefined | void | { action: 'allow' | 'block' | 'modify' };
+
+export type HookFn<E = any> = (payload: E, ctx: HookContext) => HookReturn<E> | Promise<HookReturn<E> | unknown>;
+
+export interface HookOptions {
+  name?: string;
+  /** Lower runs first (default 0); equal priorities run in registration order. */
+  priority?: number;
+  /** Defaults to 'async' for AFTER_BROADCAST and observation triggers, 'sync' otherwise. */
+  execution?: HookExecution;
+  /** Per-hook timeout; a sync hook that times out counts as throwing. */
+  timeoutMs?: number;
+  channelTypes?: readonly string[];
+  channelIds?: readonly string[];
+  directions?: readonly ChannelDirection[];
+  /** Only for this room (what `kit.addRoomHook` sets). */
+  roomId?: string;
+}
+
+export interface HookRegistration {
+  trigger: HookTrigger;
+  fn: HookFn;
+  name: string;
+  priority: number;
+  execution: HookExecution;
+  timeoutMs?: number;
+  channelTypes?: ReadonlySet<string>;
+  channelIds?: ReadonlySet<string>;
+  directions?: ReadonlySet<string>;
+  roomId?: string;
+  order: number;
+}

@@ -1,0 +1,230 @@
+import {
+  Access,
+  ChannelType,
+  type EventContent,
+  type EventSource,
+  EventStatus,
+  EventType,
+  HookTrigger,
+  type InboundResult,
+  type RoomEvent,
+  RoomStatus,
+  type Visibility,
+} from '../models/index.js';
+import type { Broadcaster } from './broadcaster.js';
+import type { InjectedEvent } from './hooks/hook-result.js';
+import { newId, nowIso } from './ids.js';
+import type { KitInternals } from './kit-internals.js';
+import type { RoomState } from './room-state.js';
+
+/** Everything about an event except what the pipeline assigns (id, index, status, time). */
+export interface EventDraft {
+  type?: RoomEvent['type'];
+  source: EventSource;
+  content: EventContent;
+  chainDepth: number;
+  visibility: Visibility;
+  metadata: Record<string, unknown>;
+  idempotencyKey?: string;
+  responseTo?: string;
+  targetChannelIds?: readonly string[];
+}
+
+export interface RunOptions {
+  /** Resolve only after every target has finished with the event (default true). */
+  awaitDelivery?: boolean;
+  /** Skip BEFORE_BROADCAST hooks and the source gate (framework-written system events). */
+  trusted?: boolean;
+  /** Store the event blocked without running hooks (identity challenges and rejections). */
+  block?: { reason: string; blockedBy: string };
+  /** Events to add after this one, delivered only to their targets. */
+  inject?: readonly InjectedEvent[];
+}
+
+interface Control {
+  expired: boolean;
+  committing: boolean;
+}
+
+interface Committed {
+  result: InboundResult;
+  delivery?: Promise<void>;
+}
+
+export const HOOK_SOURCE_ID = 'hook';
+
+/**
+ * The inbound pipeline from the room lock on, in the design's order: lock -> status gate ->
+ * idempotency -> index -> BEFORE_BROADCAST -> source write gate -> commit -> (unlock) ->
+ * delivery lanes. The pre-commit timeout covers waiting for the lock and the hooks; once
+ * the commit has started the event is kept, however slow delivery is.
+ */
+export class InboundPipeline {
+  constructor(
+    private readonly kit: KitInternals,
+    private readonly broadcaster: Broadcaster,
+  ) {}
+
+  async run(state: RoomState, draft: EventDraft, opts: RunOptions = {}): Promise<InboundResult> {
+    const ctl: Control = { expired: false, committing: false };
+    const locked = this.kit.locks.withLock(state.id, () => this.locked(state, draft, ctl, opts));
+    const committed = await this.withPreCommitTimeout(locked, ctl, state.id);
+    if (!committed) return { blocked: true, reason: 'timeout' };
+    if (committed.delivery) {
+      if (opts.awaitDelivery === false) this.kit.track(committed.delivery);
+      else await committed.delivery;
+    }
+    return committed.result;
+  }
+
+  private async withPreCommitTimeout(
+    locked: Promise<Committed>,
+    ctl: Control,
+    roomId: string,
+  ): Promise<Committed | undefined> {
+    const ms = this.kit.processTimeoutMs;
+    if (ms === undefined) return locked;
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      const winner = await Promise.race([locked, expiry]);
+      if (winner !== undefined || ctl.committing) return winner ?? (await locked);
+      ctl.expired = true;
+      // The locked section may still be running a slow hook: let it finish (it stores nothing).
+      this.kit.track(locked);
+      this.kit.logger.warn({ roomId, timeoutMs: ms }, 'inbound processing timed out before commit; nothing stored');
+      this.kit.events.emit('event_blocked', { roomId, reason: 'timeout' });
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async locked(state: RoomState, draft: EventDraft, ctl: Control, opts: RunOptions): Promise<Committed> {
+    if (ctl.expired) return { result: { blocked: true, reason: 'timeout' } };
+    const { room } = state;
+    if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) {
+      this.kit.events.emit('event_blocked', { roomId: room.id, reason: 'room_closed' });
+      return { result: { blocked: true, reason: 'room_closed' } };
+    }
+    if (draft.idempotencyKey !== undefined) {
+      const first = await this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey);
+      if (first) {
+        return { result: { event: first, blocked: first.status === EventStatus.BLOCKED, reason: first.blockedBy, duplicate: true } };
+      }
+    }
+
+    let event = this.build(state, draft, state.nextIndex);
+    let injected: readonly InjectedEvent[] = opts.inject ?? [];
+    let reason: string | undefined;
+    if (opts.block) {
+      reason = opts.block.reason;
+      event.status = EventStatus.BLOCKED;
+      event.blockedBy = opts.block.blockedBy;
+    } else if (draft.chainDepth > this.kit.maxChainDepth) {
+      reason = 'max_chain_depth';
+      event.status = EventStatus.BLOCKED;
+      event.blockedBy = 'max_chain_depth';
+      event.type = EventType.AUDIT;
+    } else if (!opts.trusted) {
+      if (this.kit.hooks.has(HookTrigger.BEFORE_BROADCAST)) {
+        const outcome = await this.kit.hooks.runSync(HookTrigger.BEFORE_BROADCAST, event, {
+          kit: this.kit.kit,
+          trigger: HookTrigger.BEFORE_BROADCAST,
+          roomId: room.id,
+          room,
+          channelId: event.source.channelId,
+          channelType: event.source.channelType,
+          direction: 'inbound',
+        });
+        // A hook may rewrite content, metadata and visibility; identity and position are ours.
+        event = { ...outcome.payload, id: event.id, roomId: event.roomId, index: event.index, source: event.source };
+        if (outcome.injected.length) injected = [...injected, ...outcome.injected];
+        if (!outcome.allowed) {
+          reason = outcome.reason;
+          event.status = EventStatus.BLOCKED;
+          event.blockedBy = outcome.blockedBy;
+        }
+      }
+      if (event.status !== EventStatus.BLOCKED) {
+        const gate = this.sourceGate(state, event.source.channelId);
+        if (gate) {
+          reason = gate;
+          event.status = EventStatus.BLOCKED;
+          event.blockedBy = gate;
+        }
+      }
+    }
+
+    if (ctl.expired) return { result: { blocked: true, reason: 'timeout' } };
+    ctl.committing = true;
+    await this.commit(state, event);
+    const deliveries: Promise<void>[] = [];
+    if (event.status === EventStatus.BLOCKED) {
+      this.kit.events.emit('event_blocked', { event, roomId: room.id, reason: reason ?? 'blocked', blockedBy: event.blockedBy });
+    } else {
+      deliveries.push(this.broadcaster.broadcast(state, event));
+    }
+    for (const inj of injected) {
+      const injectedEvent = this.build(state, injectedDraft(inj, event), state.nextIndex);
+      await this.commit(state, injectedEvent);
+      deliveries.push(this.broadcaster.broadcast(state, injectedEvent));
+    }
+    const delivery =
+      deliveries.length === 0 ? undefined : deliveries.length === 1 ? deliveries[0] : Promise.all(deliveries).then(noop);
+    return { result: { event, blocked: event.status === EventStatus.BLOCKED, reason }, delivery };
+  }
+
+  /** Read-only/none or muted sources may speak, but nobody hears them. */
+  private sourceGate(state: RoomState, channelId: string): string | undefined {
+    const binding = state.bindings.get(channelId);
+    if (!binding) return undefined;
+    if (binding.access === Access.READ_ONLY || binding.access === Access.NONE) return 'access';
+    if (binding.muted) return 'muted';
+    return undefined;
+  }
+
+  private build(state: RoomState, draft: EventDraft, index: number): RoomEvent {
+    const event: RoomEvent = {
+      id: newId('evt'),
+      roomId: state.id,
+      type: draft.type ?? (draft.content.type === 'system' ? EventType.SYSTEM : EventType.MESSAGE),
+      source: draft.source,
+      content: draft.content,
+      status: EventStatus.DELIVERED,
+      index,
+      chainDepth: draft.chainDepth,
+      visibility: draft.visibility,
+      createdAt: nowIso(),
+      metadata: draft.metadata,
+    };
+    if (draft.idempotencyKey !== undefined) event.idempotencyKey = draft.idempotencyKey;
+    if (draft.responseTo !== undefined) event.responseTo = draft.responseTo;
+    if (draft.targetChannelIds !== undefined) event.targetChannelIds = draft.targetChannelIds;
+    return event;
+  }
+
+  private async commit(state: RoomState, event: RoomEvent): Promise<void> {
+    await this.kit.store.addEvent(event);
+    state.nextIndex = event.index + 1;
+    state.room.eventCount = state.nextIndex;
+    state.room.lastActivityAt = event.createdAt;
+    this.kit.touched(state, event);
+  }
+}
+
+function injectedDraft(inj: InjectedEvent, cause: RoomEvent): EventDraft {
+  return {
+    source: { channelId: HOOK_SOURCE_ID, channelType: ChannelType.SYSTEM },
+    content: inj.content,
+    chainDepth: cause.chainDepth,
+    visibility: 'all',
+    metadata: inj.metadata ?? {},
+    responseTo: cause.id,
+    targetChannelIds: inj.targetChannelIds,
+  };
+}
+
+function noop(): void {}

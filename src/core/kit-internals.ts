@@ -1,0 +1,45 @@
+import type { Channel, ChannelOutput } from '../channels/channel.js';
+import type { ChannelBinding, RoomEvent } from '../models/index.js';
+import type { ConversationStore } from '../store/conversation-store.js';
+import type { FrameworkEvents } from './framework-events.js';
+import type { HookEngine } from './hooks/hook-engine.js';
+import type { LockManager } from './locks.js';
+import type { Logger } from './logger.js';
+import type { CircuitBreaker } from './resilience/circuit-breaker.js';
+import type { RateLimiter } from './resilience/rate-limiter.js';
+import type { RetryPolicy } from './resilience/retry.js';
+import type { RoomState } from './room-state.js';
+import type { RoomKit } from './roomkit.js';
+
+/**
+ * What the pipeline pieces (pipeline, broadcaster, responders) need from the kit, kept as
+ * an explicit interface so each piece can be read and tested without the whole facade.
+ */
+export interface KitInternals {
+  readonly kit: RoomKit;
+  readonly store: ConversationStore;
+  readonly locks: LockManager;
+  readonly hooks: HookEngine;
+  readonly events: FrameworkEvents;
+  readonly logger: Logger;
+  readonly retryPolicy: RetryPolicy;
+  readonly maxChainDepth: number;
+  readonly processTimeoutMs?: number;
+  /** Aborted when the kit closes. */
+  readonly signal: AbortSignal;
+  lookupChannel: (id: string) => Channel | undefined;
+  limiterFor(channel: Channel): RateLimiter | undefined;
+  breakerFor(channelId: string): CircuitBreaker;
+  /** Keep a background promise counted until it settles (for waitForIdle). */
+  track(work: Promise<unknown>): void;
+  /** An intelligence channel answered: re-enter its replies. */
+  handleOutput(
+    state: RoomState,
+    channel: Channel,
+    binding: ChannelBinding,
+    trigger: RoomEvent,
+    output: ChannelOutput,
+  ): Promise<void>;
+  /** Called after each commit (room timers, activity). */
+  touched(state: RoomState, event: RoomEvent): void;
+}

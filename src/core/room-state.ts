@@ -1,0 +1,105 @@
+import type { Channel } from '../channels/channel.js';
+import { Access, type ChannelBinding, type Room } from '../models/index.js';
+
+/** A channel that may read the room's events, resolved once per binding change. */
+export interface Reader {
+  binding: ChannelBinding;
+  channel: Channel;
+}
+
+/**
+ * The kit's in-memory view of one room: the room record, its bindings, the next index and
+ * the per-target delivery queues. The store stays the source of truth; this is its cache,
+ * so the per-message path does no store reads.
+ */
+export class RoomState {
+  nextIndex: number;
+  readonly bindings = new Map<string, ChannelBinding>();
+  /** Per target channel: deliveries run one at a time, in index order. */
+  readonly queues = new Map<string, DeliveryQueue>();
+  /** Participant ids known to be stored, so routing does not ask the store per message. */
+  readonly participants = new Set<string>();
+  private readersCache?: Reader[];
+
+  constructor(public room: Room) {
+    this.nextIndex = room.eventCount;
+  }
+
+  get id(): string {
+    return this.room.id;
+  }
+
+  setBinding(binding: ChannelBinding): void {
+    this.bindings.set(binding.channelId, binding);
+    this.readersCache = undefined;
+  }
+
+  deleteBinding(channelId: string): void {
+    this.bindings.delete(channelId);
+    this.readersCache = undefined;
+  }
+
+  /** Bound channels whose access lets them read (read_write, read_only) and that are registered. */
+  readers(lookup: (id: string) => Channel | undefined): Reader[] {
+    if (this.readersCache) return this.readersCache;
+    const readers: Reader[] = [];
+    for (const binding of this.bindings.values()) {
+      if (binding.access !== Access.READ_WRITE && binding.access !== Access.READ_ONLY) continue;
+      const channel = lookup(binding.channelId);
+      if (channel) readers.push({ binding, channel });
+    }
+    this.readersCache = readers;
+    return readers;
+  }
+
+  /** Forget cached readers (a channel was registered or removed). */
+  invalidateReaders(): void {
+    this.readersCache = undefined;
+  }
+
+  queueFor(channelId: string): DeliveryQueue {
+    let q = this.queues.get(channelId);
+    if (!q) {
+      q = new DeliveryQueue();
+      this.queues.set(channelId, q);
+    }
+    return q;
+  }
+}
+
+type Job = () => Promise<void>;
+
+/** A FIFO that runs one job at a time; jobs are enqueued in index order under the room lock. */
+export class DeliveryQueue {
+  private readonly jobs: Job[] = [];
+  private head = 0;
+  private running = false;
+
+  push(job: Job): void {
+    this.jobs.push(job);
+    if (!this.running) {
+      this.running = true;
+      void this.drain();
+    }
+  }
+
+  get size(): number {
+    return this.jobs.length - this.head;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.head < this.jobs.length) {
+      const job = this.jobs[this.head]!;
+      this.jobs[this.head++] = undefined as unknown as Job;
+      // Compact now and then so a long-lived busy queue does not grow without bound.
+      if (this.head > 1024 && this.head * 2 > this.jobs.length) {
+        this.jobs.splice(0, this.head);
+        this.head = 0;
+      }
+      await job();
+    }
+    this.jobs.length = 0;
+    this.head = 0;
+    this.running = false;
+  }
+}

@@ -1,0 +1,405 @@
+import type { Channel } from '../channels/channel.js';
+import type {
+  Access,
+  ChannelBinding,
+  ChannelCategory,
+  EventContent,
+  HookTrigger,
+  InboundMessage,
+  InboundResult,
+  Participant,
+  Room,
+  RoomTimers,
+  Visibility,
+} from '../models/index.js';
+import { RoomStatus } from '../models/index.js';
+import type { ConversationStore } from '../store/conversation-store.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { Broadcaster } from './broadcaster.js';
+import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
+import { DuplicateError, NotFoundError, RoomKitError } from './errors.js';
+import { FrameworkEvents, type FrameworkEventName, type FrameworkListener } from './framework-events.js';
+import { HookEngine } from './hooks/hook-engine.js';
+import type { HookFn, HookOptions, HookPayload } from './hooks/types.js';
+import type { IdentityResolver } from './identity.js';
+import { IdentityGate } from './identity-gate.js';
+import { InboundPipeline } from './inbound-pipeline.js';
+import type { KitInternals } from './kit-internals.js';
+import { InMemoryLockManager, type LockManager } from './locks.js';
+import { createLogger, type Logger } from './logger.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
+import { RateLimiter } from './resilience/rate-limiter.js';
+import type { RetryPolicy } from './resilience/retry.js';
+import { Responder } from './responder.js';
+import { RoomOps } from './room-ops.js';
+import { RoomState } from './room-state.js';
+import { RoomTimerWheel } from './room-timers.js';
+import { Router } from './router.js';
+
+export interface RoomKitOptions {
+  store?: ConversationStore;
+  lockManager?: LockManager;
+  /** AI replies to AI replies stop at this depth, stored as a blocked audit event (default 5). */
+  maxChainDepth?: number;
+  /** Waiting for the room lock plus BEFORE_BROADCAST hooks; past it nothing is stored (default 30 s). */
+  processTimeoutMs?: number;
+  identityResolver?: IdentityResolver;
+  /** A resolver slower than this counts as 'unknown' (default 5 s). */
+  identityTimeoutMs?: number;
+  logger?: Logger;
+  /** Default delivery retry policy for channels that set none. */
+  retryPolicy?: RetryPolicy;
+  circuitBreaker?: CircuitBreakerOptions;
+  /** Timers for rooms created without their own. */
+  defaultRoomTimers?: RoomTimers;
+}
+
+export interface CreateRoomOptions {
+  roomId?: string;
+  metadata?: Record<string, unknown>;
+  organizationId?: string;
+  timers?: RoomTimers;
+}
+
+export interface AttachOptions {
+  category?: ChannelCategory;
+  access?: Access;
+  visibility?: Visibility;
+  muted?: boolean;
+  participantId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** The orchestrator: rooms, channels, hooks, the inbound pipeline and the delivery lanes. */
+export class RoomKit {
+  readonly store: ConversationStore;
+  readonly logger: Logger;
+  readonly ephemeral: EphemeralBus;
+  /** @internal */ readonly internals: KitInternals;
+  /** @internal */ readonly hooks: HookEngine;
+  /** @internal */ readonly events: FrameworkEvents;
+  /** @internal */ readonly pipeline: InboundPipeline;
+  /** @internal */ readonly timers: RoomTimerWheel;
+  readonly rooms: RoomOps;
+  private readonly channels = new Map<string, Channel>();
+  private readonly states = new Map<string, RoomState>();
+  private readonly loading = new Map<string, Promise<RoomState | undefined>>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly limiters = new Map<string, RateLimiter>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly router: Router;
+  private readonly identity?: IdentityGate;
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(private readonly options: RoomKitOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
+    this.logger = options.logger ?? createLogger();
+    this.events = new FrameworkEvents((name, error) =>
+      this.logger.error({ event: name, err: String(error) }, 'framework event listener threw'),
+    );
+    this.hooks = new HookEngine((info) => {
+      this.logger.warn({ hook: info.hook, trigger: info.trigger, roomId: info.roomId, err: String(info.error) }, 'hook failed');
+      this.events.emit('hook_error', info);
+    });
+    this.ephemeral = new EphemeralBus((error) => this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'));
+    this.internals = this.makeInternals();
+    const broadcaster = new Broadcaster(this.internals);
+    this.pipeline = new InboundPipeline(this.internals, broadcaster);
+    const responder = new Responder(this.internals, this.pipeline);
+    this.internals.handleOutput = (state, channel, binding, trigger, output) =>
+      responder.handle(state, channel, binding, trigger, output);
+    this.rooms = new RoomOps(this);
+    this.timers = new RoomTimerWheel({
+      pause: (id) => this.rooms.setStatus(id, RoomStatus.PAUSED),
+      close: (id) => this.rooms.setStatus(id, RoomStatus.CLOSED),
+    });
+    this.router = new Router(this);
+    if (options.identityResolver) {
+      this.identity = new IdentityGate(this, options.identityResolver, options.identityTimeoutMs ?? 5_000);
+    }
+  }
+
+  // ---- channels -------------------------------------------------------------------------
+
+  registerChannel(channel: Channel): void {
+    if (this.channels.has(channel.id)) throw new DuplicateError('channel', channel.id);
+    this.channels.set(channel.id, channel);
+    channel.onRegister(this);
+    for (const state of this.states.values()) state.invalidateReaders();
+  }
+
+  getChannel<C extends Channel = Channel>(id: string): C | undefined {
+    return this.channels.get(id) as C | undefined;
+  }
+
+  listChannels(): Channel[] {
+    return [...this.channels.values()];
+  }
+
+  // ---- rooms (details in RoomOps) ------------------------------------------------------
+
+  createRoom(opts: CreateRoomOptions = {}): Promise<Room> {
+    return this.rooms.create(opts);
+  }
+
+  async getRoom(roomId: string): Promise<Room | undefined> {
+    const state = await this.loadState(roomId);
+    return state ? { ...state.room } : undefined;
+  }
+
+  listRooms(query?: Parameters<ConversationStore['listRooms']>[0]): Promise<Room[]> {
+    return this.store.listRooms(query);
+  }
+
+  closeRoom(roomId: string): Promise<void> {
+    return this.rooms.setStatus(roomId, RoomStatus.CLOSED);
+  }
+
+  pauseRoom(roomId: string): Promise<void> {
+    return this.rooms.setStatus(roomId, RoomStatus.PAUSED);
+  }
+
+  archiveRoom(roomId: string): Promise<void> {
+    return this.rooms.setStatus(roomId, RoomStatus.ARCHIVED);
+  }
+
+  attachChannel(roomId: string, channelId: string, opts: AttachOptions = {}): Promise<ChannelBinding> {
+    return this.rooms.attach(roomId, channelId, opts);
+  }
+
+  detachChannel(roomId: string, channelId: string): Promise<void> {
+    return this.rooms.detach(roomId, channelId);
+  }
+
+  mute(roomId: string, channelId: string): Promise<ChannelBinding> {
+    return this.rooms.updateBinding(roomId, channelId, { muted: true }, 'channel_muted');
+  }
+
+  unmute(roomId: string, channelId: string): Promise<ChannelBinding> {
+    return this.rooms.updateBinding(roomId, channelId, { muted: false }, 'channel_unmuted');
+  }
+
+  setAccess(roomId: string, channelId: string, access: Access): Promise<ChannelBinding> {
+    return this.rooms.updateBinding(roomId, channelId, { access }, 'access_changed');
+  }
+
+  setVisibility(roomId: string, channelId: string, visibility: Visibility): Promise<ChannelBinding> {
+    return this.rooms.updateBinding(roomId, channelId, { visibility }, 'visibility_changed');
+  }
+
+  async getBinding(roomId: string, channelId: string): Promise<ChannelBinding | undefined> {
+    return (await this.loadState(roomId))?.bindings.get(channelId);
+  }
+
+  async listBindings(roomId: string): Promise<ChannelBinding[]> {
+    const state = await this.loadState(roomId);
+    return state ? [...state.bindings.values()] : [];
+  }
+
+  addParticipant(roomId: string, p: Partial<Participant> & { id: string }): Promise<Participant> {
+    return this.rooms.addParticipant(roomId, p);
+  }
+
+  removeParticipant(roomId: string, participantId: string): Promise<void> {
+    return this.rooms.removeParticipant(roomId, participantId);
+  }
+
+  listParticipants(roomId: string): Promise<Participant[]> {
+    return this.store.listParticipants(roomId);
+  }
+
+  // ---- messages ------------------------------------------------------------------------
+
+  /**
+   * Process something that arrived on a channel: route it to a room, resolve identity, run
+   * the pipeline, commit, and deliver. Resolves once every target has received the event
+   * (replies from AI channels are committed and delivered in the background; `waitForIdle`).
+   */
+  async processInbound(message: InboundMessage): Promise<InboundResult> {
+    this.assertOpen();
+    const channel = this.channels.get(message.channelId);
+    if (!channel) throw new NotFoundError('channel', message.channelId);
+    const state = await this.router.route(message, channel);
+    const normalized = await channel.handleInbound({ ...message, roomId: state.id });
+    let runOpts = {};
+    let msg = normalized;
+    if (this.identity) ({ message: msg, runOpts } = await this.identity.apply(state, channel, normalized));
+    return this.pipeline.run(
+      state,
+      {
+        source: { channelId: channel.id, channelType: channel.channelType, participantId: msg.senderId },
+        content: msg.content,
+        chainDepth: 0,
+        visibility: msg.visibility ?? state.bindings.get(channel.id)?.visibility ?? 'all',
+        metadata: msg.metadata ?? {},
+        idempotencyKey: msg.idempotencyKey,
+      },
+      runOpts,
+    );
+  }
+
+  /** Post content into a room as `channelId` (an agent's or system's proactive message). */
+  sendEvent(
+    roomId: string,
+    channelId: string,
+    content: EventContent,
+    opts: { senderId?: string; metadata?: Record<string, unknown>; idempotencyKey?: string; visibility?: Visibility } = {},
+  ): Promise<InboundResult> {
+    return this.processInbound({ roomId, channelId, content, ...opts, senderId: opts.senderId });
+  }
+
+  // ---- hooks, events, ephemeral ---------------------------------------------------------
+
+  hook<T extends HookTrigger>(trigger: T, fn: HookFn<HookPayload<T>>, opts: HookOptions = {}): () => void {
+    return this.hooks.register(trigger, fn as HookFn, opts);
+  }
+
+  addRoomHook<T extends HookTrigger>(
+    roomId: string,
+    trigger: T,
+    fn: HookFn<HookPayload<T>>,
+    opts: HookOptions = {},
+  ): () => void {
+    return this.hooks.register(trigger, fn as HookFn, { ...opts, roomId });
+  }
+
+  on<K extends FrameworkEventName>(name: K, listener: FrameworkListener<K>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  subscribeEphemeral(roomId: string, handler: EphemeralHandler, opts?: EphemeralSubscribeOptions): () => void {
+    return this.ephemeral.subscribe(roomId, handler, opts);
+  }
+
+  setTyping(roomId: string, participantId: string, typing: boolean, channelId?: string): void {
+    this.ephemeral.publish({ type: 'typing', roomId, participantId, channelId, data: { typing } });
+  }
+
+  setPresence(roomId: string, participantId: string, status: 'online' | 'away' | 'offline'): void {
+    this.ephemeral.publish({ type: 'presence', roomId, participantId, data: { status } });
+  }
+
+  markRead(roomId: string, participantId: string, eventId: string): void {
+    this.ephemeral.publish({ type: 'read_receipt', roomId, participantId, data: { eventId } });
+  }
+
+  /** Resolves when no delivery, AI reply or async hook is still running. */
+  async waitForIdle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.stopAll();
+    await Promise.race([this.waitForIdle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    this.abort.abort();
+    for (const channel of this.channels.values()) {
+      try {
+        await channel.close();
+      } catch (error) {
+        this.logger.warn({ channelId: channel.id, err: String(error) }, 'channel close failed');
+      }
+    }
+    await this.store.close();
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  /** @internal The cached state of a room, loaded from the store on first use. */
+  async loadState(roomId: string): Promise<RoomState | undefined> {
+    const cached = this.states.get(roomId);
+    if (cached) return cached;
+    let inflight = this.loading.get(roomId);
+    if (!inflight) {
+      inflight = this.readState(roomId);
+      this.loading.set(roomId, inflight);
+    }
+    try {
+      return await inflight;
+    } finally {
+      this.loading.delete(roomId);
+    }
+  }
+
+  /** @internal */
+  async requireState(roomId: string): Promise<RoomState> {
+    const state = await this.loadState(roomId);
+    if (!state) throw new NotFoundError('room', roomId);
+    return state;
+  }
+
+  /** @internal */
+  adoptState(room: Room): RoomState {
+    const state = new RoomState(room);
+    this.states.set(room.id, state);
+    return state;
+  }
+
+  private async readState(roomId: string): Promise<RoomState | undefined> {
+    const room = await this.store.getRoom(roomId);
+    if (!room) return undefined;
+    const state = this.states.get(roomId) ?? new RoomState(room);
+    for (const binding of await this.store.listBindings(roomId)) state.setBinding(binding);
+    this.states.set(roomId, state);
+    this.timers.watch(roomId, room.timers, room.status === RoomStatus.PAUSED);
+    return state;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RoomKitError('the kit is closed', { code: 'kit_closed' });
+  }
+
+  private makeInternals(): KitInternals {
+    return {
+      kit: this,
+      store: this.store,
+      locks: this.options.lockManager ?? new InMemoryLockManager(),
+      hooks: this.hooks,
+      events: this.events,
+      logger: this.logger,
+      retryPolicy: this.options.retryPolicy ?? {},
+      maxChainDepth: this.options.maxChainDepth ?? 5,
+      processTimeoutMs: this.options.processTimeoutMs ?? 30_000,
+      signal: this.abort.signal,
+      lookupChannel: (id) => this.channels.get(id),
+      limiterFor: (channel) => {
+        if (!channel.rateLimit) return undefined;
+        let limiter = this.limiters.get(channel.id);
+        if (!limiter) this.limiters.set(channel.id, (limiter = new RateLimiter(channel.rateLimit)));
+        return limiter;
+      },
+      breakerFor: (channelId) => {
+        let breaker = this.breakers.get(channelId);
+        if (!breaker) {
+          breaker = new CircuitBreaker(channelId, this.options.circuitBreaker, (state) =>
+            this.events.emit(`circuit_breaker_${state === 'half_open' ? 'half_open' : state === 'open' ? 'opened' : 'closed'}`, {
+              channelId,
+            }),
+          );
+          this.breakers.set(channelId, breaker);
+        }
+        return breaker;
+      },
+      track: (work) => {
+        this.pending.add(work);
+        work.then(
+          () => this.pending.delete(work),
+          (error) => {
+            this.pending.delete(work);
+            this.logger.error({ err: String(error) }, 'background work failed');
+          },
+        );
+      },
+      handleOutput: async () => {},
+      touched: (state) => this.timers.activity(state.id),
+    };
+  }
+
+  /** @internal */
+  get defaultRoomTimers(): RoomTimers | undefined {
+    return this.options.defaultRoomTimers;
+  }
+
+}

@@ -1,0 +1,20 @@
+// roomkit: the core. Vendor providers, stores, voice and the server live behind subpaths.
+export * from './ai/index.js';
+export * from './channels/channel.js';
+export * from './core/errors.js';
+export * from './core/ephemeral.js';
+export * from './core/framework-events.js';
+export * from './core/hooks/hook-result.js';
+export type { HookContext, HookFn, HookOptions, HookPayload, HookPayloadMap } from './core/hooks/types.js';
+export * from './core/identity.js';
+export { InMemoryLockManager, type LockManager } from './core/locks.js';
+export { createLogger, type Logger } from './core/logger.js';
+export * from './core/resilience/circuit-breaker.js';
+export * from './core/resilience/rate-limiter.js';
+export * from './core/resilience/retry.js';
+export { type AttachOptions, type CreateRoomOptions, RoomKit, type RoomKitOptions } from './core/roomkit.js';
+export { ellipsize, transcodeFor } from './core/transcode.js';
+export * from './models/index.js';
+export * from './store/conversation-store.js';
+export { MemoryStore } from './store/memory-store.js';
+export * from './voice/types.js';
