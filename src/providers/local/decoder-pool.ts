@@ -1,4 +1,4 @@
-import { abortReason } from './errors.js';
+import { abortReason } from './abort.js';
 
 /**
  * A small pool of costly, non-thread-safe resources (pocketsphinx decoders). Members are

@@ -25,8 +25,3 @@ export class LocalEngineError extends ProviderError {
     super(provider, message, { code: 'local_engine_failed', retryable: false, cause });
   }
 }
-
-/** What promise-returning calls reject with when their AbortSignal fires. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}

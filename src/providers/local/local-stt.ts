@@ -7,6 +7,7 @@ import type {
   STTStreamEvent,
   TranscriptionResult,
 } from '../../voice/types.js';
+import { nextUnlessAborted } from './abort.js';
 import { DecoderPool } from './decoder-pool.js';
 import { LinearResampler, resampleLinear } from './linear-resampler.js';
 import { frameToMono, toMonoFrame } from './pcm.js';
@@ -149,27 +150,4 @@ export class LocalSTTProvider implements STTProvider {
     );
     return this.pool;
   }
-}
-
-/** The input's next item, or undefined as soon as `signal` aborts (even mid-wait). */
-function nextUnlessAborted<T>(
-  it: AsyncIterator<T>,
-  signal?: AbortSignal,
-): Promise<IteratorResult<T> | undefined> {
-  if (!signal) return it.next();
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -28,7 +28,7 @@ export interface PocketSphinxModelOptions {
   libraryPath?: string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: koffi's foreign functions are untyped by nature
+// koffi foreign functions are untyped by nature.
 type Fn = (...args: any[]) => any;
 type AsyncFn = Fn & { async: Fn };
 
