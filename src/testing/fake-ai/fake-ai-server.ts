@@ -44,6 +44,8 @@ export abstract class FakeAIServer {
   defaultReply: FakeAIReply;
   /** Every request received, in order, including rejected ones. */
   readonly requests: RecordedRequest[] = [];
+  /** Responses the client walked away from before they were complete (aborts, early breaks). */
+  abandonedResponses = 0;
   private readonly queue: FakeAIReply[];
   private server?: Server;
   private origin?: string;
@@ -90,6 +92,7 @@ export abstract class FakeAIServer {
   reset(): void {
     this.queue.length = 0;
     this.requests.length = 0;
+    this.abandonedResponses = 0;
   }
 
   async start(): Promise<string> {
@@ -140,7 +143,7 @@ export abstract class FakeAIServer {
       return this.send(res, this.errorReply(400, 'request body is not valid JSON'));
 
     const reply = this.queue.shift() ?? this.defaultReply;
-    const gone = clientGone(res);
+    const gone = clientGone(res, () => this.abandonedResponses++);
     if (reply.delayMs && !(await pause(reply.delayMs, gone))) return;
     if (reply.error) {
       const { status, message, type, retryAfterSeconds } = reply.error;
@@ -205,10 +208,12 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Aborts when the client closes the connection before we finished answering. */
-function clientGone(res: ServerResponse): AbortSignal {
+function clientGone(res: ServerResponse, onGone: () => void): AbortSignal {
   const controller = new AbortController();
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (res.writableFinished) return;
+    onGone();
+    controller.abort();
   });
   return controller.signal;
 }
