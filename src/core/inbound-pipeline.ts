@@ -109,6 +109,8 @@ export class InboundPipeline {
       this.kit.events.emit('event_blocked', { roomId: room.id, reason: 'room_closed' });
       return { result: { blocked: true, reason: 'room_closed' } };
     }
+    // A message to a paused room wakes it; the timers re-arm on commit.
+    if (room.status === RoomStatus.PAUSED && !opts.trusted) await this.kit.kit.rooms.setStatus(room.id, RoomStatus.ACTIVE);
     if (draft.idempotencyKey !== undefined) {
       const first = await this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey);
       if (first) {
@@ -207,6 +209,9 @@ export class InboundPipeline {
   }
 
   private async commit(state: RoomState, event: RoomEvent): Promise<void> {
+    // Hooks saw the provisional index; a re-entrant call from a hook may have committed
+    // in between, so the final position is taken now.
+    event.index = state.nextIndex;
     await this.kit.store.addEvent(event);
     state.nextIndex = event.index + 1;
     state.room.eventCount = state.nextIndex;

@@ -21,7 +21,14 @@ export class RoomState {
   readonly participants = new Set<string>();
   private readersCache?: Reader[];
 
-  constructor(public room: Room) {
+  /**
+   * @param spawn starts a queue's drain outside the room lock's context: deliveries run
+   *   after the lock is released and must not inherit its ownership.
+   */
+  constructor(
+    public room: Room,
+    private readonly spawn: (start: () => void) => void = (start) => start(),
+  ) {
     this.nextIndex = room.eventCount;
   }
 
@@ -60,7 +67,7 @@ export class RoomState {
   queueFor(channelId: string): DeliveryQueue {
     let q = this.queues.get(channelId);
     if (!q) {
-      q = new DeliveryQueue();
+      q = new DeliveryQueue(this.spawn);
       this.queues.set(channelId, q);
     }
     return q;
@@ -75,11 +82,13 @@ export class DeliveryQueue {
   private head = 0;
   private running = false;
 
+  constructor(private readonly spawn: (start: () => void) => void) {}
+
   push(job: Job): void {
     this.jobs.push(job);
     if (!this.running) {
       this.running = true;
-      void this.drain();
+      this.spawn(() => void this.drain());
     }
   }
 

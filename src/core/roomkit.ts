@@ -332,7 +332,7 @@ export class RoomKit {
 
   /** @internal */
   adoptState(room: Room): RoomState {
-    const state = new RoomState(room);
+    const state = this.newState(room);
     this.states.set(room.id, state);
     return state;
   }
@@ -340,11 +340,16 @@ export class RoomKit {
   private async readState(roomId: string): Promise<RoomState | undefined> {
     const room = await this.store.getRoom(roomId);
     if (!room) return undefined;
-    const state = this.states.get(roomId) ?? new RoomState(room);
+    const state = this.states.get(roomId) ?? this.newState(room);
     for (const binding of await this.store.listBindings(roomId)) state.setBinding(binding);
     this.states.set(roomId, state);
     this.timers.watch(roomId, room.timers, room.status === RoomStatus.PAUSED);
     return state;
+  }
+
+  private newState(room: Room): RoomState {
+    const locks = this.internals.locks;
+    return new RoomState(room, (start) => (locks.detached ? locks.detached(start) : start()));
   }
 
   private assertOpen(): void {
