@@ -1,6 +1,7 @@
 // roomkit: the core. Vendor providers, stores, voice and the server live behind subpaths.
 export * from './ai/index.js';
 export * from './channels/channel.js';
+export * from './channels/ai-channel.js';
 export * from './core/errors.js';
 export * from './core/ephemeral.js';
 export * from './core/framework-events.js';

@@ -1,0 +1,39 @@
+import type { AIMessage } from '../ai/types.js';
+import { canSee } from '../core/visibility.js';
+import { type ChannelBinding, contentText, EventStatus, type RoomEvent } from '../models/index.js';
+import type { ConversationStore } from '../store/conversation-store.js';
+
+/**
+ * The conversation as the model should see it: the room's recent events that this
+ * channel may read (visibility honoured, blocked and system events left out), its own
+ * messages as the assistant's, everyone else's as the user's, labelled by speaker.
+ */
+export async function buildConversation(
+  store: ConversationStore,
+  roomId: string,
+  binding: ChannelBinding,
+  opts: { maxEvents: number; upToIndex: number },
+): Promise<AIMessage[]> {
+  const events = await store.listEvents(roomId, {
+    beforeIndex: opts.upToIndex + 1,
+    limit: opts.maxEvents,
+    direction: 'backward',
+  });
+  const messages: AIMessage[] = [];
+  for (const event of events) {
+    if (!isConversational(event)) continue;
+    if (event.source.channelId === binding.channelId) {
+      messages.push({ role: 'assistant', content: contentText(event.content) });
+    } else if (canSee(event, binding)) {
+      const who = event.source.participantId;
+      messages.push({ role: 'user', content: contentText(event.content), ...(who ? { name: who } : {}) });
+    }
+  }
+  // Providers want the conversation to open with the user.
+  while (messages.length && messages[0]!.role !== 'user') messages.shift();
+  return messages;
+}
+
+function isConversational(event: RoomEvent): boolean {
+  return event.status !== EventStatus.BLOCKED && event.content.type !== 'system' && event.type !== 'audit';
+}
