@@ -1,0 +1,310 @@
+import { ValidationError } from '../../core/errors.js';
+import { rmsDbfs } from '../audio/levels.js';
+import { downmixToMono } from '../audio/pcm.js';
+import { Resampler } from '../audio/resampler.js';
+import type { AudioFrame } from '../types.js';
+import {
+  type AudioPipelineEventName,
+  type AudioPipelineEvents,
+  type AudioPipelineListener,
+  PipelineEmitter,
+  type PipelineStageName,
+} from './events.js';
+import type { AECStage, DTMFStage, FrameStage, RecorderStage, RecordingResult, VADStage } from './stages.js';
+
+/** One session's stage instances (absent when not configured or skipped by capability). */
+export interface SessionStages {
+  recorder?: RecorderStage;
+  dtmf?: DTMFStage;
+  aec?: AECStage;
+  agc?: FrameStage;
+  denoiser?: FrameStage;
+  vad?: VADStage;
+  postProcessors: FrameStage[];
+}
+
+export interface AudioPipelineSessionInit {
+  sessionId: string;
+  internalSampleRate: number;
+  inputSampleRate: number;
+  outputSampleRate: number;
+  resamplerQuality: number;
+  levelIntervalMs: number;
+  feedAecFromOutbound: boolean;
+  stages: SessionStages;
+  pipelineEmitter: PipelineEmitter;
+  onClose: () => void;
+}
+
+/**
+ * One call's path through the pipeline. Frames returned by processInbound/processOutbound
+ * are borrowed: their buffers are reused by the next call, so copy (cloneAudioFrame) what
+ * you keep. Events are delivered synchronously, during the call that caused them.
+ */
+export class AudioPipelineSession {
+  readonly id: string;
+  readonly internalSampleRate: number;
+  readonly inputSampleRate: number;
+  readonly outputSampleRate: number;
+  private readonly stages: SessionStages;
+  private readonly emitter = new PipelineEmitter();
+  private readonly reported = new Set<PipelineStageName>();
+  private readonly inboundResamplers = new Map<number, Resampler>();
+  private readonly referenceResamplers = new Map<number, Resampler>();
+  private readonly outboundResamplers = new Map<number, Resampler>();
+  private readonly inFrame: AudioFrame;
+  private readonly refFrame: AudioFrame;
+  private readonly outFrame: AudioFrame;
+  private monoScratch = new Int16Array(0);
+  private inboundLevelMs = 0;
+  private outboundLevelMs = 0;
+  private closed = false;
+  private recording: RecordingResult | undefined;
+
+  constructor(private readonly init: AudioPipelineSessionInit) {
+    this.id = init.sessionId;
+    this.internalSampleRate = init.internalSampleRate;
+    this.inputSampleRate = init.inputSampleRate;
+    this.outputSampleRate = init.outputSampleRate;
+    this.stages = init.stages;
+    this.inFrame = { data: new Int16Array(0), sampleRate: init.internalSampleRate, channels: 1 };
+    this.refFrame = { data: new Int16Array(0), sampleRate: init.internalSampleRate, channels: 1 };
+    this.outFrame = { data: new Int16Array(0), sampleRate: init.outputSampleRate, channels: 1 };
+  }
+
+  on<K extends AudioPipelineEventName>(name: K, listener: AudioPipelineListener<K>): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  off<K extends AudioPipelineEventName>(name: K, listener: AudioPipelineListener<K>): void {
+    this.emitter.off(name, listener);
+  }
+
+  /** True between a VAD speech start and its speech end. */
+  get isSpeaking(): boolean {
+    return this.stages.vad?.isSpeaking ?? false;
+  }
+
+  /** Transport audio in; returns the cleaned frame at the internal rate (borrowed). */
+  processInbound(frame: AudioFrame): AudioFrame {
+    this.checkOpen();
+    const s = this.stages;
+    let f = this.toInternal(frame, this.inboundResamplers, this.inFrame, 'inboundResampler');
+    if (s.recorder) {
+      try {
+        s.recorder.tapInbound(f);
+      } catch (err) {
+        this.report('recorder', err);
+      }
+    }
+    if (s.dtmf) {
+      try {
+        const event = s.dtmf.process(f);
+        if (event)
+          this.emit('dtmf', { sessionId: this.id, digit: event.digit, timestampMs: frame.timestampMs });
+      } catch (err) {
+        this.report('dtmf', err);
+      }
+    }
+    if (s.aec) f = this.run('aec', s.aec, f);
+    if (s.agc) f = this.run('agc', s.agc, f);
+    if (s.denoiser) f = this.run('denoiser', s.denoiser, f);
+    if (s.vad) this.detectSpeech(s.vad, f, frame.timestampMs);
+    if (this.wantsLevel('inbound', f)) this.emitLevel('inbound', f.data, this.isSpeaking);
+    return f;
+  }
+
+  /** TTS audio out; returns the frame at the transport's rate (borrowed). */
+  processOutbound(frame: AudioFrame): AudioFrame {
+    this.checkOpen();
+    const s = this.stages;
+    let f = frame;
+    if (f.channels !== 1) f = { ...f, data: this.toMono(f), channels: 1 };
+    for (const stage of s.postProcessors) f = this.run('postProcessor', stage, f);
+    const feedAec = s.aec !== undefined && this.init.feedAecFromOutbound;
+    if (s.recorder || feedAec) {
+      const ref = this.toInternal(f, this.referenceResamplers, this.refFrame, 'outboundResampler');
+      if (s.recorder) {
+        try {
+          s.recorder.tapOutbound(ref);
+        } catch (err) {
+          this.report('recorder', err);
+        }
+      }
+      if (feedAec) this.feedReference(ref);
+    }
+    const out = this.outFrame;
+    try {
+      out.data = this.resamplerFor(this.outboundResamplers, f.sampleRate, this.outputSampleRate).process(
+        f.data,
+      );
+      out.sampleRate = this.outputSampleRate;
+    } catch (err) {
+      this.report('outboundResampler', err);
+      out.data = f.data;
+      out.sampleRate = f.sampleRate;
+    }
+    out.timestampMs = frame.timestampMs;
+    if (this.wantsLevel('outbound', out)) this.emitLevel('outbound', out.data, true);
+    return out;
+  }
+
+  /** For transports that feed the echo reference at playback time (any rate, mono or stereo). */
+  feedAecReference(frame: AudioFrame): void {
+    this.checkOpen();
+    if (!this.stages.aec) return;
+    this.feedReference(this.toInternal(frame, this.referenceResamplers, this.refFrame, 'outboundResampler'));
+  }
+
+  /** Barge-in: outbound audio queued for the AEC reference and recorder will never play. */
+  clearOutbound(): void {
+    try {
+      this.stages.aec?.clearReference?.();
+      this.stages.recorder?.clearOutbound?.();
+    } catch (err) {
+      this.report('aec', err);
+    }
+  }
+
+  /** Releases every stage and finishes the recording; safe to call twice. */
+  close(): { recording?: RecordingResult } {
+    if (this.closed) return this.recording ? { recording: this.recording } : {};
+    this.closed = true;
+    const s = this.stages;
+    const named: [PipelineStageName, { close?(): void } | undefined][] = [
+      ['dtmf', s.dtmf],
+      ['aec', s.aec],
+      ['agc', s.agc],
+      ['denoiser', s.denoiser],
+      ['vad', s.vad],
+      ...s.postProcessors.map((p): [PipelineStageName, FrameStage] => ['postProcessor', p]),
+    ];
+    for (const [name, stage] of named) {
+      try {
+        stage?.close?.();
+      } catch (err) {
+        this.report(name, err);
+      }
+    }
+    try {
+      this.recording = s.recorder?.close();
+    } catch (err) {
+      this.report('recorder', err);
+    }
+    for (const map of [this.inboundResamplers, this.referenceResamplers, this.outboundResamplers]) {
+      for (const r of map.values()) r.close();
+      map.clear();
+    }
+    this.init.onClose();
+    return this.recording ? { recording: this.recording } : {};
+  }
+
+  private detectSpeech(vad: VADStage, f: AudioFrame, timestampMs: number | undefined): void {
+    try {
+      const event = vad.process(f);
+      if (!event) return;
+      if (event.type === 'speech_start') {
+        this.emit('speechStart', { sessionId: this.id, timestampMs });
+      } else if (event.audio) {
+        this.emit('speechEnd', {
+          sessionId: this.id,
+          audio: event.audio,
+          sampleRate: this.internalSampleRate,
+          durationMs: event.durationMs ?? (event.audio.length / this.internalSampleRate) * 1000,
+          timestampMs,
+        });
+      }
+    } catch (err) {
+      this.report('vad', err);
+    }
+  }
+
+  private feedReference(ref: AudioFrame): void {
+    try {
+      this.stages.aec!.feedReference(ref);
+    } catch (err) {
+      this.report('aec', err);
+    }
+  }
+
+  /** Runs a transforming stage; on a throw the frame goes on as it was. */
+  private run(name: PipelineStageName, stage: FrameStage, f: AudioFrame): AudioFrame {
+    try {
+      return stage.process(f);
+    } catch (err) {
+      this.report(name, err);
+      return f;
+    }
+  }
+
+  private toInternal(
+    frame: AudioFrame,
+    resamplers: Map<number, Resampler>,
+    target: AudioFrame,
+    stage: PipelineStageName,
+  ): AudioFrame {
+    const mono = frame.channels === 1 ? frame.data : this.toMono(frame);
+    if (frame.sampleRate === this.internalSampleRate && frame.channels === 1) return frame;
+    try {
+      target.data = this.resamplerFor(resamplers, frame.sampleRate, this.internalSampleRate).process(mono);
+      target.sampleRate = this.internalSampleRate;
+    } catch (err) {
+      if (err instanceof ValidationError && !resamplers.has(frame.sampleRate)) throw err; // bad input, not a stage fault
+      this.report(stage, err);
+      target.data = mono;
+      target.sampleRate = frame.sampleRate;
+    }
+    target.timestampMs = frame.timestampMs;
+    return target;
+  }
+
+  private toMono(frame: AudioFrame): Int16Array {
+    const n = Math.floor(frame.data.length / frame.channels);
+    if (this.monoScratch.length < n) this.monoScratch = new Int16Array(n);
+    return downmixToMono(frame.data, frame.channels, this.monoScratch.subarray(0, n));
+  }
+
+  private resamplerFor(map: Map<number, Resampler>, from: number, to: number): Resampler {
+    let r = map.get(from);
+    if (!r) {
+      r = new Resampler({ inputRate: from, outputRate: to, quality: this.init.resamplerQuality });
+      map.set(from, r);
+    }
+    return r;
+  }
+
+  private wantsLevel(direction: 'inbound' | 'outbound', f: AudioFrame): boolean {
+    if (!this.emitter.hasListeners('audioLevel') && !this.init.pipelineEmitter.hasListeners('audioLevel')) {
+      return false;
+    }
+    const ms = (f.data.length / f.sampleRate) * 1000;
+    const elapsed =
+      (direction === 'inbound' ? (this.inboundLevelMs += ms) : (this.outboundLevelMs += ms)) + 1e-9;
+    if (elapsed < this.init.levelIntervalMs) return false;
+    if (direction === 'inbound') this.inboundLevelMs = 0;
+    else this.outboundLevelMs = 0;
+    return true;
+  }
+
+  private emitLevel(direction: 'inbound' | 'outbound', data: Int16Array, isSpeech: boolean): void {
+    this.emit('audioLevel', { sessionId: this.id, direction, levelDb: rmsDbfs(data), isSpeech });
+  }
+
+  private emit<K extends AudioPipelineEventName>(name: K, event: AudioPipelineEvents[K]): void {
+    const a = this.emitter.emit(name, event);
+    const b = this.init.pipelineEmitter.emit(name, event);
+    // A failing error listener is not reported again, or it would loop.
+    if ((a || b) && name !== 'error') this.report('listener', (a ?? b)![0]);
+  }
+
+  /** Reports a stage failure once per session per stage, not once per frame. */
+  private report(stage: PipelineStageName, error: unknown): void {
+    if (this.reported.has(stage)) return;
+    this.reported.add(stage);
+    this.emit('error', { sessionId: this.id, stage, error });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ValidationError(`pipeline session ${this.id} is closed`);
+  }
+}

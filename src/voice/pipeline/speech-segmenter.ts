@@ -1,0 +1,137 @@
+import { ValidationError } from '../../core/errors.js';
+import { VADEventType, type VADEvent } from './stages.js';
+
+export interface SpeechSegmenterOptions {
+  /** Speech must last this long before SPEECH_START (filters clicks). Default 100 ms. */
+  minSpeechMs?: number;
+  /** This much silence ends an utterance. Default 500 ms. */
+  silenceMs?: number;
+  /** Audio kept from before the start, so the first syllable is not cut. Default 300 ms. */
+  prerollMs?: number;
+  /** An utterance is cut here even without silence (bounds memory). Default 60 s. */
+  maxSpeechMs?: number;
+}
+
+/**
+ * Turns a per-frame speech/non-speech decision into utterances. Shared by every VAD so
+ * they only differ in how they classify a frame. Buffers are allocated once and grown
+ * rarely; only the SPEECH_END audio (handed to the caller) is a fresh copy.
+ */
+export class SpeechSegmenter {
+  private readonly minSpeech: number;
+  private readonly silence: number;
+  private readonly preroll: number;
+  private readonly maxSpeech: number;
+  private readonly history: Int16Array; // ring of recent audio while idle
+  private historyWrite = 0;
+  private historyFill = 0;
+  private utterance = new Int16Array(0);
+  private utteranceLength = 0;
+  private speechRun = 0;
+  private silenceRun = 0;
+  private speaking = false;
+
+  constructor(
+    private readonly sampleRate: number,
+    opts: SpeechSegmenterOptions = {},
+  ) {
+    const ms = (v: number | undefined, fallback: number, name: string) => {
+      const value = v ?? fallback;
+      if (!Number.isFinite(value) || value < 0)
+        throw new ValidationError(`${name} must be >= 0, got ${value}`);
+      return Math.round((value * sampleRate) / 1000);
+    };
+    this.minSpeech = ms(opts.minSpeechMs, 100, 'minSpeechMs');
+    this.silence = Math.max(1, ms(opts.silenceMs, 500, 'silenceMs'));
+    this.preroll = ms(opts.prerollMs, 300, 'prerollMs');
+    this.maxSpeech = ms(opts.maxSpeechMs, 60_000, 'maxSpeechMs');
+    this.history = new Int16Array(Math.max(1, this.preroll + this.minSpeech));
+    this.utterance = new Int16Array(sampleRate * 2);
+  }
+
+  get isSpeaking(): boolean {
+    return this.speaking;
+  }
+
+  /** Feeds one classified frame; returns an event on a state change. */
+  update(samples: Int16Array, isSpeech: boolean, confidence?: number): VADEvent | null {
+    const n = samples.length;
+    if (!this.speaking) {
+      this.remember(samples);
+      this.speechRun = isSpeech ? this.speechRun + n : 0;
+      if (!isSpeech || this.speechRun < this.minSpeech) return null;
+      this.startUtterance();
+      return confidence === undefined
+        ? { type: VADEventType.SPEECH_START }
+        : { type: VADEventType.SPEECH_START, confidence };
+    }
+    this.append(samples);
+    this.silenceRun = isSpeech ? 0 : this.silenceRun + n;
+    if (this.silenceRun < this.silence && this.utteranceLength < this.maxSpeech) return null;
+    return this.endUtterance();
+  }
+
+  reset(): void {
+    this.speaking = false;
+    this.historyFill = 0;
+    this.historyWrite = 0;
+    this.speechRun = 0;
+    this.silenceRun = 0;
+    this.utteranceLength = 0;
+  }
+
+  private remember(samples: Int16Array): void {
+    const ring = this.history;
+    const cap = ring.length;
+    // Only the newest `cap` samples can matter.
+    const from = samples.length > cap ? samples.length - cap : 0;
+    let w = this.historyWrite;
+    for (let i = from; i < samples.length; i++) {
+      ring[w] = samples[i];
+      w = w + 1 === cap ? 0 : w + 1;
+    }
+    this.historyWrite = w;
+    this.historyFill = Math.min(cap, this.historyFill + samples.length - from);
+  }
+
+  private startUtterance(): void {
+    this.speaking = true;
+    this.silenceRun = 0;
+    // The speech run plus the pre-roll before it, oldest first.
+    const keep = Math.min(this.historyFill, this.preroll + this.speechRun);
+    this.utteranceLength = 0;
+    this.reserve(keep);
+    const ring = this.history;
+    const cap = ring.length;
+    let r = (this.historyWrite - keep + cap) % cap;
+    for (let i = 0; i < keep; i++) {
+      this.utterance[i] = ring[r];
+      r = r + 1 === cap ? 0 : r + 1;
+    }
+    this.utteranceLength = keep;
+    this.historyFill = 0;
+  }
+
+  private append(samples: Int16Array): void {
+    this.reserve(this.utteranceLength + samples.length);
+    this.utterance.set(samples, this.utteranceLength);
+    this.utteranceLength += samples.length;
+  }
+
+  private endUtterance(): VADEvent {
+    const audio = this.utterance.slice(0, this.utteranceLength);
+    const durationMs = (audio.length / this.sampleRate) * 1000;
+    this.speaking = false;
+    this.speechRun = 0;
+    this.silenceRun = 0;
+    this.utteranceLength = 0;
+    return { type: VADEventType.SPEECH_END, audio, durationMs };
+  }
+
+  private reserve(length: number): void {
+    if (length <= this.utterance.length) return;
+    const grown = new Int16Array(Math.max(length, this.utterance.length * 2));
+    grown.set(this.utterance.subarray(0, this.utteranceLength));
+    this.utterance = grown;
+  }
+}

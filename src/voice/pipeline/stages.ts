@@ -1,0 +1,138 @@
+import type { AudioFrame, VoiceCapability } from '../types.js';
+
+/**
+ * Stage contracts. What you configure on a pipeline is a *provider* (a factory holding
+ * options); the pipeline asks it for one *stage* per session, so no state is ever shared
+ * between two calls.
+ *
+ * Rules every stage follows:
+ * - it never writes into its input frame (a stage that throws must leave the frame as it was);
+ * - it may return the input frame itself, or a frame whose buffer it reuses on its next call;
+ * - frames it sees are mono at the session's internal rate (`StageContext.sampleRate`).
+ */
+
+export interface StageContext {
+  sessionId: string;
+  /** Rate of every frame the stage sees (the pipeline's internal rate). */
+  sampleRate: number;
+  /** What the transport already does itself (NATIVE_AEC, NATIVE_AGC...). */
+  capabilities: VoiceCapability;
+}
+
+/** Builds the per-session instance of a stage. */
+export interface StageProvider<TStage> {
+  readonly name: string;
+  createStage(ctx: StageContext): TStage | Promise<TStage>;
+}
+
+/** A stage that transforms audio (AEC, AGC, denoiser, post-processor). */
+export interface FrameStage {
+  process(frame: AudioFrame): AudioFrame;
+  /** Forgets what it has learnt (a new, unrelated stream follows). */
+  reset?(): void;
+  close?(): void;
+}
+
+export const VADEventType = {
+  SPEECH_START: 'speech_start',
+  SPEECH_END: 'speech_end',
+} as const;
+export type VADEventType = (typeof VADEventType)[keyof typeof VADEventType];
+
+export interface VADEvent {
+  type: VADEventType;
+  /** On SPEECH_END: the whole utterance, pre-roll included (owned by the receiver). */
+  audio?: Int16Array;
+  /** On SPEECH_END: how long `audio` plays. */
+  durationMs?: number;
+  /** Share of the analysed sub-frames judged as speech, when the detector knows it. */
+  confidence?: number;
+}
+
+export interface VADStage {
+  /** Returns an event on a state change, null otherwise (the common, allocation-free case). */
+  process(frame: AudioFrame): VADEvent | null;
+  readonly isSpeaking: boolean;
+  reset?(): void;
+  close?(): void;
+}
+
+/** Echo cancellation: `feedReference` receives what the far end is being played. */
+export interface AECStage extends FrameStage {
+  feedReference(frame: AudioFrame): void;
+  /** Drops reference audio that will now never be played (barge-in). */
+  clearReference?(): void;
+}
+
+export const DTMF_DIGITS = [
+  '1',
+  '2',
+  '3',
+  'A',
+  '4',
+  '5',
+  '6',
+  'B',
+  '7',
+  '8',
+  '9',
+  'C',
+  '*',
+  '0',
+  '#',
+  'D',
+] as const;
+export type DTMFDigit = (typeof DTMF_DIGITS)[number];
+
+export interface DTMFEvent {
+  digit: DTMFDigit;
+}
+
+export interface DTMFStage {
+  /** Returns a digit once per key press (a held tone is one digit). */
+  process(frame: AudioFrame): DTMFEvent | null;
+  reset?(): void;
+  close?(): void;
+}
+
+export const RecordingMode = {
+  INBOUND_ONLY: 'inbound_only',
+  OUTBOUND_ONLY: 'outbound_only',
+  BOTH: 'both',
+} as const;
+export type RecordingMode = (typeof RecordingMode)[keyof typeof RecordingMode];
+
+export const RecordingChannelMode = {
+  /** Inbound and outbound summed into one channel. */
+  MIXED: 'mixed',
+  /** Inbound on the left, outbound on the right. */
+  STEREO: 'stereo',
+} as const;
+export type RecordingChannelMode = (typeof RecordingChannelMode)[keyof typeof RecordingChannelMode];
+
+export interface RecordingResult {
+  sessionId: string;
+  path: string;
+  durationSeconds: number;
+  sampleRate: number;
+  channels: number;
+  sizeBytes: number;
+  mode: RecordingMode;
+}
+
+export interface RecorderStage {
+  tapInbound(frame: AudioFrame): void;
+  tapOutbound(frame: AudioFrame): void;
+  /** Drops outbound audio that will now never be played (barge-in). */
+  clearOutbound?(): void;
+  /** Finishes the file; safe to call twice. */
+  close(): RecordingResult;
+}
+
+export type VADProvider = StageProvider<VADStage>;
+export type AECProvider = StageProvider<AECStage>;
+export type AGCProvider = StageProvider<FrameStage>;
+export type DenoiserProvider = StageProvider<FrameStage>;
+export type DTMFDetector = StageProvider<DTMFStage>;
+export type AudioRecorder = StageProvider<RecorderStage>;
+export type AudioPostProcessor = StageProvider<FrameStage>;
