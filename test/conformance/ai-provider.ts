@@ -47,6 +47,11 @@ export async function collect(stream: AsyncIterable<AIStreamPart>): Promise<AISt
   return parts;
 }
 
+/** A JSON body for wire-format assertions, where the exact shape is what is under test. */
+export async function readJSON(response: Response): Promise<any> {
+  return response.json();
+}
+
 function textOf(parts: AIStreamPart[]): string {
   return parts.map((p) => (p.type === 'text-delta' ? p.text : '')).join('');
 }
