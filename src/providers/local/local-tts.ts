@@ -79,6 +79,8 @@ export class LocalTTSProvider implements TTSProvider {
     } finally {
       inner.abort();
       inner.dispose();
+      // Wait for the killed look-ahead child to be gone: a finished stream leaves no process.
+      await next?.catch(() => {});
     }
   }
 
