@@ -1,0 +1,92 @@
+import type { AudioFrame } from '../../voice/types.js';
+import { LinearResampler } from './linear-resampler.js';
+
+/**
+ * The audio of one STT stream as numbered 80 ms frames at the rate Gradium was told.
+ * Frame numbers are absolute (frame n starts at n x 80 ms of stream time), which is what
+ * lets a new session be replayed from any point and its timestamps mapped back. Frames
+ * stay in memory until the stream says they are safely transcribed (`trimBefore`).
+ */
+export class AudioTimeline {
+  static readonly FRAME_S = 0.08;
+  readonly samplesPerFrame: number;
+  private readonly frames: Int16Array[] = [];
+  private base = 0;
+  private partial: Int16Array;
+  private partialLength = 0;
+  private resampler?: LinearResampler;
+
+  constructor(readonly sampleRate: number) {
+    this.samplesPerFrame = Math.round(sampleRate * AudioTimeline.FRAME_S);
+    this.partial = new Int16Array(this.samplesPerFrame);
+  }
+
+  /** One past the last complete frame. */
+  get end(): number {
+    return this.base + this.frames.length;
+  }
+
+  /** The oldest frame still held. */
+  get start(): number {
+    return this.base;
+  }
+
+  get(index: number): Int16Array | undefined {
+    return this.frames[index - this.base];
+  }
+
+  push(frame: AudioFrame): void {
+    let samples = frame.channels > 1 ? downmix(frame.data, frame.channels) : frame.data;
+    if (frame.sampleRate !== this.sampleRate) {
+      if (this.resampler?.fromRate !== frame.sampleRate)
+        this.resampler = new LinearResampler(frame.sampleRate, this.sampleRate);
+      samples = this.resampler.process(samples);
+    }
+    let offset = 0;
+    while (offset < samples.length) {
+      const take = Math.min(this.samplesPerFrame - this.partialLength, samples.length - offset);
+      this.partial.set(samples.subarray(offset, offset + take), this.partialLength);
+      this.partialLength += take;
+      offset += take;
+      if (this.partialLength === this.samplesPerFrame) {
+        this.frames.push(this.partial);
+        this.partial = new Int16Array(this.samplesPerFrame);
+        this.partialLength = 0;
+      }
+    }
+  }
+
+  /** Completes the last partial frame with silence (the input ended). */
+  finish(): void {
+    if (this.partialLength === 0) return;
+    this.frames.push(this.partial);
+    this.partial = new Int16Array(this.samplesPerFrame);
+    this.partialLength = 0;
+  }
+
+  /** Forgets frames before `index` (never past the end). */
+  trimBefore(index: number): void {
+    const drop = Math.min(index, this.end) - this.base;
+    if (drop <= 0) return;
+    this.frames.splice(0, drop);
+    this.base += drop;
+  }
+}
+
+function downmix(data: Int16Array, channels: number): Int16Array {
+  const n = Math.floor(data.length / channels);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += data[i * channels + c];
+    out[i] = Math.round(sum / channels);
+  }
+  return out;
+}
+
+/** Root-mean-square level of a frame; used to find a pause for a session switch. */
+export function frameRms(samples: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+  return Math.sqrt(sum / Math.max(1, samples.length));
+}
