@@ -2,6 +2,7 @@
 export * from './ai/index.js';
 export * from './channels/channel.js';
 export * from './channels/ai-channel.js';
+export * from './channels/websocket/index.js';
 export * from './core/errors.js';
 export * from './core/ephemeral.js';
 export * from './core/framework-events.js';

@@ -20,6 +20,11 @@ export interface ChannelCapabilities {
   maxLength?: number;
   /** Receives live text deltas of streamed AI replies (`deliverStreamDelta`). */
   streaming?: boolean;
+  /**
+   * Many endpoints behind one channel (a WebSocket server): the channel also receives the
+   * events its own endpoints sent, in index order, and skips the sending endpoint itself.
+   */
+  multiplexed?: boolean;
 }
 
 export const ALL_CONTENT_TYPES: readonly ContentType[] = [
@@ -73,6 +78,11 @@ export abstract class Channel {
   protected kit?: RoomKit;
 
   constructor(readonly id: string) {}
+
+  /** The kit this channel is registered with. */
+  get roomKit(): RoomKit | undefined {
+    return this.kit;
+  }
 
   /** Called by `kit.registerChannel`. */
   onRegister(kit: RoomKit): void {

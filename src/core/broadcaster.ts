@@ -28,7 +28,8 @@ export class Broadcaster {
     };
     for (const reader of readers) {
       const { binding, channel } = reader;
-      if (binding.channelId === event.source.channelId || !canSee(event, binding)) continue;
+      if (binding.channelId === event.source.channelId && !channel.capabilities.multiplexed) continue;
+      if (!canSee(event, binding)) continue;
       remaining++;
       state.queueFor(binding.channelId).push(async () => {
         try {

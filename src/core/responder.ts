@@ -45,7 +45,7 @@ export class Responder {
       .filter(
         (r) =>
           r.channel.capabilities.streaming &&
-          r.binding.channelId !== channel.id &&
+          (r.binding.channelId !== channel.id || r.channel.capabilities.multiplexed) &&
           canSee({ visibility: binding.visibility } as RoomEvent, r.binding),
       );
     let text = '';

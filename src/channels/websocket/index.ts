@@ -1,0 +1,3 @@
+export type { AuthResult } from './connection.js';
+export * from './protocol.js';
+export * from './websocket-channel.js';
