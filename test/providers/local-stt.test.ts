@@ -5,7 +5,7 @@ import {
   LocalTTSProvider,
   PocketSphinxSTTProvider,
 } from '../../src/providers/local/index.js';
-import { LinearResampler } from '../../src/providers/local/linear-resampler.js';
+import { Resampler } from '../../src/voice/audio/resampler.js';
 import type { AudioFrame, STTStreamEvent } from '../../src/voice/types.js';
 
 const SENTENCE = 'Please call me back tomorrow morning.';
@@ -93,7 +93,7 @@ describe('LocalSTTProvider (pocketsphinx)', () => {
   });
 
   it('streaming resamples other rates and downmixes stereo (48 kHz stereo in)', async () => {
-    const up = new LinearResampler(16000, 48000).process(speech.data);
+    const up = (await Resampler.create({ inputRate: 16000, outputRate: 48000 })).process(speech.data);
     const stereo = new Int16Array(up.length * 2);
     for (let i = 0; i < up.length; i++) stereo[2 * i] = stereo[2 * i + 1] = up[i];
     const events = await collect(

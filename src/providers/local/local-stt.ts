@@ -9,8 +9,9 @@ import type {
 } from '../../voice/types.js';
 import { nextUnlessAborted } from './abort.js';
 import { DecoderPool } from './decoder-pool.js';
-import { LinearResampler, resampleLinear } from './linear-resampler.js';
-import { frameToMono, toMonoFrame } from './pcm.js';
+import { downmixToMono } from '../../voice/audio/pcm.js';
+import { Resampler } from '../../voice/audio/resampler.js';
+import { resampleOnce, toMonoFrame } from './pcm.js';
 import { PocketSphinxDecoder } from './pocketsphinx-decoder.js';
 import { type PocketSphinxModelOptions, PROVIDER_NAME } from './pocketsphinx-library.js';
 
@@ -61,7 +62,7 @@ export class LocalSTTProvider implements STTProvider {
     const { signal } = opts;
     signal?.throwIfAborted();
     const frame = toMonoFrame(audio);
-    const pcm = resampleLinear(frame.data, frame.sampleRate, MODEL_RATE);
+    const pcm = await resampleOnce(frame.data, frame.sampleRate, MODEL_RATE);
     const pool = this.decoders();
     const decoder = await pool.acquire(signal);
     try {
@@ -97,7 +98,7 @@ export class LocalSTTProvider implements STTProvider {
     }
     const input = audio[Symbol.asyncIterator]();
     let inputDone = false;
-    let resampler: LinearResampler | undefined;
+    let resampler: Resampler | undefined;
     try {
       decoder.startUtterance();
       let lastHyp = '';
@@ -111,9 +112,12 @@ export class LocalSTTProvider implements STTProvider {
         }
         const frame = next.value;
         // Per-stream resampler state, so frames join without clicks; rebuilt if the rate changes.
-        if (!resampler || resampler.inRate !== frame.sampleRate)
-          resampler = new LinearResampler(frame.sampleRate, MODEL_RATE);
-        const pcm = resampler.process(frameToMono(frame));
+        if (!resampler || resampler.inputRate !== frame.sampleRate) {
+          resampler?.close();
+          resampler = await Resampler.create({ inputRate: frame.sampleRate, outputRate: MODEL_RATE });
+        }
+        // The resampler reuses its output buffer: fine, the decoder is done with it before the next frame.
+        const pcm = resampler.process(downmixToMono(frame.data, frame.channels || 1));
         for (let i = 0; i < pcm.length; i += this.maxChunk) {
           await decoder.processRaw(pcm.subarray(i, i + this.maxChunk));
           if (signal?.aborted) return;
@@ -130,6 +134,7 @@ export class LocalSTTProvider implements STTProvider {
       }
       yield { type: 'final', result: decoder.finish() };
     } finally {
+      resampler?.close();
       decoder.endUtterance();
       pool.release(decoder);
       // Stopped early (abort or the consumer broke off): let the producer clean up too.

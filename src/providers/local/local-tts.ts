@@ -1,11 +1,11 @@
 import type { AudioChunk, TTSCapabilities, TTSOptions, TTSProvider } from '../../voice/types.js';
 import { linkedAbort, nextUnlessAborted, unlessAborted } from './abort.js';
 import { LocalEngineError } from './errors.js';
-import { resampleLinear } from './linear-resampler.js';
-import { int16ToBytes } from './pcm-bytes.js';
+import { downmixToMono, int16ToBytes } from '../../voice/audio/pcm.js';
+import { decodeWav } from '../../voice/audio/wav.js';
+import { resampleOnce } from './pcm.js';
 import { SentenceSplitter, splitSentences } from './sentence-splitter.js';
 import { ENGINES, type EngineSpec, type LocalTTSEngine, runEngine } from './tts-engines.js';
-import { readWav } from './wav-reader.js';
 
 export interface LocalTTSOptions {
   /** Which Debian engine to run. Default `flite`. */
@@ -135,16 +135,16 @@ export class LocalTTSProvider implements TTSProvider {
       },
       signal,
     );
-    let wav: ReturnType<typeof readWav>;
+    let wav: ReturnType<typeof decodeWav>;
     try {
-      wav = readWav(wavBytes);
+      wav = decodeWav(wavBytes);
     } catch (err) {
       throw new LocalEngineError(this.spec.engine, 'engine wrote no readable WAV', err);
     }
     if (wav.channels !== 1)
       throw new LocalEngineError(this.spec.engine, `expected mono output, got ${wav.channels} channels`);
     // Another voice may use another rate (flite's `kal` is 8 kHz); keep the declared contract.
-    return resampleLinear(wav.samples, wav.sampleRate, this.spec.sampleRate);
+    return resampleOnce(downmixToMono(wav.samples, wav.channels), wav.sampleRate, this.spec.sampleRate);
   }
 
   private chunk(pcm: Int16Array, timestampMs: number, isFinal: boolean): AudioChunk {

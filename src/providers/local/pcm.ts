@@ -1,21 +1,8 @@
 import { ValidationError } from '../../core/errors.js';
+import { bytesToInt16, downmixToMono } from '../../voice/audio/pcm.js';
+import { Resampler } from '../../voice/audio/resampler.js';
+import { decodeWav } from '../../voice/audio/wav.js';
 import type { AudioChunk, AudioFrame } from '../../voice/types.js';
-import { bytesToInt16 } from './pcm-bytes.js';
-import { readWav } from './wav-reader.js';
-
-/** Mono s16 samples of a frame, averaging channels when the frame is interleaved stereo+. */
-export function frameToMono(frame: AudioFrame): Int16Array {
-  const ch = frame.channels || 1;
-  if (ch === 1) return frame.data;
-  const n = Math.floor(frame.data.length / ch);
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let c = 0; c < ch; c++) sum += frame.data[i * ch + c];
-    out[i] = Math.round(sum / ch);
-  }
-  return out;
-}
 
 function isFrame(audio: AudioFrame | AudioChunk): audio is AudioFrame {
   return audio.data instanceof Int16Array;
@@ -23,22 +10,37 @@ function isFrame(audio: AudioFrame | AudioChunk): audio is AudioFrame {
 
 /** Normalises what batch STT accepts (a frame, or a PCM/WAV chunk) to a mono frame. */
 export function toMonoFrame(audio: AudioFrame | AudioChunk): AudioFrame {
-  if (isFrame(audio)) return { data: frameToMono(audio), sampleRate: audio.sampleRate, channels: 1 };
-  if (audio.format === 'wav') {
-    const wav = readWav(audio.data);
+  if (isFrame(audio))
     return {
-      data: frameToMono({ data: wav.samples, sampleRate: wav.sampleRate, channels: wav.channels }),
-      sampleRate: wav.sampleRate,
+      data: downmixToMono(audio.data, audio.channels || 1),
+      sampleRate: audio.sampleRate,
       channels: 1,
     };
+  if (audio.format === 'wav') {
+    const wav = decodeWav(audio.data);
+    return { data: downmixToMono(wav.samples, wav.channels), sampleRate: wav.sampleRate, channels: 1 };
   }
   if (audio.format === 'pcm_s16le') {
-    const data = bytesToInt16(audio.data);
     return {
-      data: frameToMono({ data, sampleRate: audio.sampleRate, channels: audio.channels }),
+      data: downmixToMono(bytesToInt16(audio.data), audio.channels || 1),
       sampleRate: audio.sampleRate,
       channels: 1,
     };
   }
   throw new ValidationError(`local STT accepts pcm_s16le or wav audio, not ${audio.format}`);
+}
+
+/** One-shot rate conversion of a whole buffer with the shared (Speex) resampler. */
+export async function resampleOnce(
+  samples: Int16Array,
+  inputRate: number,
+  outputRate: number,
+): Promise<Int16Array> {
+  if (inputRate === outputRate) return samples;
+  const resampler = await Resampler.create({ inputRate, outputRate });
+  try {
+    return resampler.process(samples).slice(); // process() reuses its buffer; keep our own copy
+  } finally {
+    resampler.close();
+  }
 }
