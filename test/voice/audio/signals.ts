@@ -66,7 +66,7 @@ export function voiced(
     phase += (2 * Math.PI * pitch) / rate;
     let v = 0;
     for (let h = 1; h <= 20 && h * pitch < rate / 2; h++) v += Math.sin(h * phase) / h;
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
+    const envelope = 0.7 + 0.3 * Math.sin(2 * Math.PI * 4 * t);
     out[i] = Math.round(amplitude * 0.5 * v * envelope + (random() - 0.5) * amplitude * 0.02);
   }
   return out;
