@@ -2,17 +2,12 @@
  * Claude through the Messages API (`POST /v1/messages`), spoken over fetch: no SDK needed.
  */
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart, AIToolCall } from '../../ai/types.js';
-import {
-  type FetchLike,
-  joinUrl,
-  parseEventJSON,
-  postForJSON,
-  postForSSE,
-  requireApiKey,
-} from '../shared/http-client.js';
+import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
+import { isRecord } from '../shared/http-errors.js';
+import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
 import { buildMessagesRequest, mapStopReason, mapUsage } from './messages-mapping.js';
 import { MessagesStreamTranslator } from './messages-stream.js';
-import type { AnthropicMessage, AnthropicStreamEvent } from './wire-types.js';
+import { anthropicMessageSchema, anthropicStreamEventSchema, KNOWN_STREAM_EVENTS } from './wire-types.js';
 
 export interface AnthropicProviderOptions {
   /** Default: `process.env.ANTHROPIC_API_KEY`. */
@@ -52,14 +47,13 @@ export class AnthropicProvider implements AIProvider {
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
-    const message = await postForJSON<AnthropicMessage>(this.post(request, false));
+    const message = await postForJSON(this.post(request, false), anthropicMessageSchema);
     let text = '';
     const toolCalls: AIToolCall[] = [];
     for (const block of message.content) {
-      if (block.type === 'text' && 'text' in block) text += block.text;
-      else if (block.type === 'tool_use' && 'input' in block) {
-        toolCalls.push({ id: block.id, name: block.name, arguments: block.input ?? {} });
-      }
+      if (block.type === 'text') text += block.text;
+      else if (block.type === 'tool_use')
+        toolCalls.push({ id: block.id, name: block.name, arguments: block.input });
     }
     return {
       text,
@@ -73,7 +67,11 @@ export class AnthropicProvider implements AIProvider {
     const translator = new MessagesStreamTranslator(this.name);
     for await (const message of postForSSE(this.post(request, true))) {
       if (!message.data) continue;
-      yield* translator.push(parseEventJSON<AnthropicStreamEvent>(this.name, message.data));
+      const event = parseJSONPayload(this.name, message.data, 'stream event');
+      if (!isRecord(event) || !KNOWN_STREAM_EVENTS.has(String(event.type))) continue;
+      yield* translator.push(
+        validateResponse(this.name, anthropicStreamEventSchema, event, `${event.type} event`),
+      );
     }
     translator.end();
   }

@@ -31,18 +31,18 @@ export class MessagesStreamTranslator {
         break;
       case 'content_block_start': {
         const block = event.content_block;
-        if (block.type === 'tool_use' && 'id' in block) {
+        if (block.type === 'tool_use') {
           this.toolCalls.start(event.index, block.id, block.name);
-        } else if (block.type === 'text' && 'text' in block && block.text) {
+        } else if (block.type === 'text' && block.text) {
           yield { type: 'text-delta', text: block.text };
         }
         break;
       }
       case 'content_block_delta': {
         const delta = event.delta;
-        if (delta.type === 'text_delta' && 'text' in delta) {
+        if (delta.type === 'text_delta') {
           if (delta.text) yield { type: 'text-delta', text: delta.text };
-        } else if (delta.type === 'input_json_delta' && 'partial_json' in delta) {
+        } else if (delta.type === 'input_json_delta') {
           this.toolCalls.append(event.index, delta.partial_json);
         }
         break;
@@ -53,7 +53,7 @@ export class MessagesStreamTranslator {
         break;
       }
       case 'message_delta':
-        this.stopReason = event.delta.stop_reason;
+        this.stopReason = event.delta.stop_reason ?? this.stopReason;
         this.mergeUsage(event.usage);
         break;
       case 'message_stop':

@@ -1,4 +1,8 @@
-/** The subset of the Anthropic Messages API wire format that this provider reads and writes. */
+/**
+ * The Anthropic Messages API wire format: plain types for what we send, loose zod schemas
+ * for what we read (only the fields this provider uses are checked).
+ */
+import { z } from 'zod';
 
 export type AnthropicContentBlock =
   | { type: 'text'; text: string }
@@ -10,57 +14,94 @@ export interface AnthropicMessageParam {
   content: AnthropicContentBlock[];
 }
 
-export interface AnthropicToolParam {
-  name: string;
-  description: string;
-  input_schema: Record<string, unknown>;
-}
-
 export interface AnthropicMessagesRequest {
   model: string;
   max_tokens: number;
   messages: AnthropicMessageParam[];
   system?: string;
-  tools?: AnthropicToolParam[];
+  tools?: Array<{ name: string; description: string; input_schema: Record<string, unknown> }>;
   temperature?: number;
   stream?: boolean;
 }
 
-export interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
+const usageSchema = z
+  .object({
+    input_tokens: z.number().optional(),
+    output_tokens: z.number().optional(),
+    cache_creation_input_tokens: z.number().nullish(),
+    cache_read_input_tokens: z.number().nullish(),
+  })
+  .loose();
+export type AnthropicUsage = z.infer<typeof usageSchema>;
 
-export interface AnthropicMessage {
-  id: string;
-  type: 'message';
-  role: 'assistant';
-  model: string;
-  content: Array<AnthropicContentBlock | { type: string }>;
-  stop_reason: string | null;
-  stop_sequence: string | null;
-  usage: AnthropicUsage;
-}
+const KNOWN_BLOCKS = new Set(['text', 'tool_use']);
+/**
+ * Any kind this provider does not read, folded into one `other` so TS can still narrow on
+ * `type`; newer kinds (thinking, server tools...) pass instead of failing validation.
+ */
+const otherKind = (known: ReadonlySet<string>) =>
+  z
+    .object({ type: z.string().refine((t) => !known.has(t)) })
+    .loose()
+    .transform(() => ({ type: 'other' as const }));
 
-export type AnthropicStreamEvent =
-  | { type: 'message_start'; message: AnthropicMessage }
-  | { type: 'content_block_start'; index: number; content_block: AnthropicContentBlock | { type: string } }
-  | {
-      type: 'content_block_delta';
-      index: number;
-      delta:
-        | { type: 'text_delta'; text: string }
-        | { type: 'input_json_delta'; partial_json: string }
-        | { type: string };
-    }
-  | { type: 'content_block_stop'; index: number }
-  | {
-      type: 'message_delta';
-      delta: { stop_reason: string | null; stop_sequence?: string | null };
-      usage?: AnthropicUsage;
-    }
-  | { type: 'message_stop' }
-  | { type: 'ping' }
-  | { type: 'error'; error: { type: string; message: string } };
+/** Text and tool_use are checked; other block kinds pass unread. */
+const contentBlockSchema = z.union([
+  z.object({ type: z.literal('text'), text: z.string() }).loose(),
+  z
+    .object({
+      type: z.literal('tool_use'),
+      id: z.string(),
+      name: z.string(),
+      input: z.record(z.string(), z.unknown()),
+    })
+    .loose(),
+  otherKind(KNOWN_BLOCKS),
+]);
+
+export const anthropicMessageSchema = z
+  .object({
+    content: z.array(contentBlockSchema),
+    stop_reason: z.string().nullable(),
+    usage: usageSchema.optional(),
+  })
+  .loose();
+export type AnthropicMessage = z.infer<typeof anthropicMessageSchema>;
+
+const deltaSchema = z.union([
+  z.object({ type: z.literal('text_delta'), text: z.string() }).loose(),
+  z.object({ type: z.literal('input_json_delta'), partial_json: z.string() }).loose(),
+  otherKind(new Set(['text_delta', 'input_json_delta'])),
+]);
+
+export const anthropicStreamEventSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('message_start'),
+      message: z.object({ usage: usageSchema.optional() }).loose(),
+    })
+    .loose(),
+  z
+    .object({ type: z.literal('content_block_start'), index: z.number(), content_block: contentBlockSchema })
+    .loose(),
+  z.object({ type: z.literal('content_block_delta'), index: z.number(), delta: deltaSchema }).loose(),
+  z.object({ type: z.literal('content_block_stop'), index: z.number() }).loose(),
+  z
+    .object({
+      type: z.literal('message_delta'),
+      delta: z.object({ stop_reason: z.string().nullish() }).loose(),
+      usage: usageSchema.optional(),
+    })
+    .loose(),
+  z.object({ type: z.literal('message_stop') }).loose(),
+  z.object({ type: z.literal('ping') }).loose(),
+  z
+    .object({ type: z.literal('error'), error: z.object({ type: z.string(), message: z.string() }).loose() })
+    .loose(),
+]);
+export type AnthropicStreamEvent = z.infer<typeof anthropicStreamEventSchema>;
+
+/** Event types the translator understands; newer ones are skipped, not treated as errors. */
+export const KNOWN_STREAM_EVENTS: ReadonlySet<string> = new Set(
+  anthropicStreamEventSchema.options.map((option) => option.shape.type.value),
+);

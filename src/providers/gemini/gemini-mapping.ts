@@ -112,14 +112,13 @@ export function readCandidate(
   let text = '';
   const toolCalls: AIToolCall[] = [];
   for (const part of candidate?.content?.parts ?? []) {
-    if ('text' in part && !part.thought) text += part.text;
-    else if ('functionCall' in part) {
-      const call = part.functionCall;
-      const args = call.args ?? {};
+    if (part.kind === 'text' && !part.thought) text += part.text;
+    else if (part.kind === 'call') {
+      const args = part.args ?? {};
       const id =
-        call.id ?? synthesizeCallId(response.responseId, callOffset + toolCalls.length, call.name, args);
+        part.id ?? synthesizeCallId(response.responseId, callOffset + toolCalls.length, part.name, args);
       signatures.remember(id, part.thoughtSignature);
-      toolCalls.push({ id, name: call.name, arguments: args });
+      toolCalls.push({ id, name: part.name, arguments: args });
     }
   }
   return { text, toolCalls, finishReason: candidate?.finishReason ?? blockedReason(response) };

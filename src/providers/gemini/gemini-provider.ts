@@ -4,14 +4,8 @@
  */
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart, AIUsage } from '../../ai/types.js';
 import { AuthenticationError } from '../../core/errors.js';
-import {
-  type FetchLike,
-  joinUrl,
-  parseEventJSON,
-  postForJSON,
-  postForSSE,
-  requireApiKey,
-} from '../shared/http-client.js';
+import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
+import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
 import { type ErrorClassifier, incompleteStreamError, isRecord } from '../shared/http-errors.js';
 import {
   buildGeminiRequest,
@@ -20,7 +14,7 @@ import {
   readCandidate,
   ThoughtSignatures,
 } from './gemini-mapping.js';
-import type { GeminiResponse } from './gemini-wire-types.js';
+import { geminiResponseSchema } from './gemini-wire-types.js';
 
 export interface GeminiProviderOptions {
   /** Default: `process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY`. */
@@ -61,7 +55,7 @@ export class GeminiProvider implements AIProvider {
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
-    const response = await postForJSON<GeminiResponse>(this.post(request, 'generateContent'));
+    const response = await postForJSON(this.post(request, 'generateContent'), geminiResponseSchema);
     const { text, toolCalls, finishReason } = readCandidate(response, this.signatures);
     return {
       text,
@@ -78,7 +72,8 @@ export class GeminiProvider implements AIProvider {
     let usage: AIUsage | undefined;
     for await (const message of postForSSE(this.post(request, 'streamGenerateContent?alt=sse'))) {
       if (!message.data) continue;
-      const chunk = parseEventJSON<GeminiResponse>(this.name, message.data);
+      const payload = parseJSONPayload(this.name, message.data, 'stream chunk');
+      const chunk = validateResponse(this.name, geminiResponseSchema, payload, 'stream chunk');
       const content = readCandidate(chunk, this.signatures, callCount);
       if (content.text) yield { type: 'text-delta', text: content.text };
       for (const toolCall of content.toolCalls) yield { type: 'tool-call', toolCall };

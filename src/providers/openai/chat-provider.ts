@@ -3,18 +3,12 @@
  * speaks the same protocol (vLLM, Ollama, LiteLLM, Groq, OpenRouter...) works via `baseUrl`.
  */
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart } from '../../ai/types.js';
-import {
-  type FetchLike,
-  joinUrl,
-  parseEventJSON,
-  postForJSON,
-  postForSSE,
-  requireApiKey,
-} from '../shared/http-client.js';
+import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
+import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
 import { parseToolArguments } from '../shared/tool-calls.js';
 import { buildChatRequest, type MaxTokensField, mapFinishReason, mapUsage } from './chat-mapping.js';
 import { ChatStreamTranslator } from './chat-stream.js';
-import type { ChatCompletion, ChatCompletionChunk } from './chat-wire-types.js';
+import { chatCompletionChunkSchema, chatCompletionSchema } from './chat-wire-types.js';
 
 export interface OpenAIProviderOptions {
   /** Default: `process.env.OPENAI_API_KEY`. */
@@ -56,7 +50,7 @@ export class OpenAIProvider implements AIProvider {
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
-    const completion = await postForJSON<ChatCompletion>(this.post(request, false));
+    const completion = await postForJSON(this.post(request, false), chatCompletionSchema);
     const choice = completion.choices?.[0];
     const toolCalls = (choice?.message.tool_calls ?? []).map((call) => ({
       id: call.id,
@@ -76,7 +70,8 @@ export class OpenAIProvider implements AIProvider {
     for await (const message of postForSSE(this.post(request, true))) {
       if (message.data === '[DONE]') break;
       if (!message.data) continue;
-      yield* translator.push(parseEventJSON<ChatCompletionChunk>(this.name, message.data));
+      const chunk = parseJSONPayload(this.name, message.data, 'stream chunk');
+      yield* translator.push(validateResponse(this.name, chatCompletionChunkSchema, chunk, 'stream chunk'));
     }
     yield* translator.end();
   }

@@ -1,4 +1,8 @@
-/** The subset of the OpenAI Chat Completions wire format this provider reads and writes. */
+/**
+ * The OpenAI Chat Completions wire format: plain types for what we send, loose zod schemas
+ * for what we read (only the fields this provider uses are checked).
+ */
+import { z } from 'zod';
 
 export interface ChatToolCallParam {
   id: string;
@@ -26,39 +30,69 @@ export interface ChatCompletionRequest {
   stream_options?: { include_usage: boolean };
 }
 
-export interface ChatUsage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_tokens?: number;
-}
+const usageSchema = z
+  .object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() })
+  .loose()
+  .nullish();
+export type ChatUsage = z.infer<typeof usageSchema>;
 
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  choices: Array<{
-    index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: ChatToolCallParam[] };
-    finish_reason: string | null;
-  }>;
-  usage?: ChatUsage | null;
-}
+const toolCallSchema = z
+  .object({
+    id: z.string(),
+    type: z.string().optional(),
+    function: z.object({ name: z.string(), arguments: z.string() }).loose(),
+  })
+  .loose();
 
-export interface ChatToolCallDelta {
-  index: number;
-  id?: string;
-  type?: 'function';
-  function?: { name?: string; arguments?: string };
-}
+export const chatCompletionSchema = z
+  .object({
+    choices: z.array(
+      z
+        .object({
+          index: z.number().optional(),
+          message: z
+            .object({ content: z.string().nullish(), tool_calls: z.array(toolCallSchema).nullish() })
+            .loose(),
+          finish_reason: z.string().nullish(),
+        })
+        .loose(),
+    ),
+    usage: usageSchema,
+  })
+  .loose();
+export type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 
-export interface ChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  choices?: Array<{
-    index: number;
-    delta: { role?: string; content?: string | null; tool_calls?: ChatToolCallDelta[] };
-    finish_reason: string | null;
-  }> | null;
-  usage?: ChatUsage | null;
-  /** Some OpenAI-compatible servers report a failure mid-stream this way. */
-  error?: { message?: string; type?: string; code?: string | null };
-}
+const toolCallDeltaSchema = z
+  .object({
+    index: z.number(),
+    id: z.string().nullish(),
+    function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).loose().nullish(),
+  })
+  .loose();
+
+/** Compatible servers vary: `choices` may be null or absent on the usage chunk. */
+export const chatCompletionChunkSchema = z
+  .object({
+    choices: z
+      .array(
+        z
+          .object({
+            index: z.number(),
+            delta: z
+              .object({ content: z.string().nullish(), tool_calls: z.array(toolCallDeltaSchema).nullish() })
+              .loose()
+              .nullish(),
+            finish_reason: z.string().nullish(),
+          })
+          .loose(),
+      )
+      .nullish(),
+    usage: usageSchema,
+    /** Some OpenAI-compatible servers report a failure mid-stream this way. */
+    error: z
+      .object({ message: z.string().nullish(), type: z.string().nullish(), code: z.string().nullish() })
+      .loose()
+      .nullish(),
+  })
+  .loose();
+export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

@@ -2,8 +2,10 @@
  * The one way vendor providers talk HTTP: POST JSON with fetch, typed errors naming the
  * provider, AbortSignal honoured from the request to the last byte of a stream.
  */
+import type { z } from 'zod';
 import { AuthenticationError, RoomKitError } from '../../core/errors.js';
 import { type ErrorClassifier, errorFromResponse, networkError } from './http-errors.js';
+import { parseJSONPayload, validateResponse } from './response-validation.js';
 import { parseSSE, type SSEMessage } from './sse-parser.js';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -45,19 +47,19 @@ export async function postJSON(opts: PostJSONOptions): Promise<Response> {
   );
 }
 
-/** POST JSON and parse the JSON answer. */
-export async function postForJSON<T>(opts: PostJSONOptions): Promise<T> {
+/** POST JSON; parse and validate the JSON answer against `schema`. */
+export async function postForJSON<S extends z.ZodType>(
+  opts: PostJSONOptions,
+  schema: S,
+): Promise<z.output<S>> {
   const response = await postJSON(opts);
   const text = await readText(opts.provider, response, opts.signal);
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new RoomKitError(`${opts.provider}: response is not JSON: ${text.slice(0, 200)}`, {
-      code: 'invalid_response',
-      retryable: true,
-      cause: err,
-    });
-  }
+  return validateResponse(
+    opts.provider,
+    schema,
+    parseJSONPayload(opts.provider, text, 'response'),
+    'response',
+  );
 }
 
 /** POST JSON and iterate the server-sent events of the answer. */
@@ -69,19 +71,6 @@ export async function* postForSSE(opts: PostJSONOptions): AsyncGenerator<SSEMess
   } catch (err) {
     opts.signal?.throwIfAborted();
     throw err instanceof RoomKitError ? err : networkError(opts.provider, err);
-  }
-}
-
-/** Parse one SSE data payload as JSON, with an error that names the vendor when it is not. */
-export function parseEventJSON<T>(provider: string, data: string): T {
-  try {
-    return JSON.parse(data) as T;
-  } catch (err) {
-    throw new RoomKitError(`${provider}: malformed stream event: ${data.slice(0, 200)}`, {
-      code: 'invalid_response',
-      retryable: true,
-      cause: err,
-    });
   }
 }
 

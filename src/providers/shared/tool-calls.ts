@@ -41,7 +41,7 @@ export class ToolCallAccumulator {
   constructor(private readonly provider: string) {}
 
   /** Start a call, or fill in its id/name when they arrive with a later fragment. */
-  start(index: number, id: string | undefined, name: string | undefined): void {
+  start(index: number, id: string | null | undefined, name: string | null | undefined): void {
     const call = this.calls.get(index);
     if (call) {
       if (id && !call.id) call.id = id;
