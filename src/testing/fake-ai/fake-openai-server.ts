@@ -49,9 +49,7 @@ export class FakeOpenAIServer extends FakeAIServer {
       );
     }
     const invalid = validateMessages(ctx.body);
-    return invalid
-      ? this.withCode(this.errorReply(400, invalid.message, undefined, invalid.param), null)
-      : undefined;
+    return invalid ? this.errorReply(400, invalid.message, undefined, invalid.param) : undefined;
   }
 
   protected errorReply(
