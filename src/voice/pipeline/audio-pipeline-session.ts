@@ -56,6 +56,7 @@ export class AudioPipelineSession {
   private readonly refFrame: AudioFrame;
   private readonly outFrame: AudioFrame;
   private monoScratch = new Int16Array(0);
+  private checkpoint = new Int16Array(0);
   private inboundLevelMs = 0;
   private outboundLevelMs = 0;
   private closed = false;
@@ -227,11 +228,20 @@ export class AudioPipelineSession {
     }
   }
 
-  /** Runs a transforming stage; on a throw the frame goes on as it was. */
+  /**
+   * Runs a transforming stage; on a throw the frame goes on as it was. Stages must not
+   * write into their input, but a checkpoint (one memcpy) makes that hold even for one that
+   * does and then throws.
+   */
   private run(name: PipelineStageName, stage: FrameStage, f: AudioFrame): AudioFrame {
+    const n = f.data.length;
+    if (this.checkpoint.length < n) this.checkpoint = new Int16Array(n);
+    const saved = this.checkpoint;
+    saved.set(f.data);
     try {
       return stage.process(f);
     } catch (err) {
+      f.data.set(n === saved.length ? saved : saved.subarray(0, n));
       this.report(name, err);
       return f;
     }

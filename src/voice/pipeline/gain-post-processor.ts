@@ -24,7 +24,7 @@ export class GainPostProcessor implements AudioPostProcessor {
         const data = result.data;
         for (let i = 0; i < input.length; i++) {
           const v = Math.round(input[i] * gain);
-          data[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+          data[i] = v > 32767 ? 32767 : Math.max(v, -32768);
         }
         return result;
       },

@@ -86,7 +86,7 @@ class RNNoiseStage implements FrameStage {
     const output = this.outBuf.array;
     for (let i = 0; i < RNNOISE_FRAME; i++) {
       const v = Math.round(output[i]);
-      dst[dstOffset + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      dst[dstOffset + i] = v > 32767 ? 32767 : Math.max(v, -32768);
     }
   }
 

@@ -129,7 +129,7 @@ class WavRecorderStage implements RecorderStage {
     } else {
       for (let i = 0; i < n; i++) {
         const v = inbound[i] + outbound[i];
-        mix[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        mix[i] = v > 32767 ? 32767 : Math.max(v, -32768);
       }
     }
     this.writer.write(mix.subarray(0, size));

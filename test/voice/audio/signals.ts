@@ -138,3 +138,15 @@ export function interleave(left: Int16Array, right: Int16Array): Int16Array {
   }
   return out;
 }
+
+/** What a microphone hears when `reference` plays: 30 ms later at half level, plus a short reflection. */
+export function echoOf(reference: Int16Array, delayMs = 30, rate = 16000): Int16Array {
+  const d = Math.round((rate * delayMs) / 1000);
+  const out = new Int16Array(reference.length);
+  for (let i = 0; i < reference.length; i++) {
+    const a = i - d >= 0 ? reference[i - d] : 0;
+    const b = i - d - 40 >= 0 ? reference[i - d - 40] : 0;
+    out[i] = Math.round(0.5 * a + 0.2 * b);
+  }
+  return out;
+}

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SpeexAECProvider } from '../../../src/voice/pipeline/speex-aec.js';
 import type { AECStage } from '../../../src/voice/pipeline/stages.js';
-import { energy, frames, noise, voiced } from '../audio/signals.js';
+import { echoOf, energy, frames, noise, voiced } from '../audio/signals.js';
 import { expectIsolatedSessions, samplesOf, stageContext } from './isolation.js';
 
 const RATE = 16000;
-
-/** What the microphone hears: the far end played back, 30 ms later at half level, plus a short tail. */
-export function echoOf(reference: Int16Array, delayMs = 30): Int16Array {
-  const d = Math.round((RATE * delayMs) / 1000);
-  const out = new Int16Array(reference.length);
-  for (let i = 0; i < reference.length; i++) {
-    const a = i - d >= 0 ? reference[i - d] : 0;
-    const b = i - d - 40 >= 0 ? reference[i - d - 40] : 0;
-    out[i] = Math.round(0.5 * a + 0.2 * b);
-  }
-  return out;
-}
 
 function run(stage: AECStage, reference: Int16Array, mic: Int16Array, frameMs = 20): Int16Array {
   const refFrames = frames(reference, RATE, frameMs);
