@@ -4,25 +4,36 @@
  */
 type Bench = () => Promise<Record<string, unknown> | Record<string, unknown>[]>;
 
-const BENCHES: Record<string, () => Promise<Bench>> = {
-  text: async () => (await import('./text-throughput.js')).benchTextThroughput,
-  store: async () => (await import('./store.js')).benchSqliteCommit,
-  pipeline: async () => (await import('./pipeline.js')).benchPipeline,
-  speech: async () => (await import('./speech.js')).benchSpeech,
-  realtime: async () => (await import('./realtime.js')).benchRealtime,
-  voice: async () => (await import('./voice.js')).benchVoice,
+/** suite name -> [module in bench/, exported function]. */
+const BENCHES: Record<string, [string, string]> = {
+  text: ['text-throughput.ts', 'benchTextThroughput'],
+  store: ['store.ts', 'benchSqliteCommit'],
+  pipeline: ['pipeline.ts', 'benchPipeline'],
+  voice: ['voice.ts', 'benchVoice'],
+  speech: ['speech.ts', 'benchSpeech'],
+  realtime: ['realtime.ts', 'benchRealtime'],
 };
+
+async function load([file, fn]: [string, string]): Promise<Bench> {
+  const mod = (await import(new URL(file, import.meta.url).href)) as Record<string, Bench>;
+  const bench = mod[fn];
+  if (typeof bench !== 'function') throw new Error(`bench/${file} does not export ${fn}`);
+  return bench;
+}
 
 const wanted = process.argv.slice(2);
 let failed = false;
-for (const [name, load] of Object.entries(BENCHES)) {
+for (const [name, entry] of Object.entries(BENCHES)) {
   if (wanted.length && !wanted.includes(name)) continue;
   try {
-    const result = await (await load())();
-    for (const line of Array.isArray(result) ? result : [result]) console.log(JSON.stringify({ suite: name, ...line }));
+    const result = await (await load(entry))();
+    for (const line of Array.isArray(result) ? result : [result])
+      console.log(JSON.stringify({ suite: name, ...line }));
   } catch (error) {
     failed = true;
-    console.log(JSON.stringify({ suite: name, error: error instanceof Error ? error.message : String(error) }));
+    console.log(
+      JSON.stringify({ suite: name, error: error instanceof Error ? error.message : String(error) }),
+    );
   }
 }
 process.exitCode = failed ? 1 : 0;

@@ -23,7 +23,7 @@ const TOTAL = 20_000;
 
 class NoopChannel extends Channel {
   readonly channelType = 'websocket';
-  async deliver(): Promise<ChannelOutput> {
+  override async deliver(): Promise<ChannelOutput> {
     return {};
   }
 }
@@ -31,7 +31,7 @@ class NoopChannel extends Channel {
 class CountingChannel extends Channel {
   readonly channelType = 'webhook';
   count = 0;
-  async deliver(): Promise<ChannelOutput> {
+  override async deliver(): Promise<ChannelOutput> {
     this.count++;
     return {};
   }
@@ -72,7 +72,11 @@ async function runCase(c: Case, total = TOTAL): Promise<Record<string, unknown>>
     roomIds.flatMap((roomId) =>
       Array.from({ length: c.inFlight }, async (_, lane) => {
         for (let i = lane; i < perRoom; i += c.inFlight) {
-          await kit.processInbound({ channelId: 'sender', roomId, content: { type: 'text', body: `message ${i}` } });
+          await kit.processInbound({
+            channelId: 'sender',
+            roomId,
+            content: { type: 'text', body: `message ${i}` },
+          });
           tick();
         }
       }),
@@ -80,10 +84,16 @@ async function runCase(c: Case, total = TOTAL): Promise<Record<string, unknown>>
   );
   await kit.waitForIdle();
   const elapsed = performance.now() - start;
-  const quarters = quarterMarks.map((t, i) => Math.round(total / 4 / ((t - (i === 0 ? start : quarterMarks[i - 1]!)) / 1000)));
-  const stored = (await Promise.all(roomIds.map((id) => kit.store.countEvents(id)))).reduce((a, b) => a + b, 0);
+  const quarters = quarterMarks.map((t, i) =>
+    Math.round(total / 4 / ((t - (i === 0 ? start : quarterMarks[i - 1]!)) / 1000)),
+  );
+  const stored = (await Promise.all(roomIds.map((id) => kit.store.countEvents(id)))).reduce(
+    (a, b) => a + b,
+    0,
+  );
   await kit.close();
-  if (counter.count !== total || stored !== total) throw new Error(`${c.name}: delivered ${counter.count}, stored ${stored}`);
+  if (counter.count !== total || stored !== total)
+    throw new Error(`${c.name}: delivered ${counter.count}, stored ${stored}`);
   return {
     bench: 'text_throughput',
     case: c.name,
@@ -106,7 +116,13 @@ export async function benchTextThroughput(): Promise<Record<string, unknown>[]> 
     { name: '1 room, memory, 32 in flight', rooms: 1, store: memory, hook: false, inFlight: 32 },
     { name: '40 rooms, memory', rooms: 40, store: memory, hook: false, inFlight: 1 },
     { name: '40 rooms, memory, sync hook', rooms: 40, store: memory, hook: true, inFlight: 1 },
-    { name: '1 room, sqlite', rooms: 1, store: () => new SqliteStore({ path: join(dir, 'a.db') }), hook: false, inFlight: 1 },
+    {
+      name: '1 room, sqlite',
+      rooms: 1,
+      store: () => new SqliteStore({ path: join(dir, 'a.db') }),
+      hook: false,
+      inFlight: 1,
+    },
   ];
   const out: Record<string, unknown>[] = [];
   try {

@@ -10,7 +10,9 @@ const web = new WebSocketChannel('web', {
   authenticate: (_req, token) => (token === 'demo-token' ? { userId: 'ana' } : null),
 });
 kit.registerChannel(web);
-kit.registerChannel(new AIChannel('assistant', { provider: new MockAIProvider({ responses: ['Hi Ana, how can I help?'] }) }));
+kit.registerChannel(
+  new AIChannel('assistant', { provider: new MockAIProvider({ responses: ['Hi Ana, how can I help?'] }) }),
+);
 await kit.createRoom({ roomId: 'chat' });
 await kit.attachChannel('chat', 'web');
 await kit.attachChannel('chat', 'assistant', { category: ChannelCategory.INTELLIGENCE });
@@ -21,7 +23,9 @@ client.on('message', (data) => {
   const frame = JSON.parse(data.toString());
   if (frame.type === 'ready') client.send(JSON.stringify({ type: 'join', roomId: 'chat' }));
   if (frame.type === 'joined') {
-    client.send(JSON.stringify({ type: 'message', roomId: 'chat', content: { type: 'text', body: 'hello' } }));
+    client.send(
+      JSON.stringify({ type: 'message', roomId: 'chat', content: { type: 'text', body: 'hello' } }),
+    );
   }
   if (frame.type === 'ack') console.log(`sent, stored at index ${frame.event.index}`);
   if (frame.type === 'event' && frame.event.source.channelId === 'assistant') {

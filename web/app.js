@@ -2,14 +2,20 @@
 // Talks to the server's JSON API and its WebSocket channel (/ws).
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
-const user = params.get('user') ?? localStorage.getItem('roomkit.user') ?? `guest-${Math.random().toString(36).slice(2, 7)}`;
+const user =
+  params.get('user') ??
+  localStorage.getItem('roomkit.user') ??
+  `guest-${Math.random().toString(36).slice(2, 7)}`;
 localStorage.setItem('roomkit.user', user);
 
 const $ = (id) => document.getElementById(id);
 const state = { ws: null, roomId: null, events: new Map(), streams: new Map(), pending: [] };
 
 async function api(path, init = {}) {
-  const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const headers = {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
   const res = await fetch(`/api${path}`, { ...init, headers });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ?? res.statusText);
@@ -36,7 +42,9 @@ async function loadRooms() {
 
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(`${proto}://${location.host}/ws?user=${encodeURIComponent(user)}&token=${encodeURIComponent(token)}`);
+  const ws = new WebSocket(
+    `${proto}://${location.host}/ws?user=${encodeURIComponent(user)}&token=${encodeURIComponent(token)}`,
+  );
   state.ws = ws;
   ws.onopen = () => {
     $('status').textContent = `connected as ${user}`;
@@ -101,21 +109,30 @@ function textOf(content) {
 
 function render() {
   const timeline = $('timeline');
-  const items = [...state.events.values()].sort((a, b) => a.index - b.index).map((e) => {
-    const li = document.createElement('li');
-    const kind = e.content.type === 'system' ? 'system' : e.source.channelType === 'ai' ? 'agent' : e.source.participantId === user ? 'mine' : '';
-    li.className = `${kind}${e.status === 'blocked' ? ' blocked' : ''}`;
-    li.dataset.index = e.index;
-    li.dataset.testid = 'event';
-    if (kind !== 'system') {
-      const who = document.createElement('span');
-      who.className = 'who';
-      who.textContent = e.source.participantId ?? e.source.channelId;
-      li.append(who);
-    }
-    li.append(document.createTextNode(textOf(e.content)));
-    return li;
-  });
+  const items = [...state.events.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((e) => {
+      const li = document.createElement('li');
+      const kind =
+        e.content.type === 'system'
+          ? 'system'
+          : e.source.channelType === 'ai'
+            ? 'agent'
+            : e.source.participantId === user
+              ? 'mine'
+              : '';
+      li.className = `${kind}${e.status === 'blocked' ? ' blocked' : ''}`;
+      li.dataset.index = e.index;
+      li.dataset.testid = 'event';
+      if (kind !== 'system') {
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = e.source.participantId ?? e.source.channelId;
+        li.append(who);
+      }
+      li.append(document.createTextNode(textOf(e.content)));
+      return li;
+    });
   for (const [streamId, text] of state.streams) {
     const li = document.createElement('li');
     li.className = 'agent streaming';
@@ -143,14 +160,22 @@ $('composer').onsubmit = (ev) => {
   ev.preventDefault();
   const body = $('message').value.trim();
   if (!body || !state.roomId) return;
-  send({ type: 'message', roomId: state.roomId, clientId: crypto.randomUUID(), content: { type: 'text', body } });
+  send({
+    type: 'message',
+    roomId: state.roomId,
+    clientId: crypto.randomUUID(),
+    content: { type: 'text', body },
+  });
   $('message').value = '';
 };
 
 $('new-room').onsubmit = async (ev) => {
   ev.preventDefault();
   try {
-    const { room } = await api('/rooms', { method: 'POST', body: JSON.stringify({ roomId: $('new-room-id').value }) });
+    const { room } = await api('/rooms', {
+      method: 'POST',
+      body: JSON.stringify({ roomId: $('new-room-id').value }),
+    });
     $('new-room-id').value = '';
     await loadRooms();
     openRoom(room.id);
@@ -160,7 +185,10 @@ $('new-room').onsubmit = async (ev) => {
 };
 
 const info = await api('/info');
-$('agent').textContent = info.agent.name === 'local-rules' ? 'agent: local rule-based (no API key)' : `agent: ${info.agent.name} ${info.agent.model}`;
+$('agent').textContent =
+  info.agent.name === 'local-rules'
+    ? 'agent: local rule-based (no API key)'
+    : `agent: ${info.agent.name} ${info.agent.model}`;
 const rooms = await loadRooms();
 connect();
 openRoom(params.get('room') ?? rooms[0]?.id ?? 'lobby');

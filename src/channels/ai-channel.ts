@@ -41,7 +41,11 @@ export class AIChannel extends Channel {
     return this.opts.provider;
   }
 
-  override async onEvent(event: RoomEvent, binding: ChannelBinding, ctx: DeliveryContext): Promise<ChannelOutput> {
+  override async onEvent(
+    event: RoomEvent,
+    binding: ChannelBinding,
+    ctx: DeliveryContext,
+  ): Promise<ChannelOutput> {
     if (event.content.type === 'system' || event.type === 'audit') return {};
     const messages = await buildConversation(ctx.kit.store, event.roomId, binding, {
       maxEvents: this.opts.contextEvents ?? 30,
@@ -90,7 +94,12 @@ export class AIChannel extends Channel {
   }
 
   /** Run the calls and append the exchange to the request for the next round. */
-  private async runTools(request: AIRequest, text: string, calls: AIToolCall[], roomId: string): Promise<void> {
+  private async runTools(
+    request: AIRequest,
+    text: string,
+    calls: AIToolCall[],
+    roomId: string,
+  ): Promise<void> {
     const results: AIMessage[] = [];
     for (const call of calls) {
       const tool = this.tools.get(call.name);
@@ -105,6 +114,10 @@ export class AIChannel extends Channel {
       }
       results.push({ role: 'tool', toolCallId: call.id, name: call.name, content, isError });
     }
-    request.messages = [...request.messages, { role: 'assistant', content: text, toolCalls: calls }, ...results];
+    request.messages = [
+      ...request.messages,
+      { role: 'assistant', content: text, toolCalls: calls },
+      ...results,
+    ];
   }
 }

@@ -105,9 +105,13 @@ export abstract class Channel {
   }
 
   /** Live text of a streamed reply (only called when capabilities.streaming). */
-  async deliverStreamDelta(
-    _delta: { roomId: string; streamId: string; text: string; done: boolean; sourceChannelId: string },
-  ): Promise<void> {}
+  async deliverStreamDelta(_delta: {
+    roomId: string;
+    streamId: string;
+    text: string;
+    done: boolean;
+    sourceChannelId: string;
+  }): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -1,5 +1,4 @@
 import type { ChannelBinding, Room, RoomEvent } from '../models/index.js';
-import type { CircuitState } from './resilience/circuit-breaker.js';
 
 /** What `kit.on(name, handler)` can observe, with each event's payload. */
 export interface FrameworkEventMap {
@@ -19,7 +18,13 @@ export interface FrameworkEventMap {
   channel_error: { channelId: string; error: unknown; roomId?: string };
   identity_resolved: { roomId: string; participantId: string };
   /** Named timing figures (voice turn latencies and the like). */
-  metric: { name: string; valueMs: number; roomId?: string; sessionId?: string; labels?: Record<string, string> };
+  metric: {
+    name: string;
+    valueMs: number;
+    roomId?: string;
+    sessionId?: string;
+    labels?: Record<string, string>;
+  };
   [name: string]: unknown;
 }
 

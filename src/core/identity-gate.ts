@@ -1,6 +1,11 @@
 import type { Channel } from '../channels/channel.js';
 import { HookTrigger, type InboundMessage } from '../models/index.js';
-import { callResolver, type IdentityDecision, type IdentityHookPayload, type IdentityResolver } from './identity.js';
+import {
+  callResolver,
+  type IdentityDecision,
+  type IdentityHookPayload,
+  type IdentityResolver,
+} from './identity.js';
 import type { RunOptions } from './inbound-pipeline.js';
 import type { RoomState } from './room-state.js';
 import type { RoomKit } from './roomkit.js';
@@ -28,7 +33,8 @@ export class IdentityGate {
     if (result.status === 'identified') {
       decision = { kind: 'resolved', participantId: result.participantId, displayName: result.displayName };
     } else {
-      const trigger = result.status === 'ambiguous' ? HookTrigger.ON_IDENTITY_AMBIGUOUS : HookTrigger.ON_IDENTITY_UNKNOWN;
+      const trigger =
+        result.status === 'ambiguous' ? HookTrigger.ON_IDENTITY_AMBIGUOUS : HookTrigger.ON_IDENTITY_UNKNOWN;
       const payload: IdentityHookPayload = { message, result, timedOut };
       decision = await this.kit.hooks.runFirst<IdentityHookPayload, IdentityDecision>(trigger, payload, {
         kit: this.kit,
@@ -49,7 +55,10 @@ export class IdentityGate {
           identified: true,
         });
         state.participants.add(decision.participantId);
-        this.kit.events.emit('identity_resolved', { roomId: state.id, participantId: decision.participantId });
+        this.kit.events.emit('identity_resolved', {
+          roomId: state.id,
+          participantId: decision.participantId,
+        });
         if (this.kit.hooks.has(HookTrigger.ON_PARTICIPANT_IDENTIFIED)) {
           this.kit.internals.track(
             this.kit.hooks.runAsync(HookTrigger.ON_PARTICIPANT_IDENTIFIED, decision, {

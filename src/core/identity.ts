@@ -59,7 +59,9 @@ export async function callResolver(
   try {
     const call = typeof resolver === 'function' ? resolver(message, ctx) : resolver.resolve(message, ctx);
     const winner = await Promise.race([Promise.resolve(call), expiry]);
-    return winner === 'timeout' ? { result: { status: 'unknown' }, timedOut: true } : { result: winner, timedOut: false };
+    return winner === 'timeout'
+      ? { result: { status: 'unknown' }, timedOut: true }
+      : { result: winner, timedOut: false };
   } finally {
     clearTimeout(timer);
   }

@@ -94,7 +94,10 @@ export class InboundPipeline {
       ctl.expired = true;
       // The locked section may still be running a slow hook: let it finish (it stores nothing).
       this.kit.track(locked);
-      this.kit.logger.warn({ roomId, timeoutMs: ms }, 'inbound processing timed out before commit; nothing stored');
+      this.kit.logger.warn(
+        { roomId, timeoutMs: ms },
+        'inbound processing timed out before commit; nothing stored',
+      );
       this.kit.events.emit('event_blocked', { roomId, reason: 'timeout' });
       return undefined;
     } finally {
@@ -102,7 +105,12 @@ export class InboundPipeline {
     }
   }
 
-  private async locked(state: RoomState, draft: EventDraft, ctl: Control, opts: RunOptions): Promise<Committed> {
+  private async locked(
+    state: RoomState,
+    draft: EventDraft,
+    ctl: Control,
+    opts: RunOptions,
+  ): Promise<Committed> {
     if (ctl.expired) return { result: { blocked: true, reason: 'timeout' } };
     const { room } = state;
     if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) {
@@ -110,11 +118,19 @@ export class InboundPipeline {
       return { result: { blocked: true, reason: 'room_closed' } };
     }
     // A message to a paused room wakes it; the timers re-arm on commit.
-    if (room.status === RoomStatus.PAUSED && !opts.trusted) await this.kit.kit.rooms.setStatus(room.id, RoomStatus.ACTIVE);
+    if (room.status === RoomStatus.PAUSED && !opts.trusted)
+      await this.kit.kit.rooms.setStatus(room.id, RoomStatus.ACTIVE);
     if (draft.idempotencyKey !== undefined) {
       const first = await this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey);
       if (first) {
-        return { result: { event: first, blocked: first.status === EventStatus.BLOCKED, reason: first.blockedBy, duplicate: true } };
+        return {
+          result: {
+            event: first,
+            blocked: first.status === EventStatus.BLOCKED,
+            reason: first.blockedBy,
+            duplicate: true,
+          },
+        };
       }
     }
 
@@ -142,7 +158,13 @@ export class InboundPipeline {
           direction: 'inbound',
         });
         // A hook may rewrite content, metadata and visibility; identity and position are ours.
-        event = { ...outcome.payload, id: event.id, roomId: event.roomId, index: event.index, source: event.source };
+        event = {
+          ...outcome.payload,
+          id: event.id,
+          roomId: event.roomId,
+          index: event.index,
+          source: event.source,
+        };
         if (outcome.injected.length) injected = [...injected, ...outcome.injected];
         if (!outcome.allowed) {
           reason = outcome.reason;
@@ -165,7 +187,12 @@ export class InboundPipeline {
     await this.commit(state, event);
     const deliveries: Promise<void>[] = [];
     if (event.status === EventStatus.BLOCKED) {
-      this.kit.events.emit('event_blocked', { event, roomId: room.id, reason: reason ?? 'blocked', blockedBy: event.blockedBy });
+      this.kit.events.emit('event_blocked', {
+        event,
+        roomId: room.id,
+        reason: reason ?? 'blocked',
+        blockedBy: event.blockedBy,
+      });
     } else {
       deliveries.push(this.broadcaster.broadcast(state, event));
     }
@@ -175,7 +202,11 @@ export class InboundPipeline {
       deliveries.push(this.broadcaster.broadcast(state, injectedEvent));
     }
     const delivery =
-      deliveries.length === 0 ? undefined : deliveries.length === 1 ? deliveries[0] : Promise.all(deliveries).then(noop);
+      deliveries.length === 0
+        ? undefined
+        : deliveries.length === 1
+          ? deliveries[0]
+          : Promise.all(deliveries).then(noop);
     return { result: { event, blocked: event.status === EventStatus.BLOCKED, reason }, delivery };
   }
 

@@ -27,9 +27,12 @@ export class Responder {
     output: ChannelOutput,
   ): Promise<void> {
     for (const response of output.responseEvents ?? []) {
-      await this.pipeline.run(state, this.draft(channel, binding, trigger, response), { awaitDelivery: false });
+      await this.pipeline.run(state, this.draft(channel, binding, trigger, response), {
+        awaitDelivery: false,
+      });
     }
-    if (output.responseStream) await this.consumeStream(state, channel, binding, trigger, output.responseStream);
+    if (output.responseStream)
+      await this.consumeStream(state, channel, binding, trigger, output.responseStream);
   }
 
   private async consumeStream(
@@ -73,21 +76,37 @@ export class Responder {
       }
     } catch (error) {
       failed = error;
-      this.kit.logger.warn({ roomId: state.id, channelId: channel.id, err: errorMessage(error) }, 'reply stream failed');
+      this.kit.logger.warn(
+        { roomId: state.id, channelId: channel.id, err: errorMessage(error) },
+        'reply stream failed',
+      );
       this.kit.events.emit('channel_error', { channelId: channel.id, error, roomId: state.id });
     }
     await push('', true);
     if (!text) return;
     const metadata: Record<string, unknown> = { streamId };
     if (failed) metadata.incomplete = true;
-    await this.pipeline.run(state, this.draft(channel, binding, trigger, { content: { type: 'text', body: text }, metadata }), {
-      awaitDelivery: false,
-    });
+    await this.pipeline.run(
+      state,
+      this.draft(channel, binding, trigger, { content: { type: 'text', body: text }, metadata }),
+      {
+        awaitDelivery: false,
+      },
+    );
   }
 
-  private draft(channel: Channel, binding: ChannelBinding, trigger: RoomEvent, response: ResponseEvent): EventDraft {
+  private draft(
+    channel: Channel,
+    binding: ChannelBinding,
+    trigger: RoomEvent,
+    response: ResponseEvent,
+  ): EventDraft {
     return {
-      source: { channelId: channel.id, channelType: channel.channelType, participantId: binding.participantId },
+      source: {
+        channelId: channel.id,
+        channelType: channel.channelType,
+        participantId: binding.participantId,
+      },
       content: response.content,
       chainDepth: trigger.chainDepth + 1,
       visibility: response.visibility ?? binding.visibility,

@@ -137,7 +137,8 @@ export class RoomOps {
       roomId,
     };
     await this.kit.store.saveParticipant(participant);
-    if (!existing) this.fireHook(HookTrigger.ON_PARTICIPANT_JOINED, participant, roomId, participant.channelId);
+    if (!existing)
+      this.fireHook(HookTrigger.ON_PARTICIPANT_JOINED, participant, roomId, participant.channelId);
     return participant;
   }
 

@@ -99,10 +99,15 @@ export class RoomKit {
       this.logger.error({ event: name, err: String(error) }, 'framework event listener threw'),
     );
     this.hooks = new HookEngine((info) => {
-      this.logger.warn({ hook: info.hook, trigger: info.trigger, roomId: info.roomId, err: String(info.error) }, 'hook failed');
+      this.logger.warn(
+        { hook: info.hook, trigger: info.trigger, roomId: info.roomId, err: String(info.error) },
+        'hook failed',
+      );
       this.events.emit('hook_error', info);
     });
-    this.ephemeral = new EphemeralBus((error) => this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'));
+    this.ephemeral = new EphemeralBus((error) =>
+      this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'),
+    );
     this.internals = this.makeInternals();
     const broadcaster = new Broadcaster(this.internals);
     this.pipeline = new InboundPipeline(this.internals, broadcaster);
@@ -244,7 +249,12 @@ export class RoomKit {
     roomId: string,
     channelId: string,
     content: EventContent,
-    opts: { senderId?: string; metadata?: Record<string, unknown>; idempotencyKey?: string; visibility?: Visibility } = {},
+    opts: {
+      senderId?: string;
+      metadata?: Record<string, unknown>;
+      idempotencyKey?: string;
+      visibility?: Visibility;
+    } = {},
   ): Promise<InboundResult> {
     return this.processInbound({ roomId, channelId, content, ...opts, senderId: opts.senderId });
   }
@@ -268,7 +278,11 @@ export class RoomKit {
     return this.events.on(name, listener);
   }
 
-  subscribeEphemeral(roomId: string, handler: EphemeralHandler, opts?: EphemeralSubscribeOptions): () => void {
+  subscribeEphemeral(
+    roomId: string,
+    handler: EphemeralHandler,
+    opts?: EphemeralSubscribeOptions,
+  ): () => void {
     return this.ephemeral.subscribe(roomId, handler, opts);
   }
 
@@ -379,9 +393,12 @@ export class RoomKit {
         let breaker = this.breakers.get(channelId);
         if (!breaker) {
           breaker = new CircuitBreaker(channelId, this.options.circuitBreaker, (state) =>
-            this.events.emit(`circuit_breaker_${state === 'half_open' ? 'half_open' : state === 'open' ? 'opened' : 'closed'}`, {
-              channelId,
-            }),
+            this.events.emit(
+              `circuit_breaker_${state === 'half_open' ? 'half_open' : state === 'open' ? 'opened' : 'closed'}`,
+              {
+                channelId,
+              },
+            ),
           );
           this.breakers.set(channelId, breaker);
         }
@@ -406,5 +423,4 @@ export class RoomKit {
   get defaultRoomTimers(): RoomTimers | undefined {
     return this.options.defaultRoomTimers;
   }
-
 }

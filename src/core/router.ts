@@ -32,7 +32,10 @@ export class Router {
       return state;
     }
     if (candidates.length > 1) {
-      this.kit.logger.info({ channelId: channel.id, senderId: message.senderId, candidates: candidates.length }, 'ambiguous route: new room');
+      this.kit.logger.info(
+        { channelId: channel.id, senderId: message.senderId, candidates: candidates.length },
+        'ambiguous route: new room',
+      );
     }
     const room = await this.kit.createRoom({ metadata: { createdBy: channel.id } });
     const state = await this.kit.requireState(room.id);

@@ -43,10 +43,14 @@ export async function main(argv: string[]): Promise<void> {
     dbPath: flags.db ?? process.env.ROOMKIT_DB ?? './roomkit.db',
     token: flags.token ?? process.env.ROOMKIT_TOKEN,
   });
-  const agent = (await (await fetch(`${server.url}/api/info`, authHeader(flags.token ?? process.env.ROOMKIT_TOKEN))).json()) as {
+  const agent = (await (
+    await fetch(`${server.url}/api/info`, authHeader(flags.token ?? process.env.ROOMKIT_TOKEN))
+  ).json()) as {
     agent: { name: string; model: string };
   };
-  console.log(`roomkit serve: ${server.url}  (store: ${server.kit.store.name}, agent: ${agent.agent.name}/${agent.agent.model})`);
+  console.log(
+    `roomkit serve: ${server.url}  (store: ${server.kit.store.name}, agent: ${agent.agent.name}/${agent.agent.model})`,
+  );
   const stop = async () => {
     await server.close();
     process.exit(0);

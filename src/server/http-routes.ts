@@ -23,12 +23,20 @@ export interface RouteContext {
 }
 
 /** A tiny router: the JSON API under /api, health, and the console's static files. */
-export async function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+export async function handleHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (path === '/healthz') return json(res, 200, { ok: true });
   if (path.startsWith('/api/')) {
-    if (ctx.token && req.headers.authorization !== `Bearer ${ctx.token}` && url.searchParams.get('token') !== ctx.token) {
+    if (
+      ctx.token &&
+      req.headers.authorization !== `Bearer ${ctx.token}` &&
+      url.searchParams.get('token') !== ctx.token
+    ) {
       return json(res, 401, { error: 'unauthorized' });
     }
     return api(req, res, url, ctx);
@@ -55,7 +63,8 @@ async function api(req: IncomingMessage, res: ServerResponse, url: URL, ctx: Rou
   if (parts.length === 1 && req.method === 'POST') {
     const body = await readJson(req);
     const roomId = typeof body?.roomId === 'string' && body.roomId.trim() ? body.roomId.trim() : undefined;
-    if (roomId && !/^[\w.-]{1,100}$/.test(roomId)) return json(res, 400, { error: 'roomId: letters, digits, _ . - only' });
+    if (roomId && !/^[\w.-]{1,100}$/.test(roomId))
+      return json(res, 400, { error: 'roomId: letters, digits, _ . - only' });
     if (roomId && (await ctx.kit.getRoom(roomId))) return json(res, 409, { error: `room exists: ${roomId}` });
     return json(res, 201, { room: await ctx.createRoom(roomId) });
   }

@@ -49,7 +49,10 @@ describe('AIChannel', () => {
 
   it('runs tools (zod-validated) and feeds results back until the model answers', async () => {
     const provider = new MockAIProvider({
-      responses: [{ toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] }, 'It is sunny in Paris.'],
+      responses: [
+        { toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] },
+        'It is sunny in Paris.',
+      ],
     });
     const seen: unknown[] = [];
     const weather = new Tool({
@@ -67,13 +70,18 @@ describe('AIChannel', () => {
     await kit.waitForIdle();
     expect(seen).toEqual([{ city: 'Paris' }]);
     expect(user.texts()).toEqual(['It is sunny in Paris.']);
-    expect(provider.calls[0]!.tools![0]!.parameters).toMatchObject({ type: 'object', properties: { city: { type: 'string' } } });
+    expect(provider.calls[0]!.tools![0]!.parameters).toMatchObject({
+      type: 'object',
+      properties: { city: { type: 'string' } },
+    });
     const last = provider.calls[1]!.messages.at(-1)!;
     expect(last).toMatchObject({ role: 'tool', name: 'weather', content: 'sunny in Paris' });
   });
 
   it('bounds the tool loop by maxToolRounds and reports bad arguments to the model', async () => {
-    const provider = new MockAIProvider({ responses: [{ text: 'still calling', toolCalls: [{ name: 'weather', arguments: {} }] }] });
+    const provider = new MockAIProvider({
+      responses: [{ text: 'still calling', toolCalls: [{ name: 'weather', arguments: {} }] }],
+    });
     const weather = new Tool({
       name: 'weather',
       description: 'x',

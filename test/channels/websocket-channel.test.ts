@@ -16,7 +16,10 @@ const clients: TestClient[] = [];
 
 beforeEach(async () => {
   kit = new RoomKit();
-  ws = new WebSocketChannel('ws', { authenticate: (_req, token) => (token ? USERS[token] : null), maxMessageBytes: 2048 });
+  ws = new WebSocketChannel('ws', {
+    authenticate: (_req, token) => (token ? USERS[token] : null),
+    maxMessageBytes: 2048,
+  });
   kit.registerChannel(ws);
   const port = await ws.listen(0);
   url = `ws://127.0.0.1:${port}/ws`;
@@ -50,9 +53,18 @@ describe('WebSocketChannel', () => {
     const alice = await client('alice', 'chat');
     const bob = await client('bob', 'chat');
     const carol = await client('carol', 'other');
-    alice.send({ type: 'message', roomId: 'chat', clientId: 'c1', content: { type: 'text', body: 'hi bob' } });
+    alice.send({
+      type: 'message',
+      roomId: 'chat',
+      clientId: 'c1',
+      content: { type: 'text', body: 'hi bob' },
+    });
     const ack = await alice.next('ack');
-    expect(ack).toMatchObject({ clientId: 'c1', blocked: false, event: { index: 0, source: { participantId: 'alice' } } });
+    expect(ack).toMatchObject({
+      clientId: 'c1',
+      blocked: false,
+      event: { index: 0, source: { participantId: 'alice' } },
+    });
     const got = await bob.next('event');
     expect(got.event.content).toEqual({ type: 'text', body: 'hi bob' });
     // Carol is in another room; alice does not get her own message back as an event.
@@ -95,7 +107,9 @@ describe('WebSocketChannel', () => {
   });
 
   it('sends history on join and streams AI replies live', async () => {
-    const ai = new AIChannel('ai', { provider: new MockAIProvider({ responses: ['hello alice, nice day'], streaming: true }) });
+    const ai = new AIChannel('ai', {
+      provider: new MockAIProvider({ responses: ['hello alice, nice day'], streaming: true }),
+    });
     kit.registerChannel(ai);
     await kit.attachChannel('chat', 'ai', { category: ChannelCategory.INTELLIGENCE });
     const alice = await client('alice', 'chat');

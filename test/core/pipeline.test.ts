@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Access, ChannelCategory, HookResult, HookTrigger, RoomKit, type RoomEvent } from '../../src/index.js';
+import {
+  Access,
+  ChannelCategory,
+  HookResult,
+  HookTrigger,
+  RoomKit,
+  type RoomEvent,
+} from '../../src/index.js';
 import { EchoAgent, RecordingChannel, text } from '../helpers/channels.js';
 
 let kit: RoomKit;
@@ -18,7 +25,9 @@ describe('inbound pipeline', () => {
   it('gives unique gap-free indices from 0 under 200 concurrent messages', async () => {
     const [a, b] = await setup('a', 'b');
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => kit.processInbound({ channelId: 'a', roomId: 'r', content: text(`m${i}`) })),
+      Array.from({ length: 200 }, (_, i) =>
+        kit.processInbound({ channelId: 'a', roomId: 'r', content: text(`m${i}`) }),
+      ),
     );
     const indices = results.map((r) => r.event!.index).sort((x, y) => x - y);
     expect(indices).toEqual(Array.from({ length: 200 }, (_, i) => i));
@@ -47,7 +56,9 @@ describe('inbound pipeline', () => {
     const [a, b, c] = await setup('a', 'b', 'c');
     kit.hook(HookTrigger.BEFORE_BROADCAST, (event: RoomEvent) =>
       event.source.channelId === 'a'
-        ? HookResult.block('nope', { injectedEvents: [{ content: text('warning'), targetChannelIds: ['a'] }] })
+        ? HookResult.block('nope', {
+            injectedEvents: [{ content: text('warning'), targetChannelIds: ['a'] }],
+          })
         : undefined,
     );
     await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('bad') });
@@ -135,7 +146,12 @@ describe('inbound pipeline', () => {
     await kit.setAccess('r', 'a', Access.READ_WRITE);
     await kit.mute('r', 'a');
     const r2 = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('muted') });
-    expect([r1.blocked, r1.event!.blockedBy, r2.blocked, r2.event!.blockedBy]).toEqual([true, 'access', true, 'muted']);
+    expect([r1.blocked, r1.event!.blockedBy, r2.blocked, r2.event!.blockedBy]).toEqual([
+      true,
+      'access',
+      true,
+      'muted',
+    ]);
     expect(b!.got.filter((e) => e.content.type === 'text')).toHaveLength(0);
   });
 
@@ -177,7 +193,10 @@ describe('inbound pipeline', () => {
   it('transcodes rich to text and truncates to the target max length', async () => {
     kit = new RoomKit();
     const a = new RecordingChannel('a');
-    const sms = new RecordingChannel('sms', { type: 'sms', capabilities: { contentTypes: ['text'], maxLength: 20 } });
+    const sms = new RecordingChannel('sms', {
+      type: 'sms',
+      capabilities: { contentTypes: ['text'], maxLength: 20 },
+    });
     const web = new RecordingChannel('web');
     for (const ch of [a, sms, web]) kit.registerChannel(ch);
     await kit.createRoom({ roomId: 'r' });
@@ -185,7 +204,11 @@ describe('inbound pipeline', () => {
     await kit.processInbound({
       channelId: 'a',
       roomId: 'r',
-      content: { type: 'rich', format: 'markdown', body: '**Hello** there, this is [a link](https://x.io) and more' },
+      content: {
+        type: 'rich',
+        format: 'markdown',
+        body: '**Hello** there, this is [a link](https://x.io) and more',
+      },
     });
     const got = sms.got[0]!.content as { type: string; body: string };
     expect(got.type).toBe('text');
@@ -244,7 +267,9 @@ describe('inbound pipeline', () => {
     b!.delayFor = (e) => (e.index % 2 === 0 ? 30 : 1);
     c!.delayFor = (e) => (e.index % 3 === 0 ? 20 : 0);
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => kit.processInbound({ channelId: 'a', roomId: 'r', content: text(`${i}`) })),
+      Array.from({ length: 12 }, (_, i) =>
+        kit.processInbound({ channelId: 'a', roomId: 'r', content: text(`${i}`) }),
+      ),
     );
     const expected = Array.from({ length: 12 }, (_, i) => i);
     expect(b!.got.map((e) => e.index)).toEqual(expected);

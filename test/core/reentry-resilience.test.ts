@@ -50,7 +50,9 @@ describe('intelligence re-entry', () => {
     expect(delivered).toHaveLength(1 + 2 * 3);
     expect(audits).toHaveLength(2);
     expect(audits.length).toBeGreaterThan(0);
-    expect(audits.every((e) => e.chainDepth === 4 && e.blockedBy === 'max_chain_depth' && e.type === 'audit')).toBe(true);
+    expect(
+      audits.every((e) => e.chainDepth === 4 && e.blockedBy === 'max_chain_depth' && e.type === 'audit'),
+    ).toBe(true);
     expect(blocked).toContain('max_chain_depth');
     // Nothing past the limit reached the human.
     expect(user.got.every((e) => e.chainDepth <= 3)).toBe(true);

@@ -36,7 +36,9 @@ describe('room lifecycle', () => {
     await kit.attachChannel('r', 'a');
     await kit.mute('r', 'a');
     await kit.unmute('r', 'a');
-    const codes = (await kit.store.listEvents('r')).map((e) => (e.content.type === 'system' ? e.content.code : ''));
+    const codes = (await kit.store.listEvents('r')).map((e) =>
+      e.content.type === 'system' ? e.content.code : '',
+    );
     expect(codes).toEqual(['channel_muted', 'channel_unmuted']);
   });
 
@@ -69,8 +71,15 @@ describe('identity resolution', () => {
   }
 
   it('an identified sender becomes the event participant', async () => {
-    await withResolver({ identityResolver: (m) => ({ status: 'identified', participantId: `user-of-${m.address}` }) });
-    const r = await kit.processInbound({ channelId: 'a', roomId: 'r', address: '+1555', content: text('hi') });
+    await withResolver({
+      identityResolver: (m) => ({ status: 'identified', participantId: `user-of-${m.address}` }),
+    });
+    const r = await kit.processInbound({
+      channelId: 'a',
+      roomId: 'r',
+      address: '+1555',
+      content: text('hi'),
+    });
     expect(r.event!.source.participantId).toBe('user-of-+1555');
     const p = (await kit.listParticipants('r')).find((x) => x.id === 'user-of-+1555');
     expect(p?.identified).toBe(true);
@@ -90,7 +99,9 @@ describe('identity resolution', () => {
     const other = new RecordingChannel('other');
     kit.registerChannel(other);
     await kit.attachChannel('r', 'other');
-    kit.hook(HookTrigger.ON_IDENTITY_UNKNOWN, () => IdentityHookResult.challenge('What is your account number?'));
+    kit.hook(HookTrigger.ON_IDENTITY_UNKNOWN, () =>
+      IdentityHookResult.challenge('What is your account number?'),
+    );
     const r = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('refund me') });
     expect(r.blocked).toBe(true);
     expect(r.event!.blockedBy).toBe('identity');

@@ -23,7 +23,11 @@ export class RecordingChannel extends Channel {
     if (opts.capabilities) this.capabilities = { ...this.capabilities, ...opts.capabilities };
   }
 
-  override async deliver(event: RoomEvent, _b: ChannelBinding, _ctx: DeliveryContext): Promise<ChannelOutput> {
+  override async deliver(
+    event: RoomEvent,
+    _b: ChannelBinding,
+    _ctx: DeliveryContext,
+  ): Promise<ChannelOutput> {
     this.attempts++;
     const ms = this.delayFor?.(event) ?? 0;
     if (ms) await new Promise((r) => setTimeout(r, ms));

@@ -43,7 +43,10 @@ export async function connectClient(url: string, headers: Record<string, string>
         }
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no frame matching ${String(match)} in ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no frame matching ${String(match)} in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({
           match: pred,
           resolve: (f) => {

@@ -12,7 +12,11 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rk-console-'));
-  server = await startServer({ port: 0, dbPath: join(dir, 'roomkit.db'), aiProvider: new LocalAgentProvider() });
+  server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'roomkit.db'),
+    aiProvider: new LocalAgentProvider(),
+  });
   browser = await launchChromium();
 }, 60_000);
 

@@ -17,7 +17,8 @@ export class ClientMessageHandler {
   async handle(conn: ClientConnection, data: RawData, isBinary: boolean): Promise<void> {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
     if (isBinary) return this.fail(conn, 'invalid_message', 'binary frames are not part of this protocol');
-    if (size > this.maxBytes) return this.fail(conn, 'too_large', `message of ${size} bytes exceeds ${this.maxBytes}`);
+    if (size > this.maxBytes)
+      return this.fail(conn, 'too_large', `message of ${size} bytes exceeds ${this.maxBytes}`);
     let raw: unknown;
     try {
       raw = JSON.parse(data.toString());
@@ -31,7 +32,9 @@ export class ClientMessageHandler {
     const parsed = ClientMessage.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.fail(conn, 'invalid_message', `${issue?.path.join('.') || type}: ${issue?.message}`, { requestType: type });
+      return this.fail(conn, 'invalid_message', `${issue?.path.join('.') || type}: ${issue?.message}`, {
+        requestType: type,
+      });
     }
     await this.execute(conn, parsed.data);
   }
@@ -43,13 +46,19 @@ export class ClientMessageHandler {
       case 'ping':
         return conn.send(JSON.stringify({ type: 'pong' }));
       case 'join': {
-        if (!conn.mayJoin(msg.roomId)) return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`);
+        if (!conn.mayJoin(msg.roomId))
+          return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`);
         let room = await kit.getRoom(msg.roomId);
-        if (!room && this.channel.options.autoCreateRooms) room = await kit.createRoom({ roomId: msg.roomId });
+        if (!room && this.channel.options.autoCreateRooms)
+          room = await kit.createRoom({ roomId: msg.roomId });
         if (!room) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`);
-        if (!(await kit.getBinding(msg.roomId, this.channel.id))) await kit.attachChannel(msg.roomId, this.channel.id);
+        if (!(await kit.getBinding(msg.roomId, this.channel.id)))
+          await kit.attachChannel(msg.roomId, this.channel.id);
         this.channel.join(conn, msg.roomId);
-        const events = await kit.store.listEvents(msg.roomId, { limit: msg.history ?? 50, direction: 'backward' });
+        const events = await kit.store.listEvents(msg.roomId, {
+          limit: msg.history ?? 50,
+          direction: 'backward',
+        });
         return conn.send(JSON.stringify({ type: 'joined', roomId: msg.roomId, room, events }));
       }
       case 'leave':
@@ -90,16 +99,29 @@ export class ClientMessageHandler {
           );
         } catch (error) {
           const code = error instanceof RoomKitError ? error.code : 'internal';
-          return this.fail(conn, code === 'room_not_found' ? 'room_not_found' : 'internal', errorMessage(error), {
-            clientId: msg.clientId,
-          });
+          return this.fail(
+            conn,
+            code === 'room_not_found' ? 'room_not_found' : 'internal',
+            errorMessage(error),
+            {
+              clientId: msg.clientId,
+            },
+          );
         }
       }
     }
   }
 
-  private fail(conn: ClientConnection, code: ErrorCode, message: string, extra?: Record<string, unknown>): void {
-    this.channel.roomKit?.logger.info({ channelId: this.channel.id, connectionId: conn.id, code, message }, 'rejected client message');
+  private fail(
+    conn: ClientConnection,
+    code: ErrorCode,
+    message: string,
+    extra?: Record<string, unknown>,
+  ): void {
+    this.channel.roomKit?.logger.info(
+      { channelId: this.channel.id, connectionId: conn.id, code, message },
+      'rejected client message',
+    );
     conn.send(errorFrame(code, message, extra));
   }
 }

@@ -46,7 +46,9 @@ export const ClientMessage = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
-export const CLIENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(ClientMessage.options.map((o) => o.shape.type.value));
+export const CLIENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(
+  ClientMessage.options.map((o) => o.shape.type.value),
+);
 
 export type ErrorCode =
   | 'invalid_json'

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../../core/errors.js';
 import { type ChannelBinding, ChannelType, type RoomEvent } from '../../models/index.js';
 import { ALL_CONTENT_TYPES, Channel, type ChannelOutput } from '../channel.js';
@@ -129,7 +129,9 @@ export class WebSocketChannel extends Channel {
     let auth: AuthResult | null | undefined;
     try {
       const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? undefined);
+      const token = header?.startsWith('Bearer ')
+        ? header.slice(7)
+        : (url.searchParams.get('token') ?? undefined);
       auth = await this.options.authenticate(req, token);
     } catch (error) {
       this.kit?.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'websocket authenticate threw');
@@ -144,7 +146,10 @@ export class WebSocketChannel extends Channel {
 
   private accept(ws: WebSocket, auth: AuthResult): void {
     const conn = new ClientConnection(ws, auth, this.options.maxBufferedBytes ?? 1024 * 1024, (c) => {
-      this.kit?.logger.warn({ channelId: this.id, connectionId: c.id }, 'websocket client too slow; disconnecting');
+      this.kit?.logger.warn(
+        { channelId: this.id, connectionId: c.id },
+        'websocket client too slow; disconnecting',
+      );
       c.socket.close(1013, 'client too slow');
     });
     this.connections.add(conn);
@@ -153,7 +158,10 @@ export class WebSocketChannel extends Channel {
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       void this.handler.handle(conn, data, isBinary).catch((error) => {
-        this.kit?.logger.error({ channelId: this.id, err: errorMessage(error) }, 'websocket message handling failed');
+        this.kit?.logger.error(
+          { channelId: this.id, err: errorMessage(error) },
+          'websocket message handling failed',
+        );
         conn.send(errorFrame('internal', 'internal error'));
       });
     });
@@ -161,7 +169,9 @@ export class WebSocketChannel extends Channel {
       this.connections.delete(conn);
       for (const roomId of [...conn.rooms]) this.leave(conn, roomId);
     });
-    ws.on('error', (error) => this.kit?.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'websocket error'));
+    ws.on('error', (error) =>
+      this.kit?.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'websocket error'),
+    );
     conn.send(JSON.stringify({ type: 'ready', userId: auth.userId, connectionId: conn.id }));
   }
 

@@ -85,7 +85,12 @@ export class HookEngine {
       } catch (error) {
         this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
         if (FAIL_CLOSED_TRIGGERS.has(trigger)) {
-          return { ...outcome, allowed: false, reason: `hook failed: ${errorMessage(error)}`, blockedBy: reg.name };
+          return {
+            ...outcome,
+            allowed: false,
+            reason: `hook failed: ${errorMessage(error)}`,
+            blockedBy: reg.name,
+          };
         }
         continue;
       }
@@ -144,7 +149,8 @@ function defaultExecution(trigger: HookTrigger): HookExecution {
 
 function matches(reg: HookRegistration, ctx: HookContext): boolean {
   if (reg.roomId !== undefined && reg.roomId !== ctx.roomId) return false;
-  if (reg.channelTypes && (ctx.channelType === undefined || !reg.channelTypes.has(ctx.channelType))) return false;
+  if (reg.channelTypes && (ctx.channelType === undefined || !reg.channelTypes.has(ctx.channelType)))
+    return false;
   if (reg.channelIds && (ctx.channelId === undefined || !reg.channelIds.has(ctx.channelId))) return false;
   if (reg.directions && (ctx.direction === undefined || !reg.directions.has(ctx.direction))) return false;
   return true;
@@ -152,7 +158,9 @@ function matches(reg: HookRegistration, ctx: HookContext): boolean {
 
 function isHookResult(value: unknown): value is HookResult {
   if (value instanceof HookResult) return true;
-  return typeof value === 'object' && value !== null && typeof (value as { action?: unknown }).action === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { action?: unknown }).action === 'string'
+  );
 }
 
 async function callWithTimeout(reg: HookRegistration, payload: unknown, ctx: HookContext): Promise<unknown> {

@@ -23,7 +23,9 @@ export class HookResult<E = unknown> {
     readonly metadata: Record<string, unknown> = {},
   ) {}
 
-  static allow(opts: { injectedEvents?: InjectedEvent[]; metadata?: Record<string, unknown> } = {}): HookResult<never> {
+  static allow(
+    opts: { injectedEvents?: InjectedEvent[]; metadata?: Record<string, unknown> } = {},
+  ): HookResult<never> {
     return new HookResult<never>('allow', undefined, undefined, opts.injectedEvents, opts.metadata);
   }
 

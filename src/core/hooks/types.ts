@@ -1,6 +1,12 @@
-import type { ChannelDirection, ChannelType, HookExecution, HookTrigger, Room, RoomEvent } from '../../models/index.js';
+import type {
+  ChannelDirection,
+  ChannelType,
+  HookExecution,
+  HookTrigger,
+  Room,
+  RoomEvent,
+} from '../../models/index.js';
 import type { RoomKit } from '../roomkit.js';
-import type { HookResult } from './hook-result.js';
 
 /**
  * Payload type per trigger. Voice and realtime modules add their triggers' payloads by
@@ -26,9 +32,11 @@ export interface HookContext {
   [key: string]: unknown;
 }
 
-export type HookReturn<E> = HookResult<E> | undefined | void | { action: 'allow' | 'block' | 'modify' };
-
-export type HookFn<E = any> = (payload: E, ctx: HookContext) => HookReturn<E> | Promise<HookReturn<E> | unknown>;
+/**
+ * A hook. Sync triggers expect a HookResult (or nothing, meaning allow); the identity
+ * triggers expect an IdentityHookResult; async triggers ignore the return value.
+ */
+export type HookFn<E = any> = (payload: E, ctx: HookContext) => unknown;
 
 export interface HookOptions {
   name?: string;

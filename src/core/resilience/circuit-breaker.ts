@@ -38,7 +38,8 @@ export class CircuitBreaker {
 
   async call<T>(fn: () => Promise<T>): Promise<T> {
     const state = this.state;
-    if (state === 'open' || (state === 'half_open' && this.trialInFlight)) throw new CircuitOpenError(this.name);
+    if (state === 'open' || (state === 'half_open' && this.trialInFlight))
+      throw new CircuitOpenError(this.name);
     const trial = state === 'half_open';
     if (trial) this.trialInFlight = true;
     try {
