@@ -146,7 +146,7 @@ export class AudioPipelineSession {
       out.sampleRate = f.sampleRate;
     }
     out.timestampMs = frame.timestampMs;
-    if (this.wantsLevel('outbound', out)) this.emitLevel('outbound', out.data, true);
+    if (this.wantsLevel('outbound', out)) this.emitLevel('outbound', out.data, undefined);
     return out;
   }
 
@@ -296,8 +296,14 @@ export class AudioPipelineSession {
     return true;
   }
 
-  private emitLevel(direction: 'inbound' | 'outbound', data: Int16Array, isSpeech: boolean): void {
-    this.emit('audioLevel', { sessionId: this.id, direction, levelDb: rmsDbfs(data), isSpeech });
+  /** Outbound has no VAD: anything above near-silence counts as the agent speaking. */
+  private emitLevel(
+    direction: 'inbound' | 'outbound',
+    data: Int16Array,
+    isSpeech: boolean | undefined,
+  ): void {
+    const levelDb = rmsDbfs(data);
+    this.emit('audioLevel', { sessionId: this.id, direction, levelDb, isSpeech: isSpeech ?? levelDb > -50 });
   }
 
   private emit<K extends AudioPipelineEventName>(name: K, event: AudioPipelineEvents[K]): void {

@@ -24,7 +24,10 @@ export interface AudioPipelineEvents {
     timestampMs?: number;
   };
   dtmf: { sessionId: string; digit: DTMFDigit; timestampMs?: number };
-  /** Emitted every `levelIntervalMs` per direction, only while someone listens. */
+  /**
+   * Emitted every `levelIntervalMs` per direction, only while someone listens. `isSpeech` is
+   * the VAD's state inbound, and "above -50 dBFS" outbound.
+   */
   audioLevel: { sessionId: string; direction: 'inbound' | 'outbound'; levelDb: number; isSpeech: boolean };
   /** A stage threw; reported once per session per stage, and the frame went on unchanged. */
   error: { sessionId: string; stage: PipelineStageName; error: unknown };

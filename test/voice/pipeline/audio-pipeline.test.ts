@@ -83,13 +83,27 @@ describe('AudioPipeline', () => {
           }),
         }),
       },
-      dtmf: { name: 'dtmf', createStage: () => ({ process: () => void log.push('dtmf.process') ?? null }) },
+      dtmf: {
+        name: 'dtmf',
+        createStage: () => ({
+          process: () => {
+            log.push('dtmf.process');
+            return null;
+          },
+        }),
+      },
       aec: probe('aec', log),
       agc: probe('agc', log) as StageProvider<FrameStage>,
       denoiser: probe('denoiser', log) as StageProvider<FrameStage>,
       vad: {
         name: 'vad',
-        createStage: () => ({ isSpeaking: false, process: () => (log.push('vad.process'), null) }),
+        createStage: () => ({
+          isSpeaking: false,
+          process: () => {
+            log.push('vad.process');
+            return null;
+          },
+        }),
       },
       postProcessors: [
         probe('post1', log) as StageProvider<FrameStage>,

@@ -1,0 +1,86 @@
+/**
+ * AudioPipeline throughput on the reference workload: 20 ms frames, a synthetic cycle of
+ * 1.2 s voiced / 0.8 s near-silent, AGC (target -12 dBFS) + energy VAD (RMS >= 300, 500 ms
+ * of silence ends speech). Cases at 16 kHz, and 8/48 kHz input resampled to 16 kHz.
+ * Returns one JSON-able record per case; `bench/run.ts` decides how to print them.
+ */
+import { AudioPipeline } from '../src/voice/pipeline/audio-pipeline.js';
+import { EnergyVADProvider } from '../src/voice/pipeline/energy-vad.js';
+import { SimpleAGCProvider } from '../src/voice/pipeline/simple-agc.js';
+import type { AudioFrame } from '../src/voice/types.js';
+
+const FRAME_MS = 20;
+const CYCLE_VOICED_MS = 1200;
+const CYCLE_SILENT_MS = 800;
+
+/** One 2 s cycle of frames: harmonic "voice" with a syllable envelope, then faint hiss. */
+function cycleFrames(rate: number): AudioFrame[] {
+  const size = (rate * FRAME_MS) / 1000;
+  const total = ((CYCLE_VOICED_MS + CYCLE_SILENT_MS) * rate) / 1000;
+  const voicedEnd = (CYCLE_VOICED_MS * rate) / 1000;
+  const samples = new Int16Array(total);
+  let seed = 12345;
+  let phase = 0;
+  for (let i = 0; i < total; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const hiss = ((seed >>> 16) / 65536 - 0.5) * 60;
+    if (i < voicedEnd) {
+      const t = i / rate;
+      phase += (2 * Math.PI * 140 * (1 + 0.05 * Math.sin(2 * Math.PI * 3 * t))) / rate;
+      let v = 0;
+      for (let h = 1; h <= 12; h++) v += Math.sin(h * phase) / h;
+      samples[i] = Math.round(1500 * v * (0.7 + 0.3 * Math.sin(2 * Math.PI * 4 * t)) + hiss);
+    } else {
+      samples[i] = Math.round(hiss);
+    }
+  }
+  const frames: AudioFrame[] = [];
+  for (let i = 0; i + size <= total; i += size) {
+    frames.push({ data: samples.subarray(i, i + size), sampleRate: rate, channels: 1 });
+  }
+  return frames;
+}
+
+async function runCase(name: string, inputRate: number, seconds: number): Promise<Record<string, unknown>> {
+  const pipeline = new AudioPipeline({
+    agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
+    vad: new EnergyVADProvider({ threshold: 300, silenceMs: 500 }),
+  });
+  const session = await pipeline.createSession(name, { inputSampleRate: inputRate });
+  let utterances = 0;
+  session.on('speechEnd', () => utterances++);
+  const cycle = cycleFrames(inputRate);
+  const warmupFrames = 5_000;
+  for (let i = 0; i < warmupFrames; i++) session.processInbound(cycle[i % cycle.length]);
+  utterances = 0;
+  const frames = Math.round((seconds * 1000) / FRAME_MS);
+  let checksum = 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < frames; i++) checksum += session.processInbound(cycle[i % cycle.length]).data[7];
+  const elapsedNs = Number(process.hrtime.bigint() - start);
+  session.close();
+  const framesPerSecond = frames / (elapsedNs / 1e9);
+  return {
+    case: name,
+    stages: 'agc(-12 dBFS) + energy-vad(rms>=300, 500 ms silence)',
+    inputSampleRate: inputRate,
+    internalSampleRate: 16000,
+    frameMs: FRAME_MS,
+    frames,
+    audioSeconds: seconds,
+    elapsedMs: Math.round(elapsedNs / 1e4) / 100,
+    framesPerSecond: Math.round(framesPerSecond),
+    usPerFrame: Math.round((elapsedNs / frames / 1000) * 1000) / 1000,
+    realtimeFactor: Math.round(framesPerSecond * (FRAME_MS / 1000)),
+    utterances,
+    checksum,
+  };
+}
+
+export async function benchPipeline(): Promise<Record<string, unknown>[]> {
+  return [
+    await runCase('agc+energy-vad 16k', 16000, 20_000),
+    await runCase('resample 8k->16k + agc+energy-vad', 8000, 4_000),
+    await runCase('resample 48k->16k + agc+energy-vad', 48000, 2_000),
+  ];
+}
