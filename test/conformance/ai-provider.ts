@@ -127,6 +127,14 @@ export function runAIProviderConformance(name: string, setup: () => AIProviderCo
       });
     });
 
+    it('streams non-ASCII text one character per delta without garbling it', async () => {
+      const text = 'Grüße 日本 🎉!';
+      server.enqueue({ text, chunkSize: 1 });
+      const parts = await collect(provider.stream!({ messages: [user('unicode')] }));
+      expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(Array.from(text).length);
+      expect(textOf(parts)).toBe(text);
+    });
+
     it('maps a length stop to finishReason length', async () => {
       server.enqueue({ text: 'cut', finishReason: 'length' }, { text: 'cut', finishReason: 'length' });
       expect((await provider.generate({ messages: [user('x')] })).finishReason).toBe('length');
@@ -277,6 +285,19 @@ export function runAIProviderConformance(name: string, setup: () => AIProviderCo
       );
       expect((err as Error).name).toBe('AbortError');
       expect(received.filter((p) => p.type === 'finish')).toHaveLength(0);
+      await vi.waitFor(() => expect(server.abandonedResponses).toBe(1));
+    });
+
+    it('an AbortSignal cancels a stream stalled between events, without waiting for the next one', async () => {
+      // The next event is a minute away: only a real cancellation ends this before the test times out.
+      server.enqueue({ text: 'stalled stream text', chunkDelayMs: 60_000 });
+      const controller = new AbortController();
+      const pending = rejection(
+        collect(provider.stream!({ messages: [user('slow')], signal: controller.signal })),
+      );
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+      controller.abort();
+      expect(((await pending) as Error).name).toBe('AbortError');
       await vi.waitFor(() => expect(server.abandonedResponses).toBe(1));
     });
 
