@@ -56,6 +56,19 @@ describe('WavFileRecorder', () => {
     expect(stage.close().durationSeconds).toBeCloseTo(0.6, 6);
   });
 
+  it('drops queued outbound audio on barge-in (clearOutbound)', () => {
+    const stage = new WavFileRecorder({ directory: dir }).createStage(stageContext('barge'));
+    stage.tapOutbound(frame(sine(1000, 16000, 500)));
+    stage.tapInbound(frame(sine(300, 16000, 100)));
+    stage.clearOutbound?.();
+    stage.tapInbound(frame(sine(300, 16000, 100)));
+    const wav = decodeWav(new Uint8Array(readFileSync(stage.close().path)));
+    const right = channel(wav.samples, 2, 1);
+    expect(right.length).toBe(3200);
+    expect(goertzelPower(right.subarray(0, 1600), 1000, 16000)).toBeGreaterThan(1e6);
+    expect(Math.max(...right.subarray(1600).map(Math.abs))).toBe(0);
+  });
+
   it('records inbound only, outbound only, or mixed to mono', () => {
     const tone = sine(500, 16000, 300);
     const results = [RecordingMode.INBOUND_ONLY, RecordingMode.OUTBOUND_ONLY].map((mode) => {
