@@ -57,10 +57,6 @@ export class ToolCallAccumulator {
     else call.json += fragment;
   }
 
-  has(index: number): boolean {
-    return this.calls.has(index);
-  }
-
   /** Complete one call (Anthropic's content_block_stop) and forget it. */
   finish(index: number): AIToolCall | undefined {
     const call = this.calls.get(index);
