@@ -51,7 +51,10 @@ export class MockSTTProvider implements STTProvider {
     return { text, isFinal: true, confidence: 1, language: opts.language ?? this.opts.language };
   }
 
-  async *transcribeStream(audio: AsyncIterable<AudioFrame>, opts: STTOptions = {}): AsyncGenerator<STTStreamEvent> {
+  async *transcribeStream(
+    audio: AsyncIterable<AudioFrame>,
+    opts: STTOptions = {},
+  ): AsyncGenerator<STTStreamEvent> {
     const call: MockSTTCall = { method: 'transcribeStream', frames: 0, results: [] };
     this.calls.push(call);
     const every = this.opts.framesPerTranscript;
@@ -66,7 +69,12 @@ export class MockSTTProvider implements STTProvider {
         result: { text: words.slice(0, i + 1).join(' '), isFinal: false, language },
       }));
       const result: TranscriptionResult = { text, isFinal: true, confidence: 1, language };
-      return [{ type: 'speech-start' }, ...partials, { type: 'final', result }, { type: 'end-of-turn', result, reason: 'mock' }];
+      return [
+        { type: 'speech-start' },
+        ...partials,
+        { type: 'final', result },
+        { type: 'end-of-turn', result, reason: 'mock' },
+      ];
     };
     let sinceLast = 0;
     for await (const frame of abortable(audio, signal)) {

@@ -39,7 +39,13 @@ export class MockTTSProvider implements TTSProvider {
     call.text = text;
     const data = this.render(text);
     call.chunks = 1;
-    return { data, sampleRate: this.capabilities.sampleRate, channels: 1, format: 'pcm_s16le', isFinal: true };
+    return {
+      data,
+      sampleRate: this.capabilities.sampleRate,
+      channels: 1,
+      format: 'pcm_s16le',
+      isFinal: true,
+    };
   }
 
   async *synthesizeStream(text: string, opts: TTSOptions = {}): AsyncGenerator<AudioChunk> {
@@ -48,7 +54,10 @@ export class MockTTSProvider implements TTSProvider {
     yield* this.chunks(text, call, opts.signal);
   }
 
-  async *synthesizeStreamInput(text: AsyncIterable<string>, opts: TTSOptions = {}): AsyncGenerator<AudioChunk> {
+  async *synthesizeStreamInput(
+    text: AsyncIterable<string>,
+    opts: TTSOptions = {},
+  ): AsyncGenerator<AudioChunk> {
     const call = this.log('synthesizeStreamInput', opts);
     for await (const piece of abortable(text, opts.signal)) {
       call.text += piece;
@@ -59,7 +68,13 @@ export class MockTTSProvider implements TTSProvider {
   }
 
   private log(method: MockTTSCall['method'], opts: TTSOptions): MockTTSCall {
-    const call: MockTTSCall = { method, text: '', voice: opts.voice ?? this.opts.voice ?? 'mock', chunks: 0, aborted: false };
+    const call: MockTTSCall = {
+      method,
+      text: '',
+      voice: opts.voice ?? this.opts.voice ?? 'mock',
+      chunks: 0,
+      aborted: false,
+    };
     this.calls.push(call);
     return call;
   }
@@ -90,7 +105,8 @@ export class MockTTSProvider implements TTSProvider {
     const rate = this.capabilities.sampleRate;
     const chars = text.replace(/\s+/g, '').length;
     const samples = new Int16Array(Math.round((rate * chars * (this.opts.msPerChar ?? 10)) / 1000));
-    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    for (let i = 0; i < samples.length; i++)
+      samples[i] = Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate));
     return new Uint8Array(samples.buffer);
   }
 }

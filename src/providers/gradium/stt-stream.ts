@@ -117,6 +117,7 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
   private async run(): Promise<void> {
     const onAbort = () => {
       this.stop();
+      this.events.clear(); // aborted: nothing already received is delivered any more
       this.events.end();
     };
     if (this.signal?.aborted) return onAbort();

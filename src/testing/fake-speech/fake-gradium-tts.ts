@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type FakeConnection, FakeSpeechServer, type FakeServerOptions, type ReceivedMessage } from './fake-server.js';
+import {
+  type FakeConnection,
+  FakeSpeechServer,
+  type FakeServerOptions,
+  type ReceivedMessage,
+} from './fake-server.js';
 import { FakeVoiceLibrary } from './fake-voice-library.js';
 
 export interface FakeGradiumTTSOptions extends FakeServerOptions {
@@ -90,12 +95,21 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
     await this.voices.handle(req, res, url);
   }
 
-  private setup(conn: FakeConnection, requests: Map<string, TtsRequest>, msg: Record<string, unknown>, reqId?: string) {
+  private setup(
+    conn: FakeConnection,
+    requests: Map<string, TtsRequest>,
+    msg: Record<string, unknown>,
+    reqId?: string,
+  ) {
     const existing = requests.get(reqId ?? '');
-    if (existing && !existing.ended) return this.fail(conn, reqId, 1008, `client_req_id ${reqId} is already active`);
+    if (existing && !existing.ended)
+      return this.fail(conn, reqId, 1008, `client_req_id ${reqId} is already active`);
     let config: Record<string, unknown> = {};
     try {
-      config = typeof msg.json_config === 'string' ? JSON.parse(msg.json_config) : ((msg.json_config as object) ?? {});
+      config =
+        typeof msg.json_config === 'string'
+          ? JSON.parse(msg.json_config)
+          : ((msg.json_config as object) ?? {});
     } catch {
       return this.fail(conn, reqId, 1008, 'json_config is not valid JSON');
     }
@@ -158,7 +172,13 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
     const limit = this.options.sessionLimitS ?? 300;
     for (const word of words) {
       const start = req.t;
-      this.send(conn, stamp({ type: 'text', text: word, start_s: r(start), stop_s: r(start + wordS), stream_id: 0 }, req.reqId));
+      this.send(
+        conn,
+        stamp(
+          { type: 'text', text: word, start_s: r(start), stop_s: r(start + wordS), stream_id: 0 },
+          req.reqId,
+        ),
+      );
       for (let t = 0; t < wordS - 1e-9; t += CHUNK_S) {
         const pcm = new Int16Array(samplesPerChunk).fill(req.ordinal);
         const audio = Buffer.from(pcm.buffer).toString('base64');
@@ -170,7 +190,8 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
         );
       }
       req.t = start + wordS;
-      if (req.t >= limit) return this.fail(conn, req.reqId, 1008, `session duration limit reached (${limit} s)`);
+      if (req.t >= limit)
+        return this.fail(conn, req.reqId, 1008, `session duration limit reached (${limit} s)`);
     }
   }
 

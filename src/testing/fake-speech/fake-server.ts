@@ -2,6 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 
+interface Outbox {
+  items: { due: number; fn: () => void }[];
+  lastDue: number;
+  armed: boolean;
+}
+
 /** One message a client sent, as the fake received it. */
 export type ReceivedMessage =
   | { kind: 'json'; at: number; data: Record<string, unknown> }
@@ -45,7 +51,7 @@ export abstract class FakeSpeechServer {
   protected readonly apiKeys: Set<string>;
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  private readonly sendClock = new WeakMap<FakeConnection, number>();
+  private readonly outboxes = new WeakMap<FakeConnection, Outbox>();
   private refusals: { status: number; remaining: number } | undefined;
   private port = 0;
 
@@ -129,14 +135,31 @@ export abstract class FakeSpeechServer {
     });
   }
 
-  /** Runs `fn` in this connection's outbound order (used to model slow steps). */
+  /** Runs `fn` in this connection's outbound order, no earlier than the latency allows. */
   protected schedule(conn: FakeConnection, extraDelayMs: number, fn: () => void): void {
-    const now = performance.now();
-    const due = Math.max(now + this.latencyMs + extraDelayMs, this.sendClock.get(conn) ?? 0);
-    this.sendClock.set(conn, due);
-    const delay = due - now;
-    if (delay <= 0.5) queueMicrotask(fn);
-    else setTimeout(fn, delay);
+    let box = this.outboxes.get(conn);
+    if (!box) {
+      box = { items: [], lastDue: 0, armed: false };
+      this.outboxes.set(conn, box);
+    }
+    const due = Math.max(performance.now() + this.latencyMs + extraDelayMs, box.lastDue);
+    box.lastDue = due;
+    box.items.push({ due, fn });
+    this.arm(box);
+  }
+
+  /** One timer per connection, strictly FIFO: independent timers could reorder equal deadlines. */
+  private arm(box: Outbox): void {
+    if (box.armed || box.items.length === 0) return;
+    box.armed = true;
+    const run = () => {
+      box.armed = false;
+      while (box.items.length > 0 && box.items[0].due <= performance.now() + 0.5) box.items.shift()?.fn();
+      this.arm(box);
+    };
+    const wait = box.items[0].due - performance.now();
+    if (wait <= 0.5) queueMicrotask(run);
+    else setTimeout(run, wait);
   }
 
   protected isValidKey(key: string | undefined | null): boolean {

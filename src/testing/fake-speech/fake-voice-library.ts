@@ -77,7 +77,9 @@ export class FakeVoiceLibrary {
         body,
       }).formData();
     } catch {
-      return json(422, { detail: [{ loc: ['body'], msg: 'expected multipart/form-data', type: 'value_error' }] });
+      return json(422, {
+        detail: [{ loc: ['body'], msg: 'expected multipart/form-data', type: 'value_error' }],
+      });
     }
     const audio = form.get('audio_file');
     const name = form.get('name');
@@ -86,7 +88,9 @@ export class FakeVoiceLibrary {
       ...(typeof name === 'string' && name ? [] : ['name']),
     ];
     if (missing.length > 0) {
-      return json(422, { detail: missing.map((f) => ({ loc: ['body', f], msg: 'Field required', type: 'missing' })) });
+      return json(422, {
+        detail: missing.map((f) => ({ loc: ['body', f], msg: 'Field required', type: 'missing' })),
+      });
     }
     const uid = randomUUID().replace(/-/g, '').slice(0, 16);
     const file = audio as File;

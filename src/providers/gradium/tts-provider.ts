@@ -1,0 +1,232 @@
+import type {
+  AudioChunk,
+  AudioEncoding,
+  TranscriptionWord,
+  TTSCapabilities,
+  TTSOptions,
+  TTSProvider,
+} from '../../voice/types.js';
+import { ValidationError } from '../../core/errors.js';
+import { PhraseChunker, type PhraseChunkerOptions } from '../shared/phrase-chunker.js';
+import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
+import { type GradiumLocation, gradiumRestBase, gradiumTtsUrl } from './endpoints.js';
+import { GRADIUM } from './gradium-errors.js';
+import { GradiumTtsConnection, type TtsRequest } from './tts-connection.js';
+import { GradiumVoiceClient } from './voices.js';
+
+export type GradiumTtsOutputFormat =
+  | 'pcm'
+  | 'pcm_8000'
+  | 'pcm_16000'
+  | 'pcm_22050'
+  | 'pcm_24000'
+  | 'pcm_44100'
+  | 'pcm_48000'
+  | 'ulaw_8000'
+  | 'alaw_8000';
+
+export interface GradiumTTSOptions extends GradiumLocation {
+  /** Default: process.env.GRADIUM_API_KEY. */
+  apiKey?: string;
+  /** Library or cloned voice uid (default 'YTpq7expH9539ERJ'). */
+  voiceId?: string;
+  modelName?: string;
+  /** Default 'pcm': 48 kHz s16le, the model's own rate; the pipeline resamples for the transport. */
+  outputFormat?: GradiumTtsOutputFormat;
+  /** Speaking speed as Gradium's padding_bonus: -4 (fast) .. 4 (slow), 0 = normal. */
+  speed?: number;
+  /** Sampling temperature 0 .. 1.4 (default: server's 0.7). */
+  temp?: number;
+  /** Voice similarity 1 .. 4 (cfg_coef). */
+  similarity?: number;
+  /** Text normalisation rules: a language alias ('en', 'fr', ...) or comma-separated rule names. */
+  rewriteRules?: string;
+  pronunciationId?: string;
+  /** How LLM tokens are grouped before sending (whole words, flush at sentence ends). */
+  chunking?: PhraseChunkerOptions;
+  /** Open a new socket for replies once the current one is this old, seconds (default 280: the cap is 300). */
+  maxSocketAgeS?: number;
+  /** REST base for voices (default derived from region/endpoint). */
+  restBaseUrl?: string;
+  connectTimeoutMs?: number;
+  logger?: ProviderLogger;
+}
+
+/** Per-call options: the contract's, plus word timestamps as they are voiced. */
+export interface GradiumTTSCallOptions extends TTSOptions {
+  onWord?: (word: TranscriptionWord) => void;
+}
+
+const FORMATS: Record<GradiumTtsOutputFormat, { rate: number; encoding: AudioEncoding }> = {
+  pcm: { rate: 48_000, encoding: 'pcm_s16le' },
+  pcm_8000: { rate: 8_000, encoding: 'pcm_s16le' },
+  pcm_16000: { rate: 16_000, encoding: 'pcm_s16le' },
+  pcm_22050: { rate: 22_050, encoding: 'pcm_s16le' },
+  pcm_24000: { rate: 24_000, encoding: 'pcm_s16le' },
+  pcm_44100: { rate: 44_100, encoding: 'pcm_s16le' },
+  pcm_48000: { rate: 48_000, encoding: 'pcm_s16le' },
+  ulaw_8000: { rate: 8_000, encoding: 'mulaw' },
+  alaw_8000: { rate: 8_000, encoding: 'alaw' },
+};
+
+/**
+ * Gradium streaming text-to-speech. LLM tokens are sent as whole-word phrases with
+ * `<flush>` at sentence ends, so the first sentence is voiced while the model still
+ * writes; replies share one socket (client_req_id); aborting the signal stops the reply
+ * at once. `voices` manages cloned voices.
+ */
+export class GradiumTTSProvider implements TTSProvider {
+  readonly name = GRADIUM;
+  readonly capabilities: TTSCapabilities;
+  readonly voices: GradiumVoiceClient;
+  private readonly apiKey: string;
+  private readonly logger: ProviderLogger;
+  private readonly format: { rate: number; encoding: AudioEncoding };
+  private connection?: Promise<GradiumTtsConnection>;
+
+  constructor(private readonly opts: GradiumTTSOptions = {}) {
+    this.apiKey = opts.apiKey ?? process.env.GRADIUM_API_KEY ?? '';
+    this.logger = opts.logger ?? defaultProviderLogger(GRADIUM);
+    this.format = FORMATS[opts.outputFormat ?? 'pcm'];
+    if (!this.format) throw new ValidationError(`gradium: unsupported outputFormat ${opts.outputFormat}`);
+    if (opts.speed !== undefined && (opts.speed < -4 || opts.speed > 4)) {
+      throw new ValidationError('gradium: speed (padding_bonus) must be within [-4, 4]');
+    }
+    this.capabilities = { streaming: true, streamingInput: true, sampleRate: this.format.rate };
+    this.voices = new GradiumVoiceClient(gradiumRestBase(opts), this.apiKey);
+  }
+
+  async synthesize(text: string, opts: GradiumTTSCallOptions = {}): Promise<AudioChunk> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of this.synthesizeStream(text, opts)) parts.push(chunk.data);
+    return {
+      data: Buffer.concat(parts),
+      sampleRate: this.format.rate,
+      channels: 1,
+      format: this.format.encoding,
+      isFinal: true,
+    };
+  }
+
+  synthesizeStream(text: string, opts: GradiumTTSCallOptions = {}): AsyncIterable<AudioChunk> {
+    return this.synthesizeStreamInput(once(text), opts);
+  }
+
+  async *synthesizeStreamInput(
+    text: AsyncIterable<string>,
+    opts: GradiumTTSCallOptions = {},
+  ): AsyncIterable<AudioChunk> {
+    const signal = opts.signal;
+    if (signal?.aborted) return;
+    const conn = await this.acquire();
+    const request = conn.startRequest(this.setupFields(opts));
+    const onAbort = () => request.abandon();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const feeding = this.feed(text, request, signal);
+    try {
+      for await (const msg of request.messages) {
+        if (signal?.aborted) return;
+        if (msg.type === 'audio') {
+          yield {
+            data: Buffer.from(msg.audio, 'base64'),
+            sampleRate: this.format.rate,
+            channels: 1,
+            format: this.format.encoding,
+            timestampMs: msg.start_s !== undefined ? Math.round(msg.start_s * 1000) : undefined,
+          };
+        } else if (msg.type === 'text') {
+          opts.onWord?.({
+            word: msg.text,
+            startMs: msg.start_s * 1000,
+            endMs: (msg.stop_s ?? msg.start_s) * 1000,
+          });
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      request.abandon(); // no-op after a normal end; stops the server side on early exit
+      // Not awaited: the text source may be blocked on the LLM; the feeder stops at its next token.
+      void feeding;
+    }
+  }
+
+  /** Opens the shared socket ahead of the first reply. */
+  async warmup(): Promise<void> {
+    await this.acquire();
+  }
+
+  async close(): Promise<void> {
+    const conn = this.connection;
+    this.connection = undefined;
+    if (conn) (await conn.catch(() => undefined))?.close();
+  }
+
+  /** Sends text as phrases; `<flush>` at sentence ends voices them without waiting for more text. */
+  private async feed(text: AsyncIterable<string>, request: TtsRequest, signal?: AbortSignal): Promise<void> {
+    const chunker = new PhraseChunker(this.opts.chunking);
+    const it = text[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done || signal?.aborted || !request.active) break;
+        for (const chunk of chunker.push(r.value))
+          request.sendText(chunk.sentenceEnd ? `${chunk.text} <flush>` : chunk.text);
+      }
+      const last = chunker.finish();
+      if (last) request.sendText(`${last.text} <flush>`);
+      request.end();
+    } catch (err) {
+      // The text source failed (e.g. the LLM errored): end the reply with what was said so far.
+      this.logger.warn({ err: String(err) }, 'gradium tts text source failed');
+      request.end();
+    } finally {
+      if (!request.active || signal?.aborted) await it.return?.();
+    }
+  }
+
+  /** The shared socket, replaced when closed or near the session cap (the old one finishes its replies). */
+  private async acquire(): Promise<GradiumTtsConnection> {
+    const pending = this.connection;
+    if (pending) {
+      const current = await pending.catch(() => undefined);
+      if (current?.usable && current.ageS() < (this.opts.maxSocketAgeS ?? 280)) return current;
+      if (this.connection === pending) {
+        if (current && current.activeRequests === 0) current.close();
+        this.connection = undefined;
+      } else if (this.connection) {
+        return this.acquire(); // a concurrent reply already opened the replacement
+      }
+    }
+    const opening = GradiumTtsConnection.open({
+      url: gradiumTtsUrl(this.opts),
+      apiKey: this.apiKey,
+      logger: this.logger,
+      connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+    });
+    this.connection = opening;
+    opening.catch(() => {
+      if (this.connection === opening) this.connection = undefined;
+    });
+    return opening;
+  }
+
+  private setupFields(opts: GradiumTTSCallOptions): Record<string, unknown> {
+    const o = this.opts;
+    const config: Record<string, unknown> = {};
+    if (o.speed !== undefined && o.speed !== 0) config.padding_bonus = o.speed;
+    if (o.temp !== undefined) config.temp = o.temp;
+    if (o.similarity !== undefined) config.cfg_coef = o.similarity;
+    if (o.rewriteRules) config.rewrite_rules = o.rewriteRules;
+    return {
+      model_name: o.modelName ?? 'default',
+      voice_id: opts.voice ?? o.voiceId ?? 'YTpq7expH9539ERJ',
+      output_format: o.outputFormat ?? 'pcm',
+      ...(o.pronunciationId ? { pronunciation_id: o.pronunciationId } : {}),
+      ...(Object.keys(config).length > 0 ? { json_config: config } : {}),
+    };
+  }
+}
+
+async function* once(text: string): AsyncGenerator<string> {
+  yield text;
+}
