@@ -7,7 +7,6 @@ import type {
   STTCapabilities,
   STTOptions,
   STTProvider,
-  STTStreamEvent,
   TranscriptionResult,
 } from '../../voice/types.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';

@@ -180,7 +180,7 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
   /** Sends every frame the live session has not had yet, switching sessions when due. */
   private pump(): void {
     const live = this.live;
-    if (!live || !live.isOpen || live.draining || this.stopped) return;
+    if (!live?.isOpen || live.draining || this.stopped) return;
     const { maxDurationS } = this.cfg.limits;
     while (live.nextFrame < this.timeline.end) {
       if (this.switchIfDue(live)) {

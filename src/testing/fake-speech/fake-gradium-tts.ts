@@ -67,7 +67,10 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
 
   protected override accept(conn: FakeConnection): void {
     this.requests.set(conn, new Map());
-    if (conn.path !== '/api/speech/tts') return this.fail(conn, undefined, 1008, `unknown path ${conn.path}`);
+    if (conn.path !== '/api/speech/tts') {
+      this.fail(conn, undefined, 1008, `unknown path ${conn.path}`);
+      return;
+    }
     const key = (conn.headers['x-api-key'] as string | undefined) ?? conn.query.get('token');
     if (!this.isValidKey(key)) this.fail(conn, undefined, 1008, 'API key is invalid, revoked or expired');
   }
@@ -75,19 +78,31 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
   protected override onMessage(conn: FakeConnection, message: ReceivedMessage): void {
     const requests = this.requests.get(conn);
     if (!requests || conn.closeCode !== undefined) return;
-    if (message.kind !== 'json') return this.fail(conn, undefined, 1008, 'messages must be JSON text frames');
+    if (message.kind !== 'json') {
+      this.fail(conn, undefined, 1008, 'messages must be JSON text frames');
+      return;
+    }
     const msg = message.data;
     const reqId = typeof msg.client_req_id === 'string' ? msg.client_req_id : undefined;
-    if (msg.type === 'setup') return this.setup(conn, requests, msg, reqId);
+    if (msg.type === 'setup') {
+      this.setup(conn, requests, msg, reqId);
+      return;
+    }
     const req = requests.get(reqId ?? '');
-    if (!req || req.ended) return this.fail(conn, reqId, 1008, `received ${String(msg.type)} before setup`);
+    if (!req || req.ended) {
+      this.fail(conn, reqId, 1008, `received ${String(msg.type)} before setup`);
+      return;
+    }
     if (msg.type === 'text') this.text(conn, req, String(msg.text ?? ''));
     else if (msg.type === 'end_of_stream') this.endOfStream(conn, requests, req);
     else this.fail(conn, reqId, 1008, `unknown message type ${String(msg.type)}`);
   }
 
   protected override async handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!url.pathname.startsWith('/api/voices')) return super.handleHttp(req, res, url);
+    if (!url.pathname.startsWith('/api/voices')) {
+      await super.handleHttp(req, res, url);
+      return;
+    }
     if (!this.isValidKey(req.headers['x-api-key'] as string | undefined)) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"detail":"Invalid API key"}');
       return;
@@ -102,8 +117,10 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
     reqId?: string,
   ) {
     const existing = requests.get(reqId ?? '');
-    if (existing && !existing.ended)
-      return this.fail(conn, reqId, 1008, `client_req_id ${reqId} is already active`);
+    if (existing && !existing.ended) {
+      this.fail(conn, reqId, 1008, `client_req_id ${reqId} is already active`);
+      return;
+    }
     let config: Record<string, unknown> = {};
     try {
       config =
@@ -111,7 +128,8 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
           ? JSON.parse(msg.json_config)
           : ((msg.json_config as object) ?? {});
     } catch {
-      return this.fail(conn, reqId, 1008, 'json_config is not valid JSON');
+      this.fail(conn, reqId, 1008, 'json_config is not valid JSON');
+      return;
     }
     const format = (msg.output_format as string | undefined) ?? 'wav';
     const rate = OUTPUT_RATES[format];
@@ -125,7 +143,10 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
           : temp !== undefined && (temp < 0 || temp > 1.4)
             ? 'temp must be within [0, 1.4]'
             : undefined;
-    if (problem) return this.fail(conn, reqId, 1008, problem);
+    if (problem) {
+      this.fail(conn, reqId, 1008, problem);
+      return;
+    }
     const ordinal = ++this.ordinals;
     requests.set(reqId ?? '', {
       reqId,
@@ -190,8 +211,10 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
         );
       }
       req.t = start + wordS;
-      if (req.t >= limit)
-        return this.fail(conn, req.reqId, 1008, `session duration limit reached (${limit} s)`);
+      if (req.t >= limit) {
+        this.fail(conn, req.reqId, 1008, `session duration limit reached (${limit} s)`);
+        return;
+      }
     }
   }
 
