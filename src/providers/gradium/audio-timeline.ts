@@ -1,5 +1,12 @@
+import { loadResampler, Resampler } from '../../voice/audio/resampler.js';
 import type { AudioFrame } from '../../voice/types.js';
 import { LinearResampler } from './linear-resampler.js';
+
+interface RateConverter {
+  readonly inputRate: number;
+  process(samples: Int16Array): Int16Array;
+  close?(): void;
+}
 
 /**
  * The audio of one STT stream as numbered 80 ms frames at the rate Gradium was told.
@@ -14,7 +21,7 @@ export class AudioTimeline {
   private base = 0;
   private partial: Int16Array;
   private partialLength = 0;
-  private resampler?: LinearResampler;
+  private resampler?: RateConverter;
 
   constructor(readonly sampleRate: number) {
     this.samplesPerFrame = Math.round(sampleRate * AudioTimeline.FRAME_S);
@@ -38,8 +45,7 @@ export class AudioTimeline {
   push(frame: AudioFrame): void {
     let samples = frame.channels > 1 ? downmix(frame.data, frame.channels) : frame.data;
     if (frame.sampleRate !== this.sampleRate) {
-      if (this.resampler?.fromRate !== frame.sampleRate)
-        this.resampler = new LinearResampler(frame.sampleRate, this.sampleRate);
+      if (this.resampler?.inputRate !== frame.sampleRate) this.resampler = this.converter(frame.sampleRate);
       samples = this.resampler.process(samples);
     }
     let offset = 0;
@@ -53,6 +59,27 @@ export class AudioTimeline {
         this.partial = new Int16Array(this.samplesPerFrame);
         this.partialLength = 0;
       }
+    }
+  }
+
+  /** Loads the pipeline's Speex resampler so `push` can use it (falls back to linear when it cannot). */
+  static async prepare(): Promise<void> {
+    await loadResampler().catch(() => undefined);
+  }
+
+  close(): void {
+    this.resampler?.close?.();
+    this.resampler = undefined;
+  }
+
+  private converter(inputRate: number): RateConverter {
+    this.resampler?.close?.();
+    try {
+      return new Resampler({ inputRate, outputRate: this.sampleRate });
+    } catch {
+      // An unusual rate or no wasm: a linear interpolator is plenty for recognition.
+      const linear = new LinearResampler(inputRate, this.sampleRate);
+      return { inputRate, process: (x) => linear.process(x) };
     }
   }
 

@@ -126,6 +126,7 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
       if (!this.cfg.setup.apiKey)
         throw new AuthenticationError(GRADIUM, 'no API key (pass apiKey or set GRADIUM_API_KEY)');
       void this.connect('initial');
+      await AudioTimeline.prepare();
       await this.readInput();
       if (this.stopped) return;
       this.timeline.finish();
@@ -471,6 +472,7 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
     this.halt.abort();
     if (this.pendingFlush) clearTimeout(this.pendingFlush.timer);
     for (const s of [this.live, this.successor, ...this.draining]) s?.close();
+    this.timeline.close();
     this.notify();
   }
 
