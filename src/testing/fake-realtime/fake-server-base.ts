@@ -194,8 +194,16 @@ export abstract class FakeRealtimeServer<S = unknown> {
 
   // ---- turn engine --------------------------------------------------------------------
 
-  /** Feed decoded input audio through the energy VAD. */
+  /**
+   * Feed decoded input audio through the energy VAD, 10 ms at a time: a resampler's filter
+   * tail can carry a little of the last speech into the next frame, so whole frames are too coarse.
+   */
   protected handleUserAudio(conn: FakeConnection<S>, pcm: Int16Array, sampleRate: number): void {
+    const window = Math.max(1, Math.round(sampleRate / 100));
+    for (let i = 0; i < pcm.length; i += window) this.vadStep(conn, pcm.subarray(i, i + window), sampleRate);
+  }
+
+  private vadStep(conn: FakeConnection<S>, pcm: Int16Array, sampleRate: number): void {
     conn.inputMs += (pcm.length / sampleRate) * 1000;
     const loud = peakAmplitude(pcm) >= (this.options.speechThreshold ?? 1000);
     if (loud && !conn.speaking) {
