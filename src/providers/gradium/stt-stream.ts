@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthenticationError, isRetryable, type ProviderError } from '../../core/errors.js';
 import type { CircuitBreaker } from '../../core/resilience/circuit-breaker.js';
-import { backoffDelay, type RetryPolicy } from '../../core/resilience/retry.js';
+import { type RetryPolicy, withRetry } from '../../core/resilience/retry.js';
 import type { AudioFrame, STTStreamEvent } from '../../voice/types.js';
 import { AsyncQueue } from '../shared/async-queue.js';
-import { AudioTimeline, frameRms } from './audio-timeline.js';
+import { AudioTimeline, frameRms } from '../shared/audio-timeline.js';
 import { GRADIUM } from './gradium-errors.js';
 import type { GradiumSttMessage } from './stt-messages.js';
 import { type GradiumSttSetup, GradiumSttSession, type SessionEvents } from './stt-session.js';
@@ -270,19 +269,19 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
     }
   }
 
-  private async openWithRetry(): Promise<GradiumSttSession> {
-    const policy = this.cfg.reconnect;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.cfg.breaker.call(() =>
+  private openWithRetry(): Promise<GradiumSttSession> {
+    return withRetry(
+      () =>
+        this.cfg.breaker.call(() =>
           GradiumSttSession.open({ ...this.cfg.setup, signal: this.halt.signal }, this.sessionEvents),
-        );
-      } catch (err) {
-        if (this.stopped || !isRetryable(err) || attempt >= (policy.maxRetries ?? 5)) throw err;
-        this.cfg.setup.logger.debug({ attempt, err: String(err) }, 'gradium stt connect failed, retrying');
-        await sleep(backoffDelay(policy, attempt), undefined, { signal: this.halt.signal });
-      }
-    }
+        ),
+      { maxRetries: 5, ...this.cfg.reconnect },
+      {
+        signal: this.halt.signal,
+        onRetry: (err, attempt) =>
+          this.cfg.setup.logger.debug({ attempt, err: String(err) }, 'gradium stt connect failed, retrying'),
+      },
+    );
   }
 
   /** Stream frame before which every word has surely been reported by this session. */

@@ -1,5 +1,5 @@
 import type { TranscriptionResult, TranscriptionWord } from '../../voice/types.js';
-import { AudioTimeline } from './audio-timeline.js';
+import { AudioTimeline } from '../shared/audio-timeline.js';
 
 /** Where a session's audio sits on the stream timeline (see GradiumSttSession). */
 export interface SessionPlacement {

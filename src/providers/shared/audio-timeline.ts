@@ -9,7 +9,7 @@ interface RateConverter {
 }
 
 /**
- * The audio of one STT stream as numbered 80 ms frames at the rate Gradium was told.
+ * The audio of one STT stream as numbered 80 ms frames at the rate the vendor was told.
  * Frame numbers are absolute (frame n starts at n x 80 ms of stream time), which is what
  * lets a new session be replayed from any point and its timestamps mapped back. Frames
  * stay in memory until the stream says they are safely transcribed (`trimBefore`).
