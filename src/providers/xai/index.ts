@@ -1,0 +1,2 @@
+export * from './realtime-config.js';
+export * from './realtime-provider.js';
