@@ -1,0 +1,2 @@
+export * from './mock-voice-backend.js';
+export * from './voice-backend.js';

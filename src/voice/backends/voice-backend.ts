@@ -1,0 +1,172 @@
+import { newId, nowIso } from '../../core/ids.js';
+import type { AudioChunk, AudioFrame, VoiceCapability, VoiceSession } from '../types.js';
+import { VoiceCapability as Cap, VoiceSessionState } from '../types.js';
+
+export type AudioReceivedCallback = (session: VoiceSession, frame: AudioFrame) => void;
+export type SessionCallback = (session: VoiceSession) => void;
+/** Called as each outbound frame is actually played out (time-aligned AEC reference, heard position). */
+export type AudioPlayedCallback = (session: VoiceSession, frame: AudioFrame) => void;
+
+export interface ConnectOptions {
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A voice transport (the seed's VoiceBackend): moves audio between clients and the
+ * framework and nothing more — VAD, STT and the rest live in the pipeline and channel.
+ * Backends either create sessions (`connect`) or bind external connections (`accept`).
+ * Callbacks are registered with the `on*` methods; several listeners per kind are allowed.
+ */
+export abstract class VoiceBackend {
+  abstract readonly name: string;
+  /** Flags from VoiceCapability (INTERRUPTION, BARGE_IN, NATIVE_AEC, ...). */
+  readonly capabilities: VoiceCapability = Cap.NONE;
+  /** The backend feeds the AEC reference itself at playback time. */
+  readonly feedsAecReference: boolean = false;
+  /** The backend fires onAudioPlayed as frames are played. */
+  readonly supportsPlaybackCallback: boolean = false;
+  /** Rate of the PCM this backend delivers inbound and expects outbound (per session may differ). */
+  sampleRateFor(_session: VoiceSession): number {
+    return 16000;
+  }
+
+  protected readonly sessions = new Map<string, VoiceSession>();
+  private readonly audioListeners: AudioReceivedCallback[] = [];
+  private readonly readyListeners: SessionCallback[] = [];
+  private readonly bargeInListeners: SessionCallback[] = [];
+  private readonly disconnectListeners: SessionCallback[] = [];
+  private readonly playedListeners: AudioPlayedCallback[] = [];
+
+  /** Create a session the backend initiates (VoiceChannel path). */
+  async connect(
+    roomId: string,
+    participantId: string,
+    channelId: string,
+    opts: ConnectOptions = {},
+  ): Promise<VoiceSession> {
+    const session = this.newSession(roomId, participantId, channelId, opts.metadata);
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Bind an external connection (a socket, a call) to a session. */
+  async accept(session: VoiceSession, _connection: unknown): Promise<void> {
+    this.sessions.set(session.id, session);
+  }
+
+  abstract disconnect(session: VoiceSession): Promise<void>;
+
+  /** Outbound audio: one chunk of bytes, or a stream of chunks (paced by the caller). */
+  abstract sendAudio(
+    session: VoiceSession,
+    audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
+  ): Promise<void>;
+
+  /** Stop playback now and drop what is queued. */
+  abstract interrupt(session: VoiceSession): void;
+
+  /** Delegates to interrupt; true if something was playing. */
+  async cancelAudio(session: VoiceSession): Promise<boolean> {
+    const playing = this.isPlaying(session);
+    this.interrupt(session);
+    return playing;
+  }
+
+  isPlaying(_session: VoiceSession): boolean {
+    return false;
+  }
+
+  setInputMuted(_session: VoiceSession, _muted: boolean): void {}
+
+  /** Tell the client an AI response ended (for its playback bookkeeping). */
+  endOfResponse(_session: VoiceSession): void {}
+
+  /** Transcripts for the client's UI. */
+  async sendTranscription(
+    _session: VoiceSession,
+    _text: string,
+    _role: 'user' | 'assistant' = 'user',
+  ): Promise<void> {}
+
+  getSession(id: string): VoiceSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  listSessions(roomId: string): VoiceSession[] {
+    return [...this.sessions.values()].filter((s) => s.roomId === roomId);
+  }
+
+  async close(): Promise<void> {
+    for (const session of [...this.sessions.values()]) await this.disconnect(session);
+  }
+
+  onAudioReceived(cb: AudioReceivedCallback): () => void {
+    return subscribe(this.audioListeners, cb);
+  }
+
+  onSessionReady(cb: SessionCallback): () => void {
+    return subscribe(this.readyListeners, cb);
+  }
+
+  onBargeIn(cb: SessionCallback): () => void {
+    return subscribe(this.bargeInListeners, cb);
+  }
+
+  onClientDisconnected(cb: SessionCallback): () => void {
+    return subscribe(this.disconnectListeners, cb);
+  }
+
+  onAudioPlayed(cb: AudioPlayedCallback): () => void {
+    return subscribe(this.playedListeners, cb);
+  }
+
+  // ---- for implementations -----------------------------------------------------------
+
+  protected newSession(
+    roomId: string,
+    participantId: string,
+    channelId: string,
+    metadata: Record<string, unknown> = {},
+  ): VoiceSession {
+    return {
+      id: newId('voice'),
+      roomId,
+      participantId,
+      channelId,
+      state: VoiceSessionState.CONNECTING,
+      createdAt: nowIso(),
+      metadata,
+    };
+  }
+
+  protected emitAudio(session: VoiceSession, frame: AudioFrame): void {
+    for (const cb of this.audioListeners) cb(session, frame);
+  }
+
+  protected emitSessionReady(session: VoiceSession): void {
+    session.state = VoiceSessionState.ACTIVE;
+    for (const cb of this.readyListeners) cb(session);
+  }
+
+  protected emitBargeIn(session: VoiceSession): void {
+    for (const cb of this.bargeInListeners) cb(session);
+  }
+
+  protected emitClientDisconnected(session: VoiceSession): void {
+    session.state = VoiceSessionState.ENDED;
+    this.sessions.delete(session.id);
+    for (const cb of this.disconnectListeners) cb(session);
+  }
+
+  protected emitAudioPlayed(session: VoiceSession, frame: AudioFrame): void {
+    for (const cb of this.playedListeners) cb(session, frame);
+  }
+}
+
+function subscribe<T>(list: T[], cb: T): () => void {
+  list.push(cb);
+  return () => {
+    const i = list.indexOf(cb);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
