@@ -9,6 +9,7 @@ import type {
   STTProvider,
   TranscriptionResult,
 } from '../../voice/types.js';
+import { transcribeViaStream } from '../shared/batch-transcribe.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { type GradiumLocation, gradiumSttUrl } from './endpoints.js';
 import { GRADIUM } from './gradium-errors.js';
@@ -105,16 +106,12 @@ export class GradiumSTTProvider implements STTProvider {
 
   /** Batch: streams the audio through one session and returns everything it heard as one final. */
   async transcribe(audio: AudioFrame | AudioChunk, opts: STTOptions = {}): Promise<TranscriptionResult> {
-    const frame = toFrame(audio);
-    const texts: string[] = [];
-    const words: NonNullable<TranscriptionResult['words']> = [];
-    for await (const e of this.stream(single(frame), opts, false)) {
-      if (e.type === 'final') {
-        texts.push(e.result.text);
-        words.push(...(e.result.words ?? []));
-      }
-    }
-    return { text: texts.join(' '), isFinal: true, words, language: opts.language ?? this.opts.language };
+    return transcribeViaStream(
+      GRADIUM,
+      audio,
+      (frames) => this.stream(frames, opts, false),
+      opts.language ?? this.opts.language,
+    );
   }
 
   /** Opens and closes one session: checks the key and warms DNS/TLS before the first call. */
@@ -165,21 +162,4 @@ export class GradiumSTTProvider implements STTProvider {
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
     };
   }
-}
-
-async function* single(frame: AudioFrame): AsyncGenerator<AudioFrame> {
-  yield frame;
-}
-
-function toFrame(audio: AudioFrame | AudioChunk): AudioFrame {
-  if (audio.data instanceof Int16Array) return audio as AudioFrame;
-  const chunk = audio as AudioChunk;
-  if (chunk.format !== 'pcm_s16le')
-    throw new ValidationError(`gradium: transcribe needs pcm_s16le, got ${chunk.format}`);
-  const copy = new Uint8Array(chunk.data);
-  return {
-    data: new Int16Array(copy.buffer, 0, copy.byteLength >> 1),
-    sampleRate: chunk.sampleRate,
-    channels: chunk.channels,
-  };
 }

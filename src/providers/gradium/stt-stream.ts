@@ -1,4 +1,4 @@
-import { AuthenticationError, isRetryable, type ProviderError } from '../../core/errors.js';
+import { AuthenticationError, type ProviderError } from '../../core/errors.js';
 import type { CircuitBreaker } from '../../core/resilience/circuit-breaker.js';
 import { type RetryPolicy, withRetry } from '../../core/resilience/retry.js';
 import type { AudioFrame, STTStreamEvent } from '../../voice/types.js';

@@ -16,6 +16,7 @@ export interface FakeDeepgramOptions extends FakeServerOptions {
 }
 
 const FRAME_S = 0.02;
+const INTERNAL_FINALIZE_S = 0.5;
 
 interface ListenState {
   decoder: CodedSpeechDecoder;
@@ -117,8 +118,9 @@ export class FakeDeepgramServer extends FakeSpeechServer {
     if (!s || conn.closeCode !== undefined) return;
     this.touch(conn, s);
     if (message.kind === 'binary') {
-      if (message.data.byteLength === 0) return this.closeAfterSends(conn, 1008, 'DATA-0000');
-      return this.audio(conn, s, Buffer.from(message.data));
+      if (message.data.byteLength === 0) this.closeAfterSends(conn, 1008, 'DATA-0000');
+      else this.audio(conn, s, Buffer.from(message.data));
+      return;
     }
     const type = message.kind === 'json' ? message.data.type : undefined;
     if (type === 'KeepAlive') return;
@@ -181,13 +183,10 @@ export class FakeDeepgramServer extends FakeSpeechServer {
       if (s.interim)
         this.results(conn, s, s.segment, { isFinal: false, speechFinal: false, fromFinalize: false });
     }
-    if (
-      s.endpointingS !== undefined &&
-      s.segment.length > 0 &&
-      !d.speaking &&
-      d.silenceS >= s.endpointingS - 1e-9
-    ) {
-      this.final(conn, s, { speechFinal: true, fromFinalize: false });
+    // Without endpointing Deepgram still finalizes segments on its own; only speech_final is missing.
+    const finalizeAfterS = s.endpointingS ?? INTERNAL_FINALIZE_S;
+    if (s.segment.length > 0 && !d.speaking && d.silenceS >= finalizeAfterS - 1e-9) {
+      this.final(conn, s, { speechFinal: s.endpointingS !== undefined, fromFinalize: false });
     }
     if (s.awaitingUtteranceEnd && s.utteranceEndS !== undefined && d.silenceS >= s.utteranceEndS - 1e-9) {
       s.awaitingUtteranceEnd = false;

@@ -1,0 +1,2 @@
+export * from './live-stream.js';
+export * from './stt-provider.js';
