@@ -14,6 +14,13 @@ export class AudioConverter {
     );
   }
 
+  /** For a rate discovered mid-stream; the wasm must already be loaded (any earlier create did). */
+  static createLoaded(fromRate: number, toRate: number): AudioConverter {
+    return new AudioConverter(
+      fromRate === toRate ? null : new Resampler({ inputRate: fromRate, outputRate: toRate }),
+    );
+  }
+
   /** Output for input frames; equal rates return the input itself. */
   convert(pcm: Int16Array): Int16Array {
     return this.resampler ? this.resampler.process(pcm).slice() : pcm;

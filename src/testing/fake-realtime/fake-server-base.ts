@@ -187,6 +187,10 @@ export abstract class FakeRealtimeServer<S = unknown> {
     conn: FakeConnection<S>,
     call: { callId: string; name: string; arguments: Record<string, unknown> },
   ): void;
+  /** Whether user speech cuts a reply in progress (Gemini's NO_INTERRUPTION says no). */
+  protected allowsBargeIn(_conn: FakeConnection<S>): boolean {
+    return true;
+  }
   /** Plain HTTP endpoints (signed URLs...); return false for 404. */
   protected handleHttp(_req: IncomingMessage, _res: ServerResponse): boolean {
     return false;
@@ -208,7 +212,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
     const loud = peakAmplitude(pcm) >= (this.options.speechThreshold ?? 1000);
     if (loud && !conn.speaking) {
       conn.speaking = true;
-      const bargeIn = conn.responding;
+      const bargeIn = conn.responding && this.allowsBargeIn(conn);
       this.onSpeechStarted(conn, bargeIn);
       if (bargeIn) {
         conn.cancelled = true;
