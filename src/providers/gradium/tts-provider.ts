@@ -11,7 +11,7 @@ import { PhraseChunker, type PhraseChunkerOptions } from '../shared/phrase-chunk
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { type GradiumLocation, gradiumRestBase, gradiumTtsUrl } from './endpoints.js';
 import { GRADIUM } from './gradium-errors.js';
-import { GradiumTtsConnection, type TtsRequest } from './tts-connection.js';
+import { type GradiumTtsSocket, openGradiumTtsSocket, TtsRequest } from './tts-connection.js';
 import { GradiumVoiceClient } from './voices.js';
 
 export type GradiumTtsOutputFormat =
@@ -82,7 +82,7 @@ export class GradiumTTSProvider implements TTSProvider {
   private readonly apiKey: string;
   private readonly logger: ProviderLogger;
   private readonly format: { rate: number; encoding: AudioEncoding };
-  private connection?: Promise<GradiumTtsConnection>;
+  private connection?: Promise<GradiumTtsSocket>;
 
   constructor(private readonly opts: GradiumTTSOptions = {}) {
     this.apiKey = opts.apiKey ?? process.env.GRADIUM_API_KEY ?? '';
@@ -119,12 +119,12 @@ export class GradiumTTSProvider implements TTSProvider {
     const signal = opts.signal;
     if (signal?.aborted) return;
     const conn = await this.acquire();
-    const request = conn.startRequest(this.setupFields(opts));
+    const request = new TtsRequest(conn, this.setupFields(opts));
     const onAbort = () => request.abandon();
     signal?.addEventListener('abort', onAbort, { once: true });
     const feeding = this.feed(text, request, signal);
     try {
-      for await (const msg of request.messages) {
+      for await (const msg of request.stream.messages) {
         if (signal?.aborted) return;
         if (msg.type === 'audio') {
           yield {
@@ -185,19 +185,19 @@ export class GradiumTTSProvider implements TTSProvider {
   }
 
   /** The shared socket, replaced when closed or near the session cap (the old one finishes its replies). */
-  private async acquire(): Promise<GradiumTtsConnection> {
+  private async acquire(): Promise<GradiumTtsSocket> {
     const pending = this.connection;
     if (pending) {
       const current = await pending.catch(() => undefined);
       if (current?.usable && current.ageS() < (this.opts.maxSocketAgeS ?? 280)) return current;
       if (this.connection === pending) {
-        if (current && current.activeRequests === 0) current.close();
+        if (current && current.activeStreams === 0) current.close();
         this.connection = undefined;
       } else if (this.connection) {
         return this.acquire(); // a concurrent reply already opened the replacement
       }
     }
-    const opening = GradiumTtsConnection.open({
+    const opening = openGradiumTtsSocket({
       url: gradiumTtsUrl(this.opts),
       apiKey: this.apiKey,
       logger: this.logger,

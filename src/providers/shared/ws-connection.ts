@@ -45,7 +45,14 @@ export function connectWebSocket(opts: WsConnectOptions): Promise<WebSocket> {
     };
     const onAbort = () => settle(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    ws.once('open', () => settle());
+    ws.once('open', () => {
+      // Frames that came with the handshake (e.g. an auth error sent at once) are emitted on
+      // process.nextTick, before the caller's await resumes and attaches its listeners. Hold
+      // the socket until the caller has had a turn of the event loop to attach them.
+      ws.pause();
+      setImmediate(() => ws.resume());
+      settle();
+    });
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
