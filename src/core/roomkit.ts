@@ -14,6 +14,7 @@ import type {
 } from '../models/index.js';
 import { RoomStatus } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
+import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
@@ -35,6 +36,16 @@ import { RoomOps } from './room-ops.js';
 import { RoomState } from './room-state.js';
 import { RoomTimerWheel } from './room-timers.js';
 import { Router } from './router.js';
+
+/** A channel that carries voice sessions (VoiceChannel); core knows it only by shape. */
+interface VoiceCapableChannel {
+  startSession(
+    roomId: string,
+    participantId: string,
+    metadata: Record<string, unknown>,
+  ): Promise<VoiceSession>;
+  endSession(session: VoiceSession): Promise<void>;
+}
 
 export interface RoomKitOptions {
   store?: ConversationStore;
@@ -200,6 +211,34 @@ export class RoomKit {
   async listBindings(roomId: string): Promise<ChannelBinding[]> {
     const state = await this.loadState(roomId);
     return state ? [...state.bindings.values()] : [];
+  }
+
+  /** @internal The cached binding, synchronously (the voice path checks it on every frame). */
+  peekBinding(roomId: string, channelId: string): ChannelBinding | undefined {
+    return this.states.get(roomId)?.bindings.get(channelId);
+  }
+
+  // ---- voice ---------------------------------------------------------------------------
+
+  /** Open a voice session on a voice channel (VoiceChannel) for a participant of a room. */
+  async connectVoice(
+    roomId: string,
+    participantId: string,
+    channelId: string,
+    opts: { metadata?: Record<string, unknown> } = {},
+  ): Promise<VoiceSession> {
+    const channel = this.channels.get(channelId) as Partial<VoiceCapableChannel> | undefined;
+    if (!channel) throw new NotFoundError('channel', channelId);
+    if (typeof channel.startSession !== 'function') {
+      throw new RoomKitError(`channel ${channelId} is not a voice channel`, { code: 'not_a_voice_channel' });
+    }
+    await this.requireState(roomId);
+    return channel.startSession(roomId, participantId, opts.metadata ?? {});
+  }
+
+  async disconnectVoice(session: VoiceSession): Promise<void> {
+    const channel = this.channels.get(session.channelId) as Partial<VoiceCapableChannel> | undefined;
+    await channel?.endSession?.(session);
   }
 
   addParticipant(roomId: string, p: Partial<Participant> & { id: string }): Promise<Participant> {

@@ -1,1 +1,5 @@
+export * from './fake-ai/index.js';
 export * from './mock-ai-provider.js';
+export * from './mock-stt-provider.js';
+export * from './mock-tts-provider.js';
+export { MockVoiceBackend, type MockVoiceBackendOptions } from '../voice/backends/mock-voice-backend.js';

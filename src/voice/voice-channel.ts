@@ -1,0 +1,294 @@
+import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../channels/channel.js';
+import { errorMessage } from '../core/errors.js';
+import type { HookContext } from '../core/hooks/types.js';
+import { Access, type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
+import type { VoiceBackend } from './backends/voice-backend.js';
+import {
+  createInterruptionStrategy,
+  type InterruptionConfig,
+  type InterruptionStrategy,
+} from './interruption.js';
+import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
+import { EnergyVADProvider } from './pipeline/energy-vad.js';
+import { METRIC_NAMES } from './turn-metrics.js';
+import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
+import { VoiceTurns } from './voice-turns.js';
+import type { VoiceChannelHost } from './voice-channel-host.js';
+import type { TurnMetrics } from './voice-hooks.js';
+import { VoiceSessionRuntime } from './voice-session-runtime.js';
+
+export interface VoiceChannelOptions {
+  stt: STTProvider;
+  tts: TTSProvider;
+  backend: VoiceBackend;
+  /** Stages (vad, aec, agc, denoiser, recorder, dtmf, postProcessors) or a ready pipeline. */
+  pipeline?: AudioPipelineConfig | AudioPipeline;
+  /** Barge-in policy (default immediate); a factory gives each session its own strategy. */
+  interruption?: InterruptionConfig | (() => InterruptionStrategy);
+  /**
+   * Who ends the user's turn: 'vad' (pipeline VAD + batch STT) or 'stt' (a streaming STT that
+   * detects turns itself, e.g. Gradium's semantic VAD). Default: 'stt' when the provider can.
+   */
+  turnTaking?: 'vad' | 'stt';
+  voice?: string;
+  pacer?: { frameMs?: number; leadMs?: number };
+}
+
+/**
+ * A voice participant: the cascaded STT -> room -> AI -> TTS path over a VoiceBackend.
+ * What the user says becomes a room event (so text channels see it); text events from the
+ * room (AI replies) are spoken back, streamed phrase by phrase when the AI streams.
+ */
+export class VoiceChannel extends Channel implements VoiceChannelHost {
+  readonly channelType = ChannelType.VOICE;
+  readonly backend: VoiceBackend;
+  readonly stt: STTProvider;
+  readonly tts: TTSProvider;
+  readonly voice?: string;
+  readonly pipeline: AudioPipeline;
+  readonly turnTaking: 'vad' | 'stt';
+  private readonly runtimes = new Map<string, VoiceSessionRuntime>();
+  private readonly turns: VoiceTurns;
+
+  constructor(
+    id: string,
+    private readonly opts: VoiceChannelOptions,
+  ) {
+    super(id);
+    this.capabilities = { contentTypes: DEFAULT_CONTENT_TYPES, streaming: true };
+    this.backend = opts.backend;
+    this.stt = opts.stt;
+    this.tts = opts.tts;
+    this.voice = opts.voice;
+    const sttTurns = opts.stt.capabilities.streaming && opts.stt.capabilities.turnDetection;
+    this.turnTaking = opts.turnTaking ?? (sttTurns ? 'stt' : 'vad');
+    this.pipeline = this.makePipeline(opts.pipeline);
+    this.turns = new VoiceTurns(this);
+    this.backend.onAudioReceived((session, frame) => this.onAudio(session, frame));
+    this.backend.onSessionReady((session) => void this.onReady(session));
+    this.backend.onBargeIn((session) =>
+      this.turns.userStartedSpeaking(this.runtimes.get(session.id), 'backend'),
+    );
+    this.backend.onClientDisconnected((session) => void this.endSession(session, 'client_disconnected'));
+  }
+
+  /** Open a session for a participant (what `kit.connectVoice` calls). */
+  async startSession(
+    roomId: string,
+    participantId: string,
+    metadata: Record<string, unknown> = {},
+  ): Promise<VoiceSession> {
+    await this.ensureAttached(roomId);
+    const session = await this.backend.connect(roomId, participantId, this.id, { metadata });
+    await this.bind(session);
+    return session;
+  }
+
+  async endSession(session: VoiceSession, reason = 'ended'): Promise<void> {
+    const rt = this.runtimes.get(session.id);
+    if (!rt) return;
+    this.runtimes.delete(session.id);
+    rt.close();
+    rt.pipeline.close();
+    if (reason !== 'client_disconnected') await this.backend.disconnect(session);
+    this.fire(HookTrigger.ON_SESSION_ENDED, { session, reason }, session);
+  }
+
+  getRuntime(sessionId: string): VoiceSessionRuntime | undefined {
+    return this.runtimes.get(sessionId);
+  }
+
+  sessionsIn(roomId: string): VoiceSessionRuntime[] {
+    return [...this.runtimes.values()].filter((rt) => rt.session.roomId === roomId);
+  }
+
+  /** Room text from others (AI replies, typed messages) is spoken to the room's sessions. */
+  override async deliver(event: RoomEvent, _binding: ChannelBinding): Promise<ChannelOutput> {
+    const text = spokenText(event);
+    if (!text) return {};
+    const streamId = event.metadata.streamId;
+    for (const rt of this.sessionsIn(event.roomId)) {
+      if (typeof streamId === 'string' && rt.spokenStreams.delete(streamId)) continue;
+      // A reply that was not streamed: its whole text is the first token.
+      if (rt.turn?.mark('firstTokenMs')) this.metric(rt, 'firstTokenMs');
+      void rt.speak(text);
+    }
+    return {};
+  }
+
+  /** A streamed AI reply: start speaking at the first phrase, before the reply is complete. */
+  override async deliverStreamDelta(delta: {
+    roomId: string;
+    streamId: string;
+    text: string;
+    done: boolean;
+  }) {
+    for (const rt of this.sessionsIn(delta.roomId)) this.turns.streamDelta(rt, delta);
+  }
+
+  override async close(): Promise<void> {
+    for (const rt of [...this.runtimes.values()]) await this.endSession(rt.session, 'channel_closed');
+    this.pipeline.close();
+  }
+
+  // ---- VoiceChannelHost ------------------------------------------------------------------
+
+  async beforeTts(session: VoiceSession, text: string): Promise<string | undefined> {
+    const kit = this.kit;
+    if (!kit?.hooks.has(HookTrigger.BEFORE_TTS)) return text;
+    const outcome = await kit.hooks.runSync(
+      HookTrigger.BEFORE_TTS,
+      { session, text, voice: this.voice },
+      this.ctx(HookTrigger.BEFORE_TTS, session, 'outbound'),
+    );
+    return outcome.allowed ? outcome.payload.text : undefined;
+  }
+
+  afterTts(session: VoiceSession, text: string, durationMs: number, interrupted: boolean): void {
+    this.fire(
+      HookTrigger.AFTER_TTS,
+      { session, text, voice: this.voice, durationMs, interrupted },
+      session,
+      'outbound',
+    );
+  }
+
+  metric(rt: VoiceSessionRuntime, name: keyof TurnMetrics): void {
+    const valueMs = rt.turn?.metrics[name];
+    if (valueMs === undefined) return;
+    this.kit?.events.emit('metric', {
+      name: METRIC_NAMES[name],
+      valueMs,
+      roomId: rt.session.roomId,
+      sessionId: rt.session.id,
+    });
+  }
+
+  turnComplete(rt: VoiceSessionRuntime): void {
+    const turn = rt.turn;
+    if (!turn) return;
+    this.fire(
+      HookTrigger.ON_TURN_COMPLETE,
+      { session: rt.session, transcript: this.turns.lastTranscript(rt), metrics: turn.metrics },
+      rt.session,
+    );
+  }
+
+  reportError(session: VoiceSession, stage: string, error: unknown): void {
+    this.kit?.logger.warn(
+      { channelId: this.id, sessionId: session.id, stage, err: errorMessage(error) },
+      'voice session error',
+    );
+    this.kit?.events.emit('channel_error', { channelId: this.id, error, roomId: session.roomId });
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  /** @internal Run an async hook for a session (tracked, never awaited on the audio path). */
+  fire(
+    trigger: HookTrigger,
+    payload: unknown,
+    session: VoiceSession,
+    direction: 'inbound' | 'outbound' = 'inbound',
+  ): void {
+    const kit = this.kit;
+    if (!kit?.hooks.has(trigger)) return;
+    kit.internals.track(kit.hooks.runAsync(trigger, payload, this.ctx(trigger, session, direction)));
+  }
+
+  /** @internal */
+  ctx(trigger: HookTrigger, session: VoiceSession, direction: 'inbound' | 'outbound'): HookContext {
+    return {
+      kit: this.kit!,
+      trigger,
+      roomId: session.roomId,
+      channelId: this.id,
+      channelType: this.channelType,
+      direction,
+      session,
+    };
+  }
+
+  /** Per frame: the binding gate first (changes apply on the next frame), then the pipeline. */
+  private onAudio(session: VoiceSession, frame: AudioFrame): void {
+    const rt = this.runtimes.get(session.id);
+    if (!rt || !this.mayListen(session.roomId)) return;
+    let processed: AudioFrame;
+    try {
+      processed = rt.pipeline.processInbound(frame);
+    } catch (error) {
+      // Wrong rate or shape from the transport: drop the frame, keep the session.
+      return this.reportError(session, 'inbound', error);
+    }
+    this.turns.afterFrame(rt, processed);
+  }
+
+  private mayListen(roomId: string): boolean {
+    const binding = this.kit?.peekBinding(roomId, this.id);
+    return (
+      binding !== undefined &&
+      !binding.muted &&
+      (binding.access === Access.READ_WRITE || binding.access === Access.WRITE_ONLY)
+    );
+  }
+
+  private async onReady(session: VoiceSession): Promise<void> {
+    try {
+      if (!this.runtimes.has(session.id)) {
+        await this.ensureAttached(session.roomId);
+        await this.bind(session);
+      }
+      const rt = this.runtimes.get(session.id)!;
+      rt.ready = true;
+      this.maybeStarted(rt);
+    } catch (error) {
+      this.reportError(session, 'session_ready', error);
+    }
+  }
+
+  private async bind(session: VoiceSession): Promise<void> {
+    const rate = this.backend.sampleRateFor(session);
+    const pipelineSession = await this.pipeline.createSession(session.id, {
+      inputSampleRate: rate,
+      outputSampleRate: rate,
+      capabilities: this.backend.capabilities,
+      backendFeedsAecReference: this.backend.feedsAecReference,
+    });
+    const strategy =
+      typeof this.opts.interruption === 'function'
+        ? this.opts.interruption()
+        : createInterruptionStrategy(this.opts.interruption);
+    const rt = new VoiceSessionRuntime(session, pipelineSession, strategy, this, this.opts.pacer ?? {});
+    this.runtimes.set(session.id, rt);
+    this.turns.attach(rt);
+    this.maybeStarted(rt);
+  }
+
+  /** ON_SESSION_STARTED needs both signals: the channel bound the session and the transport is live. */
+  private maybeStarted(rt: VoiceSessionRuntime): void {
+    if (rt.started || !rt.ready) return;
+    rt.started = true;
+    this.fire(HookTrigger.ON_SESSION_STARTED, { session: rt.session }, rt.session);
+  }
+
+  private async ensureAttached(roomId: string): Promise<void> {
+    const kit = this.kit;
+    if (!kit) throw new Error(`voice channel ${this.id} is not registered with a kit`);
+    if (!(await kit.getBinding(roomId, this.id))) await kit.attachChannel(roomId, this.id);
+  }
+
+  private makePipeline(config: AudioPipelineConfig | AudioPipeline | undefined): AudioPipeline {
+    if (config instanceof AudioPipeline) return config;
+    const stages = { ...config };
+    // VAD-driven turns need a VAD; energy VAD is the dependency-free default.
+    if (this.turnTaking === 'vad' && !stages.vad) stages.vad = new EnergyVADProvider();
+    return new AudioPipeline(stages);
+  }
+}
+
+function spokenText(event: RoomEvent): string | undefined {
+  const c = event.content;
+  if (c.type === 'text') return c.body.trim() || undefined;
+  if (c.type === 'rich') return (c.plainText ?? c.body).trim() || undefined;
+  return undefined;
+}

@@ -1,0 +1,172 @@
+import { errorMessage } from '../core/errors.js';
+import type { AsyncQueue } from '../providers/shared/async-queue.js';
+import { PhraseChunker } from '../providers/shared/phrase-chunker.js';
+import { bytesToInt16, int16ToBytes } from './audio/pcm.js';
+import type { InterruptionStrategy } from './interruption.js';
+import { OutboundPacer } from './pacer.js';
+import type { AudioPipelineSession } from './pipeline/audio-pipeline-session.js';
+import type { TurnClock } from './turn-metrics.js';
+import type { AudioChunk, AudioFrame, VoiceSession } from './types.js';
+import type { VoiceChannelHost } from './voice-channel-host.js';
+
+interface Speech {
+  controller: AbortController;
+  text: string;
+}
+
+/**
+ * One voice session inside a VoiceChannel: its pipeline session, pacer and barge-in
+ * strategy, the turn being measured, and the queue of replies to speak (one at a time).
+ */
+export class VoiceSessionRuntime {
+  readonly pacer: OutboundPacer;
+  userSpeaking = false;
+  turn?: TurnClock;
+  /** Streams (by streamId) already spoken live, so their final event is not spoken twice. */
+  readonly spokenStreams = new Set<string>();
+  sttFeed?: AsyncQueue<AudioFrame>;
+  ready = false;
+  started = false;
+  private current?: Speech;
+  private chain: Promise<void> = Promise.resolve();
+  /** Bumped by barge-in: queued replies of an older generation are dropped. */
+  private generation = 0;
+  private closed = false;
+
+  constructor(
+    readonly session: VoiceSession,
+    readonly pipeline: AudioPipelineSession,
+    readonly strategy: InterruptionStrategy,
+    private readonly host: VoiceChannelHost,
+    pacerOpts: { frameMs?: number; leadMs?: number },
+  ) {
+    this.pacer = new OutboundPacer({
+      sampleRate: pipeline.outputSampleRate,
+      frameMs: pacerOpts.frameMs,
+      leadMs: pacerOpts.leadMs,
+      send: (frame) => this.sendFrame(frame),
+      onError: (error) => host.reportError(session, 'send', error),
+    });
+  }
+
+  get isSpeaking(): boolean {
+    return this.current !== undefined || this.pacer.isPlaying;
+  }
+
+  /** Queue a reply; text arrives whole or as a stream of LLM tokens. */
+  speak(text: string | AsyncIterable<string>): Promise<void> {
+    const generation = this.generation;
+    const run = this.chain.then(() =>
+      generation === this.generation && !this.closed ? this.say(text) : undefined,
+    );
+    this.chain = run.catch((error) => this.host.reportError(this.session, 'tts', error));
+    return this.chain;
+  }
+
+  /** The user talked over the reply: stop audio now, drop queued replies, report what was heard. */
+  interrupt(reason: string): { playedMs: number; text: string } | undefined {
+    const speech = this.current;
+    if (!speech && !this.pacer.isPlaying) return undefined;
+    this.generation++;
+    const { playedMs } = this.pacer.interrupt();
+    speech?.controller.abort(new Error(reason));
+    this.host.backend.interrupt(this.session);
+    this.pipeline.clearOutbound();
+    this.current = undefined;
+    return { playedMs, text: speech?.text ?? '' };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.interrupt('session ended');
+    this.sttFeed?.end();
+  }
+
+  private async say(source: string | AsyncIterable<string>): Promise<void> {
+    const controller = new AbortController();
+    const speech: Speech = { controller, text: typeof source === 'string' ? source : '' };
+    const { tts } = this.host;
+    let chunks: AsyncIterable<AudioChunk>;
+    if (typeof source === 'string') {
+      const approved = await this.host.beforeTts(this.session, source);
+      if (approved === undefined) return;
+      speech.text = approved;
+      chunks = tts.synthesizeStream(approved, { voice: this.host.voice, signal: controller.signal });
+    } else {
+      chunks = tts.synthesizeStreamInput(this.approvedPhrases(source, speech), {
+        voice: this.host.voice,
+        signal: controller.signal,
+      });
+    }
+    this.current = speech;
+    this.pacer.reset();
+    this.strategy.reset();
+    try {
+      for await (const chunk of chunks) {
+        if (controller.signal.aborted) break;
+        this.playChunk(chunk);
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    } finally {
+      if (this.current === speech) this.current = undefined;
+    }
+    if (controller.signal.aborted) return;
+    this.pacer.end();
+    const result = await this.pacer.drained;
+    this.host.backend.endOfResponse(this.session);
+    this.host.afterTts(this.session, speech.text, result.playedMs, result.interrupted);
+  }
+
+  /** LLM tokens -> phrases, each passed through BEFORE_TTS (a blocked phrase is skipped). */
+  private async *approvedPhrases(tokens: AsyncIterable<string>, speech: Speech): AsyncIterable<string> {
+    const chunker = new PhraseChunker();
+    const approve = async (text: string) => {
+      const ok = await this.host.beforeTts(this.session, text);
+      if (ok !== undefined) speech.text += (speech.text ? ' ' : '') + ok;
+      return ok;
+    };
+    for await (const token of tokens) {
+      if (speech.controller.signal.aborted) return;
+      for (const phrase of chunker.push(token)) {
+        const ok = await approve(phrase.text);
+        if (ok !== undefined) yield `${ok} `;
+      }
+    }
+    const rest = chunker.finish();
+    if (rest) {
+      const ok = await approve(rest.text);
+      if (ok !== undefined) yield ok;
+    }
+  }
+
+  private playChunk(chunk: AudioChunk): void {
+    if (chunk.format !== 'pcm_s16le') {
+      throw new Error(`${this.host.tts.name} produced ${chunk.format}; the voice channel needs pcm_s16le`);
+    }
+    if (this.turn?.mark('firstTtsAudioMs')) this.host.metric(this, 'firstTtsAudioMs');
+    const frame: AudioFrame = {
+      data: bytesToInt16(chunk.data),
+      sampleRate: chunk.sampleRate,
+      channels: chunk.channels,
+    };
+    const out = this.pipeline.processOutbound(frame);
+    this.pacer.push(out.data);
+  }
+
+  private sendFrame(frame: AudioFrame): void {
+    if (this.turn?.mark('firstFrameSentMs')) {
+      this.host.metric(this, 'firstFrameSentMs');
+      this.host.turnComplete(this);
+    }
+    const chunk: AudioChunk = {
+      data: int16ToBytes(frame.data),
+      sampleRate: frame.sampleRate,
+      channels: 1,
+      format: 'pcm_s16le',
+    };
+    this.host.backend.sendAudio(this.session, chunk).catch((error: unknown) => {
+      this.host.reportError(this.session, 'send', new Error(errorMessage(error)));
+    });
+  }
+}

@@ -1,0 +1,184 @@
+import { HookTrigger } from '../models/index.js';
+import { AsyncQueue } from '../providers/shared/async-queue.js';
+import { cloneAudioFrame } from './audio/frames.js';
+import { TurnClock } from './turn-metrics.js';
+import type { AudioFrame, STTStreamEvent, TranscriptionResult } from './types.js';
+import type { VoiceChannel } from './voice-channel.js';
+import type { VoiceSessionRuntime } from './voice-session-runtime.js';
+
+/**
+ * The user's side of the conversation: speech start/end, turn ends (VAD + batch STT, or a
+ * streaming STT that decides), transcripts into the room, and barge-in over the reply.
+ */
+export class VoiceTurns {
+  private readonly transcripts = new WeakMap<VoiceSessionRuntime, string>();
+  private readonly streams = new Map<string, AsyncQueue<string>>();
+  private readonly lastSpeechEnd = new WeakMap<VoiceSessionRuntime, number>();
+
+  constructor(private readonly ch: VoiceChannel) {}
+
+  attach(rt: VoiceSessionRuntime): void {
+    const { pipeline, session } = rt;
+    pipeline.on('speechStart', () => this.userStartedSpeaking(rt, 'vad'));
+    pipeline.on('speechEnd', (e) => this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs));
+    pipeline.on('dtmf', (e) => this.ch.fire(HookTrigger.ON_DTMF, { session, digit: e.digit }, session));
+    pipeline.on('audioLevel', (e) => {
+      const trigger =
+        e.direction === 'inbound' ? HookTrigger.ON_INPUT_AUDIO_LEVEL : HookTrigger.ON_OUTPUT_AUDIO_LEVEL;
+      this.ch.fire(trigger, { session, levelDb: e.levelDb, isSpeech: e.isSpeech }, session, e.direction);
+    });
+    pipeline.on('error', (e) => this.ch.reportError(session, e.stage, e.error));
+    if (this.ch.turnTaking === 'stt') void this.runStreamingStt(rt);
+  }
+
+  /** After the pipeline processed a frame: feed streaming STT, let barge-in watch the speech. */
+  afterFrame(rt: VoiceSessionRuntime, frame: AudioFrame): void {
+    // The pipeline's frame is borrowed (its buffer is reused), the STT keeps its own copy.
+    rt.sttFeed?.push(cloneAudioFrame(frame));
+    if (rt.userSpeaking && rt.isSpeaking && rt.strategy.onSpeechContinues(performance.now()))
+      this.bargeIn(rt);
+  }
+
+  userStartedSpeaking(rt: VoiceSessionRuntime | undefined, _source: 'vad' | 'stt' | 'backend'): void {
+    if (!rt) return;
+    if (!rt.userSpeaking) {
+      rt.userSpeaking = true;
+      this.ch.fire(HookTrigger.ON_SPEECH_START, { session: rt.session }, rt.session);
+    }
+    if (rt.isSpeaking && rt.strategy.onSpeechStart(performance.now())) this.bargeIn(rt);
+  }
+
+  streamDelta(rt: VoiceSessionRuntime, delta: { streamId: string; text: string; done: boolean }): void {
+    const key = `${rt.session.id}/${delta.streamId}`;
+    let queue = this.streams.get(key);
+    if (!queue) {
+      if (delta.done) return;
+      queue = new AsyncQueue<string>();
+      this.streams.set(key, queue);
+      rt.spokenStreams.add(delta.streamId);
+      if (rt.turn?.mark('firstTokenMs')) this.ch.metric(rt, 'firstTokenMs');
+      void rt.speak(queue);
+    }
+    if (delta.text) queue.push(delta.text);
+    if (delta.done) {
+      queue.end();
+      this.streams.delete(key);
+    }
+  }
+
+  lastTranscript(rt: VoiceSessionRuntime): string {
+    return this.transcripts.get(rt) ?? '';
+  }
+
+  private speechEnded(
+    rt: VoiceSessionRuntime,
+    audio: Int16Array,
+    sampleRate: number,
+    durationMs: number,
+  ): void {
+    rt.userSpeaking = false;
+    rt.strategy.onSpeechEnd();
+    this.lastSpeechEnd.set(rt, performance.now());
+    this.ch.fire(HookTrigger.ON_SPEECH_END, { session: rt.session, durationMs }, rt.session);
+    if (this.ch.turnTaking === 'vad') void this.transcribe(rt, audio, sampleRate);
+  }
+
+  private async transcribe(rt: VoiceSessionRuntime, audio: Int16Array, sampleRate: number): Promise<void> {
+    const turn = new TurnClock();
+    try {
+      const result = await this.ch.stt.transcribe({ data: audio, sampleRate, channels: 1 });
+      await this.finalize(rt, result, turn);
+    } catch (error) {
+      this.ch.reportError(rt.session, 'stt', error);
+    }
+  }
+
+  private async runStreamingStt(rt: VoiceSessionRuntime): Promise<void> {
+    const feed = new AsyncQueue<AudioFrame>();
+    rt.sttFeed = feed;
+    let pending = '';
+    try {
+      for await (const event of this.ch.stt.transcribeStream(feed) as AsyncIterable<STTStreamEvent>) {
+        switch (event.type) {
+          case 'speech-start':
+            this.userStartedSpeaking(rt, 'stt');
+            break;
+          case 'partial':
+            this.partial(rt, event.result);
+            break;
+          case 'final':
+            pending = `${pending} ${event.result.text}`.trim();
+            break;
+          case 'end-of-turn': {
+            const text = event.result?.text ?? pending;
+            pending = '';
+            if (!this.ch.pipeline.config.vad) rt.userSpeaking = false;
+            const stoppedAt = this.lastSpeechEnd.get(rt) ?? performance.now();
+            await this.finalize(rt, { ...event.result, text, isFinal: true }, new TurnClock(stoppedAt));
+            break;
+          }
+        }
+      }
+    } catch (error) {
+      this.ch.reportError(rt.session, 'stt', error);
+    }
+  }
+
+  private partial(rt: VoiceSessionRuntime, result: TranscriptionResult): void {
+    this.ch.fire(
+      HookTrigger.ON_PARTIAL_TRANSCRIPTION,
+      { session: rt.session, text: result.text, result },
+      rt.session,
+    );
+    if (rt.isSpeaking && rt.strategy.onPartialTranscript(result.text)) this.bargeIn(rt);
+  }
+
+  /** A final transcript: ON_TRANSCRIPTION (may block or rewrite), then into the room. */
+  private async finalize(
+    rt: VoiceSessionRuntime,
+    result: TranscriptionResult,
+    turn: TurnClock,
+  ): Promise<void> {
+    const kit = this.ch.roomKit;
+    let text = result.text.trim();
+    if (!text || !kit) return;
+    rt.turn = turn;
+    if (turn.mark('transcriptFinalMs')) this.ch.metric(rt, 'transcriptFinalMs');
+    const { session } = rt;
+    if (kit.hooks.has(HookTrigger.ON_TRANSCRIPTION)) {
+      const outcome = await kit.hooks.runSync(
+        HookTrigger.ON_TRANSCRIPTION,
+        { session, text, result },
+        this.ch.ctx(HookTrigger.ON_TRANSCRIPTION, session, 'inbound'),
+      );
+      if (!outcome.allowed) return;
+      text = outcome.payload.text;
+    }
+    this.transcripts.set(rt, text);
+    await this.ch.backend.sendTranscription(session, text, 'user');
+    await kit.processInbound({
+      channelId: this.ch.id,
+      roomId: session.roomId,
+      senderId: session.participantId,
+      content: { type: 'text', body: text },
+      metadata: {
+        voiceSessionId: session.id,
+        ...(result.confidence !== undefined ? { confidence: result.confidence } : {}),
+      },
+    });
+  }
+
+  private bargeIn(rt: VoiceSessionRuntime): void {
+    const heard = rt.interrupt('barge_in');
+    if (!heard) return;
+    for (const [key, queue] of this.streams) {
+      if (key.startsWith(`${rt.session.id}/`)) {
+        queue.end();
+        this.streams.delete(key);
+      }
+    }
+    const payload = { session: rt.session, playedMs: heard.playedMs, text: heard.text };
+    this.ch.fire(HookTrigger.ON_BARGE_IN, payload, rt.session);
+    this.ch.fire(HookTrigger.ON_TTS_CANCELLED, { ...payload, reason: 'barge_in' }, rt.session, 'outbound');
+  }
+}
