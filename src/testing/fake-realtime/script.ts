@@ -30,6 +30,8 @@ export interface FakeReply {
 export interface ReplyChunk {
   audio: Int16Array;
   text: string;
+  /** The whole reply's text (vendors that send it up front, like ElevenLabs, need it). */
+  replyText: string;
   index: number;
   last: boolean;
 }
@@ -53,7 +55,8 @@ export function silence(ms: number, sampleRate: number): Int16Array {
 export function renderReply(reply: FakeReply, sampleRate: number): ReplyChunk[] {
   const audio = reply.audio ?? tone(reply.audioMs ?? 200, sampleRate);
   const count = Math.max(1, reply.chunks ?? 4);
-  const words = (reply.text ?? DEFAULT_REPLY_TEXT).split(/(?<=\s)/);
+  const replyText = reply.text ?? DEFAULT_REPLY_TEXT;
+  const words = replyText.split(/(?<=\s)/);
   const per = Math.ceil(audio.length / count);
   const chunks: ReplyChunk[] = [];
   for (let i = 0; i < count; i++) {
@@ -62,6 +65,7 @@ export function renderReply(reply: FakeReply, sampleRate: number): ReplyChunk[] 
     chunks.push({
       audio: audio.slice(i * per, Math.min(audio.length, (i + 1) * per)),
       text: words.slice(from, to).join(''),
+      replyText,
       index: i,
       last: i === count - 1,
     });
