@@ -1,0 +1,392 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { errorMessage, ValidationError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/logger.js';
+import { bytesToInt16, downmixToMono, int16ToBytes } from '../audio/pcm.js';
+import { Resampler } from '../audio/resampler.js';
+import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
+import { VoiceCapability, VoiceSessionState } from '../types.js';
+import { VoiceBackend } from './voice-backend.js';
+import { type VoiceAuthResult, VoiceConnection } from './websocket-voice-connection.js';
+import { handleInbound } from './websocket-voice-inbound.js';
+import {
+  CLIENT_SAMPLE_RATES,
+  type StartMessage,
+  type VoiceErrorCode,
+  type VoiceFraming,
+} from './websocket-voice-protocol.js';
+
+export type VoiceAuthenticate = (
+  request: IncomingMessage,
+  token: string | undefined,
+) => Promise<VoiceAuthResult | null | undefined> | VoiceAuthResult | null | undefined;
+
+export interface WebSocketVoiceBackendOptions {
+  /** Who may connect (token from `Authorization: Bearer` or `?token=`); null refuses with 401. */
+  authenticate: VoiceAuthenticate;
+  /** An HTTP server to attach to, or a port to listen on (127.0.0.1 unless `host`). Else call listen(). */
+  server?: Server | number;
+  host?: string;
+  /** Upgrade path (default '/voice'). */
+  path?: string;
+  /** Only this framing is accepted (default: either, chosen per connection by `start.framing`). */
+  framing?: VoiceFraming;
+  /** Rate assumed when `start` gives none (default 16000). */
+  sampleRate?: number;
+  /** channelId of the sessions this backend creates (default 'voice'). */
+  channelId?: string;
+  /** Ping interval; a client that missed the previous pong is dropped (default 15 s). */
+  heartbeatMs?: number;
+  /** Largest audio payload per inbound frame, in bytes (default 64 KiB). */
+  maxFrameBytes?: number;
+  /** Unsent bytes a client may hold before it is disconnected as too slow (default 1 MiB). */
+  maxBufferedBytes?: number;
+  logger?: Logger;
+}
+
+type OutboundAudio = AudioChunk | Uint8Array | AsyncIterable<AudioChunk>;
+
+/**
+ * Voice over WebSocket: browsers and SDKs stream PCM s16le mono in and out. A client opens
+ * the socket, sends `start`, gets `ready`, then both sides stream audio (protocol in
+ * websocket-voice-protocol.ts). New connections surface through `onSessionReady`, whose
+ * session carries roomId/participantId from authenticate/start: that is how a VoiceChannel
+ * learns about calls. Outbound audio is sent as given; pace it (OutboundPacer) upstream.
+ */
+export class WebSocketVoiceBackend extends VoiceBackend {
+  readonly name = 'websocket';
+  override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
+  readonly path: string;
+  readonly connections = new Set<VoiceConnection>();
+  private readonly bySession = new Map<string, VoiceConnection>();
+  private readonly wss: WebSocketServer;
+  private readonly logger: Logger;
+  private readonly maxFrameBytes: number;
+  private ownServer?: Server;
+  private listening?: Promise<number>;
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(private readonly options: WebSocketVoiceBackendOptions) {
+    super();
+    this.path = options.path ?? '/voice';
+    this.logger = options.logger ?? createLogger('roomkit.voice.websocket');
+    this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
+    // ws closes the socket past maxPayload; we answer oversized frames ourselves below
+    // that, so only absurd frames (4x) cost the client its connection.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4 + 4096 });
+    if (typeof options.server === 'number') void this.listen(options.server, options.host);
+    else if (options.server) this.attach(options.server);
+  }
+
+  /** Start a standalone HTTP server; resolves with the bound port (idempotent). */
+  listen(port = 0, host = this.options.host ?? '127.0.0.1'): Promise<number> {
+    if (this.listening) return this.listening;
+    const server = createServer((_req, res) => res.writeHead(426).end('WebSocket only'));
+    this.ownServer = server;
+    this.attach(server);
+    this.listening = new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+    return this.listening;
+  }
+
+  /** Handle upgrades on `path` of an existing HTTP server. */
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== this.path) return;
+      void this.upgrade(req, socket, head, url);
+    });
+    this.heartbeat ??= setInterval(() => this.sweep(), this.options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  override sampleRateFor(session: VoiceSession): number {
+    return this.bySession.get(session.id)?.sampleRate ?? this.options.sampleRate ?? 16000;
+  }
+
+  /**
+   * Create a session the client binds to later by sending `start` with this `sessionId`
+   * (a call the framework initiates). onSessionReady fires when the client arrives.
+   */
+  override async connect(
+    roomId: string,
+    participantId: string,
+    channelId: string,
+    opts: { metadata?: Record<string, unknown> } = {},
+  ): Promise<VoiceSession> {
+    return super.connect(roomId, participantId, channelId, opts);
+  }
+
+  async disconnect(session: VoiceSession): Promise<void> {
+    const conn = this.bySession.get(session.id);
+    this.bySession.delete(session.id);
+    this.sessions.delete(session.id);
+    session.state = VoiceSessionState.ENDED;
+    if (!conn) return;
+    conn.closedByServer = true;
+    conn.socket.close(1000, 'session ended');
+  }
+
+  async sendAudio(session: VoiceSession, audio: OutboundAudio): Promise<void> {
+    const conn = this.bySession.get(session.id);
+    // The client may have gone between the caller's check and now: audio to nobody is dropped.
+    if (!conn?.open) return;
+    if (audio instanceof Uint8Array) {
+      this.sendBytes(conn, audio);
+      return;
+    }
+    if (!isAsyncIterable(audio)) {
+      await this.sendChunk(conn, audio, conn.generation);
+      return;
+    }
+    const generation = conn.generation;
+    for await (const chunk of audio) {
+      // Interrupted (or gone) while the stream was open: stop pulling, which also ends it.
+      if (conn.generation !== generation || !conn.open) break;
+      await this.sendChunk(conn, chunk, generation);
+    }
+  }
+
+  interrupt(session: VoiceSession): void {
+    this.bySession.get(session.id)?.clearPlayback();
+  }
+
+  override isPlaying(session: VoiceSession): boolean {
+    return this.bySession.get(session.id)?.isPlaying ?? false;
+  }
+
+  override setInputMuted(session: VoiceSession, muted: boolean): void {
+    const conn = this.bySession.get(session.id);
+    if (conn) conn.inputMuted = muted;
+  }
+
+  override endOfResponse(session: VoiceSession): void {
+    this.bySession.get(session.id)?.stopSpeaking();
+  }
+
+  override async sendTranscription(
+    session: VoiceSession,
+    text: string,
+    role: 'user' | 'assistant' = 'user',
+    final = true,
+  ): Promise<void> {
+    this.bySession.get(session.id)?.sendJson({ type: 'transcription', text, role, final });
+  }
+
+  override async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const session of [...this.sessions.values()]) await this.disconnect(session);
+    for (const conn of this.connections) conn.socket.terminate();
+    this.wss.close();
+    const server = this.ownServer;
+    this.ownServer = undefined;
+    this.listening = undefined;
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- connection lifecycle -----------------------------------------------------------
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    let auth: VoiceAuthResult | null | undefined;
+    try {
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ')
+        ? header.slice(7)
+        : (url.searchParams.get('token') ?? undefined);
+      auth = await this.options.authenticate(req, token);
+    } catch (error) {
+      this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw');
+    }
+    if (!auth) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const ok = auth;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws, ok));
+  }
+
+  private acceptSocket(ws: WebSocket, auth: VoiceAuthResult): void {
+    const conn = new VoiceConnection(ws, auth, this.options.maxBufferedBytes ?? 1024 * 1024, (c) => {
+      this.logger.warn(
+        { backend: this.name, sessionId: c.session?.id, buffered: c.socket.bufferedAmount },
+        'voice client not reading (send buffer full); disconnecting',
+      );
+      // The client is not reading, so a close handshake would never finish.
+      c.socket.terminate();
+    });
+    this.connections.add(conn);
+    const limits = { maxFrameBytes: this.maxFrameBytes, framing: this.options.framing };
+    const handlers = {
+      start: (c: VoiceConnection, msg: StartMessage) => this.start(c, msg),
+      stop: (c: VoiceConnection) => this.stop(c),
+      audio: (c: VoiceConnection, frame: AudioFrame) => {
+        if (c.session) this.emitAudio(c.session, frame);
+      },
+    };
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      conn.alive = true;
+      handleInbound(conn, data, isBinary, limits, handlers).catch((error) => {
+        // A throwing listener is a framework bug, not the client's: log it, keep the socket.
+        this.logger.error({ backend: this.name, err: errorMessage(error) }, 'voice frame handling failed');
+        conn.error('internal', 'internal error');
+      });
+    });
+    ws.on('close', () => this.dropped(conn));
+    ws.on('error', (error) =>
+      this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice socket error'),
+    );
+  }
+
+  private start(conn: VoiceConnection, msg: StartMessage): void {
+    const refused = this.bindSession(conn, msg);
+    if (refused) conn.error(refused[0], refused[1]);
+  }
+
+  /** Validates `start` and binds the connection to a new or pending session; returns why not. */
+  private bindSession(conn: VoiceConnection, msg: StartMessage): [VoiceErrorCode, string] | undefined {
+    if (conn.session) return ['already_started', 'this connection already has a session'];
+    const rate = msg.sampleRate ?? this.options.sampleRate ?? 16000;
+    if (!(CLIENT_SAMPLE_RATES as readonly number[]).includes(rate)) {
+      return ['unsupported_sample_rate', `sample rate ${rate} (use ${CLIENT_SAMPLE_RATES.join(', ')})`];
+    }
+    const framing = msg.framing ?? this.options.framing ?? 'binary';
+    if (this.options.framing && framing !== this.options.framing) {
+      return ['unsupported_framing', `this server only speaks ${this.options.framing} framing`];
+    }
+    const { auth } = conn;
+    if (auth.roomId && msg.roomId && auth.roomId !== msg.roomId) {
+      return ['forbidden', `not allowed in room ${msg.roomId}`];
+    }
+    let session: VoiceSession;
+    if (msg.sessionId) {
+      const pending = this.sessions.get(msg.sessionId);
+      if (!pending || pending.state !== VoiceSessionState.CONNECTING || this.bySession.has(pending.id)) {
+        return ['session_not_found', `no session waiting with id ${msg.sessionId}`];
+      }
+      const roomOk =
+        (!msg.roomId || msg.roomId === pending.roomId) && (!auth.roomId || auth.roomId === pending.roomId);
+      if (pending.participantId !== auth.userId || !roomOk) {
+        return ['forbidden', 'that session belongs to someone else'];
+      }
+      session = pending;
+    } else {
+      const roomId = msg.roomId ?? auth.roomId;
+      if (!roomId) return ['missing_room', 'start needs a roomId'];
+      // Authenticated metadata wins over what the client claims about itself.
+      const metadata = { ...msg.metadata, ...auth.metadata };
+      session = this.newSession(roomId, auth.userId, this.options.channelId ?? 'voice', metadata);
+      this.sessions.set(session.id, session);
+    }
+    conn.session = session;
+    conn.sampleRate = rate;
+    conn.framing = framing;
+    this.bySession.set(session.id, conn);
+    conn.sendJson({
+      type: 'ready',
+      sessionId: session.id,
+      roomId: session.roomId,
+      participantId: session.participantId,
+      sampleRate: rate,
+      framing,
+    });
+    this.emitSessionReady(session);
+    return undefined;
+  }
+
+  private stop(conn: VoiceConnection): void {
+    conn.socket.close(1000, 'stopped');
+  }
+
+  /** The socket closed: a client drop unless the server ended the session itself. */
+  private dropped(conn: VoiceConnection): void {
+    this.connections.delete(conn);
+    conn.dispose();
+    const session = conn.session;
+    if (!session || this.bySession.get(session.id) !== conn) return;
+    this.bySession.delete(session.id);
+    if (conn.closedByServer) return;
+    this.emitClientDisconnected(session);
+  }
+
+  private sweep(): void {
+    for (const conn of this.connections) {
+      if (!conn.alive) {
+        this.logger.info(
+          { backend: this.name, sessionId: conn.session?.id },
+          'voice client missed a pong; dropping',
+        );
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
+  }
+
+  // ---- outbound -----------------------------------------------------------------------
+
+  private async sendChunk(conn: VoiceConnection, chunk: AudioChunk, generation: number): Promise<void> {
+    if (chunk.format !== 'pcm_s16le') {
+      throw new ValidationError(`websocket voice sends PCM s16le only, got ${chunk.format}`);
+    }
+    if (chunk.channels === 1 && chunk.sampleRate === conn.sampleRate) {
+      this.sendBytes(conn, chunk.data);
+      return;
+    }
+    // Conversions need whole samples: join the odd byte left from the previous chunk first.
+    const bytes = this.withCarry(conn, chunk.data);
+    if (bytes.byteLength === 0) return;
+    let pcm = downmixToMono(bytesToInt16(bytes), chunk.channels);
+    if (chunk.sampleRate !== conn.sampleRate) {
+      const resampler = await this.resamplerFor(conn, chunk.sampleRate);
+      if (conn.generation !== generation) return;
+      // The resampler reuses its output buffer, and the socket may still hold this one.
+      pcm = resampler.process(pcm).slice();
+    }
+    conn.sendPcm(int16ToBytes(pcm));
+  }
+
+  private sendBytes(conn: VoiceConnection, data: Uint8Array): void {
+    const bytes = this.withCarry(conn, data);
+    if (bytes.byteLength > 0) conn.sendPcm(bytes);
+  }
+
+  /** Whole samples only: an odd trailing byte waits for the next chunk. */
+  private withCarry(conn: VoiceConnection, data: Uint8Array): Uint8Array {
+    let bytes = data;
+    if (conn.carry !== undefined) {
+      bytes = new Uint8Array(data.byteLength + 1);
+      bytes[0] = conn.carry;
+      bytes.set(data, 1);
+      conn.carry = undefined;
+    }
+    if (bytes.byteLength % 2 === 1) {
+      conn.carry = bytes[bytes.byteLength - 1];
+      bytes = bytes.subarray(0, bytes.byteLength - 1);
+    }
+    return bytes;
+  }
+
+  private async resamplerFor(conn: VoiceConnection, inputRate: number): Promise<Resampler> {
+    let resampler = conn.resamplers.get(inputRate);
+    if (!resampler) {
+      resampler = await Resampler.create({ inputRate, outputRate: conn.sampleRate });
+      conn.resamplers.set(inputRate, resampler);
+    }
+    return resampler;
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<AudioChunk> {
+  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
