@@ -7,7 +7,9 @@ import type {
   TTSProvider,
 } from '../../voice/types.js';
 import { ValidationError } from '../../core/errors.js';
-import { PhraseChunker, type PhraseChunkerOptions } from '../shared/phrase-chunker.js';
+import { feedPhrases } from '../shared/feed-phrases.js';
+import type { PhraseChunkerOptions } from '../shared/phrase-chunker.js';
+import { ReusableSocket } from '../shared/reusable-socket.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { type GradiumLocation, gradiumRestBase, gradiumTtsUrl } from './endpoints.js';
 import { GRADIUM } from './gradium-errors.js';
@@ -82,7 +84,7 @@ export class GradiumTTSProvider implements TTSProvider {
   private readonly apiKey: string;
   private readonly logger: ProviderLogger;
   private readonly format: { rate: number; encoding: AudioEncoding };
-  private connection?: Promise<GradiumTtsSocket>;
+  private readonly socket: ReusableSocket<GradiumTtsSocket>;
 
   constructor(private readonly opts: GradiumTTSOptions = {}) {
     this.apiKey = opts.apiKey ?? process.env.GRADIUM_API_KEY ?? '';
@@ -94,6 +96,16 @@ export class GradiumTTSProvider implements TTSProvider {
     }
     this.capabilities = { streaming: true, streamingInput: true, sampleRate: this.format.rate };
     this.voices = new GradiumVoiceClient(gradiumRestBase(opts), this.apiKey);
+    this.socket = new ReusableSocket(
+      () =>
+        openGradiumTtsSocket({
+          url: gradiumTtsUrl(opts),
+          apiKey: this.apiKey,
+          logger: this.logger,
+          connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+        }),
+      opts.maxSocketAgeS ?? 280,
+    );
   }
 
   async synthesize(text: string, opts: GradiumTTSCallOptions = {}): Promise<AudioChunk> {
@@ -118,11 +130,22 @@ export class GradiumTTSProvider implements TTSProvider {
   ): AsyncIterable<AudioChunk> {
     const signal = opts.signal;
     if (signal?.aborted) return;
-    const conn = await this.acquire();
+    const conn = await this.socket.acquire();
     const request = new TtsRequest(conn, this.setupFields(opts));
     const onAbort = () => request.abandon();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const feeding = this.feed(text, request, signal);
+    const feeding = feedPhrases(
+      text,
+      {
+        get active() {
+          return request.active;
+        },
+        // <flush> at sentence ends: voiced now instead of waiting for context that will not come.
+        send: (chunk) => request.sendText(chunk.sentenceEnd ? `${chunk.text} <flush>` : chunk.text),
+        end: () => request.end(),
+      },
+      { chunking: this.opts.chunking, signal, logger: this.logger },
+    );
     try {
       for await (const msg of request.stream.messages) {
         if (signal?.aborted) return;
@@ -152,62 +175,11 @@ export class GradiumTTSProvider implements TTSProvider {
 
   /** Opens the shared socket ahead of the first reply. */
   async warmup(): Promise<void> {
-    await this.acquire();
+    await this.socket.acquire();
   }
 
   async close(): Promise<void> {
-    const conn = this.connection;
-    this.connection = undefined;
-    if (conn) (await conn.catch(() => undefined))?.close();
-  }
-
-  /** Sends text as phrases; `<flush>` at sentence ends voices them without waiting for more text. */
-  private async feed(text: AsyncIterable<string>, request: TtsRequest, signal?: AbortSignal): Promise<void> {
-    const chunker = new PhraseChunker(this.opts.chunking);
-    const it = text[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done || signal?.aborted || !request.active) break;
-        for (const chunk of chunker.push(r.value))
-          request.sendText(chunk.sentenceEnd ? `${chunk.text} <flush>` : chunk.text);
-      }
-      const last = chunker.finish();
-      if (last) request.sendText(`${last.text} <flush>`);
-      request.end();
-    } catch (err) {
-      // The text source failed (e.g. the LLM errored): end the reply with what was said so far.
-      this.logger.warn({ err: String(err) }, 'gradium tts text source failed');
-      request.end();
-    } finally {
-      if (!request.active || signal?.aborted) await it.return?.();
-    }
-  }
-
-  /** The shared socket, replaced when closed or near the session cap (the old one finishes its replies). */
-  private async acquire(): Promise<GradiumTtsSocket> {
-    const pending = this.connection;
-    if (pending) {
-      const current = await pending.catch(() => undefined);
-      if (current?.usable && current.ageS() < (this.opts.maxSocketAgeS ?? 280)) return current;
-      if (this.connection === pending) {
-        if (current && current.activeStreams === 0) current.close();
-        this.connection = undefined;
-      } else if (this.connection) {
-        return this.acquire(); // a concurrent reply already opened the replacement
-      }
-    }
-    const opening = openGradiumTtsSocket({
-      url: gradiumTtsUrl(this.opts),
-      apiKey: this.apiKey,
-      logger: this.logger,
-      connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
-    });
-    this.connection = opening;
-    opening.catch(() => {
-      if (this.connection === opening) this.connection = undefined;
-    });
-    return opening;
+    await this.socket.close();
   }
 
   private setupFields(opts: GradiumTTSCallOptions): Record<string, unknown> {

@@ -1,3 +1,4 @@
+export * from './fake-elevenlabs-tts.js';
 export * from './fake-deepgram.js';
 export * from './coded-speech-decoder.js';
 export * from './fake-gradium-stt.js';

@@ -1,0 +1,2 @@
+export * from './tts-messages.js';
+export * from './tts-provider.js';
