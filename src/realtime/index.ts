@@ -5,3 +5,4 @@ export * from './pcm.js';
 export * from './provider.js';
 export * from './session.js';
 export * from './typed-emitter.js';
+export { type MockRealtimeCall, MockRealtimeProvider } from '../testing/mock-realtime-provider.js';
