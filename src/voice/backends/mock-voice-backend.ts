@@ -1,7 +1,7 @@
 import { bytesToInt16, createAudioFrame, splitIntoFrames } from '../audio/index.js';
 import { OutboundPacer, type PacerClock, systemClock } from '../pacer.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
-import { VoiceCapability } from '../types.js';
+import { VoiceCapability, VoiceSessionState } from '../types.js';
 import { type ConnectOptions, VoiceBackend } from './voice-backend.js';
 
 /** One recorded call on the mock (the seed's MockVoiceCall). */
@@ -91,7 +91,7 @@ export class MockVoiceBackend extends VoiceBackend {
     this.stopPlayback(session);
     this.state.delete(session.id);
     this.sessions.delete(session.id);
-    session.state = 'ended';
+    session.state = VoiceSessionState.ENDED;
   }
 
   async sendAudio(
