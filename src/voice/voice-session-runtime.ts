@@ -107,15 +107,19 @@ export class VoiceSessionRuntime {
         this.playChunk(chunk);
       }
     } catch (error) {
-      if (!controller.signal.aborted) throw error;
-    } finally {
       if (this.current === speech) this.current = undefined;
+      if (!controller.signal.aborted) throw error;
     }
     if (controller.signal.aborted) return;
+    const tail = this.pipeline.flushOutbound();
+    if (tail) this.pacer.push(tail.data);
     this.pacer.end();
+    // The reply stays current until it has been heard: barge-in needs its text until then.
     const result = await this.pacer.drained;
+    if (this.current === speech) this.current = undefined;
+    if (result.interrupted) return;
     this.host.backend.endOfResponse(this.session);
-    this.host.afterTts(this.session, speech.text, result.playedMs, result.interrupted);
+    this.host.afterTts(this.session, speech.text, result.playedMs, false);
   }
 
   /** LLM tokens -> phrases, each passed through BEFORE_TTS (a blocked phrase is skipped). */

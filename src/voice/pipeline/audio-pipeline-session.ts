@@ -150,6 +150,24 @@ export class AudioPipelineSession {
     return out;
   }
 
+  /**
+   * End of a response: push the outbound resampler's filter tail out (otherwise the last
+   * few milliseconds of the reply never play) and start the next response from a clean state.
+   * Returns the tail at the transport rate (borrowed), or undefined when nothing was held.
+   */
+  flushOutbound(): AudioFrame | undefined {
+    this.checkOpen();
+    let tail: AudioFrame | undefined;
+    for (const [rate, resampler] of this.outboundResamplers) {
+      if (resampler.isPassThrough) continue;
+      // 10 ms of silence is longer than the filter's delay at every supported quality.
+      const data = resampler.process(new Int16Array(Math.ceil(rate / 100)));
+      if (data.length) tail = { data: data.slice(), sampleRate: this.outputSampleRate, channels: 1 };
+      resampler.reset();
+    }
+    return tail;
+  }
+
   /** For transports that feed the echo reference at playback time (any rate, mono or stereo). */
   feedAecReference(frame: AudioFrame): void {
     this.checkOpen();
@@ -159,6 +177,8 @@ export class AudioPipelineSession {
 
   /** Barge-in: outbound audio queued for the AEC reference and recorder will never play. */
   clearOutbound(): void {
+    // What the resamplers hold belongs to the interrupted reply too.
+    for (const resampler of this.outboundResamplers.values()) resampler.reset();
     try {
       this.stages.aec?.clearReference?.();
       this.stages.recorder?.clearOutbound?.();
