@@ -72,5 +72,6 @@ function checkRequired(name: string, schema: JSONSchema, args: unknown): void {
     throw new ValidationError(`invalid arguments for ${name}: expected an object`);
   }
   const missing = required.filter((k) => !(k in (args as Record<string, unknown>)));
-  if (missing.length) throw new ValidationError(`invalid arguments for ${name}: missing ${missing.join(', ')}`);
+  if (missing.length)
+    throw new ValidationError(`invalid arguments for ${name}: missing ${missing.join(', ')}`);
 }
