@@ -2,8 +2,8 @@ import type { WebSocket } from 'ws';
 import { AuthenticationError, ProviderError } from '../../core/errors.js';
 import type { CircuitBreaker } from '../../core/resilience/circuit-breaker.js';
 import { type RetryPolicy, withRetry } from '../../core/resilience/retry.js';
-import type { AudioFrame, STTStreamEvent, TranscriptionWord } from '../../voice/types.js';
-import { AsyncQueue } from '../shared/async-queue.js';
+import type { AudioFrame, TranscriptionWord } from '../../voice/types.js';
+import { SttStreamBase } from '../shared/stt-stream-base.js';
 import { AudioTimeline } from '../shared/audio-timeline.js';
 import { parseProviderMessage } from '../shared/message-validation.js';
 import type { ProviderLogger } from '../shared/provider-logger.js';
@@ -48,10 +48,7 @@ interface Session {
  * barge-in signal. A dropped socket is replaced and the audio since the last final result
  * is sent again; words before that point are ignored, so nothing repeats.
  */
-export class DeepgramLiveStream implements AsyncIterable<STTStreamEvent> {
-  private readonly events = new AsyncQueue<STTStreamEvent>();
-  private readonly halt = new AbortController();
-  private readonly waiters = new Set<() => void>();
+export class DeepgramLiveStream extends SttStreamBase {
   private timeline?: AudioTimeline;
   private session?: Session;
   private connecting = false;
@@ -60,77 +57,36 @@ export class DeepgramLiveStream implements AsyncIterable<STTStreamEvent> {
   private turnText: string[] = [];
   private speechStarted = false;
   private keepAlive?: NodeJS.Timeout;
-  private started = false;
-  private stopped = false;
 
   constructor(
-    private readonly audio: AsyncIterable<AudioFrame>,
+    audio: AsyncIterable<AudioFrame>,
     private readonly cfg: DeepgramLiveConfig,
-    private readonly signal?: AbortSignal,
-  ) {}
-
-  [Symbol.asyncIterator](): AsyncIterator<STTStreamEvent> {
-    if (!this.started) {
-      this.started = true;
-      void this.run();
-    }
-    return {
-      next: () => this.events.next(),
-      return: async () => {
-        this.stop();
-        return this.events.return();
-      },
-    };
+    signal?: AbortSignal,
+  ) {
+    super(audio, signal);
   }
 
-  private async run(): Promise<void> {
-    const onAbort = () => {
-      this.stop();
-      this.events.clear();
-      this.events.end();
-    };
-    if (this.signal?.aborted) return onAbort();
-    this.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (!this.cfg.apiKey)
-        throw new AuthenticationError(DEEPGRAM, 'no API key (pass apiKey or set DEEPGRAM_API_KEY)');
-      await AudioTimeline.prepare();
-      await this.readInput();
-      if (this.stopped || !this.timeline) return this.events.end();
-      this.timeline.finish();
-      this.pump();
-      await this.closeStream();
-      this.endTurn('end-of-input');
-      this.events.end();
-    } catch (err) {
-      if (!this.stopped) this.events.fail(err);
-    } finally {
-      this.signal?.removeEventListener('abort', onAbort);
-      this.stop();
-    }
+  protected async begin(): Promise<void> {
+    if (!this.cfg.apiKey)
+      throw new AuthenticationError(DEEPGRAM, 'no API key (pass apiKey or set DEEPGRAM_API_KEY)');
+    await AudioTimeline.prepare();
   }
 
-  private async readInput(): Promise<void> {
-    const it = this.audio[Symbol.asyncIterator]();
-    const halted = new Promise<IteratorResult<AudioFrame>>((resolve) =>
-      this.halt.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), {
-        once: true,
-      }),
-    );
-    try {
-      for (;;) {
-        const r = await Promise.race([it.next(), halted]);
-        if (r.done || this.stopped) break;
-        if (!this.timeline) {
-          this.timeline = new AudioTimeline(this.cfg.sampleRate ?? r.value.sampleRate);
-          void this.connect();
-        }
-        this.timeline.push(r.value);
-        this.pump();
-      }
-    } finally {
-      if (this.stopped) void it.return?.();
+  protected onFrame(frame: AudioFrame): void {
+    if (!this.timeline) {
+      this.timeline = new AudioTimeline(this.cfg.sampleRate ?? frame.sampleRate);
+      void this.connect();
     }
+    this.timeline.push(frame);
+    this.pump();
+  }
+
+  protected async finish(): Promise<void> {
+    if (!this.timeline) return; // no audio at all: nothing was opened
+    this.timeline.finish();
+    this.pump();
+    await this.closeStream();
+    this.endTurn('end-of-input');
   }
 
   /** CloseStream, then wait for the server to finish; a drop meanwhile means reconnect and try again. */
@@ -304,32 +260,9 @@ export class DeepgramLiveStream implements AsyncIterable<STTStreamEvent> {
     this.notify();
   }
 
-  private fatal(err: unknown): void {
-    if (this.stopped) return;
-    this.events.fail(err);
-    this.stop();
-  }
-
-  private stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.halt.abort();
+  protected release(): void {
     clearInterval(this.keepAlive);
     if (this.session) closeQuietly(this.session.ws);
     this.timeline?.close();
-    this.notify();
-  }
-
-  private notify(): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
-  }
-
-  private async waitUntil(ready: () => boolean): Promise<void> {
-    while (!ready()) {
-      if (this.stopped) throw new Error('stream stopped');
-      await new Promise<void>((resolve) => this.waiters.add(resolve));
-    }
   }
 }

@@ -2,7 +2,7 @@ import { AuthenticationError, type ProviderError } from '../../core/errors.js';
 import type { CircuitBreaker } from '../../core/resilience/circuit-breaker.js';
 import { type RetryPolicy, withRetry } from '../../core/resilience/retry.js';
 import type { AudioFrame, STTStreamEvent } from '../../voice/types.js';
-import { AsyncQueue } from '../shared/async-queue.js';
+import { SttStreamBase } from '../shared/stt-stream-base.js';
 import { AudioTimeline, frameRms } from '../shared/audio-timeline.js';
 import { GRADIUM } from './gradium-errors.js';
 import type { GradiumSttMessage } from './stt-messages.js';
@@ -61,13 +61,10 @@ interface PendingFlush {
  * the new session gets the unconfirmed audio again and the transcript drops what it
  * already has, so switches lose and duplicate nothing.
  */
-export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
-  private readonly events = new AsyncQueue<STTStreamEvent>();
+export class GradiumSttStream extends SttStreamBase {
   private readonly timeline: AudioTimeline;
   private readonly transcript = new TurnTranscript();
-  private readonly halt = new AbortController();
   private readonly draining = new Set<GradiumSttSession>();
-  private readonly waiters = new Set<() => void>();
   private readonly sessionEvents: SessionEvents;
   private live?: GradiumSttSession;
   private successor?: GradiumSttSession;
@@ -78,33 +75,17 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
   private speechStarted = false;
   private speechSteps = 0;
   private fruitlessRecoveries = 0;
-  private started = false;
-  private stopped = false;
 
   constructor(
-    private readonly audio: AsyncIterable<AudioFrame>,
+    audio: AsyncIterable<AudioFrame>,
     private readonly cfg: GradiumSttStreamConfig,
-    private readonly signal?: AbortSignal,
+    signal?: AbortSignal,
   ) {
+    super(audio, signal);
     this.timeline = new AudioTimeline(cfg.sampleRate);
     this.sessionEvents = {
       message: (s, m) => this.onMessage(s, m),
       closed: (s, err) => this.onClosed(s, err),
-    };
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<STTStreamEvent> {
-    if (!this.started) {
-      this.started = true;
-      void this.run();
-    }
-    const events = this.events;
-    return {
-      next: () => events.next(),
-      return: async () => {
-        this.stop();
-        return events.return();
-      },
     };
   }
 
@@ -113,50 +94,22 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
     if (!this.transcript.isEmpty || this.speechStarted) this.requestFlush(reason);
   }
 
-  private async run(): Promise<void> {
-    const onAbort = () => {
-      this.stop();
-      this.events.clear(); // aborted: nothing already received is delivered any more
-      this.events.end();
-    };
-    if (this.signal?.aborted) return onAbort();
-    this.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (!this.cfg.setup.apiKey)
-        throw new AuthenticationError(GRADIUM, 'no API key (pass apiKey or set GRADIUM_API_KEY)');
-      void this.connect('initial');
-      await AudioTimeline.prepare();
-      await this.readInput();
-      if (this.stopped) return;
-      this.timeline.finish();
-      this.pump();
-      await this.finishInput();
-      this.events.end();
-    } catch (err) {
-      if (!this.stopped) this.events.fail(err);
-    } finally {
-      this.signal?.removeEventListener('abort', onAbort);
-      this.stop();
-    }
+  protected async begin(): Promise<void> {
+    if (!this.cfg.setup.apiKey)
+      throw new AuthenticationError(GRADIUM, 'no API key (pass apiKey or set GRADIUM_API_KEY)');
+    void this.connect('initial');
+    await AudioTimeline.prepare();
   }
 
-  private async readInput(): Promise<void> {
-    const it = this.audio[Symbol.asyncIterator]();
-    const halted = new Promise<IteratorResult<AudioFrame>>((resolve) =>
-      this.halt.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), {
-        once: true,
-      }),
-    );
-    try {
-      for (;;) {
-        const r = await Promise.race([it.next(), halted]);
-        if (r.done || this.stopped) break;
-        this.timeline.push(r.value);
-        this.pump();
-      }
-    } finally {
-      if (this.stopped) void it.return?.();
-    }
+  protected onFrame(frame: AudioFrame): void {
+    this.timeline.push(frame);
+    this.pump();
+  }
+
+  protected async finish(): Promise<void> {
+    this.timeline.finish();
+    this.pump();
+    await this.finishInput();
   }
 
   /** Input is over: finish the open turn, then end the session cleanly (reconnecting if it drops meanwhile). */
@@ -459,32 +412,9 @@ export class GradiumSttStream implements AsyncIterable<STTStreamEvent> {
     this.pump();
   }
 
-  private fatal(err: unknown): void {
-    if (this.stopped) return;
-    this.events.fail(err);
-    this.stop();
-  }
-
-  private stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.halt.abort();
+  protected release(): void {
     if (this.pendingFlush) clearTimeout(this.pendingFlush.timer);
     for (const s of [this.live, this.successor, ...this.draining]) s?.close();
     this.timeline.close();
-    this.notify();
-  }
-
-  private notify(): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
-  }
-
-  private async waitUntil(ready: () => boolean): Promise<void> {
-    while (!ready()) {
-      if (this.stopped) throw new Error('stream stopped');
-      await new Promise<void>((resolve) => this.waiters.add(resolve));
-    }
   }
 }
