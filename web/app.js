@@ -1,5 +1,7 @@
 // The roomkit console: rooms on the left, the live timeline of one room, a composer.
 // Talks to the server's JSON API and its WebSocket channel (/ws).
+import { VoiceTalk } from './voice.js';
+
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
 const user =
@@ -184,7 +186,42 @@ $('new-room').onsubmit = async (ev) => {
   }
 };
 
+function setupVoice(voiceInfo) {
+  if (!voiceInfo) return;
+  $('voice').hidden = false;
+  const width = (db) => `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
+  const talk = new VoiceTalk({
+    user,
+    token,
+    onStatus: (text) => {
+      $('voice-status').textContent = text;
+      $('talk').textContent = talk.active ? 'Stop' : 'Talk';
+      $('talk').classList.toggle('on', talk.active);
+    },
+    onTranscript: (text, role) => {
+      $('live-transcript').textContent = `${role === 'user' ? 'you' : 'agent'}: ${text}`;
+    },
+    onLevels: ({ input, output }) => {
+      $('level-in').style.width = width(input);
+      $('level-out').style.width = width(output);
+    },
+    onReceived: (bytes) => {
+      $('voice-received').dataset.bytes = String(bytes);
+      $('voice-received').textContent = `${(bytes / 32000).toFixed(1)} s heard`;
+    },
+  });
+  $('talk').onclick = async () => {
+    if (talk.active) return talk.stop();
+    try {
+      await talk.start(state.roomId);
+    } catch (err) {
+      talk.stop(`voice error: ${err.message}`);
+    }
+  };
+}
+
 const info = await api('/info');
+setupVoice(info.voice);
 $('agent').textContent =
   info.agent.name === 'local-rules'
     ? 'agent: local rule-based (no API key)'

@@ -9,6 +9,8 @@ import { ChannelCategory } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import { aiProviderFromEnv } from './ai-provider-from-env.js';
 import { handleHttp } from './http-routes.js';
+import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
+import { attachVoice } from './voice-wiring.js';
 
 export interface ServeOptions {
   port?: number;
@@ -21,6 +23,8 @@ export interface ServeOptions {
   systemPrompt?: string;
   /** When set, the API and WebSocket require it (Bearer header or ?token=). */
   token?: string;
+  /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
+  voice?: ServerVoice | false;
 }
 
 export interface RunningServer {
@@ -53,6 +57,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   kit.registerChannel(agent);
   kit.registerChannel(ws);
+  const voice = opts.voice === false ? undefined : (opts.voice ?? (await voiceFromEnv(kit.logger)));
+  if (voice) attachVoice(kit, http, voice, opts.token);
 
   const createRoom = async (roomId?: string) => {
     const room = await kit.createRoom({ roomId });
@@ -62,7 +68,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   };
   if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM);
 
-  const info = { agent: { name: provider.name, model: provider.model }, store: store.name, version: '0.1.0' };
+  const info = {
+    agent: { name: provider.name, model: provider.model },
+    voice: voice ? { label: voice.label, path: '/voice' } : null,
+    store: store.name,
+    version: '0.1.0',
+  };
   http.on('request', (req, res) => {
     handleHttp(req, res, { kit, info, createRoom, token: opts.token }).catch((error) => {
       kit.logger.error({ err: errorMessage(error), url: req.url }, 'http request failed');

@@ -91,6 +91,7 @@ export class VoiceSessionRuntime {
       const approved = await this.host.beforeTts(this.session, source);
       if (approved === undefined) return;
       speech.text = approved;
+      void this.host.backend.sendTranscription(this.session, approved, 'assistant');
       chunks = tts.synthesizeStream(approved, { voice: this.host.voice, signal: controller.signal });
     } else {
       chunks = tts.synthesizeStreamInput(this.approvedPhrases(source, speech), {
@@ -111,6 +112,9 @@ export class VoiceSessionRuntime {
       if (!controller.signal.aborted) throw error;
     }
     if (controller.signal.aborted) return;
+    if (typeof source !== 'string' && speech.text) {
+      void this.host.backend.sendTranscription(this.session, speech.text, 'assistant');
+    }
     const tail = this.pipeline.flushOutbound();
     if (tail) this.pacer.push(tail.data);
     this.pacer.end();

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalAgentProvider, type RunningServer, startServer } from '../../src/server/index.js';
+import { launchChromium } from '../helpers/browser.js';
+
+let server: RunningServer;
+let browser: Browser;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rk-voice-console-'));
+  // What the fake microphone says: flite's rms voice, padded with silence so the turn ends.
+  const raw = join(dir, 'raw.wav');
+  const mic = join(dir, 'mic.wav');
+  execFileSync('flite', ['-voice', 'rms', '-t', 'what time is it', '-o', raw]);
+  execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', mic, 'pad', '0.5', '3']);
+  server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'roomkit.db'),
+    aiProvider: new LocalAgentProvider(),
+  });
+  browser = await launchChromium([
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-audio-capture=${mic}%noloop`,
+    '--autoplay-policy=no-user-gesture-required',
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('web console voice (headless Chromium, fake microphone, offline speech)', () => {
+  it('what the microphone says is transcribed, answered, and the reply audio plays in the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?user=caller&room=lobby`);
+    await page.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
+    await page.getByTestId('talk').click();
+    await page.getByTestId('voice-status').filter({ hasText: 'talking' }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId('voice-transcript')
+      .filter({ hasText: /you: .*time/ })
+      .waitFor({ timeout: 30_000 });
+    // The agent's spoken reply arrives as audio in the page.
+    const received = page.getByTestId('voice-received');
+    await page.waitForFunction(
+      (el) => Number(el?.getAttribute('data-bytes')) > 16000,
+      await received.elementHandle(),
+      { timeout: 30_000 },
+    );
+    // Both sides are in the room's timeline (and the store).
+    await page.getByTestId('timeline').locator('li.agent', { hasText: 'It is' }).waitFor({ timeout: 15_000 });
+    const events = await server.kit.store.listEvents('lobby');
+    const spoken = events.find((e) => e.source.channelId === 'voice');
+    expect(spoken?.content.type === 'text' && spoken.content.body).toMatch(/time/);
+    expect(spoken?.source.participantId).toBe('caller');
+    await page.close();
+  }, 90_000);
+});
