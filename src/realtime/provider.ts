@@ -95,7 +95,8 @@ export interface RealtimeEventMap {
   /**
    * The user barged in. The transport must drop queued playback (`clearPlayback`); when
    * `reportPlayedPosition` is set, the caller then calls `interrupt(session, { itemId, playedMs })`
-   * so the vendor forgets what was never heard.
+   * so the vendor forgets what was never heard. It may come after playback already ended
+   * (vendors generate faster than real time and cannot know): clearing an empty queue is a no-op.
    */
   interrupted: {
     session: RealtimeSession;

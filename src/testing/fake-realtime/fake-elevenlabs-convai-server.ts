@@ -29,8 +29,6 @@ export interface FakeElevenLabsConvaiServerOptions extends FakeRealtimeServerOpt
   agentOutputAudioFormat?: ElevenLabsAudioFormat;
   /** Send `ping`s this often (default: off; `ping()` sends one on demand). */
   pingIntervalMs?: number;
-  /** After an interruption, send one more chunk of the cut answer, as a real server in flight does (default true). */
-  lateAudioAfterInterruption?: boolean;
 }
 
 export interface ElevenLabsFakeState {
@@ -38,7 +36,6 @@ export interface ElevenLabsFakeState {
   eventId: number;
   /** The last audio event id sent of the current answer. */
   lastAudioId: number;
-  lastAudio?: Int16Array;
   replyText: string;
   spokenText: string;
 }
@@ -243,7 +240,6 @@ export class FakeElevenLabsConvaiServer extends FakeRealtimeServer<ElevenLabsFak
     }
     st.spokenText += chunk.text;
     st.lastAudioId = this.nextId(conn);
-    st.lastAudio = chunk.audio;
     this.send(conn, {
       type: 'audio',
       audio_event: { audio_base_64: this.encode(chunk.audio), event_id: st.lastAudioId },
@@ -253,13 +249,6 @@ export class FakeElevenLabsConvaiServer extends FakeRealtimeServer<ElevenLabsFak
   protected endResponse(conn: Conn, status: 'completed' | 'cancelled'): void {
     const st = conn.state;
     if (status !== 'cancelled' || !st.replyText) return;
-    if (this.elOptions.lateAudioAfterInterruption !== false && st.lastAudio) {
-      // Audio already in flight when the interruption was decided: same (old) event id.
-      this.send(conn, {
-        type: 'audio',
-        audio_event: { audio_base_64: this.encode(st.lastAudio), event_id: st.lastAudioId },
-      });
-    }
     this.send(conn, {
       type: 'agent_response_correction',
       agent_response_correction_event: {
@@ -268,6 +257,12 @@ export class FakeElevenLabsConvaiServer extends FakeRealtimeServer<ElevenLabsFak
         event_id: this.nextId(conn),
       },
     });
+  }
+
+  /** In-flight audio keeps its (old) event id, at or below the interruption's. */
+  protected override emitLateChunk(conn: Conn, chunk: ReplyChunk): void {
+    const audio_event = { audio_base_64: this.encode(chunk.audio), event_id: conn.state.lastAudioId };
+    this.send(conn, { type: 'audio', audio_event });
   }
 
   protected emitToolCall(

@@ -18,6 +18,11 @@ export interface FakeRealtimeServerOptions {
   defaultTurn?: FakeTurn;
   /** Peak amplitude from which input audio counts as speech (default 1000). */
   speechThreshold?: number;
+  /**
+   * On barge-in, send one more chunk of the cut answer, as audio already in flight on a real
+   * connection arrives after the interruption (default true): clients must drop it.
+   */
+  lateAudioAfterInterruption?: boolean;
 }
 
 /** One client connection, with everything it sent and received. */
@@ -187,6 +192,11 @@ export abstract class FakeRealtimeServer<S = unknown> {
     conn: FakeConnection<S>,
     call: { callId: string; name: string; arguments: Record<string, unknown> },
   ): void;
+  /** Audio of a cut answer arriving late; by default one more chunk the usual way. */
+  protected emitLateChunk(conn: FakeConnection<S>, chunk: ReplyChunk): void {
+    this.emitReplyChunk(conn, { ...chunk, text: '' });
+  }
+
   /** Whether user speech cuts a reply in progress (Gemini's NO_INTERRUPTION says no). */
   protected allowsBargeIn(_conn: FakeConnection<S>): boolean {
     return true;
@@ -256,9 +266,11 @@ export abstract class FakeRealtimeServer<S = unknown> {
     conn.responding = true;
     conn.cancelled = false;
     this.beginResponse(conn);
+    let last: ReplyChunk | undefined;
     for (const chunk of renderReply(reply, this.outputRate(conn))) {
       if (conn.cancelled || conn.closed) break;
       this.emitReplyChunk(conn, chunk);
+      last = chunk;
       if (!chunk.last && reply.pauseAfterChunks === chunk.index + 1) {
         await new Promise<void>((resolve) => (conn.resume = resolve));
       } else if (reply.chunkIntervalMs) {
@@ -266,7 +278,10 @@ export abstract class FakeRealtimeServer<S = unknown> {
       }
     }
     conn.responding = false;
-    if (!conn.closed) this.endResponse(conn, conn.cancelled ? 'cancelled' : 'completed');
+    if (conn.closed) return;
+    if (conn.cancelled && last && this.options.lateAudioAfterInterruption !== false)
+      this.emitLateChunk(conn, last);
+    this.endResponse(conn, conn.cancelled ? 'cancelled' : 'completed');
   }
 
   // ---- plumbing -----------------------------------------------------------------------
