@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { AuthenticationError, CircuitOpenError, ProviderError } from '../../src/core/errors.js';
 import {
   type GradiumEndOfTurnEvent,
@@ -182,6 +183,67 @@ describe('GradiumSTTProvider', () => {
     const events = await collect(provider({ turn: 'fastAssistant' }));
     expect(finals(events)).toEqual(['hello there how are you today', 'please book a table for two']);
     expect(fake.connections.length - before).toBe(2);
+  });
+
+  it('recovers when the server ends a session at its cap (client cap set too high)', async () => {
+    const capped = await new FakeGradiumSTTServer({
+      vocabulary: speech.vocabulary,
+      sessionLimitS: 2.4,
+    }).start();
+    try {
+      const stt = new GradiumSTTProvider({
+        apiKey: 'test-key',
+        endpoint: capped.endpoint,
+        turn: 'fastAssistant',
+      });
+      const events = await collect(stt);
+      expect(finals(events)).toEqual(['hello there how are you today', 'please book a table for two']);
+      const errors = capped.connections.flatMap((c) =>
+        c.sent.filter((m) => !(m.data instanceof Uint8Array) && m.data.type === 'error'),
+      );
+      expect(errors.length).toBeGreaterThan(0);
+      expect(String((errors[0].data as Record<string, unknown>).message)).toMatch(/limit/);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('fake: multiplexes two requests on one socket by client_req_id', async () => {
+    const ws = new WebSocket(fake.endpoint, { headers: { 'x-api-key': 'test-key' } });
+    const got: Record<string, unknown>[] = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d))));
+    await new Promise((r) => ws.once('open', r));
+    const pcm = Buffer.from(new Int16Array(1920 * 12).fill(64).buffer).toString('base64'); // word code 1
+    for (const id of ['a', 'b']) {
+      ws.send(
+        JSON.stringify({
+          type: 'setup',
+          input_format: 'pcm',
+          client_req_id: id,
+          close_ws_on_eos: false,
+          json_config: '{"language":"en"}',
+        }),
+      );
+      ws.send(JSON.stringify({ type: 'audio', audio: pcm, client_req_id: id }));
+    }
+    ws.send(JSON.stringify({ type: 'flush', flush_id: '7', client_req_id: 'b' }));
+    ws.send(JSON.stringify({ type: 'end_of_stream', client_req_id: 'a' }));
+    await vi.waitFor(() => expect(got.filter((m) => m.type === 'end_of_stream')).toHaveLength(1));
+    await vi.waitFor(() => expect(got.some((m) => m.type === 'flushed')).toBe(true));
+    expect(got.filter((m) => m.type === 'ready').map((m) => m.client_req_id)).toEqual(['a', 'b']);
+    expect(got.filter((m) => m.type === 'step' && m.client_req_id === 'a')).toHaveLength(12);
+    expect(got.find((m) => m.type === 'flushed')).toEqual({
+      type: 'flushed',
+      flush_id: '7',
+      client_req_id: 'b',
+    });
+    expect(
+      got
+        .filter((m) => m.type === 'text')
+        .map((m) => `${m.client_req_id}:${m.text}`)
+        .sort(),
+    ).toEqual(['a:hello', 'b:hello']);
+    ws.close();
   });
 
   it('reports a bad key as an AuthenticationError naming gradium', async () => {

@@ -377,7 +377,8 @@ export class GradiumSttStream extends SttStreamBase {
 
   private recover(dead: GradiumSttSession, error: ProviderError): void {
     this.live = undefined;
-    this.cfg.breaker.recordFailure();
+    if (error.code === 'session_limit') this.learnSessionCap(dead);
+    else this.cfg.breaker.recordFailure();
     if (!error.retryable || ++this.fruitlessRecoveries > (this.cfg.reconnect.maxRetries ?? 5)) {
       this.fatal(error);
       return;
@@ -396,6 +397,23 @@ export class GradiumSttStream extends SttStreamBase {
       return;
     }
     void this.connect('recover', dead);
+  }
+
+  /**
+   * The server ended a session at a cap shorter than configured: use what it showed, so the
+   * following sessions roll over on their own (at a pause) instead of being cut mid-word.
+   */
+  private learnSessionCap(dead: GradiumSttSession): void {
+    const seenS = (dead.nextFrame - dead.offsetFrame) * FRAME_S;
+    const limits = this.cfg.limits;
+    if (seenS >= limits.maxDurationS) return;
+    const maxDurationS = Math.max(4 * FRAME_S, seenS);
+    this.cfg.limits = {
+      maxDurationS,
+      rolloverMarginS: Math.min(limits.rolloverMarginS, maxDurationS / 3),
+      prerollS: Math.min(limits.prerollS, maxDurationS / 4),
+    };
+    this.cfg.setup.logger.warn({ maxDurationS }, 'gradium ended a session early; rolling over before that from now on');
   }
 
   /** The old session has said everything: its successor's text may flow now, in order. */
