@@ -413,7 +413,10 @@ export class GradiumSttStream extends SttStreamBase {
       rolloverMarginS: Math.min(limits.rolloverMarginS, maxDurationS / 3),
       prerollS: Math.min(limits.prerollS, maxDurationS / 4),
     };
-    this.cfg.setup.logger.warn({ maxDurationS }, 'gradium ended a session early; rolling over before that from now on');
+    this.cfg.setup.logger.warn(
+      { maxDurationS },
+      'gradium ended a session early; rolling over before that from now on',
+    );
   }
 
   /** The old session has said everything: its successor's text may flow now, in order. */
