@@ -10,7 +10,10 @@ import { AuthenticationError, ProviderError } from '../../src/core/errors.js';
 import type { RealtimeLogger } from '../../src/realtime/logger.js';
 import type { RealtimeEventMap, RealtimeVoiceProvider } from '../../src/realtime/provider.js';
 import type { RealtimeSession, RealtimeSessionConfig } from '../../src/realtime/session.js';
-import type { FakeConnection, FakeRealtimeServer } from '../../src/testing/fake-realtime/fake-server-base.js';
+import type {
+  FakeRealtimeConnection,
+  FakeRealtimeServer,
+} from '../../src/testing/fake-realtime/fake-server-base.js';
 import { silence, tone } from '../../src/testing/fake-realtime/script.js';
 
 export const weatherTool: AIToolDefinition = {
@@ -35,7 +38,11 @@ export interface RealtimeConformanceTarget<F extends FakeRealtimeServer<any>> {
   /** Session config for this vendor (defaults to `baseConfig`). */
   config?: RealtimeSessionConfig;
   /** Auth and session configuration, in the vendor's shape, as the fake received them. */
-  expectConnected(fake: F, conn: FakeConnection<any>, config: RealtimeSessionConfig): void | Promise<void>;
+  expectConnected(
+    fake: F,
+    conn: FakeRealtimeConnection<any>,
+    config: RealtimeSessionConfig,
+  ): void | Promise<void>;
   /** PCM samples of one client audio message (undefined for other messages), and the wire rate. */
   inputAudio(message: any): Int16Array | undefined;
   wireInputRate: number;
@@ -46,9 +53,9 @@ export interface RealtimeConformanceTarget<F extends FakeRealtimeServer<any>> {
   /** `reconfigure({ systemPrompt })` reached the vendor its way. */
   expectReconfigured(fake: F, systemPrompt: string): Promise<void>;
   /** Make the fake fail the session the vendor's fatal way. */
-  failSession(fake: F, conn: FakeConnection<any>): void;
+  failSession(fake: F, conn: FakeRealtimeConnection<any>): void;
   /** Send a message type the client does not know and a malformed known one; returns the unknown type. */
-  sendUnexpected(fake: F, conn: FakeConnection<any>): string;
+  sendUnexpected(fake: F, conn: FakeRealtimeConnection<any>): string;
   /** Whether assistant transcripts stream as partials (ElevenLabs sends whole sentences). */
   assistantPartials: boolean;
 }
@@ -157,7 +164,7 @@ export function runRealtimeProviderConformance<F extends FakeRealtimeServer<any>
     let log: EventLog;
     let logger: ReturnType<typeof recordingLogger>;
 
-    async function open(): Promise<{ session: RealtimeSession; conn: FakeConnection<any> }> {
+    async function open(): Promise<{ session: RealtimeSession; conn: FakeRealtimeConnection<any> }> {
       fake = await target.startFake();
       logger = recordingLogger();
       provider = target.createProvider(fake, { logger });

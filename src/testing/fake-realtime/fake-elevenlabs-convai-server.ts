@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { base64ToPcm16, pcm16ToBase64 } from '../../realtime/pcm.js';
 import { mulawDecode, mulawEncode } from '../../voice/audio/g711.js';
 import {
-  type FakeConnection,
+  type FakeRealtimeConnection,
   FakeRealtimeServer,
   type FakeRealtimeServerOptions,
 } from './fake-server-base.js';
@@ -40,7 +40,7 @@ export interface ElevenLabsFakeState {
   spokenText: string;
 }
 
-type Conn = FakeConnection<ElevenLabsFakeState>;
+type Conn = FakeRealtimeConnection<ElevenLabsFakeState>;
 const PATH = '/v1/convai/conversation';
 
 /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { base64ToPcm16, pcm16ToBase64 } from '../../realtime/pcm.js';
 import {
-  type FakeConnection,
+  type FakeRealtimeConnection,
   FakeRealtimeServer,
   type FakeRealtimeServerOptions,
 } from './fake-server-base.js';
@@ -25,7 +25,7 @@ export interface GeminiFakeState {
   turnHasContent: boolean;
 }
 
-type Conn = FakeConnection<GeminiFakeState>;
+type Conn = FakeRealtimeConnection<GeminiFakeState>;
 const PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
 const INPUT_MIME = 'audio/pcm;rate=16000';
 

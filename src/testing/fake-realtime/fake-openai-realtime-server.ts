@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { base64ToPcm16 } from '../../realtime/pcm.js';
-import type { FakeConnection, FakeRealtimeServerOptions } from './fake-server-base.js';
+import type { FakeRealtimeConnection, FakeRealtimeServerOptions } from './fake-server-base.js';
 import { OpenAIFakeTurns, type OpenAIFakeState } from './openai-fake-turns.js';
 
-type Conn = FakeConnection<OpenAIFakeState>;
+type Conn = FakeRealtimeConnection<OpenAIFakeState>;
 
 export interface FakeOpenAIRealtimeServerOptions extends FakeRealtimeServerOptions {
   /** The only key accepted (default 'test-key'); others get HTTP 401 at the upgrade. */

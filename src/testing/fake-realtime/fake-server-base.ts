@@ -26,7 +26,7 @@ export interface FakeRealtimeServerOptions {
 }
 
 /** One client connection, with everything it sent and received. */
-export class FakeConnection<S = unknown> {
+export class FakeRealtimeConnection<S = unknown> {
   readonly received: RecordedMessage[] = [];
   readonly sent: RecordedMessage[] = [];
   closed = false;
@@ -63,7 +63,7 @@ export class FakeConnection<S = unknown> {
  * Each protocol subclass only renders those steps in its vendor's exact messages.
  */
 export abstract class FakeRealtimeServer<S = unknown> {
-  readonly connections: FakeConnection<S>[] = [];
+  readonly connections: FakeRealtimeConnection<S>[] = [];
   readonly turns: FakeTurn[];
   latencyMs: number;
   protected readonly options: FakeRealtimeServerOptions;
@@ -114,7 +114,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
     this.turns.push(...turns);
   }
 
-  async waitForConnection(index = 0, timeoutMs = 5_000): Promise<FakeConnection<S>> {
+  async waitForConnection(index = 0, timeoutMs = 5_000): Promise<FakeRealtimeConnection<S>> {
     await this.until(() => this.connections.length > index, timeoutMs, `connection #${index}`);
     return this.connections[index];
   }
@@ -140,12 +140,12 @@ export abstract class FakeRealtimeServer<S = unknown> {
     for (const conn of this.connections) conn.socket.terminate();
   }
 
-  closeConnection(conn: FakeConnection<S>, code: number, reason: string): void {
+  closeConnection(conn: FakeRealtimeConnection<S>, code: number, reason: string): void {
     this.later(() => conn.socket.close(code, reason));
   }
 
   /** Resume replies held by `pauseAfterChunks`. */
-  releaseReply(conn?: FakeConnection<S>): void {
+  releaseReply(conn?: FakeRealtimeConnection<S>): void {
     for (const c of conn ? [conn] : this.connections) {
       const resume = c.resume;
       c.resume = undefined;
@@ -160,7 +160,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
   }
 
   /** Send one JSON message after the fixed latency; recorded when actually written. */
-  send(conn: FakeConnection<S>, message: object): void {
+  send(conn: FakeRealtimeConnection<S>, message: object): void {
     this.later(() => {
       if (conn.closed) return;
       conn.sent.push({ at: performance.now(), message });
@@ -176,29 +176,29 @@ export abstract class FakeRealtimeServer<S = unknown> {
     req: IncomingMessage,
     url: URL,
   ): { status: number; body: string } | undefined;
-  protected abstract onOpen(conn: FakeConnection<S>): void;
-  protected abstract onMessage(conn: FakeConnection<S>, message: any): void;
+  protected abstract onOpen(conn: FakeRealtimeConnection<S>): void;
+  protected abstract onMessage(conn: FakeRealtimeConnection<S>, message: any): void;
   /** PCM rate of reply audio on this connection. */
-  protected abstract outputRate(conn: FakeConnection<S>): number;
+  protected abstract outputRate(conn: FakeRealtimeConnection<S>): number;
   /** VAD start; `bargeIn` when a reply was in progress (it is cancelled right after). */
-  protected abstract onSpeechStarted(conn: FakeConnection<S>, bargeIn: boolean): void;
+  protected abstract onSpeechStarted(conn: FakeRealtimeConnection<S>, bargeIn: boolean): void;
   /** VAD stop; return true to start the next scripted turn now (false: manual turns). */
-  protected abstract onSpeechStopped(conn: FakeConnection<S>): boolean;
-  protected abstract emitUserTranscript(conn: FakeConnection<S>, text: string): void;
-  protected abstract beginResponse(conn: FakeConnection<S>): void;
-  protected abstract emitReplyChunk(conn: FakeConnection<S>, chunk: ReplyChunk): void;
-  protected abstract endResponse(conn: FakeConnection<S>, status: 'completed' | 'cancelled'): void;
+  protected abstract onSpeechStopped(conn: FakeRealtimeConnection<S>): boolean;
+  protected abstract emitUserTranscript(conn: FakeRealtimeConnection<S>, text: string): void;
+  protected abstract beginResponse(conn: FakeRealtimeConnection<S>): void;
+  protected abstract emitReplyChunk(conn: FakeRealtimeConnection<S>, chunk: ReplyChunk): void;
+  protected abstract endResponse(conn: FakeRealtimeConnection<S>, status: 'completed' | 'cancelled'): void;
   protected abstract emitToolCall(
-    conn: FakeConnection<S>,
+    conn: FakeRealtimeConnection<S>,
     call: { callId: string; name: string; arguments: Record<string, unknown> },
   ): void;
   /** Audio of a cut answer arriving late; by default one more chunk the usual way. */
-  protected emitLateChunk(conn: FakeConnection<S>, chunk: ReplyChunk): void {
+  protected emitLateChunk(conn: FakeRealtimeConnection<S>, chunk: ReplyChunk): void {
     this.emitReplyChunk(conn, { ...chunk, text: '' });
   }
 
   /** Whether user speech cuts a reply in progress (Gemini's NO_INTERRUPTION says no). */
-  protected allowsBargeIn(_conn: FakeConnection<S>): boolean {
+  protected allowsBargeIn(_conn: FakeRealtimeConnection<S>): boolean {
     return true;
   }
   /** Plain HTTP endpoints (signed URLs...); return false for 404. */
@@ -212,12 +212,12 @@ export abstract class FakeRealtimeServer<S = unknown> {
    * Feed decoded input audio through the energy VAD, 10 ms at a time: a resampler's filter
    * tail can carry a little of the last speech into the next frame, so whole frames are too coarse.
    */
-  protected handleUserAudio(conn: FakeConnection<S>, pcm: Int16Array, sampleRate: number): void {
+  protected handleUserAudio(conn: FakeRealtimeConnection<S>, pcm: Int16Array, sampleRate: number): void {
     const window = Math.max(1, Math.round(sampleRate / 100));
     for (let i = 0; i < pcm.length; i += window) this.vadStep(conn, pcm.subarray(i, i + window), sampleRate);
   }
 
-  private vadStep(conn: FakeConnection<S>, pcm: Int16Array, sampleRate: number): void {
+  private vadStep(conn: FakeRealtimeConnection<S>, pcm: Int16Array, sampleRate: number): void {
     conn.inputMs += (pcm.length / sampleRate) * 1000;
     const loud = peakAmplitude(pcm) >= (this.options.speechThreshold ?? 1000);
     if (loud && !conn.speaking) {
@@ -239,13 +239,13 @@ export abstract class FakeRealtimeServer<S = unknown> {
   }
 
   /** One user utterance: its transcript, then the answer (or a tool call). */
-  protected async runTurn(conn: FakeConnection<S>, turn = this.nextTurn()): Promise<void> {
+  protected async runTurn(conn: FakeRealtimeConnection<S>, turn = this.nextTurn()): Promise<void> {
     if (turn.userTranscript) this.emitUserTranscript(conn, turn.userTranscript);
     await this.respond(conn, turn);
   }
 
   /** The model's side of a turn. */
-  protected async respond(conn: FakeConnection<S>, turn: FakeTurn): Promise<void> {
+  protected async respond(conn: FakeRealtimeConnection<S>, turn: FakeTurn): Promise<void> {
     if (!turn.toolCall) return this.playReply(conn, turn.reply ?? {});
     this.toolCounter += 1;
     const callId = turn.toolCall.callId ?? `call_${this.toolCounter}`;
@@ -256,13 +256,13 @@ export abstract class FakeRealtimeServer<S = unknown> {
   }
 
   /** Protocols call this once the tool result (and, for OpenAI, response.create) arrived. */
-  protected async continueAfterTool(conn: FakeConnection<S>): Promise<void> {
+  protected async continueAfterTool(conn: FakeRealtimeConnection<S>): Promise<void> {
     const pending = conn.pendingTool;
     conn.pendingTool = undefined;
     await this.playReply(conn, pending?.turn.afterToolResult ?? {});
   }
 
-  protected async playReply(conn: FakeConnection<S>, reply: FakeReply): Promise<void> {
+  protected async playReply(conn: FakeRealtimeConnection<S>, reply: FakeReply): Promise<void> {
     conn.responding = true;
     conn.cancelled = false;
     this.beginResponse(conn);
@@ -287,7 +287,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
   // ---- plumbing -----------------------------------------------------------------------
 
   private accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
-    const conn = new FakeConnection<S>(
+    const conn = new FakeRealtimeConnection<S>(
       this.connections.length,
       ws,
       url,

@@ -1,11 +1,11 @@
-import type { FakeConnection } from './fake-server-base.js';
+import type { FakeRealtimeConnection } from './fake-server-base.js';
 import {
   FakeOpenAIRealtimeServer,
   type FakeOpenAIRealtimeServerOptions,
 } from './fake-openai-realtime-server.js';
 import type { OpenAIFakeState } from './openai-fake-turns.js';
 
-type Conn = FakeConnection<OpenAIFakeState>;
+type Conn = FakeRealtimeConnection<OpenAIFakeState>;
 
 export interface FakeXAIRealtimeServerOptions extends FakeOpenAIRealtimeServerOptions {
   /** Send `ping {timestamp}` keep-alives this often (default: off). */

@@ -1,5 +1,5 @@
 import { pcm16ToBase64 } from '../../realtime/pcm.js';
-import { type FakeConnection, FakeRealtimeServer } from './fake-server-base.js';
+import { type FakeRealtimeConnection, FakeRealtimeServer } from './fake-server-base.js';
 import { type ReplyChunk, transcriptDeltas } from './script.js';
 
 export interface OpenAIFakeState {
@@ -17,7 +17,7 @@ export interface OpenAIFakeState {
   counter: number;
 }
 
-type Conn = FakeConnection<OpenAIFakeState>;
+type Conn = FakeRealtimeConnection<OpenAIFakeState>;
 
 /**
  * The OpenAI GA turn, rendered: VAD events, the committed user item, input transcription
