@@ -1,1 +1,2 @@
 export * from './chat-provider.js';
+export * from './realtime-provider.js';
