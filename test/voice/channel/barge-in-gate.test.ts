@@ -9,7 +9,8 @@ afterEach(async () => {
   rig = undefined;
 });
 
-const LONG = 'This reply is long enough to take a couple of seconds to play out at ten milliseconds a letter.';
+const LONG =
+  'This reply is long enough to take a couple of seconds to play out at ten milliseconds a letter.';
 const sendCalls = (r: VoiceRig) => r.backend.callsOf('sendAudio', r.session).length;
 
 /** Get the assistant talking, then return once a few frames have gone out. */

@@ -33,7 +33,9 @@ async function voiceRoom(backend: MockVoiceBackend, stt: MockSTTProvider, tts: M
     pipeline: { vad: new EnergyVADProvider({ minSpeechMs: 60, silenceMs: 200 }) },
   });
   kit.registerChannel(voice);
-  kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: ['Noted, thanks.'] }) }));
+  kit.registerChannel(
+    new AIChannel('ai', { provider: new MockAIProvider({ responses: ['Noted, thanks.'] }) }),
+  );
   await kit.createRoom({ roomId: 'call' });
   await kit.attachChannel('call', 'ai', { category: ChannelCategory.INTELLIGENCE });
   return kit;
@@ -76,9 +78,17 @@ describe('VoiceChannel in a multi-channel room', () => {
     client.send({ type: 'join', roomId: 'call' });
     await client.next('joined');
     const session = await k.connectVoice('call', 'caller', 'phone');
-    const loud = new Int16Array(320).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 16000)));
-    for (let i = 0; i < 12; i++) await backend.simulateAudioReceived(session, { data: loud, sampleRate: 16000, channels: 1 });
-    for (let i = 0; i < 20; i++) await backend.simulateAudioReceived(session, { data: new Int16Array(320), sampleRate: 16000, channels: 1 });
+    const loud = new Int16Array(320).map((_, i) =>
+      Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 16000)),
+    );
+    for (let i = 0; i < 12; i++)
+      await backend.simulateAudioReceived(session, { data: loud, sampleRate: 16000, channels: 1 });
+    for (let i = 0; i < 20; i++)
+      await backend.simulateAudioReceived(session, {
+        data: new Int16Array(320),
+        sampleRate: 16000,
+        channels: 1,
+      });
     const said = await client.next((f) => f.type === 'event' && f.event.source.channelId === 'phone');
     expect(said.event.content.body).toBe('i would like a refund');
     expect(said.event.source.participantId).toBe('caller');
