@@ -218,7 +218,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       processed = rt.pipeline.processInbound(frame);
     } catch (error) {
       // Wrong rate or shape from the transport: drop the frame, keep the session.
-      return this.reportError(session, 'inbound', error);
+      this.reportError(session, 'inbound', error);
+      return;
     }
     this.turns.afterFrame(rt, processed);
   }

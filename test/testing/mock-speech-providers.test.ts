@@ -3,7 +3,11 @@ import { MockTTSProvider } from '../../src/testing/mock-tts-provider.js';
 import { describeSTTConformance } from '../conformance/stt.js';
 import { describeTTSConformance } from '../conformance/tts.js';
 
-const frames = Array.from({ length: 12 }, () => ({ data: new Int16Array(320), sampleRate: 16_000, channels: 1 }));
+const frames = Array.from({ length: 12 }, () => ({
+  data: new Int16Array(320),
+  sampleRate: 16_000,
+  channels: 1,
+}));
 
 describeSTTConformance({
   name: 'MockSTTProvider',
