@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../../core/errors.js';
+import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
 import { type ChannelBinding, ChannelType, type RoomEvent } from '../../models/index.js';
 import { ALL_CONTENT_TYPES, Channel, type ChannelOutput } from '../channel.js';
 import { type AuthResult, ClientConnection } from './connection.js';
@@ -126,22 +127,11 @@ export class WebSocketChannel extends Channel {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    let auth: AuthResult | null | undefined;
-    try {
-      const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ')
-        ? header.slice(7)
-        : (url.searchParams.get('token') ?? undefined);
-      auth = await this.options.authenticate(req, token);
-    } catch (error) {
-      this.kit?.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'websocket authenticate threw');
-    }
-    if (!auth) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const ok = auth;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, ok));
+    const auth = await authenticateUpgrade(req, url, this.options.authenticate, (error) =>
+      this.kit?.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'websocket authenticate threw'),
+    );
+    if (!auth) return refuseUpgrade(socket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, auth));
   }
 
   private accept(ws: WebSocket, auth: AuthResult): void {

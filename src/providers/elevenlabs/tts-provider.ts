@@ -20,6 +20,7 @@ import {
   elevenLabsMessage,
   isFinalMessage,
 } from './tts-messages.js';
+import { collectAudio, textOnce } from '../shared/tts-batch.js';
 
 export interface ElevenLabsVoiceSettings {
   stability?: number;
@@ -82,20 +83,12 @@ export class ElevenLabsTTSProvider implements TTSProvider {
     this.capabilities = { streaming: true, streamingInput: true, sampleRate: this.format.rate };
   }
 
-  async synthesize(text: string, opts: ElevenLabsTTSCallOptions = {}): Promise<AudioChunk> {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of this.synthesizeStream(text, opts)) parts.push(chunk.data);
-    return {
-      data: Buffer.concat(parts),
-      sampleRate: this.format.rate,
-      channels: 1,
-      format: this.format.encoding,
-      isFinal: true,
-    };
+  synthesize(text: string, opts: ElevenLabsTTSCallOptions = {}): Promise<AudioChunk> {
+    return collectAudio(this.synthesizeStream(text, opts), this.format);
   }
 
   synthesizeStream(text: string, opts: ElevenLabsTTSCallOptions = {}): AsyncIterable<AudioChunk> {
-    return this.synthesizeStreamInput(once(text), opts);
+    return this.synthesizeStreamInput(textOnce(text), opts);
   }
 
   async *synthesizeStreamInput(
@@ -249,8 +242,4 @@ function parseFormat(format: string): { rate: number; encoding: AudioEncoding } 
               : undefined;
   if (!encoding) throw new ValidationError(`elevenlabs: unknown outputFormat ${format}`);
   return { rate, encoding };
-}
-
-async function* once(text: string): AsyncGenerator<string> {
-  yield text;
 }

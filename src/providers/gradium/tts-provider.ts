@@ -15,6 +15,7 @@ import { type GradiumLocation, gradiumRestBase, gradiumTtsUrl } from './endpoint
 import { GRADIUM } from './gradium-errors.js';
 import { type GradiumTtsSocket, openGradiumTtsSocket, TtsRequest } from './tts-connection.js';
 import { GradiumVoiceClient } from './voices.js';
+import { collectAudio, textOnce } from '../shared/tts-batch.js';
 
 export type GradiumTtsOutputFormat =
   | 'pcm'
@@ -108,20 +109,12 @@ export class GradiumTTSProvider implements TTSProvider {
     );
   }
 
-  async synthesize(text: string, opts: GradiumTTSCallOptions = {}): Promise<AudioChunk> {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of this.synthesizeStream(text, opts)) parts.push(chunk.data);
-    return {
-      data: Buffer.concat(parts),
-      sampleRate: this.format.rate,
-      channels: 1,
-      format: this.format.encoding,
-      isFinal: true,
-    };
+  synthesize(text: string, opts: GradiumTTSCallOptions = {}): Promise<AudioChunk> {
+    return collectAudio(this.synthesizeStream(text, opts), this.format);
   }
 
   synthesizeStream(text: string, opts: GradiumTTSCallOptions = {}): AsyncIterable<AudioChunk> {
-    return this.synthesizeStreamInput(once(text), opts);
+    return this.synthesizeStreamInput(textOnce(text), opts);
   }
 
   async *synthesizeStreamInput(
@@ -197,8 +190,4 @@ export class GradiumTTSProvider implements TTSProvider {
       ...(Object.keys(config).length > 0 ? { json_config: config } : {}),
     };
   }
-}
-
-async function* once(text: string): AsyncGenerator<string> {
-  yield text;
 }
