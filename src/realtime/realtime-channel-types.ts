@@ -1,0 +1,102 @@
+import type { Tool } from '../ai/tool.js';
+import { RoomKitError } from '../core/errors.js';
+import type { VoiceBackend } from '../voice/backends/voice-backend.js';
+import type { PacerClock } from '../voice/pacer.js';
+import type { VoiceSession } from '../voice/types.js';
+import type { RealtimeVoiceProvider } from './provider.js';
+import type { RealtimeSession, RealtimeSessionState, RealtimeToolDefinition } from './session.js';
+
+/**
+ * Runs a tool call the model made: `(session, name, args)`, returns the result (strings as
+ * they are, anything else JSON-encoded). For MCP, auditing or custom dispatch.
+ */
+export type RealtimeToolHandler = (
+  session: RealtimeVoiceSession,
+  name: string,
+  args: Record<string, unknown>,
+) => Promise<unknown> | unknown;
+
+/** A tool the channel offers: a `Tool` (definition sent, handler run here) or a bare definition. */
+export type RealtimeChannelTool = Tool | RealtimeToolDefinition;
+
+export interface RealtimeVoiceChannelOptions {
+  provider: RealtimeVoiceProvider;
+  /** Carries the caller's audio (the seed's realtime transport): any VoiceBackend. */
+  transport: VoiceBackend;
+  systemPrompt?: string;
+  voice?: string;
+  tools?: RealtimeChannelTool[];
+  temperature?: number;
+  /** Rate of the audio sent to the provider (default 16000). */
+  inputSampleRate?: number;
+  /** Rate of the audio the provider sends back (default 24000). */
+  outputSampleRate?: number;
+  /** The transport's rate (default: what the transport reports per session); resampled when it differs. */
+  transportSampleRate?: number;
+  /** Final transcripts become room events, so text channels see the call (default true). */
+  emitTranscriptionEvents?: boolean;
+  /** Runs tool calls no ON_TOOL_CALL hook answered and no `Tool` handles (see realtime-tools.ts). */
+  toolHandler?: RealtimeToolHandler;
+  /** Mute the transport's input while a tool runs (default false; Gemini drops results otherwise). */
+  muteOnToolCall?: boolean;
+  /** Longer tool results are cut to this many characters (default 16384). */
+  toolResultMaxLength?: number;
+  /** Vendor options (turn detection, transcription model...), per session overridable. */
+  providerConfig?: Record<string, unknown>;
+  /** participantId of the model's transcript events (default 'assistant'). */
+  assistantParticipantId?: string;
+  /** Outbound pacing (frame 20 ms, lead 60 ms); a clock makes playback positions testable. */
+  pacer?: { frameMs?: number; leadMs?: number; clock?: PacerClock };
+  /** Roll a session over this long before the provider's `maxSessionMs` (default 30 s). */
+  rolloverLeadMs?: number;
+  /** How much of the conversation a new provider session inherits in its prompt (default 4000 chars). */
+  carryOverChars?: number;
+}
+
+export interface StartRealtimeSessionOptions {
+  /** Transport-specific connection handle, bound with `transport.accept`. */
+  connection?: unknown;
+  metadata?: Record<string, unknown>;
+  systemPrompt?: string;
+  voice?: string;
+  providerConfig?: Record<string, unknown>;
+}
+
+export interface ReconfigureRealtimeSessionOptions {
+  systemPrompt?: string;
+  voice?: string;
+  tools?: RealtimeChannelTool[];
+  temperature?: number;
+  providerConfig?: Record<string, unknown>;
+}
+
+/**
+ * A caller on a realtime channel. It is a VoiceSession (same id as the transport's session,
+ * `channelId` of the realtime channel), so the voice hook payloads and `kit.disconnectVoice`
+ * take it as they are. connecting -> active -> ended; ended is terminal.
+ */
+export interface RealtimeVoiceSession extends VoiceSession {
+  state: RealtimeSessionState;
+  /** The transport's own session object. */
+  readonly transportSession: VoiceSession;
+  /** The current provider session (replaced on rollover). */
+  providerSession?: RealtimeSession;
+  /** Why it ended, once it did. */
+  endReason?: string;
+  error?: RoomKitError;
+}
+
+/** Opening a realtime session failed; nothing of it is left open. `cause` says why. */
+export class RealtimeConnectError extends RoomKitError {
+  constructor(
+    readonly stage: 'transport' | 'provider' | 'cancelled',
+    message: string,
+    cause?: unknown,
+  ) {
+    super(`realtime session failed to start (${stage}): ${message}`, {
+      code: 'realtime_connect_failed',
+      retryable: cause instanceof RoomKitError ? cause.retryable : stage !== 'cancelled',
+      cause,
+    });
+  }
+}

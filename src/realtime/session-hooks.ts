@@ -1,0 +1,47 @@
+import type { HookContext } from '../core/hooks/types.js';
+import type { RoomKit } from '../core/roomkit.js';
+import type { ChannelType, HookTrigger } from '../models/index.js';
+import type { VoiceSession } from '../voice/types.js';
+
+/** The channel side of a session hook: which kit, which channel. */
+export interface SessionHookSource {
+  kit: RoomKit | undefined;
+  channelId: string;
+  channelType: ChannelType;
+}
+
+/** The context hooks get for a voice/realtime session event. */
+export function sessionHookContext(
+  src: SessionHookSource & { kit: RoomKit },
+  trigger: HookTrigger,
+  session: VoiceSession,
+  direction: 'inbound' | 'outbound',
+): HookContext {
+  return {
+    kit: src.kit,
+    trigger,
+    roomId: session.roomId,
+    channelId: src.channelId,
+    channelType: src.channelType,
+    direction,
+    session,
+  };
+}
+
+/**
+ * Run a trigger's async hooks for a session without blocking the audio path: skipped at
+ * once when nobody listens, tracked so `kit.waitForIdle()` covers it.
+ */
+export function fireSessionHook(
+  src: SessionHookSource,
+  trigger: HookTrigger,
+  payload: unknown,
+  session: VoiceSession,
+  direction: 'inbound' | 'outbound' = 'inbound',
+): void {
+  const kit = src.kit;
+  if (!kit?.hooks.has(trigger)) return;
+  kit.internals.track(
+    kit.hooks.runAsync(trigger, payload, sessionHookContext({ ...src, kit }, trigger, session, direction)),
+  );
+}
