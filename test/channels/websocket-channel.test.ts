@@ -124,6 +124,19 @@ describe('WebSocketChannel', () => {
     expect(joined.events.map((e: any) => e.content.body)).toEqual(['hi ai', 'hello alice, nice day']);
   });
 
+  it('forwards typing to the other members of the room', async () => {
+    const alice = await client('alice', 'chat');
+    const bob = await client('bob', 'chat');
+    alice.send({ type: 'typing', roomId: 'chat', typing: true });
+    const frame = await bob.next('ephemeral');
+    expect(frame.event).toMatchObject({
+      type: 'typing',
+      roomId: 'chat',
+      participantId: 'alice',
+      data: { typing: true },
+    });
+  });
+
   it('survives a client dropping mid-conversation', async () => {
     const alice = await client('alice', 'chat');
     const bob = await client('bob', 'chat');

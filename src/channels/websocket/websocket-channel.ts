@@ -40,6 +40,8 @@ export class WebSocketChannel extends Channel {
   readonly connections = new Set<ClientConnection>();
   private readonly wss: WebSocketServer;
   private readonly byRoom = new Map<string, Set<ClientConnection>>();
+  /** Per joined room: the ephemeral (typing, presence, receipts) subscription to undo. */
+  private readonly ephemeralOff = new Map<string, () => void>();
   private readonly handler: ClientMessageHandler;
   private ownServer?: Server;
   private heartbeat?: NodeJS.Timeout;
@@ -107,7 +109,10 @@ export class WebSocketChannel extends Channel {
   join(conn: ClientConnection, roomId: string): void {
     conn.rooms.add(roomId);
     let set = this.byRoom.get(roomId);
-    if (!set) this.byRoom.set(roomId, (set = new Set()));
+    if (!set) {
+      this.byRoom.set(roomId, (set = new Set()));
+      this.forwardEphemeral(roomId);
+    }
     set.add(conn);
   }
 
@@ -116,7 +121,20 @@ export class WebSocketChannel extends Channel {
     conn.rooms.delete(roomId);
     const set = this.byRoom.get(roomId);
     set?.delete(conn);
-    if (set?.size === 0) this.byRoom.delete(roomId);
+    if (set?.size === 0) {
+      this.byRoom.delete(roomId);
+      this.ephemeralOff.get(roomId)?.();
+      this.ephemeralOff.delete(roomId);
+    }
+  }
+
+  /** Typing, presence and read receipts of a room reach its members (bounded, never stored). */
+  private forwardEphemeral(roomId: string): void {
+    const off = this.kit?.subscribeEphemeral(roomId, (event) => {
+      const frame = JSON.stringify({ type: 'ephemeral', event });
+      for (const conn of this.byRoom.get(roomId) ?? []) conn.send(frame);
+    });
+    if (off) this.ephemeralOff.set(roomId, off);
   }
 
   override async close(): Promise<void> {
