@@ -34,6 +34,8 @@ export class RealtimePlayback {
   /** Items whose audio the caller must never hear (cut by a barge-in). */
   private readonly cut = new Set<string>();
   private next: { pcm: Int16Array; itemId?: string }[] = [];
+  /** The waiting answer is complete too (its end must not be lost while the previous one plays). */
+  private nextEnded = false;
   private currentItem?: string;
   private closed = false;
 
@@ -71,7 +73,12 @@ export class RealtimePlayback {
 
   /** The answer is complete: flush the last partial frame and report when it has been heard. */
   endResponse(): void {
-    if (this.closed || this.pacer.state !== 'playing') return;
+    if (this.closed) return;
+    if (this.pacer.state === 'ending' && this.next.length > 0) {
+      this.nextEnded = true;
+      return;
+    }
+    if (this.pacer.state !== 'playing') return;
     this.pacer.end();
     void this.pacer.drained.then((result) => {
       if (result.interrupted || this.closed) return;
@@ -80,9 +87,12 @@ export class RealtimePlayback {
         return;
       }
       const waiting = this.next;
+      const ended = this.nextEnded;
       this.next = [];
+      this.nextEnded = false;
       this.restart();
       for (const entry of waiting) this.queue(entry.pcm, entry.itemId);
+      if (ended) this.endResponse();
     });
   }
 
@@ -93,6 +103,7 @@ export class RealtimePlayback {
   interrupt(itemId = this.currentItem): { itemId?: string; playedMs?: number } {
     const { playedMs } = this.pacer.interrupt();
     this.next = [];
+    this.nextEnded = false;
     const heard = this.heardOf(itemId, playedMs);
     for (const id of this.items.keys()) this.cut.add(id);
     if (itemId !== undefined) this.cut.add(itemId);
