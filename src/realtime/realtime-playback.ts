@@ -97,19 +97,20 @@ export class RealtimePlayback {
   }
 
   /**
-   * Barge-in: stop now, drop everything queued (and any late audio of the cut item).
-   * Returns the item that was playing and how much of it the caller heard.
+   * Barge-in: stop now, drop everything queued (and any late audio of the cut items).
+   * Returns how much of the answer the caller heard (`playedMs`), and of the item that was
+   * playing (`itemPlayedMs`, what a vendor truncates to; undefined when the item is unknown).
    */
-  interrupt(itemId = this.currentItem): { itemId?: string; playedMs?: number } {
+  interrupt(itemId = this.currentItem): { itemId?: string; playedMs: number; itemPlayedMs?: number } {
     const { playedMs } = this.pacer.interrupt();
     this.next = [];
     this.nextEnded = false;
-    const heard = this.heardOf(itemId, playedMs);
+    const itemPlayedMs = this.heardOf(itemId, playedMs);
     for (const id of this.items.keys()) this.cut.add(id);
     if (itemId !== undefined) this.cut.add(itemId);
     // Item ids are unique per answer; keep the set from growing over a long call.
-    if (this.cut.size > 64) this.cut.delete(this.cut.values().next().value as string);
-    return { itemId, playedMs: heard };
+    while (this.cut.size > 256) this.cut.delete(this.cut.values().next().value as string);
+    return { itemId, playedMs, itemPlayedMs };
   }
 
   close(): void {

@@ -204,13 +204,13 @@ export class RealtimeSessionEvents {
     const heard = rt.playback.interrupt(e.itemId);
     const { session } = rt;
     this.ch.transport.interrupt(session.transportSession);
-    if (e.reportPlayedPosition && heard.itemId !== undefined && heard.playedMs !== undefined) {
+    if (e.reportPlayedPosition && heard.itemId !== undefined && heard.itemPlayedMs !== undefined) {
       this.ch.provider
-        .interrupt(e.session, { itemId: heard.itemId, playedMs: heard.playedMs })
+        .interrupt(e.session, { itemId: heard.itemId, playedMs: heard.itemPlayedMs })
         .catch((error) => this.ch.reportError(session, 'interrupt', error));
     }
     if (!wasPlaying) return; // the answer had already been heard in full: no barge-in
-    const payload = { session, playedMs: heard.playedMs ?? 0, text: rt.assistantText };
+    const payload = { session, playedMs: heard.playedMs, text: rt.assistantText };
     fireSessionHook(this.ch.hookSource, HookTrigger.ON_BARGE_IN, payload, session);
   }
 
