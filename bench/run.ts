@@ -12,6 +12,7 @@ const BENCHES: Record<string, [string, string]> = {
   voice: ['voice.ts', 'benchVoice'],
   speech: ['speech.ts', 'benchSpeech'],
   realtime: ['realtime.ts', 'benchRealtime'],
+  'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {

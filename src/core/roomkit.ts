@@ -220,12 +220,15 @@ export class RoomKit {
 
   // ---- voice ---------------------------------------------------------------------------
 
-  /** Open a voice session on a voice channel (VoiceChannel) for a participant of a room. */
+  /**
+   * Open a voice session for a participant of a room on a voice channel (VoiceChannel or
+   * RealtimeVoiceChannel); `opts` go to the channel's startSession (metadata, overrides).
+   */
   async connectVoice(
     roomId: string,
     participantId: string,
     channelId: string,
-    opts: { metadata?: Record<string, unknown> } = {},
+    opts: { metadata?: Record<string, unknown>; [option: string]: unknown } = {},
   ): Promise<VoiceSession> {
     const channel = this.channels.get(channelId) as Partial<VoiceCapableChannel> | undefined;
     if (!channel) throw new NotFoundError('channel', channelId);
@@ -233,7 +236,7 @@ export class RoomKit {
       throw new RoomKitError(`channel ${channelId} is not a voice channel`, { code: 'not_a_voice_channel' });
     }
     await this.requireState(roomId);
-    return channel.startSession(roomId, participantId, opts.metadata ?? {});
+    return channel.startSession(roomId, participantId, opts);
   }
 
   async disconnectVoice(session: VoiceSession): Promise<void> {

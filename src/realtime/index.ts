@@ -10,7 +10,6 @@ export * from './realtime-channel-types.js';
 export * from './realtime-handoff.js';
 export type { ToolCallPayload } from './realtime-hooks.js';
 export * from './realtime-playback.js';
-export { bindingAllowsInput } from './realtime-session-runtime.js';
 export { type ToolCallOutcome, RealtimeToolSet, runToolCall } from './realtime-tools.js';
 export * from './realtime-voice-channel.js';
 export { MockRealtimeTransport } from '../testing/mock-realtime-transport.js';

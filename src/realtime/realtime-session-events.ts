@@ -5,7 +5,7 @@ import type { RealtimeVoiceChannel } from './realtime-voice-channel.js';
 import type { RealtimeSessionRuntime } from './realtime-session-runtime.js';
 import { runToolCall } from './realtime-tools.js';
 import type { RealtimeSession } from './session.js';
-import { fireSessionHook, sessionHookContext } from './session-hooks.js';
+import { fireSessionHook, sessionHookContext } from '../voice/session-hooks.js';
 
 type Handler<K extends keyof RealtimeEventMap> = (rt: RealtimeSessionRuntime, e: RealtimeEventMap[K]) => void;
 

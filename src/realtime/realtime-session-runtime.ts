@@ -13,14 +13,6 @@ const LEVEL_INTERVAL_MS = 100;
 const MAX_PENDING_MS = 10_000;
 
 /** Whether a frame from the caller may reach the provider: read-write (or write-only) and not muted. */
-export function bindingAllowsInput(binding: ChannelBinding | undefined): boolean {
-  return (
-    binding !== undefined &&
-    !binding.muted &&
-    (binding.access === Access.READ_WRITE || binding.access === Access.WRITE_ONLY)
-  );
-}
-
 /**
  * Everything one realtime session holds inside the channel: its resamplers (only when rates
  * differ), the outbound playback, audio and text that arrived while connecting, level

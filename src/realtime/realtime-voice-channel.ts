@@ -14,7 +14,8 @@ import {
 } from './realtime-channel-types.js';
 import { carryOverPrompt } from './realtime-handoff.js';
 import { RealtimeSessionEvents } from './realtime-session-events.js';
-import { bindingAllowsInput, RealtimeSessionRuntime } from './realtime-session-runtime.js';
+import { bindingAllowsInput } from '../voice/session-hooks.js';
+import { RealtimeSessionRuntime } from './realtime-session-runtime.js';
 import { RealtimeToolSet } from './realtime-tools.js';
 import {
   DEFAULT_INPUT_SAMPLE_RATE,
@@ -23,7 +24,7 @@ import {
   type RealtimeSession,
   type RealtimeSessionConfig,
 } from './session.js';
-import { fireSessionHook } from './session-hooks.js';
+import { fireSessionHook } from '../voice/session-hooks.js';
 import './realtime-hooks.js';
 
 /**

@@ -3,6 +3,7 @@ export * from './fake-realtime/index.js';
 export * from './fake-speech/index.js';
 export * from './mock-ai-provider.js';
 export * from './mock-realtime-provider.js';
+export { MockRealtimeTransport } from './mock-realtime-transport.js';
 export * from './mock-stt-provider.js';
 export * from './mock-tts-provider.js';
 export { MockVoiceBackend, type MockVoiceBackendOptions } from '../voice/backends/mock-voice-backend.js';

@@ -3,6 +3,7 @@ export * from './backends/index.js';
 export * from './interruption.js';
 export * from './pacer.js';
 export * from './pipeline/index.js';
+export { bindingAllowsInput, fireSessionHook, sessionHookContext } from './session-hooks.js';
 export * from './turn-metrics.js';
 export * from './types.js';
 export * from './voice-channel.js';

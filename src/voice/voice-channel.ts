@@ -1,7 +1,7 @@
 import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../channels/channel.js';
 import { errorMessage } from '../core/errors.js';
 import type { HookContext } from '../core/hooks/types.js';
-import { Access, type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
+import { type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
 import type { VoiceBackend } from './backends/voice-backend.js';
 import {
   createInterruptionStrategy,
@@ -16,6 +16,7 @@ import { VoiceTurns } from './voice-turns.js';
 import type { VoiceChannelHost } from './voice-channel-host.js';
 import type { TurnMetrics } from './voice-hooks.js';
 import { VoiceSessionRuntime } from './voice-session-runtime.js';
+import { bindingAllowsInput, fireSessionHook, sessionHookContext } from './session-hooks.js';
 
 export interface VoiceChannelOptions {
   stt: STTProvider;
@@ -76,10 +77,12 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   async startSession(
     roomId: string,
     participantId: string,
-    metadata: Record<string, unknown> = {},
+    opts: { metadata?: Record<string, unknown> } = {},
   ): Promise<VoiceSession> {
     await this.ensureAttached(roomId);
-    const session = await this.backend.connect(roomId, participantId, this.id, { metadata });
+    const session = await this.backend.connect(roomId, participantId, this.id, {
+      metadata: opts.metadata ?? {},
+    });
     await this.bind(session);
     return session;
   }
@@ -225,12 +228,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   }
 
   private mayListen(roomId: string): boolean {
-    const binding = this.kit?.peekBinding(roomId, this.id);
-    return (
-      binding !== undefined &&
-      !binding.muted &&
-      (binding.access === Access.READ_WRITE || binding.access === Access.WRITE_ONLY)
-    );
+    return bindingAllowsInput(this.kit?.peekBinding(roomId, this.id));
   }
 
   private async onReady(session: VoiceSession): Promise<void> {

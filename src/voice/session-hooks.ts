@@ -1,7 +1,7 @@
 import type { HookContext } from '../core/hooks/types.js';
 import type { RoomKit } from '../core/roomkit.js';
-import type { ChannelType, HookTrigger } from '../models/index.js';
-import type { VoiceSession } from '../voice/types.js';
+import { Access, type ChannelBinding, type ChannelType, type HookTrigger } from '../models/index.js';
+import type { VoiceSession } from './types.js';
 
 /** The channel side of a session hook: which kit, which channel. */
 export interface SessionHookSource {
@@ -43,5 +43,18 @@ export function fireSessionHook(
   if (!kit?.hooks.has(trigger)) return;
   kit.internals.track(
     kit.hooks.runAsync(trigger, payload, sessionHookContext({ ...src, kit }, trigger, session, direction)),
+  );
+}
+
+/**
+ * The per-frame binding gate shared by the voice and realtime channels: input flows only
+ * while the channel is attached with write access and not muted. Read on every frame, so a
+ * change applies to the next frame.
+ */
+export function bindingAllowsInput(binding: ChannelBinding | undefined): boolean {
+  return (
+    binding !== undefined &&
+    !binding.muted &&
+    (binding.access === Access.READ_WRITE || binding.access === Access.WRITE_ONLY)
   );
 }
