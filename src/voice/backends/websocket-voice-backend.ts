@@ -16,6 +16,7 @@ import {
   type VoiceErrorCode,
   type VoiceFraming,
 } from './websocket-voice-protocol.js';
+import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
 
 export type VoiceAuthenticate = (
   request: IncomingMessage,
@@ -194,22 +195,11 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   // ---- connection lifecycle -----------------------------------------------------------
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    let auth: VoiceAuthResult | null | undefined;
-    try {
-      const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ')
-        ? header.slice(7)
-        : (url.searchParams.get('token') ?? undefined);
-      auth = await this.options.authenticate(req, token);
-    } catch (error) {
-      this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw');
-    }
-    if (!auth) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const ok = auth;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws, ok));
+    const auth = await authenticateUpgrade(req, url, this.options.authenticate, (error) =>
+      this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw'),
+    );
+    if (!auth) return refuseUpgrade(socket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws, auth));
   }
 
   private acceptSocket(ws: WebSocket, auth: VoiceAuthResult): void {
