@@ -19,9 +19,11 @@ if [ -n "$missing" ]; then
   fi
 fi
 
-# Reinstall only when the lockfile changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.roomkit-lock; then
-  npm ci --no-audit --no-fund
+# Reinstall only when the lockfile changed since the last install. `npm install` (not `npm ci`)
+# because the registry mirror lacks some other-platform optional binaries (biome's), which
+# `npm ci` insists on; the lockfile's exact versions are installed either way.
+if [ ! -f node_modules/.roomkit-lock ] || ! cmp -s package-lock.json node_modules/.roomkit-lock; then
+  npm install --no-audit --no-fund
   cp package-lock.json node_modules/.roomkit-lock
 fi
 npm run --silent build
