@@ -41,7 +41,6 @@ describe('barge-in', () => {
     // Nothing more is sent once the barge-in fired (at most the frame already in flight).
     await new Promise((res) => setTimeout(res, 150));
     expect(sendCalls(r) - sentAtBargeIn).toBeLessThanOrEqual(1);
-    expect(r.tts.calls[0]!.aborted || r.tts.calls[0]!.chunks * 20 > events[0]!.playedMs).toBe(true);
     expect(r.trace).not.toContain('after_tts');
   });
 
