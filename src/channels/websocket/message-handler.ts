@@ -1,4 +1,5 @@
 import type { RawData } from 'ws';
+import { parseClientFrame } from '../../core/client-frame.js';
 import { errorMessage, RoomKitError } from '../../core/errors.js';
 import type { ClientConnection } from './connection.js';
 import { CLIENT_MESSAGE_TYPES, ClientMessage, type ErrorCode, errorFrame } from './protocol.js';
@@ -19,24 +20,9 @@ export class ClientMessageHandler {
     if (isBinary) return this.fail(conn, 'invalid_message', 'binary frames are not part of this protocol');
     if (size > this.maxBytes)
       return this.fail(conn, 'too_large', `message of ${size} bytes exceeds ${this.maxBytes}`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(data.toString());
-    } catch {
-      return this.fail(conn, 'invalid_json', 'message is not valid JSON');
-    }
-    const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string' || !CLIENT_MESSAGE_TYPES.has(type)) {
-      return this.fail(conn, 'unknown_type', `unknown message type: ${String(type)}`);
-    }
-    const parsed = ClientMessage.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return this.fail(conn, 'invalid_message', `${issue?.path.join('.') || type}: ${issue?.message}`, {
-        requestType: type,
-      });
-    }
-    await this.execute(conn, parsed.data);
+    const parsed = parseClientFrame(data.toString(), ClientMessage, CLIENT_MESSAGE_TYPES);
+    if (!parsed.ok) return this.fail(conn, parsed.code, parsed.message);
+    await this.execute(conn, parsed.message);
   }
 
   private async execute(conn: ClientConnection, msg: ClientMessage): Promise<void> {

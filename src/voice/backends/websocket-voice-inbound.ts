@@ -9,6 +9,7 @@ import {
   type StartMessage,
   type VoiceFraming,
 } from './websocket-voice-protocol.js';
+import { parseClientFrame } from '../../core/client-frame.js';
 
 /** What the inbound parser needs from the backend. */
 export interface InboundHandlers {
@@ -49,32 +50,13 @@ export async function handleInbound(
     conn.error('too_large', `text frame of ${bytes.byteLength} bytes is over the limit`);
     return;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch {
-    conn.error('invalid_json', 'frame is not valid JSON');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const parsed = parseClientFrame(text, ClientVoiceMessage, CLIENT_VOICE_MESSAGE_TYPES);
+  if (!parsed.ok) {
+    conn.error(parsed.code, parsed.message);
     return;
   }
-  const type = (raw as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string') {
-    conn.error('invalid_message', 'message needs a string "type"');
-    return;
-  }
-  if (!CLIENT_VOICE_MESSAGE_TYPES.has(type)) {
-    conn.error('unknown_type', `unknown message type "${type.slice(0, 50)}"`);
-    return;
-  }
-  const parsed = ClientVoiceMessage.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    conn.error(
-      'invalid_message',
-      `${type}: ${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`,
-    );
-    return;
-  }
-  const msg = parsed.data;
+  const msg = parsed.message;
   switch (msg.type) {
     case 'start':
       await handlers.start(conn, msg);
