@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioFrame, STTProvider, STTStreamEvent } from '../../src/voice/types.js';
+import { itemsAfterAbort } from './abort.js';
 
 /**
  * The STT conformance suite: every STTProvider (mocks, vendors, offline) runs it with its
@@ -137,21 +138,7 @@ export function describeSTTConformance(setup: STTConformanceSetup): void {
       const stream = stt.transcribeStream(liveSource(await setup.audio(), controller.signal), {
         signal: controller.signal,
       });
-      const it = stream[Symbol.asyncIterator]();
-      const first = await it.next();
-      expect(first.done).toBe(false);
-      controller.abort();
-      let after = 0;
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-          after++;
-        }
-      } catch (err) {
-        expect((err as Error).name).toMatch(/Abort/);
-      }
-      expect(after).toBe(0);
+      expect(await itemsAfterAbort(stream, controller)).toBe(0);
       await stt.close?.();
     });
   });

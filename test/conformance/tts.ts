@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioChunk, TTSProvider } from '../../src/voice/types.js';
+import { itemsAfterAbort } from './abort.js';
 
 /**
  * The TTS conformance suite, run by every TTSProvider with its own factory and text.
@@ -98,21 +99,9 @@ export function describeTTSConformance(setup: TTSConformanceSetup): void {
       const tts = await setup.create();
       const controller = new AbortController();
       const long = Array.from({ length: 6 }, () => setup.text).join(' ');
-      const it = tts.synthesizeStream(long, { signal: controller.signal })[Symbol.asyncIterator]();
-      const first = await it.next();
-      expect(first.done).toBe(false);
-      controller.abort();
-      let after = 0;
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-          after++;
-        }
-      } catch (err) {
-        expect((err as Error).name).toMatch(/Abort/);
-      }
-      expect(after).toBe(0);
+      expect(
+        await itemsAfterAbort(tts.synthesizeStream(long, { signal: controller.signal }), controller),
+      ).toBe(0);
       await tts.close?.();
     });
 

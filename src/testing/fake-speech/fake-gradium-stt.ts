@@ -6,6 +6,7 @@ import {
   type FakeServerOptions,
   type ReceivedMessage,
 } from './fake-server.js';
+import { gradiumHandshakeError, withReqId } from './gradium-protocol.js';
 
 /** Inactivity probability for one horizon, given how long the speaker has been silent. */
 export type FakeVadModel = (silenceS: number, horizonS: number, speaking: boolean) => number;
@@ -99,12 +100,8 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
 
   protected override accept(conn: FakeConnection): void {
     this.state.set(conn, { requests: new Map() });
-    if (conn.path !== '/api/speech/asr') {
-      this.fail(conn, undefined, 1008, `unknown path ${conn.path}`);
-      return;
-    }
-    const key = (conn.headers['x-api-key'] as string | undefined) ?? conn.query.get('token');
-    if (!this.isValidKey(key)) this.fail(conn, undefined, 1008, 'API key is invalid, revoked or expired');
+    const problem = gradiumHandshakeError(conn, '/api/speech/asr', (key) => this.isValidKey(key));
+    if (problem) this.fail(conn, undefined, 1008, problem);
   }
 
   protected override onMessage(conn: FakeConnection, message: ReceivedMessage): void {
@@ -280,7 +277,7 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
   }
 
   private fail(conn: FakeConnection, reqId: string | undefined, code: number, message: string): void {
-    this.send(conn, { type: 'error', message, code, ...(reqId ? { client_req_id: reqId } : {}) });
+    this.send(conn, withReqId({ type: 'error', message, code }, reqId));
     this.closeAfterSends(conn, code, message.slice(0, 100));
     const state = this.state.get(conn);
     if (state) for (const r of state.requests.values()) r.ended = true;
@@ -288,7 +285,7 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
 }
 
 function stamp(msg: Record<string, unknown>, req: SttRequest): Record<string, unknown> {
-  return req.reqId ? { ...msg, client_req_id: req.reqId } : msg;
+  return withReqId(msg, req.reqId);
 }
 
 function round(n: number): number {

@@ -7,6 +7,7 @@ import {
   type ReceivedMessage,
 } from './fake-server.js';
 import { FakeVoiceLibrary } from './fake-voice-library.js';
+import { gradiumHandshakeError, withReqId } from './gradium-protocol.js';
 
 export interface FakeGradiumTTSOptions extends FakeServerOptions {
   /** Audio per spoken word, seconds (default 0.24 = three 80 ms chunks). */
@@ -67,12 +68,8 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
 
   protected override accept(conn: FakeConnection): void {
     this.requests.set(conn, new Map());
-    if (conn.path !== '/api/speech/tts') {
-      this.fail(conn, undefined, 1008, `unknown path ${conn.path}`);
-      return;
-    }
-    const key = (conn.headers['x-api-key'] as string | undefined) ?? conn.query.get('token');
-    if (!this.isValidKey(key)) this.fail(conn, undefined, 1008, 'API key is invalid, revoked or expired');
+    const problem = gradiumHandshakeError(conn, '/api/speech/tts', (key) => this.isValidKey(key));
+    if (problem) this.fail(conn, undefined, 1008, problem);
   }
 
   protected override onMessage(conn: FakeConnection, message: ReceivedMessage): void {
@@ -160,7 +157,7 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
     });
     this.send(
       conn,
-      stamp(
+      withReqId(
         {
           type: 'ready',
           request_id: randomUUID(),
@@ -195,7 +192,7 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
       const start = req.t;
       this.send(
         conn,
-        stamp(
+        withReqId(
           { type: 'text', text: word, start_s: r(start), stop_s: r(start + wordS), stream_id: 0 },
           req.reqId,
         ),
@@ -206,7 +203,7 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
         const s = start + t;
         this.send(
           conn,
-          stamp({ type: 'audio', audio, start_s: r(s), stop_s: r(s + CHUNK_S), stream_id: 0 }, req.reqId),
+          withReqId({ type: 'audio', audio, start_s: r(s), stop_s: r(s + CHUNK_S), stream_id: 0 }, req.reqId),
           this.options.chunkIntervalMs ?? 0,
         );
       }
@@ -221,20 +218,16 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
   private endOfStream(conn: FakeConnection, requests: Map<string, TtsRequest>, req: TtsRequest): void {
     this.generate(conn, req, req.pendingWords.length);
     req.ended = true;
-    this.send(conn, stamp({ type: 'end_of_stream' }, req.reqId));
+    this.send(conn, withReqId({ type: 'end_of_stream' }, req.reqId));
     const othersActive = [...requests.values()].some((x) => !x.ended);
     if (req.closeOnEos && !othersActive) this.closeAfterSends(conn, 1000);
   }
 
   private fail(conn: FakeConnection, reqId: string | undefined, code: number, message: string): void {
-    this.send(conn, stamp({ type: 'error', message, code }, reqId));
+    this.send(conn, withReqId({ type: 'error', message, code }, reqId));
     this.closeAfterSends(conn, code, message.slice(0, 100));
     for (const r of this.requests.get(conn)?.values() ?? []) r.ended = true;
   }
-}
-
-function stamp(msg: Record<string, unknown>, reqId: string | undefined): Record<string, unknown> {
-  return reqId ? { ...msg, client_req_id: reqId } : msg;
 }
 
 function r(n: number): number {
