@@ -19,11 +19,11 @@ if [ -n "$missing" ]; then
   fi
 fi
 
-# Reinstall only when the lockfile changed since the last install. `npm install` (not `npm ci`)
-# because the registry mirror lacks some other-platform optional binaries (biome's), which
-# `npm ci` insists on; the lockfile's exact versions are installed either way.
+# Reinstall only when the lockfile changed since the last install. `npm ci` installs exactly the
+# lockfile and never rewrites it, so a fresh clone stays clean (`npm install` used to add the
+# other platforms' optional biome binaries to package-lock.json).
 if [ ! -f node_modules/.roomkit-lock ] || ! cmp -s package-lock.json node_modules/.roomkit-lock; then
-  npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.roomkit-lock
 fi
 npm run --silent build
