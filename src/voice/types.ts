@@ -134,3 +134,28 @@ export interface VoiceSession {
   createdAt: string;
   metadata: Record<string, unknown>;
 }
+
+/** Who is speaking, from a diarizing transport or pipeline stage (the seed's DiarizationResult). */
+export interface DiarizationResult {
+  speakerId: string;
+  /** 0..1 */
+  confidence: number;
+  /** First time this speaker is heard on the session. */
+  isNewSpeaker: boolean;
+}
+
+/**
+ * One protocol step of a transport, for observers (debugging, audit): a SIP INVITE, a BYE,
+ * a WebSocket opening. `raw` is the wire message when the transport has one.
+ */
+export interface ProtocolTrace {
+  protocol: string;
+  direction: 'inbound' | 'outbound';
+  summary: string;
+  raw?: string;
+  sessionId?: string;
+  roomId?: string;
+  metadata?: Record<string, unknown>;
+  /** ISO time of the step. */
+  timestamp: string;
+}

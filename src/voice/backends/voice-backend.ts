@@ -1,11 +1,22 @@
 import { newId, nowIso } from '../../core/ids.js';
-import type { AudioChunk, AudioFrame, VoiceCapability, VoiceSession } from '../types.js';
+import type {
+  AudioChunk,
+  AudioFrame,
+  DiarizationResult,
+  ProtocolTrace,
+  VoiceCapability,
+  VoiceSession,
+} from '../types.js';
 import { VoiceCapability as Cap, VoiceSessionState } from '../types.js';
 
 export type AudioReceivedCallback = (session: VoiceSession, frame: AudioFrame) => void;
 export type SessionCallback = (session: VoiceSession) => void;
 /** Called as each outbound frame is actually played out (time-aligned AEC reference, heard position). */
 export type AudioPlayedCallback = (session: VoiceSession, frame: AudioFrame) => void;
+/** A different person started talking on a session (from a diarizing transport or stage). */
+export type SpeakerChangeCallback = (session: VoiceSession, result: DiarizationResult) => void;
+/** Receives protocol traces (SIP INVITE/BYE, socket open/close...) while a channel observes them. */
+export type TraceEmitter = (trace: ProtocolTrace) => void;
 
 export interface ConnectOptions {
   metadata?: Record<string, unknown>;
@@ -36,6 +47,10 @@ export abstract class VoiceBackend {
   private readonly bargeInListeners: SessionCallback[] = [];
   private readonly disconnectListeners: SessionCallback[] = [];
   private readonly playedListeners: AudioPlayedCallback[] = [];
+  private readonly speakerListeners: SpeakerChangeCallback[] = [];
+  private readonly gatedSessions = new Set<string>();
+  /** Set by the owning channel while someone observes traces; undefined otherwise. */
+  protected traceEmitter: TraceEmitter | undefined;
 
   /** Create a session the backend initiates (VoiceChannel path). */
   async connect(
@@ -77,6 +92,29 @@ export abstract class VoiceBackend {
   }
 
   setInputMuted(_session: VoiceSession, _muted: boolean): void {}
+
+  /**
+   * Primary-speaker mode: while a session is gated its audio still reaches onAudioReceived
+   * listeners (a pipeline may analyse it, e.g. diarization), but the channels do not act on
+   * it: the realtime channel does not forward it to the provider, the voice channel does not
+   * transcribe it or let it barge in. Unlike muting, the transport keeps delivering frames.
+   */
+  setInputGated(session: VoiceSession, gated: boolean): void {
+    if (gated) this.gatedSessions.add(session.id);
+    else this.gatedSessions.delete(session.id);
+  }
+
+  isInputGated(session: VoiceSession): boolean {
+    return this.gatedSessions.has(session.id);
+  }
+
+  /**
+   * Called by the owning channel when trace observers are registered (undefined when the
+   * last one leaves). Implementations call `emitTrace` at their protocol's key points.
+   */
+  setTraceEmitter(emitter: TraceEmitter | undefined): void {
+    this.traceEmitter = emitter;
+  }
 
   /** Tell the client an AI response ended (for its playback bookkeeping). */
   endOfResponse(_session: VoiceSession): void {}
@@ -120,6 +158,10 @@ export abstract class VoiceBackend {
     return subscribe(this.playedListeners, cb);
   }
 
+  onSpeakerChange(cb: SpeakerChangeCallback): () => void {
+    return subscribe(this.speakerListeners, cb);
+  }
+
   // ---- for implementations -----------------------------------------------------------
 
   protected newSession(
@@ -155,11 +197,33 @@ export abstract class VoiceBackend {
   protected emitClientDisconnected(session: VoiceSession): void {
     session.state = VoiceSessionState.ENDED;
     this.sessions.delete(session.id);
+    this.gatedSessions.delete(session.id);
     for (const cb of this.disconnectListeners) cb(session);
   }
 
   protected emitAudioPlayed(session: VoiceSession, frame: AudioFrame): void {
     for (const cb of this.playedListeners) cb(session, frame);
+  }
+
+  protected emitSpeakerChange(session: VoiceSession, result: DiarizationResult): void {
+    for (const cb of this.speakerListeners) cb(session, result);
+  }
+
+  /** A trace for the observers, when there are any (cheap to call otherwise). */
+  protected emitTrace(trace: Omit<ProtocolTrace, 'timestamp'> & { timestamp?: string }): void {
+    const emit = this.traceEmitter;
+    if (!emit) return;
+    try {
+      emit({ ...trace, timestamp: trace.timestamp ?? nowIso() });
+    } catch {
+      // An observer's failure must never break the transport.
+    }
+  }
+
+  /** Forget per-session base state (implementations call this from disconnect). */
+  protected forgetSession(session: VoiceSession): void {
+    this.sessions.delete(session.id);
+    this.gatedSessions.delete(session.id);
   }
 }
 
