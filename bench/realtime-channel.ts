@@ -129,7 +129,7 @@ async function duplex(n: number, seconds: number): Promise<{ p99LagMs: number; h
         // The in-memory provider keeps what it is sent; a real one forwards it.
         provider.sentAudio(s.providerSession!).length = 0;
       }
-      transport.sentAudio.clear();
+      transport.sentAudio.length = 0;
       if (++ticks >= seconds * 50) {
         clearInterval(timer);
         resolve();

@@ -1,3 +1,4 @@
+import { rms } from '../voice/audio/levels.js';
 import type {
   AudioChunk,
   AudioFrame,
@@ -11,10 +12,21 @@ import type {
 export interface MockSTTProviderOptions {
   /** What the mock "hears", one entry per utterance, in order (cycles when exhausted). */
   transcripts?: string[];
-  /** Declares streaming support (default true); when false, transcribeStream still works but in one go. */
+  /**
+   * Declares streaming support (default false, as the seed's mock): a VoiceChannel then ends
+   * turns with its VAD and calls `transcribe`. When true the mock detects turns itself (see
+   * `endOfTurnSilenceMs`) and the channel lets it. `transcribeStream` works either way.
+   */
   streaming?: boolean;
-  /** In streaming, one utterance is recognised per this many frames (default: all at the end of the input). */
+  /** In streaming, one utterance is recognised per this many frames, whatever they contain. */
   framesPerTranscript?: number;
+  /**
+   * Otherwise the stream ends a turn like a vendor's endpointing does: speech (frames at or
+   * above `speechThreshold` RMS) followed by this much quiet. Default 300 ms.
+   */
+  endOfTurnSilenceMs?: number;
+  /** RMS (int16 units) from which a frame counts as speech. Default 300. */
+  speechThreshold?: number;
   language?: string;
 }
 
@@ -24,7 +36,9 @@ export type MockSTTCall =
 
 /**
  * A scripted STT for tests: returns the configured transcripts in order and logs every call.
- * Streaming yields speech-start, word-by-word partials, final and end-of-turn per utterance.
+ * Streaming yields speech-start when speech begins, then word-by-word partials (when
+ * streaming), the final and end-of-turn when the turn ends: during the stream (endpointing
+ * or `framesPerTranscript`), and at the end of the input for what is left.
  */
 export class MockSTTProvider implements STTProvider {
   readonly name = 'mock-stt';
@@ -35,12 +49,18 @@ export class MockSTTProvider implements STTProvider {
 
   constructor(private readonly opts: MockSTTProviderOptions = {}) {
     this.transcripts = opts.transcripts ?? ['hello'];
+    const streaming = opts.streaming ?? false;
     this.capabilities = {
-      streaming: opts.streaming ?? true,
-      partials: opts.streaming ?? true,
-      turnDetection: opts.streaming ?? true,
+      streaming,
+      partials: streaming,
+      turnDetection: streaming,
       preferredSampleRate: 16_000,
     };
+  }
+
+  /** The seed's property name, read from `capabilities`. */
+  get supportsStreaming(): boolean {
+    return this.capabilities.streaming;
   }
 
   async transcribe(audio: AudioFrame | AudioChunk, opts: STTOptions = {}): Promise<TranscriptionResult> {
@@ -60,37 +80,60 @@ export class MockSTTProvider implements STTProvider {
     const every = this.opts.framesPerTranscript;
     const signal = opts.signal;
     const language = opts.language ?? this.opts.language;
-    const turn = (): STTStreamEvent[] => {
+    const silenceMs = this.opts.endOfTurnSilenceMs ?? 300;
+    const threshold = this.opts.speechThreshold ?? 300;
+    let inSpeech = false;
+    let quietMs = 0;
+    let turns = 0;
+    /** The rest of a turn after its speech-start: partials, final, end-of-turn. */
+    const finish = (reason: string): STTStreamEvent[] => {
+      turns++;
+      inSpeech = false;
+      quietMs = 0;
       const text = this.take();
       call.results.push(text);
       const words = text.split(/\s+/).filter(Boolean);
-      const partials: STTStreamEvent[] = words.slice(0, -1).map((_, i) => ({
-        type: 'partial',
-        result: { text: words.slice(0, i + 1).join(' '), isFinal: false, language },
-      }));
+      const partials: STTStreamEvent[] = this.capabilities.partials
+        ? words.slice(0, -1).map((_, i) => ({
+            type: 'partial',
+            result: { text: words.slice(0, i + 1).join(' '), isFinal: false, language },
+          }))
+        : [];
       const result: TranscriptionResult = { text, isFinal: true, confidence: 1, language };
-      return [
-        { type: 'speech-start' },
-        ...partials,
-        { type: 'final', result },
-        { type: 'end-of-turn', result, reason: 'mock' },
-      ];
+      return [...partials, { type: 'final', result }, { type: 'end-of-turn', result, reason }];
     };
     let sinceLast = 0;
     for await (const frame of abortable(audio, signal)) {
       call.frames++;
       call.sampleRate = frame.sampleRate;
-      sinceLast++;
-      if (every && sinceLast >= every) {
-        sinceLast = 0;
-        for (const e of turn()) {
-          if (signal?.aborted) return;
-          yield e;
+      let events: STTStreamEvent[] = [];
+      if (every) {
+        if (++sinceLast >= every) {
+          sinceLast = 0;
+          events = [{ type: 'speech-start' }, ...finish('frames')];
         }
+      } else if (rms(frame.data) >= threshold) {
+        quietMs = 0;
+        if (!inSpeech) {
+          inSpeech = true;
+          events = [{ type: 'speech-start' }];
+        }
+      } else if (inSpeech) {
+        quietMs += (frame.data.length / frame.sampleRate) * 1000;
+        if (quietMs >= silenceMs) events = finish('silence');
+      }
+      for (const e of events) {
+        if (signal?.aborted) return;
+        yield e;
       }
     }
     if (signal?.aborted) return;
-    if (!every || sinceLast > 0) for (const e of turn()) yield e;
+    // The input ended: what is left is one last utterance (or the only one, for audio
+    // without speech in it, so a test feeding silence still gets its transcript).
+    const pending = every ? sinceLast > 0 : inSpeech || (turns === 0 && call.frames > 0);
+    if (!pending) return;
+    if (!inSpeech) yield { type: 'speech-start' };
+    yield* finish('end_of_input');
   }
 
   private take(): string {

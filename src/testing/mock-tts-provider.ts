@@ -2,7 +2,7 @@ import type { AudioChunk, TTSCapabilities, TTSOptions, TTSProvider } from '../vo
 import { abortable } from './mock-stt-provider.js';
 
 export interface MockTTSProviderOptions {
-  /** Default voice name reported in `calls` (default 'mock'). */
+  /** Default voice, used when a call names none (default 'mock-voice', as the seed's mock). */
   voice?: string;
   /** Output rate (default 16 000). */
   sampleRate?: number;
@@ -32,6 +32,23 @@ export class MockTTSProvider implements TTSProvider {
 
   constructor(private readonly opts: MockTTSProviderOptions = {}) {
     this.capabilities = { streaming: true, streamingInput: true, sampleRate: opts.sampleRate ?? 16_000 };
+  }
+
+  /** The seed's property names, read from `capabilities` and the options. */
+  get defaultVoice(): string {
+    return this.opts.voice ?? 'mock-voice';
+  }
+
+  get supportsStreaming(): boolean {
+    return this.capabilities.streaming;
+  }
+
+  get supportsStreamingInput(): boolean {
+    return this.capabilities.streamingInput;
+  }
+
+  get sampleRate(): number {
+    return this.capabilities.sampleRate;
   }
 
   async synthesize(text: string, opts: TTSOptions = {}): Promise<AudioChunk> {
@@ -71,7 +88,7 @@ export class MockTTSProvider implements TTSProvider {
     const call: MockTTSCall = {
       method,
       text: '',
-      voice: opts.voice ?? this.opts.voice ?? 'mock',
+      voice: opts.voice ?? this.defaultVoice,
       chunks: 0,
       aborted: false,
     };

@@ -49,6 +49,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   readonly pipeline: AudioPipeline;
   readonly turnTaking: 'vad' | 'stt';
   private readonly runtimes = new Map<string, VoiceSessionRuntime>();
+  /** Sessions being bound: startSession and a transport's ready signal may race to bind one. */
+  private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
   private readonly turns: VoiceTurns;
 
   constructor(
@@ -83,7 +85,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const session = await this.backend.connect(roomId, participantId, this.id, {
       metadata: opts.metadata ?? {},
     });
-    await this.bind(session);
+    await this.bindOnce(session);
     return session;
   }
 
@@ -233,11 +235,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
 
   private async onReady(session: VoiceSession): Promise<void> {
     try {
-      if (!this.runtimes.has(session.id)) {
-        await this.ensureAttached(session.roomId);
-        await this.bind(session);
-      }
-      const rt = this.runtimes.get(session.id)!;
+      // A transport may be ready inside connect(), before startSession got to bind.
+      const rt = this.runtimes.get(session.id) ?? (await this.bindOnce(session));
       rt.ready = true;
       this.maybeStarted(rt);
     } catch (error) {
@@ -245,7 +244,18 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     }
   }
 
-  private async bind(session: VoiceSession): Promise<void> {
+  /** Binds a session once, whoever asks first (startSession or the transport's ready signal). */
+  private bindOnce(session: VoiceSession): Promise<VoiceSessionRuntime> {
+    let pending = this.binding.get(session.id);
+    if (!pending) {
+      pending = this.bind(session).finally(() => this.binding.delete(session.id));
+      this.binding.set(session.id, pending);
+    }
+    return pending;
+  }
+
+  private async bind(session: VoiceSession): Promise<VoiceSessionRuntime> {
+    await this.ensureAttached(session.roomId);
     const rate = this.backend.sampleRateFor(session);
     const pipelineSession = await this.pipeline.createSession(session.id, {
       inputSampleRate: rate,
@@ -261,6 +271,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     this.runtimes.set(session.id, rt);
     this.turns.attach(rt);
     this.maybeStarted(rt);
+    return rt;
   }
 
   /** ON_SESSION_STARTED needs both signals: the channel bound the session and the transport is live. */

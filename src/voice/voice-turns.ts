@@ -112,6 +112,8 @@ export class VoiceTurns {
           case 'end-of-turn': {
             const text = event.result?.text ?? pending;
             pending = '';
+            // The session ended: a turn the STT flushes at the end of its input is not a turn.
+            if (this.ch.getRuntime(rt.session.id) !== rt) break;
             if (!this.ch.pipeline.config.vad) rt.userSpeaking = false;
             const stoppedAt = this.lastSpeechEnd.get(rt) ?? performance.now();
             await this.finalize(rt, { ...event.result, text, isFinal: true }, new TurnClock(stoppedAt));

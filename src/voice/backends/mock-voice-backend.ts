@@ -1,6 +1,6 @@
 import { bytesToInt16, createAudioFrame, splitIntoFrames } from '../audio/index.js';
 import { OutboundPacer, type PacerClock, systemClock } from '../pacer.js';
-import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
+import type { AudioChunk, AudioFrame, DiarizationResult, VoiceSession } from '../types.js';
 import { VoiceCapability, VoiceSessionState } from '../types.js';
 import { type ConnectOptions, VoiceBackend } from './voice-backend.js';
 
@@ -33,8 +33,19 @@ export interface MockVoiceBackendOptions {
   clock?: PacerClock;
   /** Played frame length (default 20 ms). */
   frameMs?: number;
-  /** Fire onSessionReady from connect() (default false: call simulateSessionReady). */
+  /**
+   * connect() makes the session live at once: state 'active' and onSessionReady fired, as the
+   * seed's mock does (default true). False keeps it 'connecting' until `simulateSessionReady`,
+   * for tests of the not-yet-ready path.
+   */
   readyOnConnect?: boolean;
+}
+
+/** One chunk of audio the mock was sent (the seed's `sent_audio` entries). */
+export interface MockSentAudio {
+  sessionId: string;
+  /** PCM s16le bytes (or the encoded bytes as sent, for non-PCM chunks), a copy. */
+  data: Uint8Array;
 }
 
 interface MockSessionState {
@@ -55,8 +66,8 @@ export class MockVoiceBackend extends VoiceBackend {
   override readonly capabilities: VoiceCapability;
   override readonly supportsPlaybackCallback = true;
   readonly calls: MockVoiceCall[] = [];
-  /** PCM bytes sent to each session (by session id), one entry per chunk as received. */
-  readonly sentAudio = new Map<string, Uint8Array[]>();
+  /** Every chunk of audio sent, in order, one entry per chunk as received (all sessions). */
+  readonly sentAudio: MockSentAudio[] = [];
   /** Transcripts sent to each session's client UI. */
   readonly sentTranscriptions = new Map<string, { text: string; role: 'user' | 'assistant' }[]>();
   private readonly options: MockVoiceBackendOptions;
@@ -82,15 +93,21 @@ export class MockVoiceBackend extends VoiceBackend {
   ): Promise<VoiceSession> {
     const session = await super.connect(roomId, participantId, channelId, opts);
     this.record('connect', session, { roomId, participantId, channelId, metadata: opts.metadata });
-    if (this.options.readyOnConnect) this.emitSessionReady(session);
+    this.traceStep(session, 'outbound', 'connect');
+    if (this.options.readyOnConnect !== false) {
+      this.traceStep(session, 'inbound', 'session ready');
+      this.emitSessionReady(session);
+    }
     return session;
   }
 
-  async disconnect(session: VoiceSession): Promise<void> {
+  async disconnect(passed: VoiceSession): Promise<void> {
+    const session = this.own(passed);
     this.record('disconnect', session);
+    this.traceStep(session, 'outbound', 'disconnect');
     this.stopPlayback(session);
     this.state.delete(session.id);
-    this.sessions.delete(session.id);
+    this.forgetSession(session);
     session.state = VoiceSessionState.ENDED;
   }
 
@@ -156,9 +173,14 @@ export class MockVoiceBackend extends VoiceBackend {
 
   // ---- test helpers -------------------------------------------------------------------
 
+  /** The chunks sent to one session, in order. */
+  sentAudioOf(session: VoiceSession): Uint8Array[] {
+    return this.sentAudio.filter((a) => a.sessionId === session.id).map((a) => a.data);
+  }
+
   /** Everything sent to a session, concatenated (for byte-exact assertions). */
   sentBytes(session: VoiceSession): Uint8Array {
-    const chunks = this.sentAudio.get(session.id) ?? [];
+    const chunks = this.sentAudioOf(session);
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
     let at = 0;
     for (const c of chunks) {
@@ -174,26 +196,45 @@ export class MockVoiceBackend extends VoiceBackend {
   }
 
   /** Inbound audio from the "client" (dropped while input is muted, like a real transport). */
-  async simulateAudioReceived(session: VoiceSession, frame: AudioFrame | Int16Array): Promise<void> {
-    if (this.isInputMuted(session)) return;
-    const f = frame instanceof Int16Array ? createAudioFrame(frame, this.sampleRateFor(session)) : frame;
-    this.emitAudio(session, f);
+  async simulateAudioReceived(
+    session: VoiceSession,
+    frame: AudioFrame | Int16Array | Uint8Array,
+  ): Promise<void> {
+    const own = this.own(session);
+    if (this.isInputMuted(own)) return;
+    const rate = this.sampleRateFor(own);
+    const f =
+      frame instanceof Int16Array
+        ? createAudioFrame(frame, rate)
+        : frame instanceof Uint8Array
+          ? createAudioFrame(bytesToInt16(frame.subarray(0, frame.byteLength & ~1)), rate)
+          : frame;
+    this.emitAudio(own, f);
   }
 
   async simulateBargeIn(session: VoiceSession): Promise<void> {
-    this.emitBargeIn(session);
+    this.emitBargeIn(this.own(session));
   }
 
   async simulateSessionReady(session: VoiceSession): Promise<void> {
-    this.sessions.set(session.id, session);
-    this.emitSessionReady(session);
+    const own = this.own(session);
+    this.sessions.set(own.id, own);
+    this.traceStep(own, 'inbound', 'session ready');
+    this.emitSessionReady(own);
   }
 
   /** The client went away: playback stops, the session ends, listeners hear about it. */
   async simulateClientDisconnected(session: VoiceSession): Promise<void> {
-    this.stopPlayback(session);
-    this.state.delete(session.id);
-    this.emitClientDisconnected(session);
+    const own = this.own(session);
+    this.stopPlayback(own);
+    this.state.delete(own.id);
+    this.traceStep(own, 'inbound', 'client disconnected');
+    this.emitClientDisconnected(own);
+  }
+
+  /** A diarizer noticed another speaker (fires onSpeakerChange listeners). */
+  async simulateSpeakerChange(session: VoiceSession, result: DiarizationResult): Promise<void> {
+    this.emitSpeakerChange(this.own(session), result);
   }
 
   /** Force `isPlaying` true (barge-in tests without sending audio). */
@@ -211,6 +252,18 @@ export class MockVoiceBackend extends VoiceBackend {
     const call: MockVoiceCall = { method, sessionId: session.id, args };
     this.calls.push(call);
     return call;
+  }
+
+  /**
+   * The backend's own session for one passed by id: a channel's session object (the realtime
+   * channel's, for instance) shares the id, so tests may pass whichever they hold.
+   */
+  private own(session: VoiceSession): VoiceSession {
+    return this.sessions.get(session.id) ?? session;
+  }
+
+  private traceStep(session: VoiceSession, direction: 'inbound' | 'outbound', summary: string): void {
+    this.emitTrace({ protocol: 'mock', direction, summary, sessionId: session.id, roomId: session.roomId });
   }
 
   private stateOf(session: VoiceSession): MockSessionState {
@@ -239,7 +292,7 @@ export class MockVoiceBackend extends VoiceBackend {
 
   private deliver(session: VoiceSession, bytes: Uint8Array, rate: number): void {
     const copy = bytes.slice(); // the caller may reuse its buffer
-    listFor(this.sentAudio, session.id).push(copy);
+    this.sentAudio.push({ sessionId: session.id, data: copy });
     if (rate <= 0 || copy.byteLength < 2) return;
     const pcm = bytesToInt16(copy.subarray(0, copy.byteLength & ~1));
     if (this.options.playbackRealtime === false) {

@@ -11,7 +11,6 @@ describeBackendConformance<MockVoiceBackend>({
   create: async () => new MockVoiceBackend({ capabilities: VoiceCapability.INTERRUPTION }),
   async openClient(backend, { roomId, participantId, sampleRate }) {
     const session = await backend.connect(roomId, participantId, 'voice', { metadata: { sampleRate } });
-    await backend.simulateSessionReady(session);
     return {
       session,
       sendAudio: (pcm) => backend.simulateAudioReceived(session, createAudioFrame(pcm.slice(), sampleRate)),
@@ -29,11 +28,8 @@ function bytes(samples: number, seed = 1): Uint8Array {
 }
 
 describe('MockVoiceBackend', () => {
-  async function ready(backend: MockVoiceBackend): Promise<VoiceSession> {
-    const session = await backend.connect('room', 'user', 'voice');
-    await backend.simulateSessionReady(session);
-    return session;
-  }
+  const ready = (backend: MockVoiceBackend): Promise<VoiceSession> =>
+    backend.connect('room', 'user', 'voice');
 
   it('declares the capabilities it was given (NONE by default)', () => {
     expect(new MockVoiceBackend().capabilities).toBe(VoiceCapability.NONE);
@@ -74,21 +70,23 @@ describe('MockVoiceBackend', () => {
     await backend.close();
   });
 
-  it('connect does not announce the session until simulateSessionReady (unless readyOnConnect)', async () => {
+  it('connect makes the session live at once (the seed mock), readyOnConnect: false waits for simulateSessionReady', async () => {
     const backend = new MockVoiceBackend();
     const seen: string[] = [];
     backend.onSessionReady((s) => seen.push(s.id));
     const s = await backend.connect('room', 'user', 'voice');
-    expect(seen).toEqual([]);
-    expect(s.state).toBe('connecting');
-    await backend.simulateSessionReady(s);
     expect(seen).toEqual([s.id]);
+    expect(s.state).toBe('active');
 
-    const eager = new MockVoiceBackend({ readyOnConnect: true });
-    const eagerSeen: string[] = [];
-    eager.onSessionReady((x) => eagerSeen.push(x.id));
-    const e = await eager.connect('room', 'user', 'voice');
-    expect(eagerSeen).toEqual([e.id]);
+    const lazy = new MockVoiceBackend({ readyOnConnect: false });
+    const lazySeen: string[] = [];
+    lazy.onSessionReady((x) => lazySeen.push(x.id));
+    const l = await lazy.connect('room', 'user', 'voice');
+    expect(lazySeen).toEqual([]);
+    expect(l.state).toBe('connecting');
+    await lazy.simulateSessionReady(l);
+    expect(lazySeen).toEqual([l.id]);
+    expect(l.state).toBe('active');
   });
 
   it('plays sent audio in real time on its clock, firing onAudioPlayed per frame', async () => {
@@ -152,7 +150,7 @@ describe('MockVoiceBackend', () => {
     await backend.sendAudio(s, stream());
     reused.fill(0);
     expect(backend.sentBytes(s)).toEqual(expected);
-    expect(backend.sentAudio.get(s.id)).toHaveLength(1);
+    expect(backend.sentAudio).toEqual([{ sessionId: s.id, data: expected }]);
     expect(backend.callsOf('sendAudio', s)[0].args).toEqual({ kind: 'stream', bytes: 320 });
   });
 

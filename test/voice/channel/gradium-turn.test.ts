@@ -49,7 +49,6 @@ async function gradiumRoom(replies: string[], streaming: boolean) {
   await kit.attachChannel('call', 'web');
   await kit.attachChannel('call', 'ai', { category: ChannelCategory.INTELLIGENCE });
   const session = await kit.connectVoice('call', 'caller', 'phone');
-  await backend.simulateSessionReady(session);
   return { kit, backend, voice, web, session };
 }
 

@@ -96,7 +96,6 @@ export async function voiceRig(
     kit.hook(t, () => void trace.push(t), { name: `trace-${t}`, priority: 100 });
   }
   const session = await kit.connectVoice('call', 'caller', 'phone');
-  await backend.simulateSessionReady(session);
   return { kit, backend, voice, stt, tts, ai, text, session, trace };
 }
 
