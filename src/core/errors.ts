@@ -17,8 +17,12 @@ export class RoomKitError extends Error {
 }
 
 export class ValidationError extends RoomKitError {
-  constructor(message: string, cause?: unknown) {
+  /** The offending field when one is known, as a dotted path (e.g. `content.body`). */
+  readonly field?: string;
+
+  constructor(message: string, cause?: unknown, field?: string) {
     super(message, { code: 'validation_error', cause });
+    if (field !== undefined) this.field = field;
   }
 }
 
