@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/core/errors.js';
-import { AnthropicProvider } from '../../src/providers/anthropic/index.js';
+import { AnthropicAIProvider, AnthropicProvider } from '../../src/providers/anthropic/index.js';
 import { mapStopReason } from '../../src/providers/anthropic/messages-mapping.js';
 import { MessagesStreamTranslator } from '../../src/providers/anthropic/messages-stream.js';
 import { FakeAnthropicServer } from '../../src/testing/fake-ai/index.js';
@@ -9,6 +9,7 @@ import { collect, readJSON, runAIProviderConformance, weatherTool } from '../con
 runAIProviderConformance('anthropic', () => ({
   server: new FakeAnthropicServer(),
   createProvider: ({ baseUrl, apiKey }) => new AnthropicProvider({ baseUrl, apiKey }),
+  noTemperature: true,
   read: {
     systemPrompt: (body) => body.system,
     temperature: (body) => body.temperature,
@@ -32,16 +33,17 @@ describe('AnthropicProvider wire details', () => {
   afterAll(() => server.stop());
   beforeEach(() => server.reset());
 
-  it('posts to /v1/messages with x-api-key, anthropic-version and the default model and max_tokens', async () => {
+  it('posts to /v1/messages with a bearer key, anthropic-version 2026-10-21, the default model and max_tokens', async () => {
     await provider().generate({ messages: [{ role: 'user', content: 'hi' }] });
     const request = server.lastRequest!;
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/v1/messages');
-    expect(request.headers['x-api-key']).toBe('sk-ant-test');
-    expect(request.headers['anthropic-version']).toBe('2023-06-01');
+    expect(request.headers.authorization).toBe('Bearer sk-ant-test');
+    expect(request.headers['x-api-key']).toBeUndefined();
+    expect(request.headers['anthropic-version']).toBe('2026-10-21');
     expect(request.headers['content-type']).toBe('application/json');
     expect(body()).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1024,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
     });
@@ -53,14 +55,40 @@ describe('AnthropicProvider wire details', () => {
       apiKey: 'sk-ant-test',
       model: 'claude-haiku-4-5',
       maxTokens: 99,
-      anthropicVersion: '2099-01-01',
+      anthropicVersion: '2023-06-01',
       headers: { 'anthropic-beta': 'some-feature' },
     });
     await collect(custom.stream({ messages: [{ role: 'user', content: 'hi' }] }));
     expect(server.lastRequest!.path).toBe('/v1/messages');
-    expect(server.lastRequest!.headers['anthropic-version']).toBe('2099-01-01');
+    expect(server.lastRequest!.headers['anthropic-version']).toBe('2023-06-01');
     expect(server.lastRequest!.headers['anthropic-beta']).toBe('some-feature');
     expect(body()).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 99, stream: true });
+  });
+
+  it('regression: temperature under API 2026-10-21 is not sent (the API answers 400), under 2023-06-01 it is', async () => {
+    const warnings: unknown[] = [];
+    const logger = { debug() {}, warn: (obj: unknown) => warnings.push(obj) };
+    const current = new AnthropicProvider({ baseUrl: server.baseUrl, apiKey: 'sk-ant-test', logger });
+    expect(
+      (await current.generate({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.2 })).text,
+    ).toBe('Hello from the fake server.');
+    expect(body().temperature).toBeUndefined();
+    expect(warnings).toEqual([{ anthropicVersion: '2026-10-21' }]);
+    const pinned = new AnthropicProvider({
+      baseUrl: server.baseUrl,
+      apiKey: 'sk-ant-test',
+      anthropicVersion: '2023-06-01',
+    });
+    await pinned.generate({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.2 });
+    expect(body().temperature).toBe(0.2);
+  });
+
+  it('an unknown option is a ValidationError, not silently ignored; AnthropicAIProvider is the same class', () => {
+    const opts = { apiKey: 'k', anthropic_version: '2023-06-01' } as Record<string, unknown>;
+    expect(() => new AnthropicProvider(opts)).toThrow(
+      /unknown option "anthropic_version" \(did you mean "anthropicVersion"\?\)/,
+    );
+    expect(AnthropicAIProvider).toBe(AnthropicProvider);
   });
 
   it('merges consecutive same-role turns: tool results and a user remark become one user turn', async () => {

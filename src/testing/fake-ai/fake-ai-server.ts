@@ -136,11 +136,12 @@ export abstract class FakeAIServer {
     this.requests.push(request);
     const body = isObject(request.body) ? request.body : {};
     const ctx = this.route(request, body);
-    if (!ctx) return this.send(res, this.errorReply(404, `no route for ${request.method} ${request.path}`));
+    if (!ctx)
+      return this.send(res, this.errorReply(404, `no route for ${request.method} ${request.path}`), request);
     const rejection = this.reject(ctx);
-    if (rejection) return this.send(res, rejection);
+    if (rejection) return this.send(res, rejection, request);
     if (raw && !isObject(request.body))
-      return this.send(res, this.errorReply(400, 'request body is not valid JSON'));
+      return this.send(res, this.errorReply(400, 'request body is not valid JSON'), request);
 
     const reply = this.queue.shift() ?? this.defaultReply;
     const gone = clientGone(res, () => this.abandonedResponses++);
@@ -150,14 +151,22 @@ export abstract class FakeAIServer {
       const answer = this.errorReply(status, message, type);
       if (retryAfterSeconds !== undefined)
         answer.headers = { ...answer.headers, 'retry-after': String(retryAfterSeconds) };
-      return this.send(res, answer);
+      return this.send(res, answer, request);
     }
     const plan = planReply(reply, request.body);
-    if (!ctx.stream) return this.send(res, { status: 200, body: this.completion(ctx, plan) });
-    await this.writeStream(res, this.streamEvents(ctx, plan), reply.chunkDelayMs ?? 0, gone);
+    if (!ctx.stream) return this.send(res, { status: 200, body: this.completion(ctx, plan) }, request);
+    const events = this.streamEvents(ctx, plan);
+    request.response = { status: 200, events: [] };
+    await this.writeStream(res, events, reply.chunkDelayMs ?? 0, gone, request.response.events);
   }
 
-  private async writeStream(res: ServerResponse, events: FakeSSEEvent[], delayMs: number, gone: AbortSignal) {
+  private async writeStream(
+    res: ServerResponse,
+    events: FakeSSEEvent[],
+    delayMs: number,
+    gone: AbortSignal,
+    written: unknown[] = [],
+  ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -169,12 +178,14 @@ export abstract class FakeAIServer {
       if (i > 0 && delayMs > 0 && !(await pause(delayMs, gone))) return;
       if (gone.aborted) return;
       const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+      written.push(event.data);
       res.write(`${event.event ? `event: ${event.event}${nl}` : ''}data: ${data}${nl}${nl}`);
     }
     res.end();
   }
 
-  private send(res: ServerResponse, reply: FakeHttpReply): void {
+  private send(res: ServerResponse, reply: FakeHttpReply, request?: RecordedRequest): void {
+    if (request) request.response = { status: reply.status, body: reply.body };
     const payload = JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': 'application/json',

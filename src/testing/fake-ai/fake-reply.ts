@@ -42,6 +42,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
+  /** What the fake answered: the JSON body, or the data of each SSE event it wrote. */
+  response?: { status: number; body?: unknown; events?: unknown[] };
 }
 
 /** A reply resolved against one request: what every vendor renders into its own format. */
