@@ -1,4 +1,4 @@
-import type { Tool } from '../ai/tool.js';
+import type { Tool, ToolContext } from '../ai/tool.js';
 import { RoomKitError } from '../core/errors.js';
 import type { VoiceBackend } from '../voice/backends/voice-backend.js';
 import type { PacerClock } from '../voice/pacer.js';
@@ -6,14 +6,23 @@ import type { VoiceSession } from '../voice/types.js';
 import type { RealtimeVoiceProvider } from './provider.js';
 import type { RealtimeSession, RealtimeSessionState, RealtimeToolDefinition } from './session.js';
 
+/** What a toolHandler (and a realtime Tool's handler) learns about the call besides its arguments. */
+export interface RealtimeToolContext extends ToolContext {
+  /** The caller's session on the realtime channel. */
+  session: RealtimeVoiceSession;
+  roomId: string;
+  callId: string;
+}
+
 /**
- * Runs a tool call the model made: `(session, name, args)`, returns the result (strings as
- * they are, anything else JSON-encoded). For MCP, auditing or custom dispatch.
+ * Runs a tool call the model made, as the seed writes it: `async (name, args) => string`
+ * (anything else is JSON-encoded). The third argument says which session and call it is, for
+ * handlers that need it. For MCP, auditing, vendor-dashboard tools or custom dispatch.
  */
 export type RealtimeToolHandler = (
-  session: RealtimeVoiceSession,
   name: string,
   args: Record<string, unknown>,
+  context: RealtimeToolContext,
 ) => Promise<unknown> | unknown;
 
 /** A tool the channel offers: a `Tool` (definition sent, handler run here) or a bare definition. */

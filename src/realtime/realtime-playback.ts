@@ -47,6 +47,9 @@ export class RealtimePlayback {
       clock: opts.clock,
       send: opts.send,
       onError: opts.onError,
+      // Vendors may pause (or stop) short of a frame mid-answer: that audio must not wait
+      // for the end of the response.
+      partialFlushMs: opts.frameMs ?? 20,
     });
   }
 

@@ -106,9 +106,9 @@ export class RealtimeSessionEvents {
     const kit = this.ch.roomKit;
     const { session } = rt;
     let text = raw.trim();
-    if (!text || !kit) return;
+    if (!text) return;
     try {
-      if (kit.hooks.has(HookTrigger.ON_TRANSCRIPTION)) {
+      if (kit?.hooks.has(HookTrigger.ON_TRANSCRIPTION)) {
         const ctx = sessionHookContext(
           { ...this.ch.hookSource, kit },
           HookTrigger.ON_TRANSCRIPTION,
@@ -125,7 +125,7 @@ export class RealtimeSessionEvents {
       }
       rt.transcript.add(role, text);
       await this.ch.transport.sendTranscription(session.transportSession, text, role);
-      if (this.ch.options.emitTranscriptionEvents === false) return;
+      if (!kit || this.ch.options.emitTranscriptionEvents === false) return;
       await kit.processInbound({
         channelId: this.ch.id,
         roomId: session.roomId,

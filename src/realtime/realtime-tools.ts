@@ -3,7 +3,11 @@ import { errorMessage } from '../core/errors.js';
 import type { HookContext } from '../core/hooks/types.js';
 import type { RoomKit } from '../core/roomkit.js';
 import { HookTrigger } from '../models/index.js';
-import type { RealtimeChannelTool, RealtimeToolHandler } from './realtime-channel-types.js';
+import type {
+  RealtimeChannelTool,
+  RealtimeToolContext,
+  RealtimeToolHandler,
+} from './realtime-channel-types.js';
 import type { ToolCallPayload } from './realtime-hooks.js';
 import type { RealtimeToolDefinition } from './session.js';
 
@@ -59,15 +63,15 @@ export async function runToolCall(opts: {
       if (!outcome.allowed) return done({ error: `tool call refused: ${outcome.reason}` }, 'hook', true);
       if (outcome.metadata.result !== undefined) return done(outcome.metadata.result, 'hook');
     }
+    const context: RealtimeToolContext = {
+      session: payload.session,
+      roomId: payload.session.roomId,
+      callId: payload.callId,
+    };
     const tool = opts.tools.get(payload.name);
-    if (tool) {
-      return done(
-        await tool.call(payload.arguments, { roomId: payload.session.roomId, callId: payload.callId }),
-        'tool',
-      );
-    }
+    if (tool) return done(await tool.call(payload.arguments, context), 'tool');
     if (opts.toolHandler) {
-      return done(await opts.toolHandler(payload.session, payload.name, payload.arguments), 'tool_handler');
+      return done(await opts.toolHandler(payload.name, payload.arguments, context), 'tool_handler');
     }
     return done({ error: `unknown tool: ${payload.name}` }, 'none', true);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../channels/channel.js';
-import { errorMessage, NotFoundError, RoomKitError } from '../core/errors.js';
+import { errorMessage, RoomKitError } from '../core/errors.js';
 import { type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
 import { int16ToBytes } from '../voice/audio/pcm.js';
 import type { VoiceBackend } from '../voice/backends/voice-backend.js';
@@ -315,7 +315,8 @@ export class RealtimeVoiceChannel extends Channel {
   private onTransportAudio(ts: VoiceSession, frame: AudioFrame): void {
     const rt = this.runtimes.get(ts.id);
     if (!rt || rt.session.state === 'ended') return;
-    if (!bindingAllowsInput(this.kit?.peekBinding(ts.roomId, this.id))) return;
+    // Standalone (no kit, as in the seed's test example) there is no binding to gate on.
+    if (this.kit && !bindingAllowsInput(this.kit.peekBinding(ts.roomId, this.id))) return;
     // Transports without input muting (the base no-op) are muted here.
     if (rt.toolsRunning > 0 && this.options.muteOnToolCall) return;
     if (frame.sampleRate !== rt.transportRate) {
@@ -340,14 +341,14 @@ export class RealtimeVoiceChannel extends Channel {
     // A session we opened ourselves (startSession) is registered right after connect()
     // returns; wait a turn so a transport that is ready inside connect() is not adopted twice.
     setImmediate(() => {
-      if (this.runtimes.has(ts.id) || !this.kit) return;
+      if (this.runtimes.has(ts.id)) return;
       const work = this.ensureAttached(ts.roomId)
         .then(() => this.open(ts, {}))
         .then(
           () => {},
           (error) => this.reportError(ts, 'auto_session', error),
         );
-      this.kit.internals.track(work);
+      this.kit?.internals.track(work);
     });
   }
 
@@ -370,9 +371,14 @@ export class RealtimeVoiceChannel extends Channel {
     await this.provider.sendText(ps, text).catch((error) => this.reportError(rt.session, 'send_text', error));
   }
 
+  /**
+   * Registered with a kit, the channel joins the room first. Standalone (the seed's test
+   * example) it runs without one: audio, tools and the transport's transcripts work; room
+   * events and hooks need a kit.
+   */
   private async ensureAttached(roomId: string): Promise<void> {
     const kit = this.kit;
-    if (!kit) throw new NotFoundError('channel', `${this.id} (not registered with a kit)`);
+    if (!kit) return;
     if (!(await kit.getBinding(roomId, this.id))) await kit.attachChannel(roomId, this.id);
   }
 }

@@ -1,9 +1,23 @@
-import type { RoomKitError } from '../core/errors.js';
+import { RoomKitError } from '../core/errors.js';
 import { BaseRealtimeProvider, type BaseRealtimeProviderOptions } from '../realtime/base-provider.js';
 import { silentRealtimeLogger } from '../realtime/logger.js';
 import type { RealtimeCapabilities, RealtimeInterruptOptions, RealtimeRole } from '../realtime/provider.js';
 import type { RealtimeEndReason, RealtimeReconfigureOptions, RealtimeSession } from '../realtime/session.js';
 import { bytesToInt16 } from '../voice/audio/pcm.js';
+import type { RealtimeVoiceSession } from '../realtime/realtime-channel-types.js';
+
+/**
+ * What the simulate* helpers accept: the provider's own session, or the channel's session
+ * that `channel.startSession` returns (the seed's example) -- its current provider session
+ * is meant.
+ */
+export type MockSessionRef = RealtimeSession | RealtimeVoiceSession;
+
+/** The answer the channel gave to a simulated tool call. */
+export interface MockToolResult {
+  result: string;
+  isError: boolean;
+}
 
 /** One call made on the mock, in order. */
 export interface MockRealtimeCall {
@@ -22,6 +36,8 @@ export interface MockRealtimeCall {
 
 interface MockState {
   audio: Int16Array[];
+  /** Simulated tool calls waiting for their result, by call id. */
+  toolCalls: Map<string, (result: MockToolResult | undefined) => void>;
 }
 
 /**
@@ -61,10 +77,14 @@ export class MockRealtimeProvider extends BaseRealtimeProvider<MockState> {
     const failure = this.failNextConnect;
     this.failNextConnect = undefined;
     if (failure) throw failure;
-    return { audio: [] };
+    return { audio: [], toolCalls: new Map() };
   }
 
-  protected release(): void {}
+  protected release(state: MockState): void {
+    // The session ended before the channel answered: nobody will.
+    for (const resolve of state.toolCalls.values()) resolve(undefined);
+    state.toolCalls.clear();
+  }
 
   sendAudio(session: RealtimeSession, pcm: Int16Array): void {
     this.calls.push({ method: 'sendAudio', sessionId: session.id, args: [pcm] });
@@ -86,6 +106,9 @@ export class MockRealtimeProvider extends BaseRealtimeProvider<MockState> {
     opts?: { isError?: boolean },
   ): Promise<void> {
     this.record('submitToolResult', session, callId, result, opts);
+    const waiting = this.stateOf(session)?.toolCalls;
+    waiting?.get(callId)?.({ result, isError: opts?.isError ?? false });
+    waiting?.delete(callId);
   }
 
   async interrupt(session: RealtimeSession, opts?: RealtimeInterruptOptions): Promise<void> {
@@ -105,19 +128,17 @@ export class MockRealtimeProvider extends BaseRealtimeProvider<MockState> {
   // ---- the seed's simulate* helpers ----------------------------------------------------
 
   simulateTranscription(
-    session: RealtimeSession,
+    ref: MockSessionRef,
     text: string,
     opts: { role?: RealtimeRole; isFinal?: boolean } = {},
   ): void {
+    const session = this.resolve(ref);
     this.emit('transcription', { session, text, role: opts.role ?? 'user', isFinal: opts.isFinal ?? true });
   }
 
   /** PCM s16le bytes (as the seed's `bytes`) or samples, at the session's output rate. */
-  simulateAudio(
-    session: RealtimeSession,
-    audio: Uint8Array | Int16Array,
-    opts: { itemId?: string } = {},
-  ): void {
+  simulateAudio(ref: MockSessionRef, audio: Uint8Array | Int16Array, opts: { itemId?: string } = {}): void {
+    const session = this.resolve(ref);
     const pcm = audio instanceof Int16Array ? audio : bytesToInt16(audio);
     this.emit('audio', {
       session,
@@ -127,36 +148,52 @@ export class MockRealtimeProvider extends BaseRealtimeProvider<MockState> {
     });
   }
 
+  /**
+   * The model calls a tool. Resolves with the result the channel submitted (undefined if the
+   * session ended first); awaiting it is optional.
+   */
   simulateToolCall(
-    session: RealtimeSession,
+    ref: MockSessionRef,
     callId: string,
     name: string,
     args: Record<string, unknown> = {},
-  ): void {
+  ): Promise<MockToolResult | undefined> {
+    const session = this.resolve(ref);
+    const waiting = this.stateOf(session)?.toolCalls;
+    const answered = new Promise<MockToolResult | undefined>((resolve) => {
+      if (waiting) waiting.set(callId, resolve);
+      else resolve(undefined);
+    });
     this.emit('toolCall', { session, callId, name, arguments: args });
+    return answered;
   }
 
-  simulateSpeechStart(session: RealtimeSession): void {
+  simulateSpeechStart(ref: MockSessionRef): void {
+    const session = this.resolve(ref);
     this.emit('speechStart', { session });
   }
 
-  simulateSpeechEnd(session: RealtimeSession): void {
+  simulateSpeechEnd(ref: MockSessionRef): void {
+    const session = this.resolve(ref);
     this.emit('speechEnd', { session });
   }
 
-  simulateResponseStart(session: RealtimeSession, responseId?: string): void {
+  simulateResponseStart(ref: MockSessionRef, responseId?: string): void {
+    const session = this.resolve(ref);
     this.emit('responseStart', { session, responseId });
   }
 
-  simulateResponseEnd(session: RealtimeSession, status: 'completed' | 'cancelled' = 'completed'): void {
+  simulateResponseEnd(ref: MockSessionRef, status: 'completed' | 'cancelled' = 'completed'): void {
+    const session = this.resolve(ref);
     this.emit('responseEnd', { session, status });
   }
 
   /** A barge-in as the vendor reports it: speech start, then `interrupted`. */
   simulateInterruption(
-    session: RealtimeSession,
+    ref: MockSessionRef,
     opts: { itemId?: string; reportPlayedPosition?: boolean } = {},
   ): void {
+    const session = this.resolve(ref);
     this.emit('speechStart', { session });
     this.emit('interrupted', {
       session,
@@ -166,18 +203,34 @@ export class MockRealtimeProvider extends BaseRealtimeProvider<MockState> {
     });
   }
 
-  simulateError(session: RealtimeSession, error: RoomKitError, opts: { fatal?: boolean } = {}): void {
+  simulateError(ref: MockSessionRef, error: RoomKitError, opts: { fatal?: boolean } = {}): void {
+    const session = this.resolve(ref);
     if (opts.fatal) this.endSession(session, 'provider-error', error);
     else this.emit('error', { session, error, fatal: false });
   }
 
-  simulateGoAway(session: RealtimeSession, timeLeftMs = 60_000): void {
+  simulateGoAway(ref: MockSessionRef, timeLeftMs = 60_000): void {
+    const session = this.resolve(ref);
     this.emit('goAway', { session, reason: 'server-go-away', timeLeftMs, resumable: false });
   }
 
   /** The vendor ends the session (hang-up, drop, limit). */
-  simulateSessionEnded(session: RealtimeSession, reason: RealtimeEndReason = 'server-closed'): void {
+  simulateSessionEnded(ref: MockSessionRef, reason: RealtimeEndReason = 'server-closed'): void {
+    const session = this.resolve(ref);
     this.endSession(session, reason);
+  }
+
+  /** The provider session a helper means: a channel session stands for its current one. */
+  private resolve(ref: MockSessionRef): RealtimeSession {
+    if ('transportSession' in ref) {
+      const ps = ref.providerSession;
+      if (!ps) {
+        const message = `mock: channel session ${ref.id} has no provider session yet (still connecting)`;
+        throw new RoomKitError(message, { code: 'session_not_active' });
+      }
+      return ps;
+    }
+    return ref;
   }
 
   private record(method: MockRealtimeCall['method'], session: RealtimeSession, ...args: unknown[]): void {

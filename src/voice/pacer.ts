@@ -96,6 +96,13 @@ export interface OutboundPacerOptions {
   onPlayed?: (frame: AudioFrame) => void;
   /** `send` threw: the response is interrupted and the error lands here (default: ignored). */
   onError?: (error: unknown) => void;
+  /**
+   * Send a partial frame without waiting for `end()` once nothing more was pushed for this
+   * long, or at once when it is the very start of a response (the answer starts without
+   * waiting for a frame to fill). For producers whose audio may stop short of a frame
+   * mid-response (realtime providers). Default: partial frames wait for more audio or `end()`.
+   */
+  partialFlushMs?: number;
 }
 
 // Float accumulation of frame durations must not make a due frame look a hair late.
@@ -122,6 +129,7 @@ export class OutboundPacer {
   private queuedSamples = 0;
   private sentSamples = 0;
   private bufferedUntil = 0; // clock time at which everything sent so far has played
+  private lastPushAt = 0; // clock time of the last push (partial-frame flush)
   private frozenPlayedMs: number | undefined; // set by interrupt: playback stopped there
   private readonly unplayed: { at: number; frame: AudioFrame }[] = [];
   private timer: unknown;
@@ -184,6 +192,7 @@ export class OutboundPacer {
     this.currentState = 'playing';
     this.chunks.push(pcm.slice());
     this.queuedSamples += pcm.length;
+    this.lastPushAt = this.clock.now();
     this.pump();
     return true;
   }
@@ -244,10 +253,12 @@ export class OutboundPacer {
     this.timer = undefined;
   }
 
-  private hasFrame(): boolean {
-    return (
-      this.queuedSamples >= this.frameSamples || (this.currentState === 'ending' && this.queuedSamples > 0)
-    );
+  private hasFrame(now: number): boolean {
+    if (this.queuedSamples >= this.frameSamples) return true;
+    if (this.queuedSamples === 0) return false;
+    if (this.currentState === 'ending') return true;
+    const flushMs = this.opts.partialFlushMs;
+    return flushMs !== undefined && (this.sentSamples === 0 || now - this.lastPushAt >= flushMs - EPS);
   }
 
   /** Sends what the lead allows, fires playback callbacks, then arms the one timer. */
@@ -259,7 +270,7 @@ export class OutboundPacer {
     // at most the lead, never with a burst of everything it missed.
     if (this.bufferedUntil < now) this.bufferedUntil = now;
     const sendWhileAhead = Math.max(0, this.leadMs - this.frameMs) + EPS;
-    while (this.hasFrame() && this.bufferedUntil - now <= sendWhileAhead) {
+    while (this.hasFrame(now) && this.bufferedUntil - now <= sendWhileAhead) {
       const frame = this.takeFrame();
       const durationMs = (frame.data.length / this.sampleRate) * 1000;
       if (this.opts.onPlayed) this.unplayed.push({ at: this.bufferedUntil, frame });
@@ -283,7 +294,13 @@ export class OutboundPacer {
       return;
     }
     let wakeAt = Number.POSITIVE_INFINITY;
-    if (this.hasFrame()) wakeAt = this.bufferedUntil - sendWhileAhead + EPS;
+    if (this.queuedSamples >= this.frameSamples || (this.currentState === 'ending' && this.queuedSamples > 0))
+      wakeAt = this.bufferedUntil - sendWhileAhead + EPS;
+    else if (this.queuedSamples > 0 && this.opts.partialFlushMs !== undefined) {
+      // A partial frame goes once the producer paused (and the lead allows).
+      wakeAt =
+        Math.max(this.lastPushAt + this.opts.partialFlushMs, this.bufferedUntil - sendWhileAhead) + EPS;
+    }
     if (this.unplayed.length > 0) wakeAt = Math.min(wakeAt, this.unplayed[0].at);
     if (this.currentState === 'ending' && this.queuedSamples === 0)
       wakeAt = Math.min(wakeAt, this.bufferedUntil);

@@ -150,7 +150,7 @@ export function runRealtimeChannelConformance<F extends FakeRealtimeServer<any>>
         [
           'toolHandler',
           () => ({
-            toolHandler: (_s, name, args) =>
+            toolHandler: (name, args) =>
               name === 'get_weather' && args.city === 'Paris' ? TOOL_RESULT : 'no',
           }),
           () => {},

@@ -33,8 +33,8 @@ describe('tool calls', () => {
     const handled: string[] = [];
     rig = await realtimeRig({
       tools: [weather],
-      toolHandler: (session, name, args) => {
-        handled.push(`${session.participantId}:${name}:${JSON.stringify(args)}`);
+      toolHandler: (name, args, { session, callId }) => {
+        handled.push(`${session.participantId}:${callId}:${name}:${JSON.stringify(args)}`);
         return name === 'lookup' ? { found: true } : undefined;
       },
     });
@@ -53,7 +53,7 @@ describe('tool calls', () => {
       ['c2', '{"city":"Rome","temp":21}', { isError: false }],
       ['c3', '{"found":true}', { isError: false }],
     ]);
-    expect(handled).toEqual(['user-1:lookup:{"id":7}']);
+    expect(handled).toEqual(['user-1:c3:lookup:{"id":7}']);
     const bare = await realtimeRig();
     try {
       const s2 = await bare.channel.startSession('room-1', 'user-2');
