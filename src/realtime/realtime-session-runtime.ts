@@ -1,4 +1,3 @@
-import { Access, type ChannelBinding } from '../models/index.js';
 import { rmsDbfs } from '../voice/audio/levels.js';
 import { AudioConverter } from './audio-converter.js';
 import type { RealtimeVoiceSession } from './realtime-channel-types.js';
@@ -12,7 +11,6 @@ const LEVEL_INTERVAL_MS = 100;
 /** Audio kept while the provider connects; past it the oldest goes (a stuck connect must not grow memory). */
 const MAX_PENDING_MS = 10_000;
 
-/** Whether a frame from the caller may reach the provider: read-write (or write-only) and not muted. */
 /**
  * Everything one realtime session holds inside the channel: its resamplers (only when rates
  * differ), the outbound playback, audio and text that arrived while connecting, level
