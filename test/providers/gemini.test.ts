@@ -34,7 +34,7 @@ describe('GeminiProvider wire details', () => {
 
   it('posts to models/{model}:generateContent and :streamGenerateContent?alt=sse with x-goog-api-key', async () => {
     await provider().generate({ messages: [{ role: 'user', content: 'hi' }] });
-    expect(server.lastRequest!.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+    expect(server.lastRequest!.path).toBe('/v1/models/gemini-2.5-flash:generateContent');
     expect(server.lastRequest!.headers['x-goog-api-key']).toBe('AIza-test');
     expect(server.lastRequest!.query).toEqual({});
     expect(body()).toEqual({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
@@ -42,7 +42,7 @@ describe('GeminiProvider wire details', () => {
     await collect(
       provider({ model: 'gemini-2.5-pro' }).stream({ messages: [{ role: 'user', content: 'hi' }] }),
     );
-    expect(server.lastRequest!.path).toBe('/v1beta/models/gemini-2.5-pro:streamGenerateContent');
+    expect(server.lastRequest!.path).toBe('/v1/models/gemini-2.5-pro:streamGenerateContent');
     expect(server.lastRequest!.query).toEqual({ alt: 'sse' });
   });
 
@@ -88,7 +88,11 @@ describe('GeminiProvider wire details', () => {
       tools: [
         {
           functionDeclarations: [
-            { name: 'get_weather', description: weatherTool.description, parameters: weatherTool.parameters },
+            {
+              name: 'get_weather',
+              description: weatherTool.description,
+              parametersJsonSchema: weatherTool.parameters,
+            },
           ],
         },
       ],

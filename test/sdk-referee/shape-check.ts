@@ -23,6 +23,8 @@ export interface ShapeSet {
    * use should say in a comment which vendor doc lists the field.
    */
   documentedExtras?: string[];
+  /** The SDK declares TS enums for string fields (Google's SDKs): accept their string values. */
+  enumsAsStrings?: boolean;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -53,8 +55,14 @@ export function shapeProblems(sets: ShapeSet[]): string[] {
   sets.forEach((set, i) => {
     push(`import type * as M${i} from '${set.from}';`);
   });
+  // JSON carries an enum member as its string value; this maps every enum in T to those strings.
+  push(
+    'type Wire<T> = T extends string ? `${T}` : T extends readonly (infer U)[] ? Wire<U>[] : ' +
+      'T extends (...args: never[]) => unknown ? T : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;',
+  );
   sets.forEach((set, i) => {
-    const type = set.type.includes('T.') ? set.type.replaceAll('T.', `M${i}.`) : `M${i}.${set.type}`;
+    const named = set.type.includes('T.') ? set.type.replaceAll('T.', `M${i}.`) : `M${i}.${set.type}`;
+    const type = set.enumsAsStrings ? `Wire<${named}>` : named;
     push(`export const v${i}: Array<${type}> = [`);
     unique(set.values.map((v) => sanitize(strip(v, set.documentedExtras ?? [])))).forEach((json) => {
       push(`  ${json},`, `${set.label}: ${json.length > 300 ? `${json.slice(0, 300)}…` : json}`);

@@ -38,7 +38,9 @@ export function buildGeminiRequest(request: AIRequest, signatures: ThoughtSignat
         functionDeclarations: request.tools.map((tool) => ({
           name: tool.name,
           description: tool.description,
-          parameters: tool.parameters,
+          // Plain JSON Schema goes in parametersJsonSchema; `parameters` wants Google's
+          // OpenAPI subset (upper-case enum types), which the official SDK never fills from JSON Schema.
+          parametersJsonSchema: tool.parameters,
         })),
       },
     ];

@@ -21,7 +21,10 @@ export interface GeminiProviderOptions {
   apiKey?: string;
   /** Default: 'gemini-2.5-flash'. */
   model?: string;
-  /** Default: 'https://generativelanguage.googleapis.com/v1beta'. */
+  /**
+   * Default: 'https://generativelanguage.googleapis.com/v1', the stable API the official SDK
+   * dials; use '.../v1beta' for early features.
+   */
   baseUrl?: string;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
@@ -49,7 +52,7 @@ export class GeminiProvider implements AIProvider {
   constructor(opts: GeminiProviderOptions = {}) {
     this.apiKey = opts.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
     this.model = opts.model ?? 'gemini-2.5-flash';
-    this.baseUrl = opts.baseUrl ?? 'https://generativelanguage.googleapis.com/v1beta';
+    this.baseUrl = opts.baseUrl ?? 'https://generativelanguage.googleapis.com/v1';
     this.headers = { ...opts.headers };
     this.fetchImpl = opts.fetch;
   }

@@ -18,7 +18,11 @@ export interface GeminiRequest {
   contents: GeminiContent[];
   systemInstruction?: { parts: Array<{ text: string }> };
   tools?: Array<{
-    functionDeclarations: Array<{ name: string; description: string; parameters?: Record<string, unknown> }>;
+    functionDeclarations: Array<{
+      name: string;
+      description: string;
+      parametersJsonSchema?: Record<string, unknown>;
+    }>;
   }>;
   generationConfig?: { temperature?: number; maxOutputTokens?: number };
 }

@@ -48,7 +48,7 @@ export abstract class FakeAIServer {
   abandonedResponses = 0;
   private readonly queue: FakeAIReply[];
   private server?: Server;
-  private origin?: string;
+  private originUrl?: string;
 
   /** Path prefix the vendor's clients include in their base URL ('/v1', '/v1beta' or ''). */
   protected abstract readonly basePath: string;
@@ -74,8 +74,14 @@ export abstract class FakeAIServer {
 
   /** The URL to hand the matching provider as `baseUrl`. */
   get baseUrl(): string {
-    if (!this.origin) throw new Error('fake AI server is not started');
-    return this.origin + this.basePath;
+    if (!this.originUrl) throw new Error('fake AI server is not started');
+    return this.originUrl + this.basePath;
+  }
+
+  /** `http://127.0.0.1:<port>` without the vendor path (SDKs that add the version themselves). */
+  get origin(): string {
+    if (!this.originUrl) throw new Error('fake AI server is not started');
+    return this.originUrl;
   }
 
   get lastRequest(): RecordedRequest | undefined {
@@ -108,7 +114,7 @@ export abstract class FakeAIServer {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     this.server = server;
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.originUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -116,7 +122,7 @@ export abstract class FakeAIServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.origin = undefined;
+    this.originUrl = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Streams still being paced would keep close() waiting; cut them.
     server.closeAllConnections();

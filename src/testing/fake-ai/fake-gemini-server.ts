@@ -1,7 +1,9 @@
 /**
- * A fake of the Gemini API (`/v1beta/models/{model}:generateContent` and
- * `:streamGenerateContent`): same JSON shapes, CRLF-framed SSE, google.rpc error bodies, and
- * the real key rules (a missing key is 403 PERMISSION_DENIED, a wrong one 400 API_KEY_INVALID).
+ * A fake of the Gemini API (`/v1/models/{model}:generateContent` and `:streamGenerateContent`,
+ * and the same under `/v1beta`): same JSON shapes, CRLF-framed SSE, google.rpc error bodies,
+ * and the real key rules (a missing key is 403 PERMISSION_DENIED, a wrong one 400
+ * API_KEY_INVALID). v1 is the stable API and what @google/genai dials by default; v1beta
+ * serves the same calls plus early features.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -26,18 +28,18 @@ const STATUS_NAMES: Record<number, string> = {
 
 const FINISH_REASONS = { stop: 'STOP', length: 'MAX_TOKENS', content_filter: 'SAFETY', tool_calls: 'STOP' };
 
-const ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const ROUTE = /^\/(v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 
 export class FakeGeminiServer extends FakeAIServer {
-  protected readonly basePath = '/v1beta';
+  protected readonly basePath = '/v1';
   protected override readonly lineEnding = '\r\n';
 
   protected route(request: RecordedRequest, body: Record<string, unknown>): FakeRequestContext | undefined {
     const match = request.method === 'POST' ? ROUTE.exec(request.path) : null;
     if (!match) return undefined;
     // Without alt=sse the real API streams one JSON array; that is answered as a plain body.
-    const stream = match[2] === 'streamGenerateContent' && request.query.alt === 'sse';
-    return { request, body, stream, model: decodeURIComponent(match[1]) };
+    const stream = match[3] === 'streamGenerateContent' && request.query.alt === 'sse';
+    return { request, body, stream, model: decodeURIComponent(match[2]) };
   }
 
   protected reject(ctx: FakeRequestContext): FakeHttpReply | undefined {
