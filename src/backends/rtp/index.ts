@@ -1,0 +1,18 @@
+export * from './address.js';
+export * from './codecs/codec.js';
+export * from './codecs/codec-registry.js';
+export * from './codecs/g711-codecs.js';
+export * from './codecs/g722.js';
+export * from './codecs/g722-codec.js';
+export * from './codecs/l16.js';
+export * from './codecs/opus-codec.js';
+export * from './dtmf.js';
+export * from './jitter-buffer.js';
+export * from './receiver-stats.js';
+export * from './rtcp.js';
+export type { RemoteReception } from './rtcp-reporter.js';
+export * from './rtp-media-session.js';
+export * from './rtp-packet.js';
+export type { RtpStats } from './rtp-stats.js';
+export * from './rtp-voice-backend.js';
+export type { DropReason } from './source-guard.js';
