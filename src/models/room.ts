@@ -36,6 +36,8 @@ export interface ChannelBinding {
   participantId?: string;
   metadata: Record<string, unknown>;
   attachedAt: string;
+  /** How long one delivery to this channel in this room may take (overrides the channel's and the kit's). */
+  deliveryTimeoutMs?: number;
 }
 
 export interface Participant {

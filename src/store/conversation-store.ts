@@ -24,6 +24,10 @@ export interface ListRoomsQuery {
  * Where rooms and their timelines live. Every method is atomic on its own; `addEvent`
  * writes the event and advances the room's `eventCount` and `lastActivityAt` in one step,
  * so a crash never leaves an index gap or an event without its room update.
+ *
+ * Every store validates what it is given with the helpers of `storable.ts` (so all stores accept
+ * and refuse the same inputs, with a ValidationError) and never aliases the caller's objects:
+ * what is passed in or handed out can be mutated without changing what is stored.
  */
 export interface ConversationStore {
   readonly name: string;
@@ -51,6 +55,21 @@ export interface ConversationStore {
   listEvents(roomId: string, query?: ListEventsQuery): Promise<RoomEvent[]>;
   countEvents(roomId: string): Promise<number>;
   findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined>;
+
+  /**
+   * The room's delivery cursor: every event with an index up to it has been handled by every
+   * channel of the room (delivered, or failed for good). -1 when nothing has been, or for an
+   * unknown room. After a crash the kit resumes delivery after it.
+   */
+  getDeliveryCursor(roomId: string): Promise<number>;
+  /**
+   * Move the cursor forward to `index`; a lower index than the current cursor is ignored (the
+   * cursor never moves back). An index past the last committed event, or an unknown room, is a
+   * ValidationError.
+   */
+  advanceDeliveryCursor(roomId: string, index: number): Promise<void>;
+  /** Ids of rooms (any status) whose cursor is behind their last event, in creation order. */
+  listUndeliveredRooms(): Promise<string[]>;
 
   close(): Promise<void>;
 }

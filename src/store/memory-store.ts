@@ -1,6 +1,14 @@
 import { ValidationError } from '../core/errors.js';
 import type { ChannelBinding, Participant, Room, RoomEvent } from '../models/index.js';
 import type { ConversationStore, ListEventsQuery, ListRoomsQuery } from './conversation-store.js';
+import {
+  checkDeliveryCursor,
+  cloneJson,
+  storableBinding,
+  storableEvent,
+  storableParticipant,
+  storableRoom,
+} from './storable.js';
 
 interface RoomData {
   room: Room;
@@ -10,37 +18,47 @@ interface RoomData {
   byIdempotencyKey: Map<string, RoomEvent>;
   bindings: Map<string, ChannelBinding>;
   participants: Map<string, Participant>;
+  /** Highest index handled by every channel (-1: none). */
+  deliveredIndex: number;
 }
 
 const CLOSED = new Set(['closed', 'archived']);
 
-/** The default store: everything in process memory, indexed so no query scans a timeline. */
+/**
+ * The default store: everything in process memory, indexed so no query scans a timeline.
+ * Writes are validated and copied (storable.ts) and reads hand out copies, so it behaves like a
+ * store that serialises: nothing the caller holds is shared with what is stored.
+ */
 export class MemoryStore implements ConversationStore {
   readonly name = 'memory';
   private readonly rooms = new Map<string, RoomData>();
 
   async createRoom(room: Room): Promise<void> {
-    if (this.rooms.has(room.id)) throw new ValidationError(`room already exists: ${room.id}`);
-    this.rooms.set(room.id, {
-      // A new room has no events, whatever count the caller passed; addEvent owns eventCount.
-      room: { ...room, eventCount: 0 },
+    const copy = storableRoom(room);
+    if (this.rooms.has(copy.id)) throw new ValidationError(`room already exists: ${copy.id}`);
+    // A new room has no events, whatever count the caller passed; addEvent owns eventCount.
+    copy.eventCount = 0;
+    this.rooms.set(copy.id, {
+      room: copy,
       events: [],
       eventsById: new Map(),
       byIdempotencyKey: new Map(),
       bindings: new Map(),
       participants: new Map(),
+      deliveredIndex: -1,
     });
   }
 
   async getRoom(roomId: string): Promise<Room | undefined> {
     const data = this.rooms.get(roomId);
-    return data ? { ...data.room } : undefined;
+    return data ? cloneJson(data.room) : undefined;
   }
 
   async updateRoom(room: Room): Promise<void> {
-    const data = this.require(room.id);
+    const next = storableRoom(room);
+    const data = this.require(next.id);
     // eventCount and lastActivityAt belong to addEvent; a stale copy must not roll them back.
-    const next: Room = { ...room, eventCount: data.room.eventCount };
+    next.eventCount = data.room.eventCount;
     // Absent stays absent: no `lastActivityAt: undefined` key on a room that never had an event.
     if (data.room.lastActivityAt === undefined) delete next.lastActivityAt;
     else next.lastActivityAt = data.room.lastActivityAt;
@@ -57,13 +75,12 @@ export class MemoryStore implements ConversationStore {
     if (query.organizationId) rooms = rooms.filter((r) => r.organizationId === query.organizationId);
     rooms.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const offset = query.offset ?? 0;
-    return rooms
-      .slice(offset, query.limit === undefined ? undefined : offset + query.limit)
-      .map((r) => ({ ...r }));
+    return rooms.slice(offset, query.limit === undefined ? undefined : offset + query.limit).map(cloneJson);
   }
 
   async saveBinding(binding: ChannelBinding): Promise<void> {
-    this.require(binding.roomId).bindings.set(binding.channelId, { ...binding });
+    const copy = storableBinding(binding);
+    this.require(copy.roomId).bindings.set(copy.channelId, copy);
   }
 
   async removeBinding(roomId: string, channelId: string): Promise<void> {
@@ -72,7 +89,7 @@ export class MemoryStore implements ConversationStore {
 
   async listBindings(roomId: string): Promise<ChannelBinding[]> {
     const data = this.rooms.get(roomId);
-    return data ? [...data.bindings.values()].map((b) => ({ ...b })) : [];
+    return data ? [...data.bindings.values()].map(cloneJson) : [];
   }
 
   async findRoomIds(query: { channelId: string; participantId?: string }): Promise<string[]> {
@@ -86,24 +103,26 @@ export class MemoryStore implements ConversationStore {
   }
 
   async saveParticipant(participant: Participant): Promise<void> {
-    this.require(participant.roomId).participants.set(participant.id, { ...participant });
+    const copy = storableParticipant(participant);
+    this.require(copy.roomId).participants.set(copy.id, copy);
   }
 
   async getParticipant(roomId: string, participantId: string): Promise<Participant | undefined> {
     const p = this.rooms.get(roomId)?.participants.get(participantId);
-    return p ? { ...p } : undefined;
+    return p ? cloneJson(p) : undefined;
   }
 
   async listParticipants(roomId: string): Promise<Participant[]> {
     const data = this.rooms.get(roomId);
-    return data ? [...data.participants.values()].map((p) => ({ ...p })) : [];
+    return data ? [...data.participants.values()].map(cloneJson) : [];
   }
 
   async removeParticipant(roomId: string, participantId: string): Promise<void> {
     this.rooms.get(roomId)?.participants.delete(participantId);
   }
 
-  async addEvent(event: RoomEvent): Promise<void> {
+  async addEvent(input: RoomEvent): Promise<void> {
+    const event = storableEvent(input);
     const data = this.require(event.roomId);
     if (event.index !== data.events.length) {
       throw new ValidationError(
@@ -115,7 +134,6 @@ export class MemoryStore implements ConversationStore {
     }
     // A second event with the same id would silently shadow the first in getEvent.
     if (data.eventsById.has(event.id)) throw new ValidationError(`duplicate event id: ${event.id}`);
-    // Events are immutable once committed; callers never mutate what they passed in.
     data.events.push(event);
     data.eventsById.set(event.id, event);
     if (event.idempotencyKey !== undefined) data.byIdempotencyKey.set(event.idempotencyKey, event);
@@ -124,7 +142,8 @@ export class MemoryStore implements ConversationStore {
   }
 
   async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
-    return this.rooms.get(roomId)?.eventsById.get(eventId);
+    const e = this.rooms.get(roomId)?.eventsById.get(eventId);
+    return e ? cloneJson(e) : undefined;
   }
 
   async listEvents(roomId: string, query: ListEventsQuery = {}): Promise<RoomEvent[]> {
@@ -134,9 +153,11 @@ export class MemoryStore implements ConversationStore {
     const end = Math.min(events.length, query.beforeIndex ?? events.length);
     if (end <= start) return [];
     const limit = query.limit ?? end - start;
-    return query.direction === 'backward'
-      ? events.slice(Math.max(start, end - limit), end)
-      : events.slice(start, Math.min(end, start + limit));
+    const page =
+      query.direction === 'backward'
+        ? events.slice(Math.max(start, end - limit), end)
+        : events.slice(start, Math.min(end, start + limit));
+    return page.map(cloneJson);
   }
 
   async countEvents(roomId: string): Promise<number> {
@@ -144,7 +165,27 @@ export class MemoryStore implements ConversationStore {
   }
 
   async findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined> {
-    return this.rooms.get(roomId)?.byIdempotencyKey.get(key);
+    const e = this.rooms.get(roomId)?.byIdempotencyKey.get(key);
+    return e ? cloneJson(e) : undefined;
+  }
+
+  async getDeliveryCursor(roomId: string): Promise<number> {
+    return this.rooms.get(roomId)?.deliveredIndex ?? -1;
+  }
+
+  async advanceDeliveryCursor(roomId: string, index: number): Promise<void> {
+    const data = this.require(roomId);
+    checkDeliveryCursor(roomId, index, data.events.length);
+    if (index > data.deliveredIndex) data.deliveredIndex = index;
+  }
+
+  async listUndeliveredRooms(): Promise<string[]> {
+    const behind = [...this.rooms.values()].filter((d) => d.deliveredIndex < d.events.length - 1);
+    // Creation order, like listRooms (ties keep insertion order: the sort is stable).
+    behind.sort((a, b) =>
+      a.room.createdAt < b.room.createdAt ? -1 : a.room.createdAt > b.room.createdAt ? 1 : 0,
+    );
+    return behind.map((d) => d.room.id);
   }
 
   async close(): Promise<void> {}

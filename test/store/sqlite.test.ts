@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
 import type { Room, RoomEvent } from '../../src/models/index.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite/index.js';
+import { MIGRATIONS } from '../../src/store/sqlite/schema.js';
 import { LIST_EVENTS_BACKWARD_SQL, LIST_EVENTS_FORWARD_SQL } from '../../src/store/sqlite/queries.js';
 import { runStoreConformance } from '../conformance/store.js';
 
@@ -101,6 +102,37 @@ describe('SqliteStore on a file', () => {
     await expect(second.addEvent(event('r', 2))).rejects.toBeInstanceOf(ValidationError);
     await second.addEvent(event('r', 3));
     expect(await second.countEvents('r')).toBe(4);
+  });
+
+  it('upgrades a v1 file in place: the delivery cursor starts caught up, bindings gain a deadline', async () => {
+    const path = nextPath();
+    const v1 = track(new Database(path));
+    v1.exec(MIGRATIONS[0]!);
+    v1.pragma('user_version = 1');
+    const at = new Date().toISOString();
+    v1.prepare(`INSERT INTO rooms (id, status, metadata, created_at, updated_at, event_count)
+      VALUES ('old', 'active', '{}', ?, ?, 2), ('fresh', 'active', '{}', ?, ?, 0)`).run(at, at, at, at);
+    v1.close();
+    const store = track(new SqliteStore({ path }));
+    // Events written by v1 were delivered as they went: an upgrade re-delivers nothing.
+    expect(await store.getDeliveryCursor('old')).toBe(1);
+    expect(await store.getDeliveryCursor('fresh')).toBe(-1);
+    expect(await store.listUndeliveredRooms()).toEqual([]);
+    const b = {
+      roomId: 'old',
+      channelId: 'ws',
+      channelType: 'websocket',
+      category: 'transport' as const,
+      access: 'read_write' as const,
+      muted: false,
+      visibility: 'all',
+      metadata: {},
+      attachedAt: at,
+    };
+    await store.saveBinding({ ...b, deliveryTimeoutMs: 1500 });
+    expect((await store.listBindings('old'))[0]).toStrictEqual({ ...b, deliveryTimeoutMs: 1500 });
+    await store.saveBinding(b);
+    expect((await store.listBindings('old'))[0]).toStrictEqual(b);
   });
 
   it('runs in WAL mode', async () => {

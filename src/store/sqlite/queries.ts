@@ -37,6 +37,9 @@ export interface Statements {
   listRooms: Map<string, Stmt<RoomRow>>;
   roomCounter: Stmt<{ event_count: number }>;
   bumpRoom: Stmt;
+  getCursor: Stmt<{ delivered_index: number; event_count: number }>;
+  advanceCursor: Stmt;
+  undeliveredRooms: Stmt<{ id: string }>;
 
   upsertBinding: Stmt;
   deleteBinding: Stmt;
@@ -89,15 +92,25 @@ export function prepareStatements(db: Database.Database): Statements {
     bumpRoom: db.prepare(
       'UPDATE rooms SET event_count = event_count + 1, last_activity_at = ? WHERE id = ? AND event_count = ?',
     ),
+    getCursor: db.prepare('SELECT delivered_index, event_count FROM rooms WHERE id = ?'),
+    // MAX keeps the cursor monotonic even when two processes advance it concurrently.
+    advanceCursor: db.prepare(
+      'UPDATE rooms SET delivered_index = MAX(delivered_index, @index) WHERE id = @id AND @index < event_count',
+    ),
+    undeliveredRooms: db.prepare(
+      'SELECT id FROM rooms WHERE delivered_index < event_count - 1 ORDER BY created_at, rowid',
+    ),
 
     // ON CONFLICT DO UPDATE keeps the rowid, so a re-saved binding keeps its place in the list.
     upsertBinding: db.prepare(`INSERT INTO bindings (room_id, channel_id, channel_type, category, access,
-      muted, visibility, participant_id, metadata, attached_at) VALUES (@room_id, @channel_id, @channel_type,
-      @category, @access, @muted, @visibility, @participant_id, @metadata, @attached_at)
+      muted, visibility, participant_id, metadata, attached_at, delivery_timeout_ms) VALUES (@room_id,
+      @channel_id, @channel_type, @category, @access, @muted, @visibility, @participant_id, @metadata,
+      @attached_at, @delivery_timeout_ms)
       ON CONFLICT (room_id, channel_id) DO UPDATE SET channel_type = excluded.channel_type,
       category = excluded.category, access = excluded.access, muted = excluded.muted,
       visibility = excluded.visibility, participant_id = excluded.participant_id,
-      metadata = excluded.metadata, attached_at = excluded.attached_at`),
+      metadata = excluded.metadata, attached_at = excluded.attached_at,
+      delivery_timeout_ms = excluded.delivery_timeout_ms`),
     deleteBinding: db.prepare('DELETE FROM bindings WHERE room_id = ? AND channel_id = ?'),
     listBindings: db.prepare('SELECT * FROM bindings WHERE room_id = ? ORDER BY rowid'),
     findRoomIds: db.prepare(FIND_ROOM_IDS_SQL),

@@ -38,6 +38,7 @@ export interface BindingRow {
   participant_id: string | null;
   metadata: string;
   attached_at: string;
+  delivery_timeout_ms: number | null;
 }
 
 export interface ParticipantRow {
@@ -112,6 +113,7 @@ export function bindingParams(b: ChannelBinding): BindingRow {
     participant_id: b.participantId ?? null,
     metadata: JSON.stringify(b.metadata ?? {}),
     attached_at: b.attachedAt,
+    delivery_timeout_ms: b.deliveryTimeoutMs ?? null,
   };
 }
 
@@ -128,6 +130,7 @@ export function bindingFromRow(row: BindingRow): ChannelBinding {
     attachedAt: row.attached_at,
   };
   if (row.participant_id !== null) b.participantId = row.participant_id;
+  if (row.delivery_timeout_ms !== null) b.deliveryTimeoutMs = row.delivery_timeout_ms;
   return b;
 }
 

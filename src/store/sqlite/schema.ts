@@ -75,6 +75,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX events_idempotency ON events (room_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
   `,
+  // v2: the per-room delivery cursor, and a per-binding delivery deadline. Rooms written by v1
+  // were delivered as they went (v1 had no crash re-drive), so their cursor starts caught up:
+  // an upgrade must not re-deliver a whole history.
+  `
+  ALTER TABLE rooms ADD COLUMN delivered_index INTEGER NOT NULL DEFAULT -1;
+  UPDATE rooms SET delivered_index = event_count - 1;
+  ALTER TABLE bindings ADD COLUMN delivery_timeout_ms REAL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

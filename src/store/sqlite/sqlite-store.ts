@@ -14,6 +14,13 @@ import {
   roomParams,
 } from './rows.js';
 import { migrate } from './schema.js';
+import {
+  checkDeliveryCursor,
+  storableBinding,
+  storableEvent,
+  storableParticipant,
+  storableRoom,
+} from '../storable.js';
 
 export type SqliteSynchronous = 'off' | 'normal' | 'full' | 'extra';
 
@@ -79,7 +86,7 @@ export class SqliteStore implements ConversationStore {
   async createRoom(room: Room): Promise<void> {
     try {
       // A new room has no events, whatever eventCount the caller passed: the column starts at 0.
-      this.sql.insertRoom.run(roomParams(room));
+      this.sql.insertRoom.run(roomParams(storableRoom(room)));
     } catch (err) {
       if (isConstraint(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
         throw new ValidationError(`room already exists: ${room.id}`, err);
@@ -94,7 +101,7 @@ export class SqliteStore implements ConversationStore {
   }
 
   async updateRoom(room: Room): Promise<void> {
-    const { last_activity_at: _ignored, ...params } = roomParams(room);
+    const { last_activity_at: _ignored, ...params } = roomParams(storableRoom(room));
     if (this.sql.updateRoom.run(params).changes === 0)
       throw new ValidationError(`room not found: ${room.id}`);
   }
@@ -118,7 +125,8 @@ export class SqliteStore implements ConversationStore {
   }
 
   async saveBinding(binding: ChannelBinding): Promise<void> {
-    this.withRoom(binding.roomId, () => this.sql.upsertBinding.run(bindingParams(binding)));
+    const row = bindingParams(storableBinding(binding));
+    this.withRoom(binding.roomId, () => this.sql.upsertBinding.run(row));
   }
 
   async removeBinding(roomId: string, channelId: string): Promise<void> {
@@ -138,7 +146,8 @@ export class SqliteStore implements ConversationStore {
   }
 
   async saveParticipant(participant: Participant): Promise<void> {
-    this.withRoom(participant.roomId, () => this.sql.upsertParticipant.run(participantParams(participant)));
+    const row = participantParams(storableParticipant(participant));
+    this.withRoom(participant.roomId, () => this.sql.upsertParticipant.run(row));
   }
 
   async getParticipant(roomId: string, participantId: string): Promise<Participant | undefined> {
@@ -155,7 +164,8 @@ export class SqliteStore implements ConversationStore {
   }
 
   async addEvent(event: RoomEvent): Promise<void> {
-    this.commitEvent(event);
+    // Validated (and copied) before the transaction: the same inputs fail as in every store.
+    this.commitEvent(storableEvent(event));
   }
 
   async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
@@ -183,6 +193,21 @@ export class SqliteStore implements ConversationStore {
   async findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined> {
     const row = this.sql.eventByKey.get(roomId, key);
     return row ? eventFromRow(row) : undefined;
+  }
+
+  async getDeliveryCursor(roomId: string): Promise<number> {
+    return this.sql.getCursor.get(roomId)?.delivered_index ?? -1;
+  }
+
+  async advanceDeliveryCursor(roomId: string, index: number): Promise<void> {
+    const row = this.sql.getCursor.get(roomId);
+    if (!row) throw new ValidationError(`room not found: ${roomId}`);
+    checkDeliveryCursor(roomId, index, row.event_count);
+    this.sql.advanceCursor.run({ id: roomId, index });
+  }
+
+  async listUndeliveredRooms(): Promise<string[]> {
+    return this.sql.undeliveredRooms.all().map((r) => r.id);
   }
 
   async close(): Promise<void> {
