@@ -1,17 +1,24 @@
 // The roomkit console: rooms on the left, the live timeline of one room, a composer.
-// Talks to the server's JSON API and its WebSocket channel (/ws).
+// Talks to the server's JSON API and its WebSocket channel (/ws). Who we are comes from the
+// token (the server says it), never from the page.
+import { forgetToken, takeToken } from './auth.js';
 import { VoiceTalk } from './voice.js';
 
+const token = takeToken();
 const params = new URLSearchParams(location.search);
-const token = params.get('token') ?? '';
-const user =
-  params.get('user') ??
-  localStorage.getItem('roomkit.user') ??
-  `guest-${Math.random().toString(36).slice(2, 7)}`;
-localStorage.setItem('roomkit.user', user);
+let user = '';
 
 const $ = (id) => document.getElementById(id);
-const state = { ws: null, roomId: null, events: new Map(), streams: new Map(), pending: [] };
+const state = {
+  ws: null,
+  roomId: null,
+  events: new Map(),
+  streams: new Map(),
+  notices: [],
+  pending: [],
+  nextBeforeIndex: undefined,
+};
+const MAX_NOTICES = 20;
 
 async function api(path, init = {}) {
   const headers = {
@@ -19,7 +26,15 @@ async function api(path, init = {}) {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   };
   const res = await fetch(`/api${path}`, { ...init, headers });
-  const body = await res.json();
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) {
+    forgetToken();
+    throw new Error(
+      token
+        ? 'this token is not valid (any more): open the URL roomkit serve printed'
+        : 'this console needs a token: open the URL roomkit serve printed',
+    );
+  }
   if (!res.ok) throw new Error(body.error ?? res.statusText);
   return body;
 }
@@ -45,7 +60,7 @@ async function loadRooms() {
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(
-    `${proto}://${location.host}/ws?user=${encodeURIComponent(user)}&token=${encodeURIComponent(token)}`,
+    `${proto}://${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`,
   );
   state.ws = ws;
   ws.onopen = () => {
@@ -67,13 +82,17 @@ function send(msg) {
 function onFrame(frame) {
   switch (frame.type) {
     case 'ready':
-      if (state.roomId) send({ type: 'join', roomId: state.roomId, history: 200 });
+      user = frame.userId;
+      $('status').textContent = `connected as ${user}`;
+      if (state.roomId) send({ type: 'join', roomId: state.roomId, history: 100 });
       break;
     case 'joined':
       if (frame.roomId !== state.roomId) break;
       state.events.clear();
-      for (const e of frame.events) state.events.set(e.index, e);
-      render();
+      addPage(frame);
+      break;
+    case 'history':
+      if (frame.roomId === state.roomId) addPage(frame);
       break;
     case 'event':
     case 'ack':
@@ -89,10 +108,34 @@ function onFrame(frame) {
       else state.streams.set(frame.streamId, (state.streams.get(frame.streamId) ?? '') + frame.text);
       render();
       break;
+    case 'ephemeral':
+      if (frame.event?.type === 'notice' && frame.event.roomId === state.roomId) {
+        addNotice(frame.event.data ?? {});
+      }
+      break;
     case 'error':
-      $('status').textContent = `error: ${frame.message}`;
+      if (frame.code === 'too_large' && frame.roomId === state.roomId) {
+        addNotice({ level: 'warning', code: 'too_large', message: frame.message });
+      } else {
+        $('status').textContent = `error: ${frame.message}`;
+      }
       break;
   }
+}
+
+/** A page of history (join or "load earlier"): merged by index, older pages on request. */
+function addPage(frame) {
+  for (const e of frame.events) state.events.set(e.index, e);
+  state.nextBeforeIndex = frame.hasMore ? frame.nextBeforeIndex : undefined;
+  $('load-earlier').hidden = state.nextBeforeIndex === undefined;
+  render();
+}
+
+/** Failures the room's agent or channels report (ephemeral: shown, never stored). */
+function addNotice(data) {
+  state.notices.push({ ...data, at: Date.now() });
+  if (state.notices.length > MAX_NOTICES) state.notices.shift();
+  render();
 }
 
 function textOf(content) {
@@ -142,6 +185,17 @@ function render() {
     li.textContent = text;
     items.push(li);
   }
+  for (const notice of state.notices) {
+    const li = document.createElement('li');
+    li.className = `notice ${notice.level === 'error' ? 'error' : 'warning'}`;
+    li.dataset.testid = 'notice';
+    li.setAttribute('role', 'alert');
+    const who = notice.provider ? `${notice.provider}: ` : '';
+    const retry =
+      notice.retryable === false ? ' (will not retry)' : notice.retryable ? ' (retrying may help)' : '';
+    li.textContent = `${notice.level === 'error' ? 'Error' : 'Warning'}${notice.code ? ` [${notice.code}]` : ''}: ${who}${notice.message ?? 'something failed'}${retry}`;
+    items.push(li);
+  }
   timeline.replaceChildren(...items);
   timeline.scrollTop = timeline.scrollHeight;
 }
@@ -151,12 +205,24 @@ async function openRoom(roomId) {
   state.roomId = roomId;
   state.events.clear();
   state.streams.clear();
+  state.notices = [];
+  state.nextBeforeIndex = undefined;
+  $('load-earlier').hidden = true;
   $('room-title').textContent = roomId;
-  history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(params), room: roomId })}`);
+  history.replaceState(
+    null,
+    '',
+    `?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), room: roomId })}`,
+  );
   for (const li of $('rooms').children) li.className = li.dataset.roomId === roomId ? 'active' : '';
   render();
-  send({ type: 'join', roomId, history: 200 });
+  send({ type: 'join', roomId, history: 100 });
 }
+
+$('load-earlier').onclick = () => {
+  if (state.nextBeforeIndex === undefined) return;
+  send({ type: 'history', roomId: state.roomId, beforeIndex: state.nextBeforeIndex, limit: 100 });
+};
 
 $('composer').onsubmit = (ev) => {
   ev.preventDefault();
@@ -191,7 +257,6 @@ function setupVoice(voiceInfo) {
   $('voice').hidden = false;
   const width = (db) => `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
   const talk = new VoiceTalk({
-    user,
     token,
     onStatus: (text) => {
       $('voice-status').textContent = text;
@@ -220,7 +285,15 @@ function setupVoice(voiceInfo) {
   };
 }
 
-const info = await api('/info');
+let info;
+try {
+  info = await api('/info');
+} catch (err) {
+  $('status').textContent = err.message;
+  $('status').classList.add('problem');
+  throw err;
+}
+user = info.me.userId;
 setupVoice(info.voice);
 $('agent').textContent =
   info.agent.name === 'local-rules'

@@ -5,8 +5,8 @@ const RATE = 16000;
 const FRAME = 320; // 20 ms
 
 export class VoiceTalk {
-  constructor({ user, token, onStatus, onTranscript, onLevels, onReceived }) {
-    Object.assign(this, { user, token, onStatus, onTranscript, onLevels, onReceived });
+  constructor({ token, onStatus, onTranscript, onLevels, onReceived }) {
+    Object.assign(this, { token, onStatus, onTranscript, onLevels, onReceived });
     this.ws = null;
     this.ctx = null;
     this.pending = new Float32Array(0);
@@ -32,8 +32,8 @@ export class VoiceTalk {
     this.node.port.onmessage = (ev) => this.onMic(ev.data);
     source.connect(this.node);
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const q = new URLSearchParams({ user: this.user, token: this.token });
-    this.ws = new WebSocket(`${proto}://${location.host}/voice?${q}`);
+    const q = this.token ? `?${new URLSearchParams({ token: this.token })}` : '';
+    this.ws = new WebSocket(`${proto}://${location.host}/voice${q}`);
     this.ws.binaryType = 'arraybuffer';
     this.ws.onopen = () =>
       this.ws.send(JSON.stringify({ type: 'start', sampleRate: RATE, roomId, framing: 'binary' }));

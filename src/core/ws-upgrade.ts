@@ -8,6 +8,33 @@ export function upgradeToken(req: IncomingMessage, url: URL): string | undefined
 }
 
 /**
+ * The request target as a URL, or undefined when it is malformed (`//host:99999/`,
+ * `http://[`): `new URL` throws on those, and a throw inside an 'upgrade' listener kills
+ * the process. A target starting with `//` is refused too: it reads as a host, not a path.
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    // Absolute form (`GET http://host/path`, what proxies send): only its path and query count.
+    if (/^https?:\/\//i.test(target)) {
+      const absolute = new URL(target);
+      return new URL(`http://localhost${absolute.pathname}${absolute.search}`);
+    }
+    if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request target safe to log: credentials in the query are replaced, length is capped. */
+export function redactUrl(target: string | undefined): string {
+  return (target ?? '')
+    .slice(0, 300)
+    .replace(/([?&](?:token|access_token|key|secret)=)[^&#]*/gi, '$1[redacted]');
+}
+
+/**
  * Runs a server's authenticate callback for an upgrade request. A callback that throws
  * counts as a refusal (reported through `onError`), so a bug there never opens the door.
  */
@@ -28,8 +55,11 @@ export async function authenticateUpgrade<T>(
   }
 }
 
+const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
+
 /** Answer an upgrade with a plain HTTP refusal and close the socket. */
-export function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404 = 401): void {
-  const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+export function refuseUpgrade(socket: Duplex, status: keyof typeof STATUS_TEXT = 401): void {
+  if (socket.destroyed) return;
+  socket.on('error', () => {}); // the client may already be gone; nothing to report
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -1,64 +1,88 @@
-import { startServer } from './server.js';
+import { RoomKitError } from '../core/errors.js';
+import { loadSecret } from './auth/secret.js';
+import { TokenAuthority } from './auth/tokens.js';
+import { type Command, parseCommandLine, type ServeCommand, USAGE, UsageError } from './cli-options.js';
+import { type RunningServer, startServer } from './server.js';
+import { exitOnShutdownSignals } from './shutdown.js';
 
-const HELP = `roomkit — multi-channel conversation rooms
+export { parseCommandLine, USAGE, UsageError } from './cli-options.js';
 
-Usage:
-  roomkit serve [--port 8080] [--host 127.0.0.1] [--db ./roomkit.db] [--token SECRET]
-  roomkit --help | --version
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+}
 
-serve   HTTP + WebSocket server with the web console. The agent is Anthropic when
-        ANTHROPIC_API_KEY is set, OpenAI when OPENAI_API_KEY is set, else a local
-        rule-based agent. Env: PORT, HOST, ROOMKIT_DB, ROOMKIT_TOKEN, ROOMKIT_LOG_LEVEL.
-`;
+const processIO: CliIO = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+  env: process.env,
+};
 
-export function parseArgs(argv: string[]): { command?: string; flags: Record<string, string> } {
-  const flags: Record<string, string> = {};
-  let command: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg.startsWith('--')) {
-      const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-      if (inline !== undefined) flags[key] = inline;
-      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags[key] = argv[++i]!;
-      else flags[key] = 'true';
-    } else if (!command) {
-      command = arg;
-    } else {
-      throw new Error(`unexpected argument: ${arg}`);
-    }
+/**
+ * The `roomkit` command. Returns the process exit code for commands that finish; `serve`
+ * keeps running until SIGINT/SIGTERM. Usage errors: message and usage on stderr, code 2;
+ * start-up failures (busy port, bad secret file): one line, code 1.
+ */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number | RunningServer> {
+  let command: Command;
+  try {
+    command = parseCommandLine(argv, io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`roomkit: ${error.message}\n\n${USAGE}`);
+    return 2;
   }
-  return { command, flags };
+  try {
+    switch (command.command) {
+      case 'help':
+        io.out(USAGE);
+        return 0;
+      case 'version':
+        io.out('0.1.0');
+        return 0;
+      case 'token': {
+        const secret = loadSecret({ dbPath: command.dbPath, env: io.env });
+        if (secret.source === 'ephemeral') {
+          io.err('roomkit: token needs ROOMKIT_SECRET or a database file (the server must share the secret)');
+          return 1;
+        }
+        const tokens = new TokenAuthority(secret.key);
+        io.out(await tokens.issue({ user: command.user, rooms: command.rooms, expires: command.expires }));
+        return 0;
+      }
+      case 'serve':
+        return await serve(command, io);
+    }
+  } catch (error) {
+    if (error instanceof RoomKitError) {
+      io.err(`roomkit: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const { command, flags } = parseArgs(argv);
-  if (flags.version) return void console.log('0.1.0');
-  if (flags.help || !command) return void console.log(HELP);
-  if (command !== 'serve') throw new Error(`unknown command: ${command}\n\n${HELP}`);
-  const port = Number(flags.port ?? process.env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port: ${flags.port}`);
+async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
   const server = await startServer({
-    port,
-    host: flags.host ?? process.env.HOST ?? '127.0.0.1',
-    dbPath: flags.db ?? process.env.ROOMKIT_DB ?? './roomkit.db',
-    token: flags.token ?? process.env.ROOMKIT_TOKEN,
+    port: command.port,
+    host: command.host,
+    dbPath: command.dbPath,
+    token: command.token,
+    auth: command.auth,
+    allowOrigins: command.allowOrigins,
+    allowHosts: command.allowHosts,
   });
-  const agent = (await (
-    await fetch(`${server.url}/api/info`, authHeader(flags.token ?? process.env.ROOMKIT_TOKEN))
-  ).json()) as {
-    agent: { name: string; model: string };
-  };
-  console.log(
-    `roomkit serve: ${server.url}  (store: ${server.kit.store.name}, agent: ${agent.agent.name}/${agent.agent.model})`,
-  );
-  const stop = async () => {
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-function authHeader(token?: string): RequestInit {
-  return token ? { headers: { authorization: `Bearer ${token}` } } : {};
+  const { agent, store } = { agent: server.info.agent, store: server.info.store };
+  io.out(`roomkit serve: ${server.url}  (store: ${store}, agent: ${agent.name}/${agent.model})`);
+  if (server.authRequired) {
+    io.out(`Open the console: ${server.consoleUrl}`);
+  } else {
+    io.err(
+      'WARNING: authentication is off (--no-auth): anyone who can reach this address can read and post in every room.',
+    );
+    io.out(`Open the console: ${server.url}/`);
+  }
+  exitOnShutdownSignals(server, io.err);
+  return server;
 }

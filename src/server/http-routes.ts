@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { historyFrame, readHistoryPage } from '../channels/websocket/history.js';
 import type { RoomKit } from '../core/roomkit.js';
+import { type Identity, mayAccess, ROOM_ID } from './auth/tokens.js';
+import { HttpError, json, readJsonObject, sendError } from './http-util.js';
 
 /** The console's files: `web/` at the package root (same relative path from src/ and dist/). */
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -16,91 +19,135 @@ const TYPES: Record<string, string> = {
 
 export interface RouteContext {
   kit: RoomKit;
-  info: Record<string, unknown>;
+  info: object;
   /** Creates a room wired with the server's channels. */
   createRoom(roomId?: string): Promise<unknown>;
-  token?: string;
+  /** The channel whose view of a room the API shows (the WebSocket channel's). */
+  viewChannelId: string;
+  identify(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
 }
 
-/** A tiny router: the JSON API under /api, health, and the console's static files. */
+/**
+ * The JSON API under /api and the console's static files. The console's files are public;
+ * every /api route needs a token and checks the identity's room scope. Errors are typed:
+ * `{ error: <message>, code: <code> }` with a 4xx status.
+ */
 export async function handleHttp(
   req: IncomingMessage,
   res: ServerResponse,
+  url: URL,
   ctx: RouteContext,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  if (path === '/healthz') return json(res, 200, { ok: true });
-  if (path.startsWith('/api/')) {
-    if (
-      ctx.token &&
-      req.headers.authorization !== `Bearer ${ctx.token}` &&
-      url.searchParams.get('token') !== ctx.token
-    ) {
-      return json(res, 401, { error: 'unauthorized' });
-    }
-    return api(req, res, url, ctx);
+  if (path.startsWith('/api/') || path === '/api') {
+    const identity = await ctx.identify(req, url);
+    if (!identity) return sendError(res, new HttpError(401, 'unauthorized', 'a valid token is required'));
+    return api(req, res, url, identity, ctx);
   }
-  if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return sendError(res, new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here`));
+  }
   const file = normalize(path === '/' ? 'index.html' : path.slice(1));
-  if (file.startsWith('..') || !TYPES[extname(file)]) return json(res, 404, { error: 'not found' });
+  if (file.startsWith('..') || file.includes('\0') || !TYPES[extname(file)]) return notFound(res);
   try {
     const body = await readFile(join(WEB_ROOT, file));
     res.writeHead(200, { 'content-type': TYPES[extname(file)]!, 'cache-control': 'no-cache' }).end(body);
   } catch {
-    json(res, 404, { error: 'not found' });
+    notFound(res);
   }
 }
 
-async function api(req: IncomingMessage, res: ServerResponse, url: URL, ctx: RouteContext): Promise<void> {
+async function api(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  me: Identity,
+  ctx: RouteContext,
+): Promise<void> {
   const parts = url.pathname.split('/').filter(Boolean).slice(1);
-  if (parts[0] === 'info' && parts.length === 1) return json(res, 200, ctx.info);
-  if (parts[0] !== 'rooms') return json(res, 404, { error: 'not found' });
+  if (parts[0] === 'info' && parts.length === 1) {
+    if (req.method !== 'GET') return methodNotAllowed(res, req);
+    return json(res, 200, { ...ctx.info, me: { userId: me.userId, rooms: me.rooms } });
+  }
+  if (parts[0] !== 'rooms') return notFound(res);
   if (parts.length === 1 && req.method === 'GET') {
-    const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1000);
-    return json(res, 200, { rooms: await ctx.kit.listRooms({ limit }) });
+    const limit = intParam(url, 'limit', 100, 1, 1000);
+    const rooms =
+      me.rooms === '*'
+        ? await ctx.kit.listRooms({ limit })
+        : (await Promise.all(me.rooms.slice(0, limit).map((id) => ctx.kit.getRoom(id)))).filter(Boolean);
+    return json(res, 200, { rooms });
   }
   if (parts.length === 1 && req.method === 'POST') {
-    const body = await readJson(req);
-    const roomId = typeof body?.roomId === 'string' && body.roomId.trim() ? body.roomId.trim() : undefined;
-    if (roomId && !/^[\w.-]{1,100}$/.test(roomId))
-      return json(res, 400, { error: 'roomId: letters, digits, _ . - only' });
-    if (roomId && (await ctx.kit.getRoom(roomId))) return json(res, 409, { error: `room exists: ${roomId}` });
+    if (me.rooms !== '*') {
+      return sendError(res, new HttpError(403, 'forbidden', 'this token may not create rooms'));
+    }
+    const body = await readJsonObject(req);
+    const raw = body.roomId;
+    if (raw !== undefined && typeof raw !== 'string') {
+      return sendError(res, new HttpError(400, 'invalid_request', 'roomId must be a string'));
+    }
+    const roomId = raw?.trim() || undefined;
+    if (roomId && !ROOM_ID.test(roomId)) {
+      return sendError(
+        res,
+        new HttpError(400, 'invalid_request', 'roomId: 1-100 letters, digits, _ . - only'),
+      );
+    }
+    if (roomId && (await ctx.kit.getRoom(roomId))) {
+      return sendError(res, new HttpError(409, 'room_exists', `room exists: ${roomId}`));
+    }
     return json(res, 201, { room: await ctx.createRoom(roomId) });
   }
   if (parts.length === 3 && parts[2] === 'events' && req.method === 'GET') {
-    const roomId = decodeURIComponent(parts[1]!);
-    if (!(await ctx.kit.getRoom(roomId))) return json(res, 404, { error: `no room ${roomId}` });
-    const limit = clampInt(url.searchParams.get('limit'), 50, 1, 500);
+    const roomId = decodeSegment(parts[1]!);
+    if (!mayAccess(me, roomId)) {
+      return sendError(res, new HttpError(403, 'forbidden', `not allowed in room ${roomId}`));
+    }
+    const binding = (await ctx.kit.getRoom(roomId)) && (await ctx.kit.getBinding(roomId, ctx.viewChannelId));
+    if (!binding) return sendError(res, new HttpError(404, 'room_not_found', `no room ${roomId}`));
     const before = url.searchParams.get('beforeIndex');
-    const events = await ctx.kit.store.listEvents(roomId, {
-      limit,
-      direction: 'backward',
-      beforeIndex: before === null ? undefined : clampInt(before, 0, 0, Number.MAX_SAFE_INTEGER),
-    });
-    return json(res, 200, { events });
+    const page = await readHistoryPage(
+      ctx.kit.store,
+      roomId,
+      binding,
+      me.userId,
+      {
+        limit: intParam(url, 'limit', 50, 1, 500),
+        beforeIndex:
+          before === null ? undefined : intParam(url, 'beforeIndex', 0, 0, Number.MAX_SAFE_INTEGER),
+      },
+      { maxEvents: 500, maxBytes: 4 * 1024 * 1024 },
+    );
+    // The same page shape as the WebSocket `history` frame, minus its `type`.
+    const body = historyFrame('history', { roomId }, page).replace(/^\{"type":"history",/, '{');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    return;
   }
-  return json(res, 404, { error: 'not found' });
+  if (parts[0] === 'rooms' && parts.length <= 3) return methodNotAllowed(res, req);
+  return notFound(res);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function notFound(res: ServerResponse): void {
+  sendError(res, new HttpError(404, 'not_found', 'not found'));
 }
 
-async function readJson(req: IncomingMessage): Promise<any> {
-  let raw = '';
-  for await (const chunk of req) {
-    raw += chunk;
-    if (raw.length > 64 * 1024) return undefined;
-  }
+function methodNotAllowed(res: ServerResponse, req: IncomingMessage): void {
+  sendError(res, new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here`));
+}
+
+function decodeSegment(segment: string): string {
   try {
-    return raw ? JSON.parse(raw) : {};
+    return decodeURIComponent(segment);
   } catch {
-    return undefined;
+    throw new HttpError(400, 'invalid_request', 'malformed percent-encoding in the path');
   }
 }
 
-function clampInt(value: string | null, fallback: number, min: number, max: number): number {
-  const n = value === null ? Number.NaN : Number.parseInt(value, 10);
-  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const value = url.searchParams.get(name);
+  if (value === null) return fallback;
+  if (!/^\d{1,16}$/.test(value))
+    throw new HttpError(400, 'invalid_request', `${name} must be a non-negative integer`);
+  return Math.min(max, Math.max(min, Number(value)));
 }

@@ -1,14 +1,21 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { AIProvider } from '../ai/types.js';
 import { AIChannel } from '../channels/ai-channel.js';
 import { WebSocketChannel } from '../channels/websocket/websocket-channel.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, RoomKitError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
+import { redactUrl, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
 import { ChannelCategory } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import { aiProviderFromEnv } from './ai-provider-from-env.js';
+import type { IssueTokenOptions } from './auth/tokens.js';
 import { handleHttp } from './http-routes.js';
+import { HttpError, sendError } from './http-util.js';
+import { RequestGuard } from './request-guard.js';
+import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
 
@@ -21,44 +28,85 @@ export interface ServeOptions {
   /** The agent; default from the environment (Anthropic, OpenAI, else the local rules). */
   aiProvider?: AIProvider;
   systemPrompt?: string;
-  /** When set, the API and WebSocket require it (Bearer header or ?token=). */
+  /**
+   * Require a token on every endpoint but the console's static files (default true).
+   * false is `--no-auth`: requests without a token act as `guest` in every room.
+   */
+  auth?: boolean;
+  /** The console token (default: random at every start, like Jupyter's). At least 16 characters. */
   token?: string;
+  /** Signs user tokens (default ROOMKIT_SECRET, else `<db>.secret`, created once with mode 0600). */
+  secret?: string | Uint8Array;
+  /** Browser origins allowed besides the server's own, e.g. `https://app.example.com` ('*': any). */
+  allowOrigins?: string[];
+  /** Host names answered besides the bound address and loopback (a proxy's public name; '*': any). */
+  allowHosts?: string[];
   /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
   voice?: ServerVoice | false;
+  logger?: Logger;
 }
 
 export interface RunningServer {
   kit: RoomKit;
   http: Server;
+  /** Where the server answers (a loopback address when bound to every interface). */
   url: string;
+  /** The console token: every endpoint accepts it as the `admin` identity with every room. */
+  token: string;
+  /** The console's address carrying the token: what `roomkit serve` prints. */
+  consoleUrl: string;
+  /** False under `--no-auth`. */
+  authRequired: boolean;
+  /** What `/api/info` shows: agent, voice, store, version. */
+  info: ServerInfo;
+  /** A signed user token (what `roomkit token` prints). */
+  issueToken(opts: IssueTokenOptions): Promise<string>;
+  /** Stop accepting, let in-flight work finish, close sockets and the store. */
   close(): Promise<void>;
+}
+
+export interface ServerInfo {
+  agent: { name: string; model: string };
+  voice: { label: string; path: string } | null;
+  store: string;
+  version: string;
 }
 
 export const DEFAULT_ROOM = 'lobby';
 export const AGENT_CHANNEL_ID = 'agent';
+export const WEB_CHANNEL_ID = 'web';
 
 /** Everything `roomkit serve` runs: one kit, HTTP API + console, WebSocket clients, an agent. */
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
   const store = opts.store ?? (await openSqlite(opts.dbPath ?? './roomkit.db'));
-  const kit = new RoomKit({ store });
+  const kit = new RoomKit({ store, logger: opts.logger });
+  const auth = new ServerAuth({
+    auth: opts.auth,
+    token: opts.token,
+    secret: opts.secret,
+    dbPath: opts.store ? undefined : (opts.dbPath ?? './roomkit.db'),
+    logger: kit.logger,
+  });
+  const guard = new RequestGuard({
+    boundHost: host,
+    allowHosts: opts.allowHosts,
+    allowOrigins: opts.allowOrigins,
+  });
   const provider = opts.aiProvider ?? (await aiProviderFromEnv());
   const agent = new AIChannel(AGENT_CHANNEL_ID, {
     provider,
     systemPrompt: opts.systemPrompt ?? 'You are a helpful assistant in a chat room. Keep answers short.',
   });
-  const http = createServer();
-  const ws = new WebSocketChannel('web', {
-    server: http,
-    authenticate: (req, token) => {
-      if (opts.token && token !== opts.token) return null;
-      const user = new URL(req.url ?? '/', 'http://localhost').searchParams.get('user') ?? '';
-      return { userId: /^[\w.-]{1,40}$/.test(user) ? user : 'guest' };
-    },
-  });
+  const authenticate = async (_req: IncomingMessage, token: string | undefined) => {
+    const identity = await auth.identify(token);
+    return identity ? { userId: identity.userId, rooms: identity.rooms } : null;
+  };
+  const ws = new WebSocketChannel(WEB_CHANNEL_ID, { authenticate });
   kit.registerChannel(agent);
   kit.registerChannel(ws);
   const voice = opts.voice === false ? undefined : (opts.voice ?? (await voiceFromEnv(kit.logger)));
-  if (voice) attachVoice(kit, http, voice, opts.token);
+  const voiceBackend = voice ? attachVoice(kit, voice, authenticate).backend : undefined;
 
   const createRoom = async (roomId?: string) => {
     const room = await kit.createRoom({ roomId });
@@ -68,36 +116,137 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   };
   if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM);
 
-  const info = {
+  const info: ServerInfo = {
     agent: { name: provider.name, model: provider.model },
     voice: voice ? { label: voice.label, path: '/voice' } : null,
     store: store.name,
     version: '0.1.0',
   };
-  http.on('request', (req, res) => {
-    handleHttp(req, res, { kit, info, createRoom, token: opts.token }).catch((error) => {
-      kit.logger.error({ err: errorMessage(error), url: req.url }, 'http request failed');
+  const routes = {
+    kit,
+    info,
+    createRoom,
+    viewChannelId: ws.id,
+    identify: (req: IncomingMessage, url: URL) => auth.identifyRequest(req, url),
+  };
+  const upgrades: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void> = {
+    [ws.path]: (req, socket, head, url) => ws.handleUpgrade(req, socket, head, url),
+  };
+  if (voiceBackend) upgrades[voiceBackend.path] = (...args) => voiceBackend.handleUpgrade(...args);
+
+  const http = createServer();
+  // Slow or silent clients must not hold sockets forever.
+  http.headersTimeout = 15_000;
+  http.requestTimeout = 30_000;
+  const inflight = new Set<Promise<void>>();
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const work = serveRequest(req, res).finally(() => inflight.delete(work));
+    inflight.add(work);
+  });
+  const serveRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = requestUrl(req);
+      if (!url) throw new HttpError(400, 'bad_request', 'malformed request target');
+      if (url.pathname === '/healthz')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      const refused = guard.check(req);
+      if (refused) throw new HttpError(refused.status, refused.code, refused.message);
+      if (corsPreflight(req, res, guard)) return;
+      await handleHttp(req, res, url, routes);
+    } catch (error) {
+      if (error instanceof HttpError) return sendError(res, error);
+      if (req.destroyed || res.destroyed) return; // the client went away mid-request
+      kit.logger.error({ err: errorMessage(error), url: redactUrl(req.url) }, 'http request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'internal error' }));
-    });
+      res.end(JSON.stringify({ error: 'internal error', code: 'internal' }));
+    }
+  };
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = requestUrl(req);
+    if (!url) return refuseUpgrade(socket, 400);
+    const refused = guard.check(req);
+    if (refused) return refuseUpgrade(socket, refused.status);
+    const route = upgrades[url.pathname];
+    if (!route) return refuseUpgrade(socket, 404);
+    route(req, socket, head, url);
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
-  });
+
+  try {
+    await listen(http, opts.port ?? 8080, host);
+  } catch (error) {
+    await kit.close();
+    throw error;
+  }
   const { port, address } = http.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const shown = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  let closing: Promise<void> | undefined;
   return {
     kit,
     http,
     url,
-    async close() {
-      await kit.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+    token: auth.consoleToken,
+    consoleUrl: `${url}/?token=${encodeURIComponent(auth.consoleToken)}`,
+    authRequired: auth.required,
+    info,
+    issueToken: (o) => auth.issue(o),
+    close() {
+      closing ??= (async () => {
+        http.close(); // stop accepting
+        http.closeIdleConnections();
+        // Requests already running (a room being created) finish, within a deadline.
+        await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
+        await kit.close(); // channels finish in-flight frames, close their sockets, then the store
+        http.closeAllConnections();
+      })();
+      return closing;
     },
   };
 }
+
+/** CORS for explicitly allowed origins (`--allow-origin`), so their pages can call the API. */
+function corsPreflight(req: IncomingMessage, res: ServerResponse, guard: RequestGuard): boolean {
+  const origin = req.headers.origin;
+  if (!origin || !guard.isAllowedCrossOrigin(origin)) return false;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'Origin');
+  if (req.method !== 'OPTIONS') return false;
+  res
+    .writeHead(204, {
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-max-age': '600',
+    })
+    .end();
+  return true;
+}
+
+/** Binding errors as one clear line: a busy port is the common one. */
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      const known: Record<string, string> = {
+        EADDRINUSE: `port ${port} on ${host} is already in use (pick another with --port)`,
+        EACCES: `no permission to listen on ${where} (ports below 1024 need privileges)`,
+        EADDRNOTAVAIL: `cannot listen on ${where}: not an address of this machine`,
+        ENOTFOUND: `cannot listen on ${where}: unknown host name`,
+      };
+      const message = error.code ? known[error.code] : undefined;
+      reject(message ? new ServeError(message, error.code!.toLowerCase(), error) : error);
+    });
+    http.listen(port, host, () => resolve());
+  });
+}
+
+/** A start-up failure the CLI prints as one line, without a stack (`code`: e.g. 'eaddrinuse'). */
+export class ServeError extends RoomKitError {
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, { code, cause });
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 async function openSqlite(path: string): Promise<ConversationStore> {
   const { SqliteStore } = await import('../store/sqlite/index.js');

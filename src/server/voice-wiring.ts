@@ -1,6 +1,9 @@
-import type { Server } from 'node:http';
 import type { RoomKit } from '../core/roomkit.js';
-import { WebSocketVoiceBackend } from '../voice/backends/websocket-voice-backend.js';
+import {
+  type VoiceAuthenticate,
+  WebSocketVoiceBackend,
+  type WebSocketVoiceBackendOptions,
+} from '../voice/backends/websocket-voice-backend.js';
 import { SimpleAGCProvider } from '../voice/pipeline/simple-agc.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';
@@ -11,18 +14,23 @@ export const VOICE_CHANNEL_ID = 'voice';
 /**
  * The console's talk button: browsers stream microphone PCM to /voice (WebSocket voice
  * backend), a VoiceChannel turns it into room messages and speaks the agent's replies.
+ * The server routes upgrades to `backend.handleUpgrade`; a session may only start in a room
+ * that exists (else the client gets a `room_not_found` error frame, not silence).
  */
-export function attachVoice(kit: RoomKit, http: Server, voice: ServerVoice, token?: string): VoiceChannel {
+export function attachVoice(
+  kit: RoomKit,
+  voice: ServerVoice,
+  authenticate: VoiceAuthenticate,
+  extra: Partial<WebSocketVoiceBackendOptions> = {},
+): { channel: VoiceChannel; backend: WebSocketVoiceBackend } {
   const backend = new WebSocketVoiceBackend({
-    server: http,
     path: '/voice',
     channelId: VOICE_CHANNEL_ID,
     logger: kit.logger,
-    authenticate: (req, given) => {
-      if (token && given !== token) return null;
-      const user = new URL(req.url ?? '/', 'http://localhost').searchParams.get('user') ?? '';
-      return { userId: /^[\w.-]{1,40}$/.test(user) ? user : 'guest' };
-    },
+    authenticate,
+    authorizeSession: async ({ roomId }) =>
+      (await kit.getRoom(roomId)) ? true : { code: 'room_not_found', message: `no room ${roomId}` },
+    ...extra,
   });
   const channel = new VoiceChannel(VOICE_CHANNEL_ID, {
     stt: voice.stt,
@@ -34,5 +42,5 @@ export function attachVoice(kit: RoomKit, http: Server, voice: ServerVoice, toke
     },
   });
   kit.registerChannel(channel);
-  return channel;
+  return { channel, backend };
 }

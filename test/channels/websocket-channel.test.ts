@@ -23,8 +23,10 @@ beforeEach(async () => {
   kit.registerChannel(ws);
   const port = await ws.listen(0);
   url = `ws://127.0.0.1:${port}/ws`;
-  await kit.createRoom({ roomId: 'chat' });
-  await kit.createRoom({ roomId: 'other' });
+  for (const roomId of ['chat', 'other']) {
+    await kit.createRoom({ roomId });
+    await kit.attachChannel(roomId, 'ws');
+  }
 });
 
 afterEach(async () => {

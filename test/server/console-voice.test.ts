@@ -41,7 +41,9 @@ afterAll(async () => {
 describe('web console voice (headless Chromium, fake microphone, offline speech)', () => {
   it('what the microphone says is transcribed, answered, and the reply audio plays in the page', async () => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/?user=caller&room=lobby`);
+    await page.goto(
+      `${server.url}/?token=${await server.issueToken({ user: 'caller', rooms: ['lobby'] })}&room=lobby`,
+    );
     await page.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
     await page.getByTestId('talk').click();
     await page.getByTestId('voice-status').filter({ hasText: 'talking' }).waitFor({ timeout: 15_000 });

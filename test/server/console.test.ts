@@ -9,6 +9,7 @@ import { launchChromium } from '../helpers/browser.js';
 let server: RunningServer;
 let browser: Browser;
 let dir: string;
+let tester: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rk-console-'));
@@ -17,6 +18,7 @@ beforeAll(async () => {
     dbPath: join(dir, 'roomkit.db'),
     aiProvider: new LocalAgentProvider(),
   });
+  tester = await server.issueToken({ user: 'tester', rooms: '*' });
   browser = await launchChromium();
 }, 60_000);
 
@@ -29,7 +31,7 @@ afterAll(async () => {
 describe('web console (headless Chromium)', () => {
   it('sends a message, shows the agent reply, and keeps history across a reload', async () => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/?user=tester&room=lobby`);
+    await page.goto(`${server.url}/?token=${tester}&room=lobby`);
     await page.getByTestId('status').filter({ hasText: 'connected as tester' }).waitFor();
     await expect(page.getByTestId('agent').textContent()).resolves.toContain('local rule-based');
     await page.getByTestId('message').fill('hello from the browser');
@@ -52,7 +54,7 @@ describe('web console (headless Chromium)', () => {
 
   it('creates a room from the page and talks in it', async () => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/?user=tester`);
+    await page.goto(`${server.url}/?token=${tester}`);
     await page.getByTestId('status').filter({ hasText: 'connected' }).waitFor();
     await page.locator('#new-room-id').fill('support');
     await page.locator('#new-room button').click();

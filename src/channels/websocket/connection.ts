@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { errorFrame } from './protocol.js';
 
 export interface AuthResult {
   userId: string;
@@ -15,6 +16,9 @@ export class ClientConnection {
   readonly id = `conn_${++counter}_${Date.now().toString(36)}`;
   readonly rooms = new Set<string>();
   alive = true;
+  /** Client frames being handled now; past a limit the socket stops being read. */
+  inflight = 0;
+  private overflowed = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -28,17 +32,37 @@ export class ClientConnection {
     return allowed === '*' || allowed.includes(roomId);
   }
 
+  get open(): boolean {
+    return !this.overflowed && this.socket.readyState === this.socket.OPEN;
+  }
+
   /**
-   * Send a frame unless the client is too far behind: a socket whose unsent buffer passed
-   * the limit is closed (1013, try again later) rather than letting it hold memory or
-   * slow the channel's delivery for everyone else.
+   * Send a frame within the client's budget of unsent bytes, counting the frame itself: a
+   * client that does not read is dropped before it holds more than the budget (checking only
+   * what was already queued let one 16 MB frame through every time). A frame that could never
+   * fit is not sent; the client gets a `too_large` error naming what it missed instead.
    */
-  send(frame: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+  send(frame: string, about?: Record<string, unknown>): boolean {
+    if (!this.open) return false;
+    const size = Buffer.byteLength(frame);
+    if (size > this.maxBufferedBytes) {
+      const notice = errorFrame(
+        'too_large',
+        `a ${size}-byte frame exceeds this connection's ${this.maxBufferedBytes}-byte budget and was not sent`,
+        about,
+      );
+      return this.queue(notice, Buffer.byteLength(notice)) && false;
+    }
+    return this.queue(frame, size);
+  }
+
+  private queue(frame: string, size: number): boolean {
+    if (this.socket.bufferedAmount + size > this.maxBufferedBytes) {
+      this.overflowed = true;
       this.onOverflow(this);
-      return;
+      return false;
     }
     this.socket.send(frame);
+    return true;
   }
 }

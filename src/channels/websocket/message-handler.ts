@@ -2,6 +2,7 @@ import type { RawData } from 'ws';
 import { parseClientFrame } from '../../core/client-frame.js';
 import { errorMessage, RoomKitError } from '../../core/errors.js';
 import type { ClientConnection } from './connection.js';
+import { historyFrame, readHistoryPage } from './history.js';
 import { CLIENT_MESSAGE_TYPES, ClientMessage, type ErrorCode, errorFrame } from './protocol.js';
 import type { WebSocketChannel } from './websocket-channel.js';
 
@@ -28,36 +29,30 @@ export class ClientMessageHandler {
   private async execute(conn: ClientConnection, msg: ClientMessage): Promise<void> {
     const kit = this.channel.roomKit;
     if (!kit) return this.fail(conn, 'internal', 'channel is not registered with a kit');
+    if ('roomId' in msg && msg.type !== 'leave' && !conn.mayJoin(msg.roomId)) {
+      return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`);
+    }
     switch (msg.type) {
       case 'ping':
-        return conn.send(JSON.stringify({ type: 'pong' }));
-      case 'join': {
-        if (!conn.mayJoin(msg.roomId))
-          return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`);
-        let room = await kit.getRoom(msg.roomId);
-        if (!room && this.channel.options.autoCreateRooms)
-          room = await kit.createRoom({ roomId: msg.roomId });
-        if (!room) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`);
-        if (!(await kit.getBinding(msg.roomId, this.channel.id)))
-          await kit.attachChannel(msg.roomId, this.channel.id);
-        this.channel.join(conn, msg.roomId);
-        const events = await kit.store.listEvents(msg.roomId, {
-          limit: msg.history ?? 50,
-          direction: 'backward',
-        });
-        return conn.send(JSON.stringify({ type: 'joined', roomId: msg.roomId, room, events }));
-      }
+        return void conn.send(JSON.stringify({ type: 'pong' }));
+      case 'join':
+        return this.join(conn, msg.roomId, msg.history);
       case 'leave':
         this.channel.leave(conn, msg.roomId);
-        return conn.send(JSON.stringify({ type: 'left', roomId: msg.roomId }));
+        return void conn.send(JSON.stringify({ type: 'left', roomId: msg.roomId }));
       case 'history': {
         if (!conn.rooms.has(msg.roomId)) return this.fail(conn, 'not_joined', `join ${msg.roomId} first`);
-        const events = await kit.store.listEvents(msg.roomId, {
-          beforeIndex: msg.beforeIndex,
-          limit: msg.limit ?? 50,
-          direction: 'backward',
-        });
-        return conn.send(JSON.stringify({ type: 'history', roomId: msg.roomId, events }));
+        const binding = await kit.getBinding(msg.roomId, this.channel.id);
+        if (!binding) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`);
+        const page = await readHistoryPage(
+          kit.store,
+          msg.roomId,
+          binding,
+          conn.auth.userId,
+          { beforeIndex: msg.beforeIndex, limit: msg.limit ?? 50 },
+          this.channel.historyLimits,
+        );
+        return void conn.send(historyFrame('history', { roomId: msg.roomId }, page));
       }
       case 'typing':
         if (!conn.rooms.has(msg.roomId)) return this.fail(conn, 'not_joined', `join ${msg.roomId} first`);
@@ -73,7 +68,7 @@ export class ClientMessageHandler {
             idempotencyKey: msg.idempotencyKey,
             metadata: { connectionId: conn.id },
           });
-          return conn.send(
+          return void conn.send(
             JSON.stringify({
               type: 'ack',
               clientId: msg.clientId,
@@ -85,17 +80,57 @@ export class ClientMessageHandler {
           );
         } catch (error) {
           const code = error instanceof RoomKitError ? error.code : 'internal';
-          return this.fail(
-            conn,
-            code === 'room_not_found' ? 'room_not_found' : 'internal',
-            errorMessage(error),
-            {
-              clientId: msg.clientId,
-            },
-          );
+          const known: ErrorCode =
+            code === 'room_not_found' || code === 'room_closed'
+              ? code
+              : code === 'validation_error'
+                ? 'invalid_message'
+                : 'internal';
+          if (known === 'internal') {
+            kit.logger.error(
+              { channelId: this.channel.id, err: errorMessage(error) },
+              'websocket message failed',
+            );
+          }
+          const text = known === 'internal' ? 'the message could not be processed' : errorMessage(error);
+          return this.fail(conn, known, text, { clientId: msg.clientId });
         }
       }
     }
+  }
+
+  /**
+   * The token's scope was checked by the caller. A room the channel is not attached to
+   * (never attached, or detached since) does not exist for its clients unless the app's
+   * `authorizeJoin` says otherwise; `autoCreateRooms` creates and attaches unknown ones.
+   */
+  private async join(conn: ClientConnection, roomId: string, history: number | undefined): Promise<void> {
+    const kit = this.channel.roomKit!;
+    let room = await kit.getRoom(roomId);
+    let binding = room ? await kit.getBinding(roomId, this.channel.id) : undefined;
+    if (!room && this.channel.options.autoCreateRooms) {
+      room = await kit.createRoom({ roomId });
+      binding = await kit.attachChannel(roomId, this.channel.id);
+    }
+    if (!room) return this.fail(conn, 'room_not_found', `no room ${roomId}`);
+    const allowed = await this.channel.authorizeJoin(conn, room, binding !== undefined);
+    if (!allowed) {
+      // Not attached and not allowed: to this channel's clients the room does not exist.
+      return binding
+        ? this.fail(conn, 'forbidden', `not allowed in room ${roomId}`)
+        : this.fail(conn, 'room_not_found', `no room ${roomId}`);
+    }
+    binding ??= await kit.attachChannel(roomId, this.channel.id);
+    this.channel.join(conn, roomId);
+    const page = await readHistoryPage(
+      kit.store,
+      roomId,
+      binding,
+      conn.auth.userId,
+      { limit: history ?? 50 },
+      this.channel.historyLimits,
+    );
+    conn.send(historyFrame('joined', { roomId, room }, page));
   }
 
   private fail(

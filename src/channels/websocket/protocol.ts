@@ -58,6 +58,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_joined'
   | 'room_not_found'
+  | 'room_closed'
   | 'rate_limited'
   | 'internal';
 

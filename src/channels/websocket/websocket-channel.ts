@@ -2,10 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../../core/errors.js';
-import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
-import { type ChannelBinding, ChannelType, type RoomEvent } from '../../models/index.js';
+import { authenticateUpgrade, refuseUpgrade, requestUrl } from '../../core/ws-upgrade.js';
+import { type ChannelBinding, ChannelType, type Room, type RoomEvent } from '../../models/index.js';
 import { ALL_CONTENT_TYPES, Channel, type ChannelOutput } from '../channel.js';
 import { type AuthResult, ClientConnection } from './connection.js';
+import type { HistoryLimits } from './history.js';
 import { ClientMessageHandler } from './message-handler.js';
 import { errorFrame } from './protocol.js';
 
@@ -13,6 +14,14 @@ export type Authenticate = (
   request: IncomingMessage,
   token: string | undefined,
 ) => Promise<AuthResult | null | undefined> | AuthResult | null | undefined;
+
+/** What `authorizeJoin` decides on: who asks, which room, and whether this channel is attached to it. */
+export interface JoinRequest {
+  auth: AuthResult;
+  room: Room;
+  /** The channel is attached to the room (false: never attached, or detached since). */
+  attached: boolean;
+}
 
 export interface WebSocketChannelOptions {
   /** Decides who may connect (token from `Authorization: Bearer` or `?token=`). Null refuses. */
@@ -28,6 +37,19 @@ export interface WebSocketChannelOptions {
   maxBufferedBytes?: number;
   /** Create rooms that clients join but do not exist yet (default false). */
   autoCreateRooms?: boolean;
+  /**
+   * Decides each join that the client's room scope (`AuthResult.rooms`) allows. Default:
+   * rooms this channel is attached to are open, all others are closed (a room the channel
+   * was detached from stays closed to its clients). Returning true for a room the channel is
+   * not attached to attaches it. A callback that throws refuses.
+   */
+  authorizeJoin?: (request: JoinRequest) => boolean | Promise<boolean>;
+  /** Most events in one history page (`join`, `history`); default 100. */
+  maxHistoryEvents?: number;
+  /** Most bytes of events in one history page; default 256 KiB. Older pages on request. */
+  maxHistoryBytes?: number;
+  /** Frames of one client handled at once; past it the socket is not read (default 16). */
+  maxInflightPerClient?: number;
 }
 
 /**
@@ -43,9 +65,13 @@ export class WebSocketChannel extends Channel {
   /** Per joined room: the ephemeral (typing, presence, receipts) subscription to undo. */
   private readonly ephemeralOff = new Map<string, () => void>();
   private readonly handler: ClientMessageHandler;
+  private readonly inflight = new Set<Promise<void>>();
+  private closing = false;
   private ownServer?: Server;
   private heartbeat?: NodeJS.Timeout;
   readonly path: string;
+  /** @internal */
+  readonly historyLimits: HistoryLimits;
 
   constructor(
     id: string,
@@ -57,6 +83,10 @@ export class WebSocketChannel extends Channel {
     const maxMessage = options.maxMessageBytes ?? 64 * 1024;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: maxMessage * 4 });
     this.handler = new ClientMessageHandler(this, maxMessage);
+    this.historyLimits = {
+      maxEvents: options.maxHistoryEvents ?? 100,
+      maxBytes: options.maxHistoryBytes ?? 256 * 1024,
+    };
     if (options.server) this.attach(options.server);
   }
 
@@ -74,12 +104,38 @@ export class WebSocketChannel extends Channel {
   /** Handle upgrades on `path` of an existing HTTP server. */
   attach(server: Server): void {
     server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== this.path) return;
-      void this.upgrade(req, socket, head, url);
+      const url = requestUrl(req);
+      if (url?.pathname === this.path) this.handleUpgrade(req, socket, head, url);
     });
+  }
+
+  /**
+   * Take one upgrade request (for servers that route upgrades themselves, like
+   * `roomkit serve`): authenticate, then accept or refuse with 401.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url = requestUrl(req)): void {
+    if (!url) {
+      refuseUpgrade(socket, 400);
+      return;
+    }
     this.heartbeat ??= setInterval(() => this.sweep(), this.options.heartbeatMs ?? 30_000);
     this.heartbeat.unref();
+    void this.upgrade(req, socket, head, url);
+  }
+
+  /** @internal The app's say on a join (see `authorizeJoin`); a throwing callback refuses. */
+  async authorizeJoin(conn: ClientConnection, room: Room, attached: boolean): Promise<boolean> {
+    const decide = this.options.authorizeJoin;
+    if (!decide) return attached;
+    try {
+      return (await decide({ auth: conn.auth, room, attached })) === true;
+    } catch (error) {
+      this.kit?.logger.warn(
+        { channelId: this.id, err: errorMessage(error) },
+        'authorizeJoin threw; refusing',
+      );
+      return false;
+    }
   }
 
   /** Room events for the clients that joined the room (not the socket that sent it). */
@@ -88,7 +144,8 @@ export class WebSocketChannel extends Channel {
     if (!members?.size) return {};
     const frame = JSON.stringify({ type: 'event', event });
     const from = event.source.channelId === this.id ? event.metadata.connectionId : undefined;
-    for (const conn of members) if (conn.id !== from) conn.send(frame);
+    const about = { roomId: event.roomId, index: event.index, eventId: event.id };
+    for (const conn of members) if (conn.id !== from) conn.send(frame, about);
     return {};
   }
 
@@ -137,8 +194,16 @@ export class WebSocketChannel extends Channel {
     if (off) this.ephemeralOff.set(roomId, off);
   }
 
+  /**
+   * Stop reading clients, let the frames being handled finish (their messages commit and
+   * are acked, within 5 s), then close every socket with 1001.
+   */
   override async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.closing = true;
+    for (const conn of this.connections) conn.socket.pause();
+    const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
+    await Promise.race([Promise.allSettled([...this.inflight]), deadline]);
     for (const conn of this.connections) conn.socket.close(1001, 'server shutting down');
     this.wss.close();
     if (this.ownServer) await new Promise<void>((resolve) => this.ownServer!.close(() => resolve()));
@@ -155,23 +220,35 @@ export class WebSocketChannel extends Channel {
   private accept(ws: WebSocket, auth: AuthResult): void {
     const conn = new ClientConnection(ws, auth, this.options.maxBufferedBytes ?? 1024 * 1024, (c) => {
       this.kit?.logger.warn(
-        { channelId: this.id, connectionId: c.id },
-        'websocket client too slow; disconnecting',
+        { channelId: this.id, connectionId: c.id, buffered: c.socket.bufferedAmount },
+        'websocket client not reading (send budget exceeded); disconnecting',
       );
-      c.socket.close(1013, 'client too slow');
+      // It does not read, so a close handshake would never finish: free its buffers now.
+      c.socket.terminate();
     });
     this.connections.add(conn);
+    const maxInflight = this.options.maxInflightPerClient ?? 16;
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void this.handler.handle(conn, data, isBinary).catch((error) => {
-        this.kit?.logger.error(
-          { channelId: this.id, err: errorMessage(error) },
-          'websocket message handling failed',
-        );
-        conn.send(errorFrame('internal', 'internal error'));
-      });
+      // Frames are handled concurrently up to a limit; beyond it the socket is not read, so
+      // a flooding client is slowed by TCP instead of queueing work in our memory.
+      if (++conn.inflight >= maxInflight) ws.pause();
+      const work = this.handler
+        .handle(conn, data, isBinary)
+        .catch((error) => {
+          this.kit?.logger.error(
+            { channelId: this.id, err: errorMessage(error) },
+            'websocket message handling failed',
+          );
+          conn.send(errorFrame('internal', 'internal error'));
+        })
+        .finally(() => {
+          this.inflight.delete(work);
+          if (--conn.inflight < maxInflight && ws.isPaused && !this.closing) ws.resume();
+        });
+      this.inflight.add(work);
     });
     ws.on('close', () => {
       this.connections.delete(conn);

@@ -16,12 +16,26 @@ import {
   type VoiceErrorCode,
   type VoiceFraming,
 } from './websocket-voice-protocol.js';
-import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
+import { authenticateUpgrade, refuseUpgrade, requestUrl } from '../../core/ws-upgrade.js';
 
 export type VoiceAuthenticate = (
   request: IncomingMessage,
   token: string | undefined,
 ) => Promise<VoiceAuthResult | null | undefined> | VoiceAuthResult | null | undefined;
+
+/** What `authorizeSession` decides on: who starts a session in which room. */
+export interface VoiceSessionRequest {
+  auth: VoiceAuthResult;
+  roomId: string;
+  /** Set when the client binds to a session the server created with connect(). */
+  sessionId?: string;
+}
+
+/** A refusal `authorizeSession` returns; the client gets it as an error frame. */
+export interface VoiceRefusal {
+  code: Extract<VoiceErrorCode, 'room_not_found' | 'forbidden'>;
+  message: string;
+}
 
 export interface WebSocketVoiceBackendOptions {
   /** Who may connect (token from `Authorization: Bearer` or `?token=`); null refuses with 401. */
@@ -41,8 +55,14 @@ export interface WebSocketVoiceBackendOptions {
   heartbeatMs?: number;
   /** Largest audio payload per inbound frame, in bytes (default 64 KiB). */
   maxFrameBytes?: number;
-  /** Unsent bytes a client may hold before it is disconnected as too slow (default 1 MiB). */
+  /** Unsent bytes a client may hold, the frame being sent included, before it is disconnected as too slow (default 1 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Decides each `start` after the token's room scope allowed it: return true, or a refusal
+   * (`room_not_found`, `forbidden`) that the client receives as a typed error frame instead
+   * of `ready`. Use it to refuse rooms that do not exist. A callback that throws refuses.
+   */
+  authorizeSession?: (request: VoiceSessionRequest) => true | VoiceRefusal | Promise<true | VoiceRefusal>;
   logger?: Logger;
 }
 
@@ -99,12 +119,20 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   /** Handle upgrades on `path` of an existing HTTP server. */
   attach(server: Server): void {
     server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== this.path) return;
-      void this.upgrade(req, socket, head, url);
+      const url = requestUrl(req);
+      if (url?.pathname === this.path) this.handleUpgrade(req, socket, head, url);
     });
+  }
+
+  /** Take one upgrade request (for servers that route upgrades themselves, like `roomkit serve`). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url = requestUrl(req)): void {
+    if (!url) {
+      refuseUpgrade(socket, 400);
+      return;
+    }
     this.heartbeat ??= setInterval(() => this.sweep(), this.options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
+    void this.upgrade(req, socket, head, url);
   }
 
   override sampleRateFor(session: VoiceSession): number {
@@ -237,14 +265,48 @@ export class WebSocketVoiceBackend extends VoiceBackend {
     );
   }
 
-  private start(conn: VoiceConnection, msg: StartMessage): void {
-    const refused = this.bindSession(conn, msg);
-    if (refused) conn.error(refused[0], refused[1]);
+  private async start(conn: VoiceConnection, msg: StartMessage): Promise<void> {
+    if (conn.session || conn.starting)
+      return conn.error('already_started', 'this connection already has a session');
+    conn.starting = true;
+    try {
+      const refused = (await this.authorize(conn, msg)) ?? this.bindSession(conn, msg);
+      if (refused) conn.error(refused[0], refused[1]);
+    } finally {
+      conn.starting = false;
+    }
+  }
+
+  /** The token's room scope, then the app's `authorizeSession`; returns why not. */
+  private async authorize(
+    conn: VoiceConnection,
+    msg: StartMessage,
+  ): Promise<[VoiceErrorCode, string] | undefined> {
+    const roomId = msg.sessionId
+      ? this.sessions.get(msg.sessionId)?.roomId
+      : (msg.roomId ?? conn.auth.roomId);
+    if (!roomId) return undefined; // bindSession names what is missing
+    const scope = conn.auth.rooms ?? '*';
+    if (scope !== '*' && !scope.includes(roomId)) return ['forbidden', `not allowed in room ${roomId}`];
+    const decide = this.options.authorizeSession;
+    if (!decide) return undefined;
+    try {
+      const decision = await decide({ auth: conn.auth, roomId, sessionId: msg.sessionId });
+      if (decision === true) return undefined;
+      return [decision.code, decision.message];
+    } catch (error) {
+      this.logger.warn(
+        { backend: this.name, err: errorMessage(error) },
+        'voice authorizeSession threw; refusing',
+      );
+      return ['forbidden', `not allowed in room ${roomId}`];
+    }
   }
 
   /** Validates `start` and binds the connection to a new or pending session; returns why not. */
   private bindSession(conn: VoiceConnection, msg: StartMessage): [VoiceErrorCode, string] | undefined {
     if (conn.session) return ['already_started', 'this connection already has a session'];
+    if (!conn.open) return ['internal', 'connection closed'];
     const rate = msg.sampleRate ?? this.options.sampleRate ?? 16000;
     if (!(CLIENT_SAMPLE_RATES as readonly number[]).includes(rate)) {
       return ['unsupported_sample_rate', `sample rate ${rate} (use ${CLIENT_SAMPLE_RATES.join(', ')})`];

@@ -8,6 +8,8 @@ export interface VoiceAuthResult {
   userId: string;
   /** The room this client may talk in; a `start.roomId` must match it when both are set. */
   roomId?: string;
+  /** Rooms this client may talk in; '*' (default) means any. */
+  rooms?: readonly string[] | '*';
   metadata?: Record<string, unknown>;
 }
 
@@ -21,6 +23,8 @@ export class VoiceConnection {
   framing: VoiceFraming = 'binary';
   alive = true;
   inputMuted = false;
+  /** A `start` is being authorized (a second one is refused meanwhile). */
+  starting = false;
   /** Set when the server ends the session, so the close is not reported as a client drop. */
   closedByServer = false;
   /** Samples received so far: the inbound frames' timestamps. */
@@ -48,12 +52,14 @@ export class VoiceConnection {
   }
 
   /**
-   * Send unless the client is too far behind. A client that does not read would otherwise
-   * hold ever more memory (and its audio would be stale anyway): it is dropped instead.
+   * Send within the client's budget of unsent bytes, counting this frame: a client that does
+   * not read the audio we send is dropped before it holds more than the budget (checking only
+   * what was already queued let any one large frame through). Callers split large audio.
    */
   send(data: string | Uint8Array): boolean {
     if (!this.open) return false;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (this.socket.bufferedAmount + size > this.maxBufferedBytes) {
       this.overflowed = true;
       this.onOverflow(this);
       return false;
@@ -70,23 +76,27 @@ export class VoiceConnection {
     this.send(voiceErrorFrame(code, message));
   }
 
-  /** Outbound PCM in this connection's framing; advances the playback estimate. */
+  /** Outbound PCM in this connection's framing, in frames of at most 1 s; advances the playback estimate. */
   sendPcm(bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return;
     if (!this.speaking) {
       this.speaking = true;
       this.sendJson({ type: 'speaking', speaking: true });
     }
-    const sent =
-      this.framing === 'binary'
-        ? this.send(bytes)
-        : this.send(
-            `{"type":"audio","data":"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}"}`,
-          );
-    if (!sent) return;
-    const now = performance.now();
-    const durationMs = (bytes.byteLength / 2 / this.sampleRate) * 1000;
-    this.playbackEndsAt = Math.max(now, this.playbackEndsAt) + durationMs;
+    const slice = Math.max(2, this.sampleRate * 2) & ~1;
+    for (let offset = 0; offset < bytes.byteLength; offset += slice) {
+      const part = bytes.subarray(offset, offset + slice);
+      const sent =
+        this.framing === 'binary'
+          ? this.send(part)
+          : this.send(
+              `{"type":"audio","data":"${Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64')}"}`,
+            );
+      if (!sent) return;
+      const now = performance.now();
+      const durationMs = (part.byteLength / 2 / this.sampleRate) * 1000;
+      this.playbackEndsAt = Math.max(now, this.playbackEndsAt) + durationMs;
+    }
   }
 
   get isPlaying(): boolean {

@@ -61,6 +61,7 @@ export type VoiceErrorCode =
   | 'unsupported_sample_rate'
   | 'unsupported_framing'
   | 'missing_room'
+  | 'room_not_found'
   | 'forbidden'
   | 'session_not_found'
   | 'internal';

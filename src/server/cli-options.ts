@@ -1,0 +1,171 @@
+import { parseArgs } from 'node:util';
+import { ROOM_ID, USER_ID } from './auth/tokens.js';
+
+export const USAGE = `roomkit — multi-channel conversation rooms
+
+Usage:
+  roomkit serve [options]        HTTP + WebSocket server with the web console
+  roomkit token --user ID --rooms A,B|'*' [--expires 30d] [--db PATH]
+                                 print a signed token for one user and some rooms
+  roomkit --help | --version
+
+serve options:
+  --port N             port to listen on (default 8080; 0 picks a free one)        env PORT
+  --host ADDR          address to bind (default 127.0.0.1)                         env HOST
+  --db PATH            SQLite file (default ./roomkit.db); its secret is PATH.secret env ROOMKIT_DB
+  --token TOKEN        console token instead of a random one (16+ characters)     env ROOMKIT_TOKEN
+  --no-auth            no token needed: anyone who reaches the server is a guest
+                       in every room (logged loudly; for local demos only)
+  --allow-origin URL   a browser origin allowed besides the server's own (repeatable; '*' any)
+  --allow-host NAME    a Host name answered besides the bound address and localhost,
+                       e.g. a reverse proxy's public name (repeatable; '*' any)
+  -h, --help           this text
+
+The agent is Anthropic when ANTHROPIC_API_KEY is set, OpenAI when OPENAI_API_KEY is set,
+else a local rule-based agent. User tokens are signed with ROOMKIT_SECRET, else with a
+secret kept beside the database. Logs: JSON on stderr (ROOMKIT_LOG_LEVEL).
+`;
+
+/** Bad command-line input: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ServeCommand {
+  command: 'serve';
+  port: number;
+  host: string;
+  dbPath: string;
+  token?: string;
+  auth: boolean;
+  allowOrigins: string[];
+  allowHosts: string[];
+}
+
+export interface TokenCommand {
+  command: 'token';
+  user: string;
+  rooms: string[] | '*';
+  expires: string;
+  dbPath: string;
+}
+
+export type Command = ServeCommand | TokenCommand | { command: 'help' } | { command: 'version' };
+
+const SERVE_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  db: { type: 'string' },
+  token: { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  'allow-origin': { type: 'string', multiple: true },
+  'allow-host': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const TOKEN_OPTIONS = {
+  user: { type: 'string' },
+  rooms: { type: 'string' },
+  expires: { type: 'string' },
+  db: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The command line as a typed command; anything unknown, missing or malformed is a UsageError. */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('a command is required');
+  if (first === '--help' || first === '-h' || first === 'help') return { command: 'help' };
+  if (first === '--version' || first === '-v') return { command: 'version' };
+  if (first === 'serve') return parseServe(rest, env);
+  if (first === 'token') return parseToken(rest, env);
+  throw new UsageError(first.startsWith('-') ? `unknown option: ${first}` : `unknown command: ${first}`);
+}
+
+function parse<O extends typeof SERVE_OPTIONS | typeof TOKEN_OPTIONS>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    // Node's messages name the option ("Unknown option '--prot'"); keep them, drop the code.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, '.'));
+  }
+}
+
+function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { command: 'help' } {
+  const v = parse(args, SERVE_OPTIONS);
+  if (v.help) return { command: 'help' };
+  const token = nonEmpty('--token', v.token) ?? nonEmpty('ROOMKIT_TOKEN', env.ROOMKIT_TOKEN);
+  if (token !== undefined && token.length < 16) {
+    throw new UsageError(
+      `${v.token !== undefined ? '--token' : 'ROOMKIT_TOKEN'} must be at least 16 characters`,
+    );
+  }
+  if (token !== undefined && /\s/.test(token)) throw new UsageError('the token must not contain spaces');
+  nonEmpty('ROOMKIT_SECRET', env.ROOMKIT_SECRET);
+  return {
+    command: 'serve',
+    port: portOf(nonEmpty('--port', v.port) ?? nonEmpty('PORT', env.PORT)),
+    host: nonEmpty('--host', v.host) ?? nonEmpty('HOST', env.HOST) ?? '127.0.0.1',
+    dbPath: nonEmpty('--db', v.db) ?? nonEmpty('ROOMKIT_DB', env.ROOMKIT_DB) ?? './roomkit.db',
+    token,
+    auth: !v['no-auth'],
+    allowOrigins: (v['allow-origin'] ?? []).map(originOf),
+    allowHosts: (v['allow-host'] ?? []).map(hostOf),
+  };
+}
+
+function parseToken(args: string[], env: NodeJS.ProcessEnv): TokenCommand | { command: 'help' } {
+  const v = parse(args, TOKEN_OPTIONS);
+  if (v.help) return { command: 'help' };
+  const user = nonEmpty('--user', v.user);
+  if (!user) throw new UsageError('roomkit token needs --user ID');
+  if (!USER_ID.test(user)) throw new UsageError(`--user: 1-64 letters, digits or _ . @ - (got ${user})`);
+  const roomList = nonEmpty('--rooms', v.rooms);
+  if (!roomList)
+    throw new UsageError(`roomkit token needs --rooms (room ids separated by commas, or '*' for every room)`);
+  const rooms = roomList === '*' ? '*' : roomList.split(',').map((r) => r.trim());
+  if (rooms !== '*') {
+    const bad = rooms.find((r) => !ROOM_ID.test(r));
+    if (bad !== undefined) throw new UsageError(`--rooms: invalid room id ${JSON.stringify(bad)}`);
+  }
+  const expires = nonEmpty('--expires', v.expires) ?? '30d';
+  if (expires !== 'never' && !/^\d{1,6}[smhdw]$/.test(expires)) {
+    throw new UsageError(`--expires: like 30d, 12h, 15m, 2w, or never (got ${expires})`);
+  }
+  nonEmpty('ROOMKIT_SECRET', env.ROOMKIT_SECRET);
+  return {
+    command: 'token',
+    user,
+    rooms,
+    expires,
+    dbPath: nonEmpty('--db', v.db) ?? nonEmpty('ROOMKIT_DB', env.ROOMKIT_DB) ?? './roomkit.db',
+  };
+}
+
+/** Set but empty (`--token=`, `--token ""`, `ROOMKIT_TOKEN=`) is an error, never "unset". */
+function nonEmpty(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`${name} is empty`);
+  return value;
+}
+
+function portOf(value: string | undefined): number {
+  if (value === undefined) return 8080;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid port: ${value} (0-65535)`);
+  return port;
+}
+
+function originOf(value: string): string {
+  if (value === '*') return value;
+  try {
+    const url = new URL(value);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== 'null') return url.origin;
+  } catch {}
+  throw new UsageError(`--allow-origin: not an origin like https://app.example.com (got ${value})`);
+}
+
+function hostOf(value: string): string {
+  if (value === '*' || /^[\w.-]{1,253}$/.test(value) || /^\[?[0-9a-f:.]+\]?$/i.test(value)) return value;
+  throw new UsageError(`--allow-host: not a host name (got ${value})`);
+}
