@@ -1,0 +1,128 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+
+/**
+ * A UDP relay between a WebRTC client and server on loopback, standing in for a bad network
+ * (no TURN needed): the test rewrites the server's candidates in the answer to `clientSide`
+ * and the client's candidates in the offer to `serverSide`, so neither peer knows the
+ * other's real address and every packet (STUN, DTLS, SRTP, SCTP) crosses here. Loss and
+ * jitter apply to every packet both ways; `blackhole()` makes the client vanish.
+ */
+export interface RelayOptions {
+  /** Fraction of packets dropped, each direction (0..1). */
+  loss?: number;
+  /** Each packet is delayed by a uniform 0..jitterMs (so packets reorder). */
+  jitterMs?: number;
+  /** Seed of the loss/jitter sequence, so a failure can be replayed. */
+  seed?: number;
+}
+
+export class UdpRelay {
+  readonly stats = { toServer: 0, toClient: 0, dropped: 0, reordered: 0 };
+  /** Where the server really listens (its loopback host candidate, read from the answer). */
+  server?: { host: string; port: number };
+  private client?: RemoteInfo;
+  private blackholed = false;
+  private rand: () => number;
+  private lastDue = { toServer: 0, toClient: 0 };
+
+  private constructor(
+    private readonly facingClient: Socket,
+    private readonly facingServer: Socket,
+    private readonly opts: RelayOptions,
+  ) {
+    this.rand = mulberry32(opts.seed ?? 13);
+    facingClient.on('message', (msg, from) => {
+      this.client = from;
+      const server = this.server;
+      if (server) this.forward('toServer', () => facingServer.send(msg, server.port, server.host));
+    });
+    facingServer.on('message', (msg) => {
+      const to = this.client;
+      if (!to) return;
+      this.forward('toClient', () => facingClient.send(msg, to.port, to.address));
+    });
+  }
+
+  static async start(opts: RelayOptions = {}): Promise<UdpRelay> {
+    const bind = async () => {
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+      return s;
+    };
+    return new UdpRelay(await bind(), await bind(), opts);
+  }
+
+  /** The address the client must believe the server is at. */
+  get clientSide(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.facingClient.address().port };
+  }
+
+  /** The address the server must believe the client is at. */
+  get serverSide(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.facingServer.address().port };
+  }
+
+  /** Drop everything from now on: to the server, the client just vanished. */
+  blackhole(): void {
+    this.blackholed = true;
+  }
+
+  close(): void {
+    this.facingClient.close();
+    this.facingServer.close();
+  }
+
+  private forward(way: 'toServer' | 'toClient', send: () => void): void {
+    if (this.blackholed || this.rand() < (this.opts.loss ?? 0)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats[way]++;
+    const jitter = this.opts.jitterMs ?? 0;
+    if (jitter <= 0) {
+      send();
+      return;
+    }
+    const delay = this.rand() * jitter;
+    const due = performance.now() + delay;
+    if (due < this.lastDue[way]) this.stats.reordered++;
+    this.lastDue[way] = Math.max(this.lastDue[way], due);
+    setTimeout(() => {
+      if (!this.blackholed) send();
+    }, delay);
+  }
+}
+
+/** Replace the ICE candidates of each m-section of an SDP with one host candidate at `to`. */
+export function pointCandidatesAt(sdp: string, to: { host: string; port: number }): string {
+  const out: string[] = [];
+  let added = false;
+  for (const line of sdp.split('\r\n')) {
+    if (line.startsWith('m=')) added = false;
+    if (line.startsWith('a=candidate:')) {
+      if (!added) out.push(`a=candidate:1 1 udp 2130706431 ${to.host} ${to.port} typ host`);
+      added = true;
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\r\n');
+}
+
+/** The port of an SDP's first IPv4 loopback host candidate (where the server really listens). */
+export function loopbackCandidatePort(sdp: string): number {
+  const m = sdp.match(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/);
+  if (!m) throw new Error(`no 127.0.0.1 candidate in:\n${sdp}`);
+  return Number(m[1]);
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
