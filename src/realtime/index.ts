@@ -13,3 +13,11 @@ export * from './realtime-playback.js';
 export { type ToolCallOutcome, RealtimeToolSet, runToolCall } from './realtime-tools.js';
 export * from './realtime-voice-channel.js';
 export { MockRealtimeTransport } from '../testing/mock-realtime-transport.js';
+export {
+  FastRTCRealtimeTransport,
+  mountFastRTCRealtime,
+  mountWebRTCRealtime,
+  type MountWebRTCRealtimeOptions,
+  WebRTCRealtimeTransport,
+  type WebRTCRealtimeTransportOptions,
+} from '../backends/webrtc/webrtc-realtime-transport.js';

@@ -27,4 +27,8 @@ declare module '../voice/voice-hooks.js' {
     /** Realtime channels transcribe both sides; the cascaded voice channel only the user. */
     role?: RealtimeRole;
   }
+  interface PartialTranscriptionEvent {
+    /** Who is speaking (realtime channels transcribe both sides). */
+    role?: RealtimeRole;
+  }
 }

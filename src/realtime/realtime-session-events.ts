@@ -1,5 +1,7 @@
 import { ProviderError, RoomKitError } from '../core/errors.js';
+import { nowIso } from '../core/ids.js';
 import { HookTrigger } from '../models/index.js';
+import type { BargeInEvent, PartialTranscriptionEvent } from '../voice/voice-hooks.js';
 import type { RealtimeEventMap, RealtimeRole, RealtimeVoiceProvider } from './provider.js';
 import type { RealtimeVoiceChannel } from './realtime-voice-channel.js';
 import type { RealtimeSessionRuntime } from './realtime-session-runtime.js';
@@ -61,7 +63,7 @@ export class RealtimeSessionEvents {
     if (!this.ch.roomKit?.hooks.has(trigger)) return;
     const levelDb = rt.levelDue(direction, pcm, rate);
     if (levelDb === undefined) return;
-    const payload = { session: rt.session, levelDb, isSpeech: levelDb > -50 };
+    const payload = { session: rt.session, levelDb, isSpeech: levelDb > -50, timestamp: nowIso() };
     fireSessionHook(
       this.ch.hookSource,
       trigger,
@@ -81,9 +83,12 @@ export class RealtimeSessionEvents {
   private transcription(rt: RealtimeSessionRuntime, e: RealtimeEventMap['transcription']): void {
     if (e.role === 'assistant') rt.assistantText = e.text;
     if (!e.isFinal) {
-      const payload = {
+      const payload: PartialTranscriptionEvent = {
         session: rt.session,
         text: e.text,
+        confidence: 0,
+        isStable: false,
+        timestamp: nowIso(),
         result: { text: e.text, isFinal: false },
         role: e.role,
       };
@@ -210,8 +215,13 @@ export class RealtimeSessionEvents {
         .catch((error) => this.ch.reportError(session, 'interrupt', error));
     }
     if (!wasPlaying) return; // the answer had already been heard in full: no barge-in
-    const payload = { session, playedMs: heard.playedMs, text: rt.assistantText };
-    fireSessionHook(this.ch.hookSource, HookTrigger.ON_BARGE_IN, payload, session);
+    const event: BargeInEvent = {
+      session,
+      interruptedText: rt.assistantText,
+      audioPositionMs: heard.playedMs,
+      timestamp: nowIso(),
+    };
+    fireSessionHook(this.ch.hookSource, HookTrigger.ON_BARGE_IN, event, session);
   }
 
   private sessionEnded(rt: RealtimeSessionRuntime, e: RealtimeEventMap['sessionEnded']): void {

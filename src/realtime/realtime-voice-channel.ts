@@ -26,6 +26,10 @@ import {
 } from './session.js';
 import { fireSessionHook } from '../voice/session-hooks.js';
 import './realtime-hooks.js';
+import { nowIso } from '../core/ids.js';
+import { reportSessionError } from '../voice/voice-errors.js';
+import type { SpeakerChangeEvent } from '../voice/voice-hooks.js';
+import { type TraceObserver, type TraceObserverOptions, TraceObservers } from '../voice/voice-traces.js';
 
 /**
  * Speech-to-speech participant: a transport (any VoiceBackend) carries the caller's audio
@@ -44,6 +48,7 @@ export class RealtimeVoiceChannel extends Channel {
   private readonly tools: RealtimeToolSet;
   private readonly events: RealtimeSessionEvents;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly traces: TraceObservers;
 
   constructor(id: string, options: RealtimeVoiceChannelOptions) {
     super(id);
@@ -58,8 +63,15 @@ export class RealtimeVoiceChannel extends Channel {
       t.onAudioReceived((session, frame) => this.onTransportAudio(session, frame)),
       t.onSessionReady((session) => this.onTransportReady(session)),
       t.onClientDisconnected((session) => void this.endSession(session.id, 'client_disconnected')),
+      t.onSpeakerChange((ts, result) => {
+        const session = this.getSession(ts.id);
+        if (!session) return;
+        const event: SpeakerChangeEvent = { session, channelId: this.id, result, timestamp: nowIso() };
+        this.kit?.events.emit('speaker_change', event);
+      }),
       ...this.events.subscribe(this.provider),
     );
+    this.traces = new TraceObservers(t, id);
   }
 
   /** Sessions not yet ended. */
@@ -168,11 +180,12 @@ export class RealtimeVoiceChannel extends Channel {
 
   /** @internal A typed error, logged and surfaced as the `channel_error` framework event. */
   reportError(session: VoiceSession, stage: string, error: unknown): void {
-    this.kit?.logger.warn(
-      { channelId: this.id, sessionId: session.id, stage, err: errorMessage(error) },
-      'realtime session error',
-    );
-    this.kit?.events.emit('channel_error', { channelId: this.id, error, roomId: session.roomId });
+    reportSessionError(this.hookSource, session, stage, error, 'realtime session error');
+  }
+
+  /** Observe the transport's protocol traces (the seed's on_trace). Returns the unsubscribe function. */
+  onTrace(observer: TraceObserver, opts?: TraceObserverOptions): () => void {
+    return this.traces.add(observer, opts);
   }
 
   /**
@@ -319,6 +332,8 @@ export class RealtimeVoiceChannel extends Channel {
     if (this.kit && !bindingAllowsInput(this.kit.peekBinding(ts.roomId, this.id))) return;
     // Transports without input muting (the base no-op) are muted here.
     if (rt.toolsRunning > 0 && this.options.muteOnToolCall) return;
+    // Primary-speaker mode: gated audio is for analysis only, never for the model.
+    if (this.transport.isInputGated(ts)) return;
     if (frame.sampleRate !== rt.transportRate) {
       this.reportError(
         rt.session,

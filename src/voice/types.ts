@@ -155,6 +155,8 @@ export interface ProtocolTrace {
   raw?: string;
   sessionId?: string;
   roomId?: string;
+  /** The channel observing (filled in by the channel). */
+  channelId?: string;
   metadata?: Record<string, unknown>;
   /** ISO time of the step. */
   timestamp: string;

@@ -1,5 +1,5 @@
 import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../channels/channel.js';
-import { errorMessage } from '../core/errors.js';
+import { nowIso } from '../core/ids.js';
 import type { HookContext } from '../core/hooks/types.js';
 import { type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
 import type { VoiceBackend } from './backends/voice-backend.js';
@@ -14,9 +14,16 @@ import { METRIC_NAMES } from './turn-metrics.js';
 import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
 import { VoiceTurns } from './voice-turns.js';
 import type { VoiceChannelHost } from './voice-channel-host.js';
-import type { TurnMetrics } from './voice-hooks.js';
+import { reportSessionError } from './voice-errors.js';
+import type { SpeakerChangeEvent, TTSCancelledEvent, TTSCancelReason, TurnMetrics } from './voice-hooks.js';
+import { type TraceObserver, type TraceObserverOptions, TraceObservers } from './voice-traces.js';
 import { VoiceSessionRuntime } from './voice-session-runtime.js';
-import { bindingAllowsInput, fireSessionHook, sessionHookContext } from './session-hooks.js';
+import {
+  bindingAllowsInput,
+  fireSessionHook,
+  type SessionHookSource,
+  sessionHookContext,
+} from './session-hooks.js';
 
 export interface VoiceChannelOptions {
   stt: STTProvider;
@@ -52,6 +59,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   /** Sessions being bound: startSession and a transport's ready signal may race to bind one. */
   private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
   private readonly turns: VoiceTurns;
+  private readonly traces: TraceObservers;
 
   constructor(
     id: string,
@@ -73,6 +81,12 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       this.turns.userStartedSpeaking(this.runtimes.get(session.id), 'backend'),
     );
     this.backend.onClientDisconnected((session) => void this.endSession(session, 'client_disconnected'));
+    this.backend.onSpeakerChange((session, result) => {
+      if (!this.runtimes.has(session.id)) return;
+      const event: SpeakerChangeEvent = { session, channelId: this.id, result, timestamp: nowIso() };
+      this.kit?.events.emit('speaker_change', event);
+    });
+    this.traces = new TraceObservers(this.backend, id);
   }
 
   /** Open a session for a participant (what `kit.connectVoice` calls). */
@@ -93,10 +107,27 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const rt = this.runtimes.get(session.id);
     if (!rt) return;
     this.runtimes.delete(session.id);
+    const cut = rt.interrupt('disconnect');
+    if (cut) this.ttsCancelled(session, 'disconnect', cut);
     rt.close();
-    rt.pipeline.close();
+    const { recording } = rt.pipeline.close();
+    if (recording) {
+      this.fire(HookTrigger.ON_RECORDING_STOPPED, { session, recording, timestamp: nowIso() }, session);
+    }
     if (reason !== 'client_disconnected') await this.backend.disconnect(session);
     this.fire(HookTrigger.ON_SESSION_ENDED, { session, reason }, session);
+  }
+
+  /**
+   * Stop what the session is saying now (the seed's explicit interrupt): playback stops, queued
+   * replies are dropped, ON_TTS_CANCELLED fires with reason 'explicit'. False if it was silent.
+   */
+  interrupt(session: VoiceSession): boolean {
+    const rt = this.runtimes.get(session.id);
+    const cut = rt?.interrupt('explicit');
+    if (!cut) return false;
+    this.ttsCancelled(session, 'explicit', cut);
+    return true;
   }
 
   getRuntime(sessionId: string): VoiceSessionRuntime | undefined {
@@ -179,12 +210,37 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     );
   }
 
+  /** @internal ON_TTS_CANCELLED for speech cut short, with what had been heard. */
+  ttsCancelled(
+    session: VoiceSession,
+    reason: TTSCancelReason,
+    heard: { playedMs: number; text: string },
+  ): void {
+    const event: TTSCancelledEvent = {
+      session,
+      reason,
+      text: heard.text,
+      audioPositionMs: heard.playedMs,
+      timestamp: nowIso(),
+    };
+    this.fire(HookTrigger.ON_TTS_CANCELLED, event, session, 'outbound');
+  }
+
   reportError(session: VoiceSession, stage: string, error: unknown): void {
-    this.kit?.logger.warn(
-      { channelId: this.id, sessionId: session.id, stage, err: errorMessage(error) },
-      'voice session error',
-    );
-    this.kit?.events.emit('channel_error', { channelId: this.id, error, roomId: session.roomId });
+    reportSessionError(this.hookSource, session, stage, error, 'voice session error');
+  }
+
+  /**
+   * Observe the transport's protocol traces (the seed's on_trace): SIP requests, socket
+   * opens and closes... `protocols` narrows them. Returns the unsubscribe function.
+   */
+  onTrace(observer: TraceObserver, opts?: TraceObserverOptions): () => void {
+    return this.traces.add(observer, opts);
+  }
+
+  /** @internal */
+  get hookSource(): SessionHookSource {
+    return { kit: this.kit, channelId: this.id, channelType: this.channelType };
   }
 
   // ---- internals -----------------------------------------------------------------------
@@ -196,22 +252,12 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     session: VoiceSession,
     direction: 'inbound' | 'outbound' = 'inbound',
   ): void {
-    const kit = this.kit;
-    if (!kit?.hooks.has(trigger)) return;
-    kit.internals.track(kit.hooks.runAsync(trigger, payload, this.ctx(trigger, session, direction)));
+    fireSessionHook(this.hookSource, trigger, payload, session, direction);
   }
 
   /** @internal */
   ctx(trigger: HookTrigger, session: VoiceSession, direction: 'inbound' | 'outbound'): HookContext {
-    return {
-      kit: this.kit!,
-      trigger,
-      roomId: session.roomId,
-      channelId: this.id,
-      channelType: this.channelType,
-      direction,
-      session,
-    };
+    return sessionHookContext({ ...this.hookSource, kit: this.kit! }, trigger, session, direction);
   }
 
   /** Per frame: the binding gate first (changes apply on the next frame), then the pipeline. */
@@ -270,6 +316,11 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const rt = new VoiceSessionRuntime(session, pipelineSession, strategy, this, this.opts.pacer ?? {});
     this.runtimes.set(session.id, rt);
     this.turns.attach(rt);
+    const recorder = this.pipeline.config.recorder;
+    if (recorder) {
+      const event = { session, recorder: recorder.name, timestamp: nowIso() };
+      this.fire(HookTrigger.ON_RECORDING_STARTED, event, session);
+    }
     this.maybeStarted(rt);
     return rt;
   }

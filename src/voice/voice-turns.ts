@@ -1,9 +1,11 @@
+import { nowIso } from '../core/ids.js';
 import { HookTrigger } from '../models/index.js';
 import { AsyncQueue } from '../providers/shared/async-queue.js';
 import { cloneAudioFrame } from './audio/frames.js';
 import { TurnClock } from './turn-metrics.js';
 import type { AudioFrame, STTStreamEvent, TranscriptionResult } from './types.js';
 import type { VoiceChannel } from './voice-channel.js';
+import type { BargeInEvent, PartialTranscriptionEvent } from './voice-hooks.js';
 import type { VoiceSessionRuntime } from './voice-session-runtime.js';
 
 /**
@@ -19,13 +21,16 @@ export class VoiceTurns {
 
   attach(rt: VoiceSessionRuntime): void {
     const { pipeline, session } = rt;
-    pipeline.on('speechStart', () => this.userStartedSpeaking(rt, 'vad'));
+    pipeline.on('speechStart', () => {
+      if (!this.gated(rt)) this.userStartedSpeaking(rt, 'vad');
+    });
     pipeline.on('speechEnd', (e) => this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs));
     pipeline.on('dtmf', (e) => this.ch.fire(HookTrigger.ON_DTMF, { session, digit: e.digit }, session));
     pipeline.on('audioLevel', (e) => {
       const trigger =
         e.direction === 'inbound' ? HookTrigger.ON_INPUT_AUDIO_LEVEL : HookTrigger.ON_OUTPUT_AUDIO_LEVEL;
-      this.ch.fire(trigger, { session, levelDb: e.levelDb, isSpeech: e.isSpeech }, session, e.direction);
+      const payload = { session, levelDb: e.levelDb, isSpeech: e.isSpeech, timestamp: nowIso() };
+      this.ch.fire(trigger, payload, session, e.direction);
     });
     pipeline.on('error', (e) => this.ch.reportError(session, e.stage, e.error));
     if (this.ch.turnTaking === 'stt') void this.runStreamingStt(rt);
@@ -33,6 +38,8 @@ export class VoiceTurns {
 
   /** After the pipeline processed a frame: feed streaming STT, let barge-in watch the speech. */
   afterFrame(rt: VoiceSessionRuntime, frame: AudioFrame): void {
+    // Gated input (primary-speaker mode) went through the pipeline for analysis only.
+    if (this.gated(rt)) return;
     // The pipeline's frame is borrowed (its buffer is reused), the STT keeps its own copy.
     rt.sttFeed?.push(cloneAudioFrame(frame));
     if (rt.userSpeaking && rt.isSpeaking && rt.strategy.onSpeechContinues(performance.now()))
@@ -66,6 +73,10 @@ export class VoiceTurns {
     }
   }
 
+  private gated(rt: VoiceSessionRuntime): boolean {
+    return this.ch.backend.isInputGated(rt.session);
+  }
+
   lastTranscript(rt: VoiceSessionRuntime): string {
     return this.transcripts.get(rt) ?? '';
   }
@@ -76,11 +87,16 @@ export class VoiceTurns {
     sampleRate: number,
     durationMs: number,
   ): void {
+    const wasSpeaking = rt.userSpeaking;
     rt.userSpeaking = false;
     rt.strategy.onSpeechEnd();
-    this.lastSpeechEnd.set(rt, performance.now());
-    this.ch.fire(HookTrigger.ON_SPEECH_END, { session: rt.session, durationMs }, rt.session);
-    if (this.ch.turnTaking === 'vad') void this.transcribe(rt, audio, sampleRate);
+    const gated = this.gated(rt);
+    if (!gated) this.lastSpeechEnd.set(rt, performance.now());
+    if (wasSpeaking || !gated) {
+      this.ch.fire(HookTrigger.ON_SPEECH_END, { session: rt.session, durationMs }, rt.session);
+    }
+    // Gated speech is not the primary speaker's: it never becomes a turn.
+    if (!gated && this.ch.turnTaking === 'vad') void this.transcribe(rt, audio, sampleRate);
   }
 
   private async transcribe(rt: VoiceSessionRuntime, audio: Int16Array, sampleRate: number): Promise<void> {
@@ -127,11 +143,15 @@ export class VoiceTurns {
   }
 
   private partial(rt: VoiceSessionRuntime, result: TranscriptionResult): void {
-    this.ch.fire(
-      HookTrigger.ON_PARTIAL_TRANSCRIPTION,
-      { session: rt.session, text: result.text, result },
-      rt.session,
-    );
+    const event: PartialTranscriptionEvent = {
+      session: rt.session,
+      text: result.text,
+      confidence: result.confidence ?? 0,
+      isStable: false,
+      timestamp: nowIso(),
+      result,
+    };
+    this.ch.fire(HookTrigger.ON_PARTIAL_TRANSCRIPTION, event, rt.session);
     if (rt.isSpeaking && rt.strategy.onPartialTranscript(result.text)) this.bargeIn(rt);
   }
 
@@ -179,8 +199,13 @@ export class VoiceTurns {
         this.streams.delete(key);
       }
     }
-    const payload = { session: rt.session, playedMs: heard.playedMs, text: heard.text };
-    this.ch.fire(HookTrigger.ON_BARGE_IN, payload, rt.session);
-    this.ch.fire(HookTrigger.ON_TTS_CANCELLED, { ...payload, reason: 'barge_in' }, rt.session, 'outbound');
+    const event: BargeInEvent = {
+      session: rt.session,
+      interruptedText: heard.text,
+      audioPositionMs: heard.playedMs,
+      timestamp: nowIso(),
+    };
+    this.ch.fire(HookTrigger.ON_BARGE_IN, event, rt.session);
+    this.ch.ttsCancelled(rt.session, 'barge_in', heard);
   }
 }

@@ -186,7 +186,7 @@ export function runRealtimeChannelConformance<F extends FakeRealtimeServer<any>>
       const clock = new ManualClock();
       const { r, s, f } = await open({ pacer: { clock } });
       const bargeIns: number[] = [];
-      r.kit.hook(HookTrigger.ON_BARGE_IN, (p) => void bargeIns.push(p.playedMs));
+      r.kit.hook(HookTrigger.ON_BARGE_IN, (p) => void bargeIns.push(p.audioPositionMs));
       let audioEvents = 0;
       r.provider.on('audio', () => audioEvents++);
       f.queueTurn({

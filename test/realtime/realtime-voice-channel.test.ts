@@ -5,6 +5,7 @@ import type { RealtimeSession } from '../../src/realtime/session.js';
 import { MockRealtimeProvider } from '../../src/testing/mock-realtime-provider.js';
 import { MockRealtimeTransport } from '../../src/testing/mock-realtime-transport.js';
 import { ManualClock } from '../../src/voice/pacer.js';
+import type { BargeInEvent } from '../../src/voice/voice-hooks.js';
 import { concat, deferred, type RealtimeRig, realtimeRig, toneFrames } from './helpers.js';
 
 let rig: RealtimeRig | undefined;
@@ -211,7 +212,7 @@ describe('RealtimeVoiceChannel audio', () => {
       transport: new MockRealtimeTransport({ sampleRate: 24000, playbackRealtime: false }),
       pacer: { clock },
     });
-    const bargeIns: { playedMs: number; text: string }[] = [];
+    const bargeIns: BargeInEvent[] = [];
     rig.kit.hook(HookTrigger.ON_BARGE_IN, (p) => void bargeIns.push(p));
     const s = await rig.channel.startSession('room-1', 'user-1');
     const ps = s.providerSession!;
@@ -228,7 +229,9 @@ describe('RealtimeVoiceChannel audio', () => {
     clock.advance(1000);
     expect(rig.transport.callsOf('sendAudio').length).toBe(sentBefore);
     await rig.kit.waitForIdle();
-    expect(bargeIns).toEqual([expect.objectContaining({ playedMs: 30, text: 'Once upon' })]);
+    expect(bargeIns).toEqual([
+      expect.objectContaining({ session: s, audioPositionMs: 30, interruptedText: 'Once upon' }),
+    ]);
     // The next answer plays from the start.
     rig.provider.simulateAudio(ps, concat(toneFrames(40, 24000)), { itemId: 'item-2' });
     rig.provider.simulateResponseEnd(ps);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Access, HookTrigger } from '../../../src/index.js';
-import type { BargeInPayload } from '../../../src/voice/voice-hooks.js';
+import type { BargeInEvent } from '../../../src/voice/voice-hooks.js';
 import { quietFrame, say, speechFrame, until, type VoiceRig, voiceRig } from './helpers.js';
 
 let rig: VoiceRig | undefined;
@@ -23,8 +23,8 @@ describe('barge-in', () => {
   it('user speech during TTS cancels playback within one frame and reports what was heard', async () => {
     rig = await voiceRig({ replies: [LONG] });
     const r = rig;
-    const events: BargeInPayload[] = [];
-    r.kit.hook(HookTrigger.ON_BARGE_IN, (p: BargeInPayload) => void events.push(p));
+    const events: BargeInEvent[] = [];
+    r.kit.hook(HookTrigger.ON_BARGE_IN, (p: BargeInEvent) => void events.push(p));
     let sentAtBargeIn = -1;
     r.kit.hook(HookTrigger.ON_BARGE_IN, () => {
       sentAtBargeIn = sendCalls(r);
@@ -33,9 +33,10 @@ describe('barge-in', () => {
     for (let i = 0; i < 6; i++) await r.backend.simulateAudioReceived(r.session, speechFrame());
     await until(() => expect(events).toHaveLength(1));
     const totalMs = r.tts.calls[0]!.chunks * 20;
-    expect(events[0]!.playedMs).toBeGreaterThan(0);
-    expect(events[0]!.playedMs).toBeLessThan(totalMs);
-    expect(events[0]!.text).toBe(LONG);
+    expect(events[0]!.audioPositionMs).toBeGreaterThan(0);
+    expect(events[0]!.audioPositionMs).toBeLessThan(totalMs);
+    expect(events[0]!.interruptedText).toBe(LONG);
+    expect(Date.parse(events[0]!.timestamp)).not.toBeNaN();
     expect(r.trace).toContain('on_tts_cancelled');
     expect(r.backend.callsOf('interrupt', r.session)).toHaveLength(1);
     // Nothing more is sent once the barge-in fired (at most the frame already in flight).

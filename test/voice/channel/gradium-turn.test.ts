@@ -9,7 +9,7 @@ import {
   speechFrames,
 } from '../../../src/testing/index.js';
 import { MockVoiceBackend, VoiceChannel } from '../../../src/voice/index.js';
-import type { BargeInPayload } from '../../../src/voice/voice-hooks.js';
+import type { BargeInEvent } from '../../../src/voice/voice-hooks.js';
 import { RecordingChannel } from '../../helpers/channels.js';
 import { silent, until } from './helpers.js';
 
@@ -72,9 +72,9 @@ describe('VoiceChannel with Gradium STT and TTS (fake servers)', () => {
       'Here is a rather long answer that keeps going for quite a while so there is time to interrupt it properly.';
     // The AI stays silent after the interruption, so every frame counted below is the old reply's.
     const r = await gradiumRoom([long, ''], true);
-    const events: BargeInPayload[] = [];
+    const events: BargeInEvent[] = [];
     let sentAtBargeIn = -1;
-    r.kit.hook(HookTrigger.ON_BARGE_IN, (p: BargeInPayload) => {
+    r.kit.hook(HookTrigger.ON_BARGE_IN, (p: BargeInEvent) => {
       events.push(p);
       sentAtBargeIn = r.backend.callsOf('sendAudio', r.session).length;
     });
@@ -87,6 +87,6 @@ describe('VoiceChannel with Gradium STT and TTS (fake servers)', () => {
     expect(r.backend.callsOf('interrupt', r.session).length).toBeGreaterThanOrEqual(1);
     await new Promise((res) => setTimeout(res, 200));
     expect(r.backend.callsOf('sendAudio', r.session).length - sentAtBargeIn).toBeLessThanOrEqual(1);
-    expect(events[0]!.playedMs).toBeGreaterThan(0);
+    expect(events[0]!.audioPositionMs).toBeGreaterThan(0);
   });
 });
