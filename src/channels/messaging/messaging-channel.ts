@@ -1,0 +1,241 @@
+/**
+ * What SMS, WhatsApp, email and webhook channels share: whom a room's messages go to, the
+ * outbox that keeps messages through a provider outage, delivery status tracking, the replay
+ * guard in front of every webhook, and turning verified inbound messages into room events.
+ */
+import { errorMessage, isRetryable, RoomKitError } from '../../core/errors.js';
+import type { RoomKit } from '../../core/roomkit.js';
+import type {
+  ChannelBinding,
+  EventContent,
+  InboundResult,
+  RoomEvent,
+  Visibility,
+} from '../../models/index.js';
+import { ReplayGuard, type ReplayGuardOptions } from '../../providers/shared/webhook-signature.js';
+import type { WebhookResponse } from '../../providers/shared/webhook-request.js';
+import { Channel, type ChannelOutput, type DeliveryContext } from '../channel.js';
+import type { DeliveryTracker } from './delivery-status.js';
+import { type MediaStore, MemoryMediaStore } from './media-store.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
+import type { ParsedWebhook, ProviderStatusUpdate, ProviderWebhookEvent } from './types.js';
+import type { WebhookEndpoint } from './webhook-endpoint.js';
+
+export interface MessagingChannelOptions {
+  /** Where this channel's webhook is served (default `/webhooks/<channel id>`). */
+  webhookPath?: string;
+  /**
+   * The public origin webhooks and media are reached at, e.g. `https://bot.example.com`
+   * (default: `ROOMKIT_PUBLIC_URL`). Used for per-message status callback URLs and media links.
+   */
+  publicBaseUrl?: string;
+  /** Where inbound attachments go (default: a bounded MemoryMediaStore). */
+  mediaStore?: MediaStore;
+  /** Keep messages through provider outages (default on); false turns it off. */
+  outbox?: Pick<OutboxOptions, 'maxParked' | 'baseDelayMs' | 'maxDelayMs'> | false;
+  /** Replay protection for inbound webhooks. */
+  replay?: ReplayGuardOptions;
+}
+
+/** Who a room's messages go to on this channel. */
+export interface Recipient {
+  /** Normalised address: E.164 number, email address, URL. */
+  address: string;
+  /** The participant behind it, so their own messages are not sent back to them. */
+  participantId?: string;
+}
+
+/** One inbound message, ready for the room (contents: text, then each attachment). */
+export interface InboundSubmission {
+  /** The sender's normalised address. */
+  address: string;
+  contents: EventContent[];
+  idempotencyKey: string;
+  metadata: Record<string, unknown>;
+  /** Known room (email threading); else the router decides. */
+  roomId?: string;
+  visibility?: Visibility;
+}
+
+const MAX_REMEMBERED_ROOMS = 100_000;
+
+export abstract class MessagingChannel extends Channel {
+  readonly webhookPath: string;
+  readonly publicBaseUrl?: string;
+  readonly mediaStore: MediaStore;
+  readonly outbox: Outbox;
+  protected readonly replay: ReplayGuard;
+  protected abstract readonly deliveries: DeliveryTracker;
+  private readonly recipients = new Map<string, Recipient>();
+  private readonly outboxEnabled: boolean;
+  private unsubscribe?: () => void;
+
+  constructor(id: string, opts: MessagingChannelOptions) {
+    super(id);
+    this.webhookPath = opts.webhookPath ?? `/webhooks/${encodeURIComponent(id)}`;
+    this.publicBaseUrl =
+      (opts.publicBaseUrl ?? process.env.ROOMKIT_PUBLIC_URL)?.replace(/\/+$/, '') || undefined;
+    this.mediaStore = opts.mediaStore ?? new MemoryMediaStore({ publicBaseUrl: this.publicBaseUrl });
+    this.replay = new ReplayGuard(opts.replay);
+    this.outboxEnabled = opts.outbox !== false;
+    this.outbox = new Outbox({
+      ...(opts.outbox || {}),
+      send: async (item) => {
+        const binding = this.kit && (await this.kit.getBinding(item.event.roomId, this.id));
+        await this.sendTo(item.event, { address: item.recipient }, binding);
+      },
+      // Given up for good: say so like any failed delivery (a non-retryable error, so it is not parked again).
+      onDrop: (item, reason, error) =>
+        this.kit?.events.emit('delivery_failed', {
+          event: item.event,
+          channelId: this.id,
+          error: new RoomKitError(`message dropped from the outbox: ${reason}`, {
+            code: 'outbox_dropped',
+            cause: error,
+          }),
+          attempts: item.attempts,
+        }),
+    });
+  }
+
+  /** The webhook endpoints to mount (see `createWebhookHandler`). */
+  abstract webhookEndpoints(): WebhookEndpoint[];
+
+  /** Send one event to one recipient; throw a typed error (retryable ones are retried). */
+  protected abstract sendTo(event: RoomEvent, recipient: Recipient, binding?: ChannelBinding): Promise<void>;
+
+  override onRegister(kit: RoomKit): void {
+    super.onRegister(kit);
+    this.outbox.logger = kit.logger.child({ channelId: this.id });
+    if (!this.outboxEnabled) return;
+    // The kit gave up on a delivery (retries spent, or the breaker is open): keep it.
+    this.unsubscribe = kit.on('delivery_failed', (payload) => {
+      if (payload.channelId !== this.id || !isRetryable(payload.error)) return;
+      void this.park(payload.event).catch((error) =>
+        kit.logger.warn({ channelId: this.id, err: errorMessage(error) }, 'could not park a message'),
+      );
+    });
+  }
+
+  override async deliver(
+    event: RoomEvent,
+    binding: ChannelBinding,
+    _ctx: DeliveryContext,
+  ): Promise<ChannelOutput> {
+    const recipient = await this.recipientFor(event.roomId, binding);
+    if (!recipient || this.isOwnMessage(event, recipient)) return {};
+    // Parked messages go first: a new one must not overtake them.
+    if (this.outbox.size) {
+      this.outbox.park(event, recipient.address);
+      return {};
+    }
+    await this.sendTo(event, recipient, binding);
+    return {};
+  }
+
+  /**
+   * Whom this room's messages go to: the binding's `metadata.to`, else whoever last wrote to
+   * the room on this channel. No recipient means nothing is sent (a room where the SMS user
+   * has not texted yet stays quiet on SMS).
+   */
+  async recipientFor(roomId: string, binding?: ChannelBinding): Promise<Recipient | undefined> {
+    const to = binding?.metadata?.to;
+    if (typeof to === 'string' && to) return { address: to };
+    const known = this.recipients.get(roomId);
+    if (known) return known;
+    const kit = this.kit;
+    if (!kit) return undefined;
+    const recent = await kit.store.listEvents(roomId, { limit: 200, direction: 'backward' });
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const e = recent[i]!;
+      if (e.source.channelId === this.id && typeof e.metadata.contact === 'string') {
+        const found = { address: e.metadata.contact, participantId: e.source.participantId };
+        this.rememberRecipient(roomId, found);
+        return found;
+      }
+    }
+    return undefined;
+  }
+
+  rememberRecipient(roomId: string, recipient: Recipient): void {
+    this.recipients.delete(roomId);
+    this.recipients.set(roomId, recipient);
+    if (this.recipients.size > MAX_REMEMBERED_ROOMS)
+      this.recipients.delete(this.recipients.keys().next().value!);
+  }
+
+  override async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.outbox.close();
+  }
+
+  /** Post an inbound message into its room: one event per content, all in the first one's room. */
+  protected async submit(input: InboundSubmission): Promise<InboundResult[]> {
+    const kit = this.requireKit();
+    const results: InboundResult[] = [];
+    let roomId = input.roomId;
+    for (const [i, content] of input.contents.entries()) {
+      const result = await kit.processInbound({
+        channelId: this.id,
+        senderId: input.address,
+        address: input.address,
+        roomId,
+        content,
+        idempotencyKey: input.contents.length > 1 ? `${input.idempotencyKey}#${i}` : input.idempotencyKey,
+        metadata: { ...input.metadata, contact: input.address },
+        visibility: input.visibility,
+      });
+      results.push(result);
+      if (result.event) {
+        roomId = result.event.roomId;
+        this.rememberRecipient(roomId, {
+          address: input.address,
+          participantId: result.event.source.participantId,
+        });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Run a verified webhook: claim its replay key (a copy is refused with 403), handle each
+   * event, then remember the key; a failure forgets it, so the vendor's retry is accepted.
+   */
+  protected async runWebhook(
+    parsed: ParsedWebhook,
+    onMessage: (event: Extract<ProviderWebhookEvent, { kind: 'message' }>) => Promise<void>,
+    provider: string,
+  ): Promise<WebhookResponse> {
+    const claim = this.replay.claim(provider, parsed.replayKey, parsed.timestamped);
+    try {
+      for (const event of parsed.events) {
+        if (event.kind === 'message') await onMessage(event);
+        else await this.recordStatus(event);
+      }
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+    claim.commit();
+    return parsed.ack;
+  }
+
+  protected recordStatus(update: ProviderStatusUpdate) {
+    return this.deliveries.record(this.requireKit(), update);
+  }
+
+  protected requireKit(): RoomKit {
+    if (!this.kit) throw new Error(`channel ${this.id} is not registered with a kit`);
+    return this.kit;
+  }
+
+  private isOwnMessage(event: RoomEvent, recipient: Recipient): boolean {
+    return recipient.participantId !== undefined && event.source.participantId === recipient.participantId;
+  }
+
+  private async park(event: RoomEvent): Promise<void> {
+    const binding = await this.kit?.getBinding(event.roomId, this.id);
+    const recipient = await this.recipientFor(event.roomId, binding);
+    if (recipient && !this.isOwnMessage(event, recipient)) this.outbox.park(event, recipient.address);
+  }
+}

@@ -1,0 +1,11 @@
+export {
+  type DispatchedWebhook,
+  FakeCarrierServer,
+  type FakeCarrierOptions,
+  type FakeInboundSMS,
+  type FakeReply,
+  type FakeRequest,
+  type FakeSentMessage,
+  type FakeStatus,
+} from './fake-carrier-server.js';
+export { FakeTwilioServer, type FakeTwilioOptions } from './fake-twilio-server.js';

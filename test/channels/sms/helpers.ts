@@ -1,0 +1,46 @@
+import { AIChannel, ChannelCategory, type Logger, RoomKit, type RoomKitOptions } from '../../../src/index.js';
+import type { SMSChannel } from '../../../src/channels/sms/sms-channel.js';
+import { type ListeningWebhooks, listenWebhooks } from '../../../src/channels/messaging/webhook-endpoint.js';
+import { MockAIProvider } from '../../../src/testing/index.js';
+
+export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+
+export interface SmsRig {
+  kit: RoomKit;
+  sms: SMSChannel;
+  ai: MockAIProvider;
+  hooks: ListeningWebhooks;
+  webhookUrl: string;
+  close(): Promise<void>;
+}
+
+/** A kit with an SMS channel, an AI that answers, and the channel's webhook on a real port. */
+export async function smsRig(
+  makeChannel: () => SMSChannel,
+  opts: { replies?: string[]; kit?: RoomKitOptions } = {},
+): Promise<SmsRig> {
+  const kit = new RoomKit({ logger: silent, ...opts.kit });
+  const sms = makeChannel();
+  const ai = new MockAIProvider({ responses: opts.replies ?? ['Hello from the agent.'] });
+  kit.registerChannel(sms);
+  kit.registerChannel(new AIChannel('ai', { provider: ai }));
+  await kit.createRoom({ roomId: 'support' });
+  await kit.attachChannel('support', sms.id);
+  await kit.attachChannel('support', 'ai', { category: ChannelCategory.INTELLIGENCE });
+  const hooks = await listenWebhooks([sms], { mediaStore: sms.mediaStore });
+  return {
+    kit,
+    sms,
+    ai,
+    hooks,
+    webhookUrl: `${hooks.url}${sms.webhookPath}`,
+    async close() {
+      await kit.close();
+      await hooks.close();
+    },
+  };
+}
+
+export function texts(events: { content: { type: string; body?: string } }[]): string[] {
+  return events.filter((e) => e.content.type === 'text').map((e) => e.content.body ?? '');
+}
