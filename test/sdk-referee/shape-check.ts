@@ -57,6 +57,7 @@ export function shapeProblems(sets: ShapeSet[]): string[] {
   });
   // JSON carries an enum member as its string value; this maps every enum in T to those strings.
   push(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source, not a JS template
     'type Wire<T> = T extends string ? `${T}` : T extends readonly (infer U)[] ? Wire<U>[] : ' +
       'T extends (...args: never[]) => unknown ? T : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;',
   );

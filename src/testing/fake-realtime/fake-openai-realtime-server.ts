@@ -66,10 +66,9 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
       tools: [],
       tool_choice: 'auto',
       audio: {
+        // Transcription and noise reduction are off: the fields are absent (never null).
         input: {
           format,
-          transcription: null,
-          noise_reduction: null,
           turn_detection: {
             type: 'server_vad',
             threshold: 0.5,
@@ -144,6 +143,9 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
       audioMsByItem: new Map(),
       toolOutputReceived: false,
       counter: 0,
+      items: new Map(),
+      bufferedMs: 0,
+      responseCalls: [],
     };
   }
 
@@ -199,13 +201,23 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
     },
     'input_audio_buffer.append': (conn, msg) => {
       const pcm = base64ToPcm16(msg.audio ?? '');
-      if (this.turnDetection(conn)) this.handleUserAudio(conn, pcm, this.inputRate(conn));
-      else conn.inputMs += (pcm.length / this.inputRate(conn)) * 1000;
+      const ms = (pcm.length / this.inputRate(conn)) * 1000;
+      if (!this.turnDetection(conn)) {
+        conn.inputMs += ms;
+        conn.state.bufferedMs += ms;
+        return;
+      }
+      // The server VAD keeps speech only: silence outside an utterance never fills the buffer,
+      // and its own commit at speech end empties it.
+      if (conn.speaking) conn.state.bufferedMs += ms;
+      const wasSpeaking = conn.speaking;
+      this.handleUserAudio(conn, pcm, this.inputRate(conn));
+      if (!wasSpeaking && conn.speaking) conn.state.bufferedMs += ms;
     },
     'input_audio_buffer.commit': (conn) => this.commit(conn),
     'conversation.item.commit': (conn) => this.commit(conn), // an earlier xAI name, accepted too
     'input_audio_buffer.clear': (conn) => {
-      conn.inputMs = 0;
+      conn.state.bufferedMs = 0;
       this.send(conn, { type: 'input_audio_buffer.cleared', event_id: this.eventId(conn) });
     },
     'conversation.item.create': (conn, msg) => {
@@ -226,18 +238,22 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
         object: 'realtime.item',
         status: 'completed',
       };
-      this.send(conn, {
-        type: 'conversation.item.added',
-        event_id: this.eventId(conn),
-        previous_item_id: null,
-        item: done,
-      });
-      this.send(conn, {
-        type: 'conversation.item.done',
-        event_id: this.eventId(conn),
-        previous_item_id: null,
-        item: done,
-      });
+      this.addItem(conn, done);
+      this.itemDone(conn, done);
+    },
+    'conversation.item.retrieve': (conn, msg) => {
+      const item = conn.state.items.get(msg.item_id);
+      if (!item) this.itemNotFound(conn, msg.item_id);
+      else this.send(conn, { type: 'conversation.item.retrieved', event_id: this.eventId(conn), item });
+    },
+    'conversation.item.delete': (conn, msg) => {
+      if (!conn.state.items.delete(msg.item_id)) this.itemNotFound(conn, msg.item_id);
+      else
+        this.send(conn, {
+          type: 'conversation.item.deleted',
+          event_id: this.eventId(conn),
+          item_id: msg.item_id,
+        });
     },
     'response.create': (conn) => {
       if (conn.responding) {
@@ -265,16 +281,23 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
     'conversation.item.truncate': (conn, msg) => this.handleTruncate(conn, msg),
   };
 
+  private itemNotFound(conn: Conn, itemId: unknown): void {
+    this.sendError(conn, {
+      code: 'item_not_found',
+      message: `Item with item_id not found: ${String(itemId)}`,
+    });
+  }
+
   /** Manual turn: the buffered audio becomes the user item; the answer waits for response.create. */
   private commit(conn: Conn): void {
-    if (conn.inputMs === 0) {
+    const buffered = conn.state.bufferedMs;
+    if (buffered < 100) {
       this.sendError(conn, {
         code: 'input_audio_buffer_commit_empty',
-        message: 'Error committing input audio buffer: buffer too small.',
+        message: `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${buffered.toFixed(2)}ms of audio.`,
       });
       return;
     }
-    conn.inputMs = 0;
     this.commitUserItem(conn);
     const turn = this.nextTurn();
     if (turn.userTranscript) this.emitUserTranscript(conn, turn.userTranscript);
@@ -282,13 +305,22 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
   }
 }
 
-/** session.update semantics: omitted fields stay, nested audio settings merge. */
+/** session.update semantics: omitted fields stay, nested audio settings merge, null turns a feature off. */
 export function mergeSession(current: Record<string, any>, update: Record<string, any>): Record<string, any> {
   const audio = update.audio
     ? {
-        input: { ...current.audio?.input, ...update.audio.input },
+        input: withoutNulls({ ...current.audio?.input, ...update.audio.input }, [
+          'transcription',
+          'noise_reduction',
+        ]),
         output: { ...current.audio?.output, ...update.audio.output },
       }
     : current.audio;
   return { ...current, ...update, audio };
+}
+
+/** A feature set to null is off, and an off feature is reported by its absence. */
+function withoutNulls(input: Record<string, any>, keys: string[]): Record<string, any> {
+  for (const key of keys) if (input[key] === null) delete input[key];
+  return input;
 }

@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -23,6 +24,11 @@ export interface FakeRealtimeServerOptions {
    * connection arrives after the interruption (default true): clients must drop it.
    */
   lateAudioAfterInterruption?: boolean;
+  /**
+   * Serve TLS (`wss://`, `https://`) with this key and certificate, for clients that only
+   * dial secure URLs (the official OpenAI SDK turns every realtime URL into wss).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** One client connection, with everything it sent and received. */
@@ -67,7 +73,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
   readonly turns: FakeTurn[];
   latencyMs: number;
   protected readonly options: FakeRealtimeServerOptions;
-  private readonly http = http.createServer((req, res) => this.routeHttp(req, res));
+  private readonly http: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly listeners = new Set<() => void>();
   private toolCounter = 0;
@@ -76,6 +82,8 @@ export abstract class FakeRealtimeServer<S = unknown> {
     this.options = options;
     this.turns = [...(options.turns ?? [])];
     this.latencyMs = options.latencyMs ?? 0;
+    const route = (req: IncomingMessage, res: ServerResponse) => this.routeHttp(req, res);
+    this.http = options.tls ? https.createServer(options.tls, route) : http.createServer(route);
     this.http.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const rejection = this.checkUpgrade(req, url);
@@ -100,13 +108,13 @@ export abstract class FakeRealtimeServer<S = unknown> {
     return (this.http.address() as AddressInfo).port;
   }
 
-  /** ws://127.0.0.1:<port> */
+  /** ws://127.0.0.1:<port> (wss:// with `tls`) */
   get url(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
   }
 
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Script the next utterances. */

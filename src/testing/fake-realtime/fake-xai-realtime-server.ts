@@ -73,6 +73,11 @@ export class FakeXAIRealtimeServer extends FakeOpenAIRealtimeServer {
     return conn.state.session.turn_detection ?? null;
   }
 
+  /** Grok transcribes the user's audio whatever the session says. */
+  protected override transcribesInput(): boolean {
+    return true;
+  }
+
   protected override responseDoneExtras(): Record<string, unknown> {
     return { usage: { total_tokens: 30, input_tokens: 10, output_tokens: 20 } };
   }

@@ -15,6 +15,12 @@ export interface OpenAIFakeState {
   toolOutputReceived: boolean;
   cancelReason?: string;
   counter: number;
+  /** The conversation, in order: what `conversation.item.retrieve` reads and `delete` removes. */
+  items: Map<string, Record<string, any>>;
+  /** Audio appended since the last commit (a commit of nothing is an error). */
+  bufferedMs: number;
+  /** The function_call items of the response in progress (they belong in its `output`). */
+  responseCalls: Record<string, any>[];
 }
 
 type Conn = FakeRealtimeConnection<OpenAIFakeState>;
@@ -31,6 +37,11 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
   /** Extra top-level fields of response.done (xAI adds `usage`). */
   protected responseDoneExtras(): Record<string, unknown> {
     return {};
+  }
+
+  /** Whether user audio is transcribed (OpenAI: only when the session configures a model). */
+  protected transcribesInput(conn: Conn): boolean {
+    return conn.state.session.audio?.input?.transcription != null;
   }
 
   /** A non-fatal `error` event (the session stays open). */
@@ -71,7 +82,10 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
   }
 
   protected emitUserTranscript(conn: Conn, text: string): void {
+    if (!this.transcribesInput(conn)) return;
     const item_id = conn.state.userItemId ?? this.itemId(conn);
+    const item = conn.state.items.get(item_id);
+    if (item?.content?.[0]) item.content[0] = { ...item.content[0], transcript: text };
     for (const delta of transcriptDeltas(text)) {
       this.send(conn, {
         type: 'conversation.item.input_audio_transcription.delta',
@@ -97,16 +111,11 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
     st.responseId = `resp_${conn.id}_${st.counter}`;
     st.messageItemId = undefined;
     st.transcript = '';
+    st.responseCalls = [];
     this.send(conn, {
       type: 'response.created',
       event_id: this.eventId(conn),
-      response: {
-        id: st.responseId,
-        object: 'realtime.response',
-        status: 'in_progress',
-        status_details: null,
-        output: [],
-      },
+      response: { id: st.responseId, object: 'realtime.response', status: 'in_progress', output: [] },
     });
   }
 
@@ -135,12 +144,7 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
         output_index: 0,
         item,
       });
-      this.send(conn, {
-        type: 'conversation.item.added',
-        event_id: this.eventId(conn),
-        previous_item_id: null,
-        item,
-      });
+      this.addItem(conn, item);
       this.send(conn, {
         type: 'response.content_part.added',
         event_id: this.eventId(conn),
@@ -206,14 +210,10 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
         output_index: 0,
         item,
       });
-      this.send(conn, {
-        type: 'conversation.item.done',
-        event_id: this.eventId(conn),
-        previous_item_id: null,
-        item,
-      });
+      this.itemDone(conn, item);
       output.push(item);
     }
+    output.push(...st.responseCalls);
     const usage = { total_tokens: 30, input_tokens: 10, output_tokens: 20 };
     this.send(conn, {
       type: 'response.done',
@@ -222,8 +222,9 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
         id: st.responseId,
         object: 'realtime.response',
         status,
-        status_details:
-          status === 'cancelled' ? { type: 'cancelled', reason: st.cancelReason ?? 'turn_detected' } : null,
+        ...(status === 'cancelled'
+          ? { status_details: { type: 'cancelled', reason: st.cancelReason ?? 'turn_detected' } }
+          : {}),
         output,
         usage,
       },
@@ -255,6 +256,7 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
       output_index: 0,
       item,
     });
+    this.addItem(conn, item);
     this.send(conn, {
       type: 'response.function_call_arguments.delta',
       event_id: this.eventId(conn),
@@ -268,23 +270,27 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
       name: call.name,
       arguments: args,
     });
+    const done = { ...item, status: 'completed', arguments: args };
     this.send(conn, {
       type: 'response.output_item.done',
       event_id: this.eventId(conn),
       response_id: st.responseId,
       output_index: 0,
-      item: { ...item, status: 'completed', arguments: args },
+      item: done,
     });
+    this.itemDone(conn, done);
+    st.responseCalls.push(done);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
 
   protected commitUserItem(conn: Conn, itemId = this.itemId(conn)): void {
     conn.state.userItemId = itemId;
+    conn.state.bufferedMs = 0;
     this.send(conn, {
       type: 'input_audio_buffer.committed',
       event_id: this.eventId(conn),
-      previous_item_id: null,
+      previous_item_id: this.lastItemId(conn),
       item_id: itemId,
     });
     const item = {
@@ -293,20 +299,42 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
       type: 'message',
       role: 'user',
       status: 'completed',
-      content: [{ type: 'input_audio', transcript: null }],
+      // The transcript is filled in when (if) input transcription completes.
+      content: [{ type: 'input_audio' }],
     };
+    this.addItem(conn, item);
+    this.itemDone(conn, item);
+  }
+
+  /** A new conversation item: `conversation.item.added`, placed after the last one. */
+  protected addItem(conn: Conn, item: Record<string, any>): void {
+    const previous_item_id = this.lastItemId(conn);
+    conn.state.items.set(item.id, item);
     this.send(conn, {
       type: 'conversation.item.added',
       event_id: this.eventId(conn),
-      previous_item_id: null,
+      previous_item_id,
       item,
     });
+  }
+
+  /** The item is complete: `conversation.item.done` with its final content. */
+  protected itemDone(conn: Conn, item: Record<string, any>): void {
+    const ids = [...conn.state.items.keys()];
+    const at = ids.indexOf(item.id);
+    conn.state.items.set(item.id, item);
     this.send(conn, {
       type: 'conversation.item.done',
       event_id: this.eventId(conn),
-      previous_item_id: null,
+      previous_item_id: at > 0 ? ids[at - 1] : null,
       item,
     });
+  }
+
+  protected lastItemId(conn: Conn): string | null {
+    let last: string | null = null;
+    for (const id of conn.state.items.keys()) last = id;
+    return last;
   }
 
   protected eventId(conn: Conn): string {
