@@ -12,7 +12,7 @@ import { RoomKitError } from '../../core/errors.js';
  *                        -> 201 {type:'answer', sdp, connectionId} + Location: {path}/{id}
  *   PATCH  {path}/{id}   {candidates: [RTCIceCandidateInit | null]}  -> 204 (null: end of candidates)
  *   DELETE {path}/{id}   -> 204                                    hang up
- *   errors -> {error: {code, message}} with 400/401/403/404/405/413/415/503
+ *   errors -> {error: {code, message}} with 400/401/403/404/405/413/415/429/503
  *
  * Data channel `roomkit` (the client creates it before its offer)
  *   server -> client
@@ -74,6 +74,7 @@ export type SignallingErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'missing_room'
+  | 'room_not_found'
   | 'not_found'
   | 'method_not_allowed'
   | 'unsupported_media_type'
@@ -91,6 +92,7 @@ const STATUS: Record<SignallingErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  room_not_found: 404,
   method_not_allowed: 405,
   unsupported_media_type: 415,
   too_large: 413,

@@ -5,6 +5,7 @@ import type { OpusSampleRate } from '../../voice/audio/opus.js';
 import { bytesToInt16, downmixToMono } from '../../voice/audio/pcm.js';
 import { Resampler } from '../../voice/audio/resampler.js';
 import { VoiceBackend } from '../../voice/backends/voice-backend.js';
+import type { VoiceRefusal, VoiceSessionRequest } from '../../voice/backends/websocket-voice-backend.js';
 import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-connection.js';
 import type { AudioChunk, VoiceSession } from '../../voice/types.js';
 import { VoiceCapability, VoiceSessionState } from '../../voice/types.js';
@@ -56,6 +57,12 @@ export interface WebRTCVoiceBackendOptions {
    */
   nativeEchoCancellation?: boolean;
   nativeGainControl?: boolean;
+  /**
+   * Decides each offer after the token's room scope (`rooms`, `roomId`) allowed it: true, or
+   * a refusal (`room_not_found` -> 404, `forbidden` -> 403). Use it to refuse rooms that do
+   * not exist. A callback that throws refuses.
+   */
+  authorizeSession?: (request: VoiceSessionRequest) => true | VoiceRefusal | Promise<true | VoiceRefusal>;
   logger?: Logger;
 }
 
@@ -157,6 +164,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     }
     const roomId = body.roomId ?? auth.roomId;
     if (!roomId) throw new WebRTCSignallingError('missing_room', 'the offer needs a roomId');
+    await this.authorize(auth, roomId);
     const max = this.options.maxConnections ?? 500;
     if (this.peers.size >= max) {
       throw new WebRTCSignallingError('too_many_connections', `this server takes ${max} calls at once`);
@@ -309,6 +317,27 @@ export class WebRTCVoiceBackend extends VoiceBackend {
       maxCandidates: o.maxCandidates ?? 64,
       maxBufferedBytes: o.maxBufferedBytes ?? 256 * 1024,
     };
+  }
+
+  /** The token's room scope, then the app's `authorizeSession`; throws the refusal. */
+  private async authorize(auth: VoiceAuthResult, roomId: string): Promise<void> {
+    const scope = auth.rooms ?? '*';
+    if (scope !== '*' && !scope.includes(roomId)) {
+      throw new WebRTCSignallingError('forbidden', `not allowed in room ${roomId}`);
+    }
+    const decide = this.options.authorizeSession;
+    if (!decide) return;
+    let decision: true | VoiceRefusal;
+    try {
+      decision = await decide({ auth, roomId });
+    } catch (error) {
+      this.logger.warn(
+        { backend: this.name, err: errorMessage(error) },
+        'webrtc authorizeSession threw; refusing',
+      );
+      decision = { code: 'forbidden', message: `not allowed in room ${roomId}` };
+    }
+    if (decision !== true) throw new WebRTCSignallingError(decision.code, decision.message);
   }
 
   /** The peer, if `auth` is the user who made it (others get 404: ids are not an oracle). */

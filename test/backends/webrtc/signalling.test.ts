@@ -82,6 +82,32 @@ describe('WebRTC signalling: bad input gets a typed 4xx, never a crash', () => {
     expect(fromToken.status).toBe(201);
   });
 
+  it('honours the token’s room list and the app’s authorizeSession (unknown room 404, refusal 403, throw 403)', async () => {
+    const s = await server(
+      {
+        authorizeSession: ({ roomId }) => {
+          if (roomId === 'boom') throw new Error('db down');
+          return roomId === 'ghost' ? { code: 'room_not_found', message: 'no room ghost' } : true;
+        },
+      },
+      {
+        authenticate: (_req, token) =>
+          token ? { userId: 'u', rooms: token === 'all' ? '*' : ['a', 'ghost'] } : null,
+      },
+    );
+    const sdp = await realOffer();
+    const as = (t: string) => ({ authorization: `Bearer ${t}` });
+    expect((await postJson(s.url, { sdp, roomId: 'b' }, as('some'))).status).toBe(403);
+    const ghost = await postJson(s.url, { sdp, roomId: 'ghost' }, as('some'));
+    expect(ghost).toMatchObject({
+      status: 404,
+      body: { error: { code: 'room_not_found', message: 'no room ghost' } },
+    });
+    expect((await postJson(s.url, { sdp, roomId: 'boom' }, as('all'))).status).toBe(403);
+    expect(s.logger.lines.some((l) => /authorizeSession threw/.test(l.msg ?? ''))).toBe(true);
+    expect((await postJson(s.url, { sdp, roomId: 'a' }, as('some'))).status).toBe(201);
+  });
+
   it('malformed bodies: not JSON 400, wrong type 415, schema 400 naming the field, too big 413', async () => {
     const s = await server({}, { maxBodyBytes: 4096 });
     expect((await postJson(s.url, '{nope', auth)).body.error.code).toBe('invalid_json');
