@@ -191,4 +191,33 @@ describe('MockVoiceBackend', () => {
     await backend.simulateAudioReceived(s, new Int16Array(10));
     expect(n).toBe(1);
   });
+
+  it('base additions: input gating per session (forgotten on disconnect), speaker changes, traces only with an emitter', async () => {
+    const backend = new MockVoiceBackend();
+    const a = await ready(backend);
+    const b = await ready(backend);
+    backend.setInputGated(a, true);
+    expect([backend.isInputGated(a), backend.isInputGated(b)]).toEqual([true, false]);
+    // Gated audio still reaches listeners (a pipeline may analyse it); channels decide.
+    let frames = 0;
+    backend.onAudioReceived(() => frames++);
+    await backend.simulateAudioReceived(a, new Int16Array(160));
+    expect(frames).toBe(1);
+    await backend.disconnect(a);
+    expect(backend.isInputGated(a)).toBe(false);
+
+    const changes: string[] = [];
+    const off = backend.onSpeakerChange((s, r) => changes.push(`${s.id}:${r.speakerId}`));
+    await backend.simulateSpeakerChange(b, { speakerId: 'x', confidence: 1, isNewSpeaker: true });
+    off();
+    await backend.simulateSpeakerChange(b, { speakerId: 'y', confidence: 1, isNewSpeaker: false });
+    expect(changes).toEqual([`${b.id}:x`]);
+
+    const traces: string[] = [];
+    backend.setTraceEmitter((t) => traces.push(`${t.protocol}:${t.direction}:${t.summary}`));
+    await backend.disconnect(b);
+    backend.setTraceEmitter(undefined);
+    await ready(backend);
+    expect(traces).toEqual(['mock:outbound:disconnect']);
+  });
 });
