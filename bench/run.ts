@@ -13,6 +13,7 @@ const BENCHES: Record<string, [string, string]> = {
   speech: ['speech.ts', 'benchSpeech'],
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
+  hostile: ['hostile-clients.ts', 'benchHostileClients'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {

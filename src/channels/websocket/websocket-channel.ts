@@ -195,16 +195,19 @@ export class WebSocketChannel extends Channel {
   }
 
   /**
-   * Stop reading clients, let the frames being handled finish (their messages commit and
-   * are acked, within 5 s), then close every socket with 1001.
+   * Stop taking client frames, let the ones being handled finish (their messages commit and
+   * are acked, within 5 s), then close every socket with 1001 (terminated after 1 s more).
    */
   override async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.closing = true;
-    for (const conn of this.connections) conn.socket.pause();
-    const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
-    await Promise.race([Promise.allSettled([...this.inflight]), deadline]);
+    await Promise.race([Promise.allSettled([...this.inflight]), delay(5_000)]);
+    const open = [...this.connections].map(
+      (conn) => new Promise<void>((resolve) => conn.socket.once('close', () => resolve())),
+    );
     for (const conn of this.connections) conn.socket.close(1001, 'server shutting down');
+    await Promise.race([Promise.all(open), delay(1_000)]);
+    for (const conn of this.connections) conn.socket.terminate();
     this.wss.close();
     if (this.ownServer) await new Promise<void>((resolve) => this.ownServer!.close(() => resolve()));
   }
@@ -232,6 +235,7 @@ export class WebSocketChannel extends Channel {
       conn.alive = true;
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.closing) return; // shutting down: nothing new starts
       // Frames are handled concurrently up to a limit; beyond it the socket is not read, so
       // a flooding client is slowed by TCP instead of queueing work in our memory.
       if (++conn.inflight >= maxInflight) ws.pause();
@@ -246,7 +250,7 @@ export class WebSocketChannel extends Channel {
         })
         .finally(() => {
           this.inflight.delete(work);
-          if (--conn.inflight < maxInflight && ws.isPaused && !this.closing) ws.resume();
+          if (--conn.inflight < maxInflight && ws.isPaused) ws.resume();
         });
       this.inflight.add(work);
     });
@@ -271,3 +275,5 @@ export class WebSocketChannel extends Channel {
     }
   }
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

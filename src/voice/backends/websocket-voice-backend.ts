@@ -1,15 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { errorMessage, ValidationError } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
-import { bytesToInt16, downmixToMono, int16ToBytes } from '../audio/pcm.js';
-import { Resampler } from '../audio/resampler.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
 import { VoiceCapability, VoiceSessionState } from '../types.js';
 import { VoiceBackend } from './voice-backend.js';
 import { type VoiceAuthResult, VoiceConnection } from './websocket-voice-connection.js';
 import { handleInbound } from './websocket-voice-inbound.js';
+import { sendBytes, sendChunk } from './websocket-voice-outbound.js';
 import {
   CLIENT_SAMPLE_RATES,
   type StartMessage,
@@ -167,18 +166,18 @@ export class WebSocketVoiceBackend extends VoiceBackend {
     // The client may have gone between the caller's check and now: audio to nobody is dropped.
     if (!conn?.open) return;
     if (audio instanceof Uint8Array) {
-      this.sendBytes(conn, audio);
+      sendBytes(conn, audio);
       return;
     }
     if (!isAsyncIterable(audio)) {
-      await this.sendChunk(conn, audio, conn.generation);
+      await sendChunk(conn, audio, conn.generation);
       return;
     }
     const generation = conn.generation;
     for await (const chunk of audio) {
       // Interrupted (or gone) while the stream was open: stop pulling, which also ends it.
       if (conn.generation !== generation || !conn.open) break;
-      await this.sendChunk(conn, chunk, generation);
+      await sendChunk(conn, chunk, generation);
     }
   }
 
@@ -383,59 +382,6 @@ export class WebSocketVoiceBackend extends VoiceBackend {
       conn.alive = false;
       conn.socket.ping();
     }
-  }
-
-  // ---- outbound -----------------------------------------------------------------------
-
-  private async sendChunk(conn: VoiceConnection, chunk: AudioChunk, generation: number): Promise<void> {
-    if (chunk.format !== 'pcm_s16le') {
-      throw new ValidationError(`websocket voice sends PCM s16le only, got ${chunk.format}`);
-    }
-    if (chunk.channels === 1 && chunk.sampleRate === conn.sampleRate) {
-      this.sendBytes(conn, chunk.data);
-      return;
-    }
-    // Conversions need whole samples: join the odd byte left from the previous chunk first.
-    const bytes = this.withCarry(conn, chunk.data);
-    if (bytes.byteLength === 0) return;
-    let pcm = downmixToMono(bytesToInt16(bytes), chunk.channels);
-    if (chunk.sampleRate !== conn.sampleRate) {
-      const resampler = await this.resamplerFor(conn, chunk.sampleRate);
-      if (conn.generation !== generation) return;
-      // The resampler reuses its output buffer, and the socket may still hold this one.
-      pcm = resampler.process(pcm).slice();
-    }
-    conn.sendPcm(int16ToBytes(pcm));
-  }
-
-  private sendBytes(conn: VoiceConnection, data: Uint8Array): void {
-    const bytes = this.withCarry(conn, data);
-    if (bytes.byteLength > 0) conn.sendPcm(bytes);
-  }
-
-  /** Whole samples only: an odd trailing byte waits for the next chunk. */
-  private withCarry(conn: VoiceConnection, data: Uint8Array): Uint8Array {
-    let bytes = data;
-    if (conn.carry !== undefined) {
-      bytes = new Uint8Array(data.byteLength + 1);
-      bytes[0] = conn.carry;
-      bytes.set(data, 1);
-      conn.carry = undefined;
-    }
-    if (bytes.byteLength % 2 === 1) {
-      conn.carry = bytes[bytes.byteLength - 1];
-      bytes = bytes.subarray(0, bytes.byteLength - 1);
-    }
-    return bytes;
-  }
-
-  private async resamplerFor(conn: VoiceConnection, inputRate: number): Promise<Resampler> {
-    let resampler = conn.resamplers.get(inputRate);
-    if (!resampler) {
-      resampler = await Resampler.create({ inputRate, outputRate: conn.sampleRate });
-      conn.resamplers.set(inputRate, resampler);
-    }
-    return resampler;
   }
 }
 

@@ -380,6 +380,72 @@ describe('WebSocketVoiceBackend', () => {
     expect(b.getSession(fine.ready.sessionId)).toBeDefined();
   });
 
+  it('a start in a room that does not exist gets a typed room_not_found error, not ready and silence', async () => {
+    const rooms = new Set(['room']);
+    const asked: unknown[] = [];
+    const b = await backend({
+      authorizeSession: ({ auth, roomId }) => {
+        asked.push({ user: auth.userId, roomId });
+        return rooms.has(roomId) ? true : { code: 'room_not_found', message: `no room ${roomId}` };
+      },
+    });
+    const ready: VoiceSession[] = [];
+    b.onSessionReady((s) => ready.push(s));
+    const c = await open(b, 'user:nia');
+    await c.sendJson({ type: 'start', roomId: 'ghost' });
+    expect(await c.next('error')).toMatchObject({ code: 'room_not_found', message: 'no room ghost' });
+    expect(c.messages.some((m) => m.type === 'ready')).toBe(false);
+    expect(ready).toHaveLength(0);
+    // The socket stays usable: a start in a room that exists works.
+    await c.sendJson({ type: 'start', roomId: 'room' });
+    expect(await c.next('ready')).toMatchObject({ roomId: 'room', participantId: 'nia' });
+    expect(asked).toEqual([
+      { user: 'nia', roomId: 'ghost' },
+      { user: 'nia', roomId: 'room' },
+    ]);
+  });
+
+  it('a token scoped to some rooms cannot start a session in another; a throwing authorizeSession refuses', async () => {
+    const b = await backend({
+      authenticate: (_req, token) => (token ? { userId: token, rooms: ['a', 'b'] } : null),
+    });
+    const c = await open(b, 'scoped');
+    await c.sendJson({ type: 'start', roomId: 'c' });
+    expect(await c.next('error')).toMatchObject({ code: 'forbidden' });
+    await c.sendJson({ type: 'start', roomId: 'b' });
+    expect(await c.next('ready')).toMatchObject({ roomId: 'b' });
+    const throwing = await backend({
+      authorizeSession: () => {
+        throw new Error('room service down');
+      },
+    });
+    const d = await open(throwing, 'user:x');
+    await d.sendJson({ type: 'start', roomId: 'room' });
+    expect(await d.next('error')).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('one large send to a client that does not read never queues past the budget', async () => {
+    // Issue 8: the budget was checked before a send, so any one large frame always went out.
+    const budget = 128 * 1024;
+    const b = await backend({ maxBufferedBytes: budget });
+    const gone: string[] = [];
+    b.onClientDisconnected((s) => gone.push(s.id));
+    const slow = await start(b, 'user:q');
+    slow.client.socket.pause();
+    const conn = [...b.connections].find((c) => c.session?.id === slow.ready.sessionId)!;
+    let peak = 0;
+    const send = conn.socket.send.bind(conn.socket);
+    conn.socket.send = ((...args: Parameters<typeof send>) => {
+      send(...args);
+      peak = Math.max(peak, conn.socket.bufferedAmount);
+    }) as typeof conn.socket.send;
+    const session = b.getSession(slow.ready.sessionId)!;
+    // 16 MiB in one call, several times: far more than the kernel buffers take.
+    for (let i = 0; i < 4 && gone.length === 0; i++) await b.sendAudio(session, new Uint8Array(16 * 1024 * 1024));
+    await eventually(() => expect(gone).toEqual([slow.ready.sessionId]));
+    expect(peak).toBeLessThanOrEqual(budget);
+  });
+
   it('attaches to an existing HTTP server on its path', async () => {
     const server = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
