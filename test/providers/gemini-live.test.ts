@@ -11,7 +11,7 @@ import {
 } from '../conformance/realtime-provider.js';
 
 const MODEL = 'gemini-2.5-flash-native-audio-preview-12-2025';
-const PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
+const PATH = '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent';
 
 runRealtimeProviderConformance<FakeGeminiLiveServer>({
   name: 'Gemini Live',

@@ -25,7 +25,7 @@ export interface GeminiLiveProviderOptions {
   model?: string;
   /** Default: 'wss://generativelanguage.googleapis.com'. */
   baseUrl?: string;
-  /** Default: 'v1beta'. */
+  /** Default: 'v1', the version @google/genai dials; 'v1beta' or 'v1alpha' for early features. */
   apiVersion?: string;
   connectTimeoutMs?: number;
   logger?: RealtimeLogger;
@@ -63,7 +63,7 @@ export class GeminiLiveProvider extends BaseRealtimeProvider<GeminiLiveState> {
       throw new ValidationError('GeminiLiveProvider needs apiKey, GEMINI_API_KEY or GOOGLE_API_KEY');
     this.model = opts.model ?? 'gemini-2.5-flash-native-audio-preview-12-2025';
     const base = (opts.baseUrl ?? 'wss://generativelanguage.googleapis.com').replace(/\/+$/, '');
-    const version = opts.apiVersion ?? 'v1beta';
+    const version = opts.apiVersion ?? 'v1';
     this.url = `${base}/ws/google.ai.generativelanguage.${version}.GenerativeService.BidiGenerateContent?key=${encodeURIComponent(apiKey)}`;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   }

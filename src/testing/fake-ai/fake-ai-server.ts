@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FakeAIReply, planReply, type RecordedRequest, type ReplyPlan } from './fake-reply.js';
+import { requestUrl } from './request-url.js';
 
 export interface FakeAIServerOptions {
   /** The only key the server accepts. Default 'test-key'. */
@@ -130,7 +131,7 @@ export abstract class FakeAIServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = requestUrl(req);
     const raw = await readBody(req);
     const request: RecordedRequest = {
       method: req.method ?? 'GET',

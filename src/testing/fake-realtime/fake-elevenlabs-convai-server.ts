@@ -7,6 +7,7 @@ import {
   type FakeRealtimeServerOptions,
 } from './fake-server-base.js';
 import { type ReplyChunk, transcriptDeltas } from './script.js';
+import { requestUrl } from '../fake-ai/request-url.js';
 
 export type ElevenLabsAudioFormat =
   | 'pcm_8000'
@@ -94,7 +95,7 @@ export class FakeElevenLabsConvaiServer extends FakeRealtimeServer<ElevenLabsFak
   }
 
   protected override handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = requestUrl(req);
     if (url.pathname !== `${PATH}/get-signed-url`) return false;
     if (req.headers['xi-api-key'] !== this.apiKey) {
       res

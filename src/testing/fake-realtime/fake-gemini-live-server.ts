@@ -26,7 +26,12 @@ export interface GeminiFakeState {
 }
 
 type Conn = FakeRealtimeConnection<GeminiFakeState>;
-const PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
+/**
+ * The BidiGenerateContent endpoint under any API version. Google's front end folds repeated
+ * slashes: @google/genai joins its base URL's trailing slash with `/ws/...`, so it dials `//ws/...`.
+ */
+const PATH =
+  /^\/+ws\/google\.ai\.generativelanguage\.(v1|v1beta|v1alpha)\.GenerativeService\.BidiGenerateContent$/;
 const INPUT_MIME = 'audio/pcm;rate=16000';
 
 /**
@@ -59,7 +64,8 @@ export class FakeGeminiLiveServer extends FakeRealtimeServer<GeminiFakeState> {
   }
 
   protected checkUpgrade(_req: IncomingMessage, url: URL): { status: number; body: string } | undefined {
-    if (url.pathname !== PATH) return { status: 404, body: '{"error":{"code":404,"message":"Not Found"}}' };
+    if (!PATH.test(url.pathname))
+      return { status: 404, body: '{"error":{"code":404,"message":"Not Found"}}' };
     return undefined;
   }
 

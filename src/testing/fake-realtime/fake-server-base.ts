@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type FakeReply, type FakeTurn, peakAmplitude, type ReplyChunk, renderReply } from './script.js';
+import { requestUrl } from '../fake-ai/request-url.js';
 
 export interface RecordedMessage {
   /** performance.now() when the frame was received / actually written to the socket. */
@@ -85,7 +86,7 @@ export abstract class FakeRealtimeServer<S = unknown> {
     const route = (req: IncomingMessage, res: ServerResponse) => this.routeHttp(req, res);
     this.http = options.tls ? https.createServer(options.tls, route) : http.createServer(route);
     this.http.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const url = requestUrl(req);
       const rejection = this.checkUpgrade(req, url);
       if (rejection) {
         socket.end(

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { requestUrl } from '../fake-ai/request-url.js';
 
 interface Outbox {
   items: { due: number; fn: () => void }[];
@@ -62,7 +63,7 @@ export abstract class FakeSpeechServer {
       void this.routeHttp(req, res);
     });
     this.http.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const url = requestUrl(req);
       const refusal = this.takeRefusal() ?? this.checkUpgrade(url, req);
       if (refusal) {
         socket.end(
@@ -190,7 +191,7 @@ export abstract class FakeSpeechServer {
 
   private async routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      await this.handleHttp(req, res, new URL(req.url ?? '/', 'http://127.0.0.1'));
+      await this.handleHttp(req, res, requestUrl(req));
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(String(err));
