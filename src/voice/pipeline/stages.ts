@@ -57,9 +57,22 @@ export interface VADStage {
   close?(): void;
 }
 
-/** Echo cancellation: `feedReference` receives what the far end is being played. */
+/**
+ * Echo cancellation. The pipeline lines the reference up with the microphone itself (see
+ * `src/voice/echo/echo-guard.ts`): before each `process(mic)` it calls `feedReference` with
+ * exactly as many samples, the ones that were playing when the echo in `mic` left the
+ * speaker. A stage may also be driven by hand the same way (one reference frame per frame).
+ */
 export interface AECStage extends FrameStage {
   feedReference(frame: AudioFrame): void;
+  /** Longest echo (after alignment) the filter models; the pipeline aligns to fit it. */
+  readonly filterLengthMs?: number;
+  /**
+   * For a stage that suppresses residual echo after a linear filter: the last processed
+   * frame before that suppression. Double talk is judged on it (a suppressor needs a moment
+   * to notice the caller and would hide their first syllable).
+   */
+  readonly linearOutput?: AudioFrame;
   /** Drops reference audio that will now never be played (barge-in). */
   clearReference?(): void;
 }
