@@ -22,6 +22,21 @@ export function hmac(
   return createHmac(algorithm, key).update(data).digest(encoding);
 }
 
+export const DEFAULT_WEBHOOK_TOLERANCE_MS = 5 * 60_000;
+
+/** Throws `stale` unless `signedAtMs` is within `toleranceMs` of now (either side: clocks drift). */
+export function assertFresh(
+  provider: string,
+  signedAtMs: number,
+  toleranceMs = DEFAULT_WEBHOOK_TOLERANCE_MS,
+  now = Date.now(),
+): void {
+  if (!Number.isFinite(signedAtMs)) throw new WebhookAuthError(provider, 'missing_signature', 'no timestamp');
+  if (Math.abs(now - signedAtMs) > toleranceMs) {
+    throw new WebhookAuthError(provider, 'stale', `signed ${Math.round((now - signedAtMs) / 1000)} s ago`);
+  }
+}
+
 export interface ReplayGuardOptions {
   /** Requests signed longer ago than this (or this far in the future) are stale (default 5 min). */
   toleranceMs?: number;
@@ -58,7 +73,7 @@ export class ReplayGuard {
   private readonly inFlight = new Set<string>();
 
   constructor(opts: ReplayGuardOptions = {}) {
-    this.toleranceMs = opts.toleranceMs ?? 5 * 60_000;
+    this.toleranceMs = opts.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS;
     this.rememberMs = opts.rememberMs ?? 24 * 3_600_000;
     this.maxEntries = opts.maxEntries ?? 50_000;
     this.now = opts.now ?? Date.now;
@@ -66,15 +81,7 @@ export class ReplayGuard {
 
   /** Throws `stale` unless `signedAtMs` is within the tolerance of now. */
   checkFresh(provider: string, signedAtMs: number): void {
-    if (!Number.isFinite(signedAtMs))
-      throw new WebhookAuthError(provider, 'missing_signature', 'no timestamp');
-    if (Math.abs(this.now() - signedAtMs) > this.toleranceMs) {
-      throw new WebhookAuthError(
-        provider,
-        'stale',
-        `signed ${Math.round((this.now() - signedAtMs) / 1000)} s ago`,
-      );
-    }
+    assertFresh(provider, signedAtMs, this.toleranceMs, this.now());
   }
 
   /**

@@ -9,3 +9,5 @@ export {
   type FakeStatus,
 } from './fake-carrier-server.js';
 export { FakeTwilioServer, type FakeTwilioOptions } from './fake-twilio-server.js';
+export { FakeTelnyxServer, type FakeTelnyxOptions } from './fake-telnyx-server.js';
+export { FakeVonageServer, type FakeVonageOptions } from './fake-vonage-server.js';
