@@ -99,6 +99,10 @@ export class RealtimeSessionEvents {
         rt.session,
         direction(e.role),
       );
+      // Live captions for the client (the final one goes out after ON_TRANSCRIPTION).
+      this.ch.transport
+        .sendTranscription(rt.session.transportSession, e.text, e.role, false)
+        .catch((error) => this.ch.reportError(rt.session, 'transcription', error));
       return;
     }
     // In order: a user's words must enter the room before the answer to them.
@@ -146,12 +150,14 @@ export class RealtimeSessionEvents {
 
   private speechStart(rt: RealtimeSessionRuntime): void {
     rt.speechStartedAt = performance.now();
+    this.ch.transport.sendSpeaking(rt.session.transportSession, true, 'user');
     fireSessionHook(this.ch.hookSource, HookTrigger.ON_SPEECH_START, { session: rt.session }, rt.session);
   }
 
   private speechEnd(rt: RealtimeSessionRuntime): void {
     const durationMs = rt.speechStartedAt === undefined ? 0 : performance.now() - rt.speechStartedAt;
     rt.speechStartedAt = undefined;
+    this.ch.transport.sendSpeaking(rt.session.transportSession, false, 'user');
     fireSessionHook(
       this.ch.hookSource,
       HookTrigger.ON_SPEECH_END,

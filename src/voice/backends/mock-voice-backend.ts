@@ -14,6 +14,7 @@ export interface MockVoiceCall {
     | 'cancelAudio'
     | 'setInputMuted'
     | 'sendTranscription'
+    | 'sendSpeaking'
     | 'endOfResponse';
   sessionId: string;
   args: Record<string, unknown>;
@@ -68,7 +69,7 @@ export class MockVoiceBackend extends VoiceBackend {
   readonly calls: MockVoiceCall[] = [];
   /** Every chunk of audio sent, in order, one entry per chunk as received (all sessions). */
   readonly sentAudio: MockSentAudio[] = [];
-  /** Transcripts sent to each session's client UI. */
+  /** Final transcripts sent to each session's client UI. */
   readonly sentTranscriptions = new Map<string, { text: string; role: 'user' | 'assistant' }[]>();
   private readonly options: MockVoiceBackendOptions;
   private readonly state = new Map<string, MockSessionState>();
@@ -162,13 +163,19 @@ export class MockVoiceBackend extends VoiceBackend {
     this.record('endOfResponse', session);
   }
 
+  /** Every call is in `calls`; final transcripts are also kept in `sentTranscriptions`. */
   override async sendTranscription(
     session: VoiceSession,
     text: string,
     role: 'user' | 'assistant' = 'user',
+    isFinal = true,
   ): Promise<void> {
-    this.record('sendTranscription', session, { text, role });
-    listFor(this.sentTranscriptions, session.id).push({ text, role });
+    this.record('sendTranscription', session, { text, role, isFinal });
+    if (isFinal) listFor(this.sentTranscriptions, session.id).push({ text, role });
+  }
+
+  override sendSpeaking(session: VoiceSession, speaking: boolean, who: 'user' | 'assistant'): void {
+    this.record('sendSpeaking', session, { speaking, who });
   }
 
   // ---- test helpers -------------------------------------------------------------------

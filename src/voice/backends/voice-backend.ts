@@ -119,12 +119,16 @@ export abstract class VoiceBackend {
   /** Tell the client an AI response ended (for its playback bookkeeping). */
   endOfResponse(_session: VoiceSession): void {}
 
-  /** Transcripts for the client's UI. */
+  /** Transcripts for the client's UI (`isFinal` false: a partial, later ones replace it). */
   async sendTranscription(
     _session: VoiceSession,
     _text: string,
     _role: 'user' | 'assistant' = 'user',
+    _isFinal = true,
   ): Promise<void> {}
+
+  /** Tell the client's UI who is speaking (transports with a UI channel override this). */
+  sendSpeaking(_session: VoiceSession, _speaking: boolean, _who: 'user' | 'assistant'): void {}
 
   getSession(id: string): VoiceSession | undefined {
     return this.sessions.get(id);
