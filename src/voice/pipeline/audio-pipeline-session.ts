@@ -2,6 +2,7 @@ import { ValidationError } from '../../core/errors.js';
 import { rmsDbfs } from '../audio/levels.js';
 import { downmixToMono } from '../audio/pcm.js';
 import { Resampler } from '../audio/resampler.js';
+import { EchoGuard, type EchoGuardOptions, type EchoGuardState } from '../echo/echo-guard.js';
 import type { AudioFrame } from '../types.js';
 import {
   type AudioPipelineEventName,
@@ -31,6 +32,8 @@ export interface AudioPipelineSessionInit {
   resamplerQuality: number;
   levelIntervalMs: number;
   feedAecFromOutbound: boolean;
+  echo?: EchoGuardOptions;
+  clock?: { now(): number };
   stages: SessionStages;
   pipelineEmitter: PipelineEmitter;
   onClose: () => void;
@@ -61,6 +64,9 @@ export class AudioPipelineSession {
   private outboundLevelMs = 0;
   private closed = false;
   private recording: RecordingResult | undefined;
+  /** Lines the AEC reference up with the microphone and keeps echo from counting as the caller. */
+  private readonly echo: EchoGuard | undefined;
+  private readonly clock: { now(): number };
 
   constructor(private readonly init: AudioPipelineSessionInit) {
     this.id = init.sessionId;
@@ -71,6 +77,8 @@ export class AudioPipelineSession {
     this.inFrame = { data: new Int16Array(0), sampleRate: init.internalSampleRate, channels: 1 };
     this.refFrame = { data: new Int16Array(0), sampleRate: init.internalSampleRate, channels: 1 };
     this.outFrame = { data: new Int16Array(0), sampleRate: init.outputSampleRate, channels: 1 };
+    this.clock = init.clock ?? performance;
+    if (init.stages.aec) this.echo = new EchoGuard(init.internalSampleRate, init.echo);
   }
 
   on<K extends AudioPipelineEventName>(name: K, listener: AudioPipelineListener<K>): () => void {
@@ -79,6 +87,11 @@ export class AudioPipelineSession {
 
   off<K extends AudioPipelineEventName>(name: K, listener: AudioPipelineListener<K>): void {
     this.emitter.off(name, listener);
+  }
+
+  /** The echo path as the AEC sees it (undefined without an AEC stage). */
+  get echoState(): EchoGuardState | undefined {
+    return this.echo?.state;
   }
 
   /** True between a VAD speech start and its speech end. */
@@ -107,7 +120,7 @@ export class AudioPipelineSession {
         this.report('dtmf', err);
       }
     }
-    if (s.aec) f = this.run('aec', s.aec, f);
+    if (s.aec) f = this.cancelEcho(s.aec, f);
     if (s.agc) f = this.run('agc', s.agc, f);
     if (s.denoiser) f = this.run('denoiser', s.denoiser, f);
     if (s.vad) this.detectSpeech(s.vad, f, frame.timestampMs);
@@ -168,11 +181,18 @@ export class AudioPipelineSession {
     return tail;
   }
 
-  /** For transports that feed the echo reference at playback time (any rate, mono or stereo). */
-  feedAecReference(frame: AudioFrame): void {
+  /**
+   * The echo canceller's reference: `frame` (any rate, mono or stereo) starts playing to the
+   * caller now, or at `atMs` on the session clock. Call it when the audio is heard (a pacer
+   * sending it in real time, a transport playing it), not when it was produced.
+   */
+  feedAecReference(frame: AudioFrame, atMs = this.clock.now()): void {
     this.checkOpen();
-    if (!this.stages.aec) return;
-    this.feedReference(this.toInternal(frame, this.referenceResamplers, this.refFrame, 'outboundResampler'));
+    if (!this.echo) return;
+    this.feedReference(
+      this.toInternal(frame, this.referenceResamplers, this.refFrame, 'outboundResampler'),
+      atMs,
+    );
   }
 
   /** Barge-in: outbound audio queued for the AEC reference and recorder will never play. */
@@ -180,7 +200,7 @@ export class AudioPipelineSession {
     // What the resamplers hold belongs to the interrupted reply too.
     for (const resampler of this.outboundResamplers.values()) resampler.reset();
     try {
-      this.stages.aec?.clearReference?.();
+      this.echo?.truncate(this.clock.now());
       this.stages.recorder?.clearOutbound?.();
     } catch (err) {
       this.report('aec', err);
@@ -240,11 +260,26 @@ export class AudioPipelineSession {
     }
   }
 
-  private feedReference(ref: AudioFrame): void {
+  private feedReference(ref: AudioFrame, atMs = this.clock.now()): void {
     try {
-      this.stages.aec!.feedReference(ref);
+      this.echo?.feedReference(ref.data, atMs);
     } catch (err) {
       this.report('aec', err);
+    }
+  }
+
+  /** The AEC stage driven by the echo guard; like `run`, a throw leaves the frame as it was. */
+  private cancelEcho(aec: AECStage, f: AudioFrame): AudioFrame {
+    const n = f.data.length;
+    if (this.checkpoint.length < n) this.checkpoint = new Int16Array(n);
+    const saved = this.checkpoint;
+    saved.set(f.data);
+    try {
+      return this.echo!.process(f, this.clock.now(), aec);
+    } catch (err) {
+      f.data.set(n === saved.length ? saved : saved.subarray(0, n));
+      this.report('aec', err);
+      return f;
     }
   }
 

@@ -1,6 +1,7 @@
 import { DuplicateError, ValidationError } from '../../core/errors.js';
 import { loadResampler } from '../audio/resampler.js';
 import { assertSupportedSampleRate } from '../audio/sample-rates.js';
+import type { EchoGuardOptions } from '../echo/echo-guard.js';
 import { hasCapability, VoiceCapability } from '../types.js';
 import { AudioPipelineSession, type SessionStages } from './audio-pipeline-session.js';
 import { type AudioPipelineEventName, type AudioPipelineListener, PipelineEmitter } from './events.js';
@@ -30,6 +31,11 @@ export interface AudioPipelineConfig {
   resamplerQuality?: number;
   /** Spacing of `audioLevel` events per direction (0 = every frame). Default 100 ms. */
   levelIntervalMs?: number;
+  /**
+   * How the AEC stage is driven (echo path delay, double-talk detection): see
+   * `EchoGuardOptions`. Only used when `aec` is set and the transport has no NATIVE_AEC.
+   */
+  echo?: EchoGuardOptions;
 }
 
 export interface PipelineSessionOptions {
@@ -40,10 +46,16 @@ export interface PipelineSessionOptions {
   /** What the transport does natively: NATIVE_AEC skips AEC, NATIVE_AGC skips AGC. */
   capabilities?: VoiceCapability;
   /**
-   * The transport feeds the AEC reference itself at playback time (through
-   * `session.feedAecReference`), so processOutbound must not feed it again.
+   * The AEC reference is fed at playback time through `session.feedAecReference` (by the
+   * voice channel from its pacer or the transport's onAudioPlayed, or by the transport
+   * itself), so processOutbound must not feed it too. Without it, processOutbound feeds the
+   * reference as if the audio played from the moment it is processed, back to back.
    */
+  referenceAtPlayback?: boolean;
+  /** @deprecated Same as `referenceAtPlayback`. */
   backendFeedsAecReference?: boolean;
+  /** The clock the echo reference and microphone are placed on (default performance.now). */
+  clock?: { now(): number };
 }
 
 /**
@@ -124,7 +136,9 @@ export class AudioPipeline {
       outputSampleRate,
       resamplerQuality: this.config.resamplerQuality ?? 5,
       levelIntervalMs: this.config.levelIntervalMs ?? 100,
-      feedAecFromOutbound: !opts.backendFeedsAecReference,
+      feedAecFromOutbound: !(opts.referenceAtPlayback ?? opts.backendFeedsAecReference),
+      echo: this.config.echo,
+      clock: opts.clock,
       stages,
       pipelineEmitter: this.emitter,
       onClose: () => this.sessions.delete(sessionId),

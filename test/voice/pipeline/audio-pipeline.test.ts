@@ -7,6 +7,7 @@ import { AudioDependencyError } from '../../../src/voice/audio/dependency-error.
 import { stereoToMono } from '../../../src/voice/audio/pcm.js';
 import { decodeWav } from '../../../src/voice/audio/wav.js';
 import { loadWasmModule } from '../../../src/voice/audio/wasm-module.js';
+import { ManualClock } from '../../../src/voice/pacer.js';
 import { AudioPipeline } from '../../../src/voice/pipeline/audio-pipeline.js';
 import type { AudioPipelineEvents } from '../../../src/voice/pipeline/events.js';
 import { EnergyVADProvider } from '../../../src/voice/pipeline/energy-vad.js';
@@ -115,6 +116,8 @@ describe('AudioPipeline', () => {
     expect(log).toEqual([
       'recorder.tapInbound',
       'dtmf.process',
+      // The pipeline hands the AEC the reference lined up with this very frame, then the frame.
+      'aec.feedReference',
       'aec.process',
       'agc.process',
       'denoiser.process',
@@ -122,7 +125,8 @@ describe('AudioPipeline', () => {
     ]);
     log.length = 0;
     session.processOutbound(mono(new Int16Array(320)));
-    expect(log).toEqual(['post1.process', 'post2.process', 'recorder.tapOutbound', 'aec.feedReference']);
+    // The reference is kept on the session's timeline until the echo of it comes back.
+    expect(log).toEqual(['post1.process', 'post2.process', 'recorder.tapOutbound']);
     session.close();
   });
 
@@ -226,13 +230,19 @@ describe('AudioPipeline', () => {
 
   it('cancels the echo of outbound audio fed through processOutbound (>= 20 dB)', async () => {
     const pipeline = new AudioPipeline({ aec: new SpeexAECProvider() });
-    const session = await pipeline.createSession('s', { inputSampleRate: 16000, outputSampleRate: 8000 });
+    const clock = new ManualClock();
+    const session = await pipeline.createSession('s', {
+      inputSampleRate: 16000,
+      outputSampleRate: 8000,
+      clock,
+    });
     const far = noise(16000, 5000, 8000, 31);
     const mic = echoOf(far);
     const farFrames = frames(far, 16000);
     const out = concat(
       ...frames(mic, 16000).map((data, i) => {
         session.processOutbound(mono(farFrames[i]));
+        clock.advance(20); // the microphone frame arrives once it has been captured
         return session.processInbound(mono(data)).data.slice();
       }),
     );
@@ -283,17 +293,13 @@ describe('AudioPipeline', () => {
       };
       const ta: unknown[] = [];
       const tb: unknown[] = [];
-      const sa = trace(
-        await pipeline.createSession(id, { inputSampleRate: 48000, outputSampleRate: 48000 }),
-        ta,
-      );
-      const sb = other
-        ? trace(
-            await pipeline.createSession(other.id, { inputSampleRate: 48000, outputSampleRate: 48000 }),
-            tb,
-          )
-        : undefined;
+      // One clock for both: the echo guard places audio on it, and it must tick the same alone or mixed.
+      const clock = new ManualClock();
+      const rates = { inputSampleRate: 48000, outputSampleRate: 48000, clock };
+      const sa = trace(await pipeline.createSession(id, rates), ta);
+      const sb = other ? trace(await pipeline.createSession(other.id, rates), tb) : undefined;
       for (let i = 0; i < steps.length; i++) {
+        clock.advance(20);
         ta.push(Array.from(sa.processOutbound(mono(steps[i].far, 24000)).data));
         ta.push(Array.from(sa.processInbound(mono(steps[i].data, 48000)).data));
         if (sb && other) {
