@@ -12,6 +12,7 @@ export type { ToolCallPayload } from './realtime-hooks.js';
 export * from './realtime-playback.js';
 export { type ToolCallOutcome, RealtimeToolSet, runToolCall } from './realtime-tools.js';
 export * from './realtime-voice-channel.js';
+export * from './websocket-realtime-transport.js';
 export { MockRealtimeTransport } from '../testing/mock-realtime-transport.js';
 export {
   FastRTCRealtimeTransport,
