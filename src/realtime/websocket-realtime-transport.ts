@@ -147,8 +147,8 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
 
   /** Take one upgrade request (for servers that route upgrades themselves). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url = requestUrl(req)): void {
-    if (!url) return refuseUpgrade(socket, 400);
-    void this.upgrade(req, socket, head, url);
+    if (url) void this.upgrade(req, socket, head, url);
+    else refuseUpgrade(socket, 400);
   }
 
   override sampleRateFor(session: VoiceSession): number {
