@@ -10,6 +10,7 @@ import {
 } from './interruption.js';
 import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from './pipeline/energy-vad.js';
+import { type PacerClock, systemClock } from './pacer.js';
 import { METRIC_NAMES } from './turn-metrics.js';
 import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
 import { VoiceTurns } from './voice-turns.js';
@@ -40,6 +41,12 @@ export interface VoiceChannelOptions {
   turnTaking?: 'vad' | 'stt';
   voice?: string;
   pacer?: { frameMs?: number; leadMs?: number };
+  /**
+   * The channel's time source: pacing, the echo canceller's timeline and barge-in timing.
+   * Default the wall clock; a ManualClock runs a whole call on virtual time (the echo-loop
+   * harness in `roomkit/testing` does).
+   */
+  clock?: PacerClock;
 }
 
 /**
@@ -55,6 +62,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   readonly voice?: string;
   readonly pipeline: AudioPipeline;
   readonly turnTaking: 'vad' | 'stt';
+  readonly clock: PacerClock;
   private readonly runtimes = new Map<string, VoiceSessionRuntime>();
   /** Sessions being bound: startSession and a transport's ready signal may race to bind one. */
   private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
@@ -71,11 +79,17 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     this.stt = opts.stt;
     this.tts = opts.tts;
     this.voice = opts.voice;
+    this.clock = opts.clock ?? systemClock;
     const sttTurns = opts.stt.capabilities.streaming && opts.stt.capabilities.turnDetection;
     this.turnTaking = opts.turnTaking ?? (sttTurns ? 'stt' : 'vad');
     this.pipeline = this.makePipeline(opts.pipeline);
     this.turns = new VoiceTurns(this);
     this.backend.onAudioReceived((session, frame) => this.onAudio(session, frame));
+    // The echo canceller's reference is what the caller hears, when they hear it: from the
+    // transport's playback callback where it has one, else from our pacer's sends.
+    if (this.echoReference === 'backend') {
+      this.backend.onAudioPlayed((session, frame) => this.onPlayed(session, frame));
+    }
     this.backend.onSessionReady((session) => void this.onReady(session));
     this.backend.onBargeIn((session) =>
       this.turns.userStartedSpeaking(this.runtimes.get(session.id), 'backend'),
@@ -275,6 +289,26 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     this.turns.afterFrame(rt, processed);
   }
 
+  /**
+   * Who feeds the echo canceller's reference: the transport itself (`feedsAecReference`),
+   * our subscription to its playback callback, or our pacer as it sends each frame.
+   */
+  private get echoReference(): 'none' | 'backend' | 'pacer' {
+    if (this.backend.feedsAecReference) return 'none';
+    return this.backend.supportsPlaybackCallback ? 'backend' : 'pacer';
+  }
+
+  /** A frame the transport just played to the caller: the echo reference. */
+  private onPlayed(session: VoiceSession, frame: AudioFrame): void {
+    const rt = this.runtimes.get(session.id);
+    if (!rt) return;
+    try {
+      rt.pipeline.feedAecReference(frame);
+    } catch (error) {
+      this.reportError(session, 'aec_reference', error);
+    }
+  }
+
   private mayListen(roomId: string): boolean {
     return bindingAllowsInput(this.kit?.peekBinding(roomId, this.id));
   }
@@ -307,13 +341,18 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       inputSampleRate: rate,
       outputSampleRate: rate,
       capabilities: this.backend.capabilities,
-      backendFeedsAecReference: this.backend.feedsAecReference,
+      referenceAtPlayback: true,
+      clock: this.clock,
     });
     const strategy =
       typeof this.opts.interruption === 'function'
         ? this.opts.interruption()
         : createInterruptionStrategy(this.opts.interruption);
-    const rt = new VoiceSessionRuntime(session, pipelineSession, strategy, this, this.opts.pacer ?? {});
+    const rt = new VoiceSessionRuntime(session, pipelineSession, strategy, this, {
+      ...this.opts.pacer,
+      clock: this.clock,
+      echoReference: this.echoReference === 'pacer',
+    });
     this.runtimes.set(session.id, rt);
     this.turns.attach(rt);
     const recorder = this.pipeline.config.recorder;

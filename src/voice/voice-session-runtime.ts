@@ -3,7 +3,7 @@ import type { AsyncQueue } from '../providers/shared/async-queue.js';
 import { PhraseChunker } from '../providers/shared/phrase-chunker.js';
 import { bytesToInt16, int16ToBytes } from './audio/pcm.js';
 import type { InterruptionStrategy } from './interruption.js';
-import { OutboundPacer } from './pacer.js';
+import { OutboundPacer, type PacerClock } from './pacer.js';
 import type { AudioPipelineSession } from './pipeline/audio-pipeline-session.js';
 import type { TurnClock } from './turn-metrics.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from './types.js';
@@ -32,18 +32,27 @@ export class VoiceSessionRuntime {
   /** Bumped by barge-in: queued replies of an older generation are dropped. */
   private generation = 0;
   private closed = false;
+  private readonly echoReference: boolean;
 
   constructor(
     readonly session: VoiceSession,
     readonly pipeline: AudioPipelineSession,
     readonly strategy: InterruptionStrategy,
     private readonly host: VoiceChannelHost,
-    pacerOpts: { frameMs?: number; leadMs?: number },
+    pacerOpts: {
+      frameMs?: number;
+      leadMs?: number;
+      clock?: PacerClock;
+      /** Each frame sent is the echo canceller's reference (the transport reports no playback). */
+      echoReference?: boolean;
+    },
   ) {
+    this.echoReference = pacerOpts.echoReference ?? false;
     this.pacer = new OutboundPacer({
       sampleRate: pipeline.outputSampleRate,
       frameMs: pacerOpts.frameMs,
       leadMs: pacerOpts.leadMs,
+      clock: pacerOpts.clock,
       send: (frame) => this.sendFrame(frame),
       onError: (error) => host.reportError(session, 'send', error),
     });
@@ -173,6 +182,15 @@ export class VoiceSessionRuntime {
       channels: 1,
       format: 'pcm_s16le',
     };
+    // Sent at real time, so sent now is heard from now on (plus the path the echo guard measures).
+    if (this.echoReference) {
+      try {
+        this.pipeline.feedAecReference(frame);
+      } catch (error) {
+        // The caller must still hear the reply; only echo cancellation suffers.
+        this.host.reportError(this.session, 'aec_reference', error);
+      }
+    }
     this.host.backend.sendAudio(this.session, chunk).catch((error: unknown) => {
       this.host.reportError(this.session, 'send', new Error(errorMessage(error)));
     });

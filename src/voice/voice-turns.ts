@@ -42,7 +42,7 @@ export class VoiceTurns {
     if (this.gated(rt)) return;
     // The pipeline's frame is borrowed (its buffer is reused), the STT keeps its own copy.
     rt.sttFeed?.push(cloneAudioFrame(frame));
-    if (rt.userSpeaking && rt.isSpeaking && rt.strategy.onSpeechContinues(performance.now()))
+    if (rt.userSpeaking && rt.isSpeaking && rt.strategy.onSpeechContinues(this.ch.clock.now()))
       this.bargeIn(rt);
   }
 
@@ -52,7 +52,7 @@ export class VoiceTurns {
       rt.userSpeaking = true;
       this.ch.fire(HookTrigger.ON_SPEECH_START, { session: rt.session }, rt.session);
     }
-    if (rt.isSpeaking && rt.strategy.onSpeechStart(performance.now())) this.bargeIn(rt);
+    if (rt.isSpeaking && rt.strategy.onSpeechStart(this.ch.clock.now())) this.bargeIn(rt);
   }
 
   streamDelta(rt: VoiceSessionRuntime, delta: { streamId: string; text: string; done: boolean }): void {
