@@ -32,9 +32,22 @@ export abstract class VoiceBackend {
   abstract readonly name: string;
   /** Flags from VoiceCapability (INTERRUPTION, BARGE_IN, NATIVE_AEC, ...). */
   readonly capabilities: VoiceCapability = Cap.NONE;
-  /** The backend feeds the AEC reference itself at playback time. */
+  /**
+   * Echo cancellation needs what the caller hears, when they hear it (the playback-time
+   * reference). A VoiceChannel with an AEC stage gets it in one of three ways:
+   *
+   * - `supportsPlaybackCallback` true: the backend calls `emitAudioPlayed(session, frame)`
+   *   at the moment each outbound frame is played or put on the wire at its real-time pace
+   *   (an RTP packet sent, a frame written to a WebRTC track or a sound card), with the
+   *   frame's PCM; the channel feeds it to the echo canceller, timestamped on receipt, and
+   *   the echo path after that (network, far-end buffer, room) is estimated and tracked.
+   *   Call it as frames go out, one by one, not in a batch.
+   * - `feedsAecReference` true: the backend feeds the session's pipeline itself
+   *   (`AudioPipelineSession.feedAecReference(frame, atMs?)`); the channel feeds nothing.
+   * - neither (the default): the channel uses its own pacer's send times.
+   */
   readonly feedsAecReference: boolean = false;
-  /** The backend fires onAudioPlayed as frames are played. */
+  /** The backend fires onAudioPlayed as frames are played (see `feedsAecReference`). */
   readonly supportsPlaybackCallback: boolean = false;
   /** Rate of the PCM this backend delivers inbound and expects outbound (per session may differ). */
   sampleRateFor(_session: VoiceSession): number {
