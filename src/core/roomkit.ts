@@ -17,6 +17,7 @@ import type { ConversationStore } from '../store/conversation-store.js';
 import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
+import { contactRoutingOf } from './contact-identity.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
 import { DuplicateError, NotFoundError, RoomKitError } from './errors.js';
 import { FrameworkEvents, type FrameworkEventName, type FrameworkListener } from './framework-events.js';
@@ -130,7 +131,7 @@ export class RoomKit {
       pause: (id) => this.rooms.setStatus(id, RoomStatus.PAUSED),
       close: (id) => this.rooms.setStatus(id, RoomStatus.CLOSED),
     });
-    this.router = new Router(this);
+    this.router = new Router(this, contactRoutingOf(options.identityResolver));
     if (options.identityResolver) {
       this.identity = new IdentityGate(this, options.identityResolver, options.identityTimeoutMs ?? 5_000);
     }

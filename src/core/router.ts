@@ -1,22 +1,35 @@
 import type { Channel } from '../channels/channel.js';
 import type { InboundMessage } from '../models/index.js';
+import { type ContactRouting, routeByContact } from './contact-identity.js';
 import { NotFoundError } from './errors.js';
 import type { RoomState } from './room-state.js';
 import type { RoomKit } from './roomkit.js';
 
 /**
- * Finds the room an inbound message belongs to. An explicit room id wins. Otherwise: the
+ * Finds the room an inbound message belongs to. An explicit room id wins. With a contact
+ * resolver (ContactIdentityResolver), the sender's address (phone, email) names a participant
+ * and the open room they took part in most recently, on any channel, wins: a text from a
+ * caller's number lands in the room of their call. Otherwise: the
  * one open room where this sender already takes part on this channel; else the one open
  * room the channel is attached to. Anything else (none, or several) starts a new room:
  * guessing would put a message in a stranger's conversation.
  */
 export class Router {
-  constructor(private readonly kit: RoomKit) {}
+  constructor(
+    private readonly kit: RoomKit,
+    private readonly contacts?: ContactRouting,
+  ) {}
 
   async route(message: InboundMessage, channel: Channel): Promise<RoomState> {
     if (message.roomId !== undefined) {
       const state = await this.kit.requireState(message.roomId);
       await this.ensureMembership(state, message, channel);
+      return state;
+    }
+    const contact = this.contacts && (await routeByContact(this.kit, this.contacts, message));
+    if (contact) {
+      const state = await this.kit.requireState(contact.roomId);
+      await this.ensureMembership(state, { ...message, senderId: contact.participantId }, channel);
       return state;
     }
     const store = this.kit.store;

@@ -1,4 +1,5 @@
 export * from './fake-ai/index.js';
+export * from './fake-carriers/index.js';
 export * from './fake-realtime/index.js';
 export * from './fake-speech/index.js';
 export * from './mock-ai-provider.js';

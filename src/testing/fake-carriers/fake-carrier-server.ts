@@ -39,7 +39,7 @@ export interface FakeRequest {
   body: Buffer;
 }
 
-export interface FakeReply {
+export interface FakeCarrierReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
@@ -83,7 +83,7 @@ export abstract class FakeCarrierServer {
   }
 
   /** Render the vendor's REST API: a reply, or undefined for its 404. */
-  protected abstract api(req: FakeRequest, url: URL): Promise<FakeReply | undefined>;
+  protected abstract api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined>;
   /** The vendor's error body for a status (outages, auth failures). */
   protected abstract errorBody(status: number, message: string): unknown;
   /** Post a signed inbound message; returns what our code answered. */
@@ -234,7 +234,7 @@ export abstract class FakeCarrierServer {
     );
   }
 
-  private reply(res: ServerResponse, reply: FakeReply): void {
+  private reply(res: ServerResponse, reply: FakeCarrierReply): void {
     if (res.headersSent) return;
     const body =
       reply.body === undefined

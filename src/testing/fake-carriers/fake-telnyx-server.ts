@@ -11,7 +11,7 @@ import {
   FakeCarrierServer,
   type FakeCarrierOptions,
   type FakeInboundSMS,
-  type FakeReply,
+  type FakeCarrierReply,
   type FakeRequest,
   type FakeStatus,
 } from './fake-carrier-server.js';
@@ -56,7 +56,7 @@ export class FakeTelnyxServer extends FakeCarrierServer {
     };
   }
 
-  protected async api(req: FakeRequest, url: URL): Promise<FakeReply | undefined> {
+  protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
     if (url.pathname !== '/v2/messages' || req.method !== 'POST') return undefined;
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return {

@@ -12,7 +12,7 @@ import {
   FakeCarrierServer,
   type FakeCarrierOptions,
   type FakeInboundSMS,
-  type FakeReply,
+  type FakeCarrierReply,
   type FakeRequest,
   type FakeStatus,
 } from './fake-carrier-server.js';
@@ -50,7 +50,7 @@ export class FakeTwilioServer extends FakeCarrierServer {
     };
   }
 
-  protected async api(req: FakeRequest, url: URL): Promise<FakeReply | undefined> {
+  protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return undefined;
     const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`;

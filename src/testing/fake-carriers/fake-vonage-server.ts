@@ -12,7 +12,7 @@ import {
   FakeCarrierServer,
   type FakeCarrierOptions,
   type FakeInboundSMS,
-  type FakeReply,
+  type FakeCarrierReply,
   type FakeRequest,
   type FakeStatus,
 } from './fake-carrier-server.js';
@@ -59,7 +59,7 @@ export class FakeVonageServer extends FakeCarrierServer {
     };
   }
 
-  protected async api(req: FakeRequest, url: URL): Promise<FakeReply | undefined> {
+  protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
     if (url.pathname !== '/v1/messages' || req.method !== 'POST') return undefined;
     const expected = `Basic ${Buffer.from(`${this.apiKey}:${this.apiSecret}`).toString('base64')}`;
     if (req.headers.authorization !== expected)

@@ -3,7 +3,7 @@ export {
   FakeCarrierServer,
   type FakeCarrierOptions,
   type FakeInboundSMS,
-  type FakeReply,
+  type FakeCarrierReply,
   type FakeRequest,
   type FakeSentMessage,
   type FakeStatus,
