@@ -252,6 +252,7 @@ export class AudioPipelineSession {
           audio: event.audio,
           sampleRate: this.internalSampleRate,
           durationMs: event.durationMs ?? (event.audio.length / this.internalSampleRate) * 1000,
+          ...(event.silenceMs !== undefined ? { silenceMs: event.silenceMs } : {}),
           timestampMs,
         });
       }

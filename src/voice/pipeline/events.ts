@@ -21,6 +21,8 @@ export interface AudioPipelineEvents {
     audio: Int16Array;
     sampleRate: number;
     durationMs: number;
+    /** The silence that ended the utterance (absent when it was cut at the length limit). */
+    silenceMs?: number;
     timestampMs?: number;
   };
   dtmf: { sessionId: string; digit: DTMFDigit; timestampMs?: number };

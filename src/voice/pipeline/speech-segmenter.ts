@@ -121,11 +121,15 @@ export class SpeechSegmenter {
   private endUtterance(): VADEvent {
     const audio = this.utterance.slice(0, this.utteranceLength);
     const durationMs = (audio.length / this.sampleRate) * 1000;
+    const bySilence = this.silenceRun >= this.silence;
+    const silenceMs = (this.silenceRun / this.sampleRate) * 1000;
     this.speaking = false;
     this.speechRun = 0;
     this.silenceRun = 0;
     this.utteranceLength = 0;
-    return { type: VADEventType.SPEECH_END, audio, durationMs };
+    return bySilence
+      ? { type: VADEventType.SPEECH_END, audio, durationMs, silenceMs }
+      : { type: VADEventType.SPEECH_END, audio, durationMs };
   }
 
   private reserve(length: number): void {

@@ -45,6 +45,8 @@ export interface VADEvent {
   audio?: Int16Array;
   /** On SPEECH_END: how long `audio` plays. */
   durationMs?: number;
+  /** On SPEECH_END by silence: how long the silence that ended it lasted (absent when cut at the length limit). */
+  silenceMs?: number;
   /** Share of the analysed sub-frames judged as speech, when the detector knows it. */
   confidence?: number;
 }
