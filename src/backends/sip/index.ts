@@ -1,0 +1,13 @@
+export * from './call-info.js';
+export * from './digest-auth.js';
+export type { CallRoute } from './incoming-call.js';
+export type { DialOptions } from './outgoing-call.js';
+export * from './registration.js';
+export * from './sdp.js';
+export { type SipCall, type SipCallEvent, SipCallError } from './sip-call.js';
+export * from './sip-headers.js';
+export * from './sip-message.js';
+export type { SipTarget } from './sip-transport.js';
+export * from './sip-uri.js';
+export { ALLOWED_METHODS, type SipTrace } from './sip-user-agent.js';
+export * from './sip-voice-backend.js';

@@ -1,0 +1,197 @@
+import type { Logger } from '../../core/logger.js';
+import type { PacerClock } from '../../voice/pacer.js';
+import { type DigestCredentials, digestAuthorization, parseChallenge } from './digest-auth.js';
+import { newCallId, newTag } from './sip-dialog.js';
+import { SipHeaders } from './sip-headers.js';
+import type { SipRequest, SipResponse } from './sip-message.js';
+import type { SipUserAgent } from './sip-user-agent.js';
+import { formatUri, parseNameAddr, parseUri } from './sip-uri.js';
+import { targetOf } from './outgoing-call.js';
+
+export interface RegistrationOptions {
+  /** The registrar: `sip:pbx.example.com` or `sip:127.0.0.1:5070;transport=tcp`. */
+  registrar: string;
+  /** Address of record (default `sip:<username>@<registrar host>`). */
+  aor?: string;
+  username: string;
+  password: string;
+  /** Digest user when it differs from the AOR's user. */
+  authUsername?: string;
+  /** Seconds asked for (default 3600); the registrar may grant less. */
+  expires?: number;
+}
+
+export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'failed';
+
+export interface RegistrationHost {
+  ua: SipUserAgent;
+  clock: PacerClock;
+  logger: Logger;
+  contactUser: string;
+  onState?(state: RegistrationState, detail: { status?: number; expiresS?: number }): void;
+}
+
+const RETRY_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
+
+/**
+ * REGISTER client (RFC 3261 section 10): binds our Contact to the AOR, answers digest
+ * challenges, honours 423 Min-Expires, and refreshes before the binding lapses (at 80% of
+ * the granted time, at least 5 s early). Failures retry with backoff; `stop()` unregisters.
+ */
+export class Registration {
+  state: RegistrationState = 'unregistered';
+  /** Seconds the registrar granted in its last 200. */
+  grantedS?: number;
+  registeredAt?: number;
+  readonly callId: string;
+  private cseq = 0;
+  private nc = 0;
+  private timer: unknown;
+  private failures = 0;
+  private stopped = false;
+  private readonly fromTag = newTag();
+  private expires: number;
+
+  constructor(
+    private readonly host: RegistrationHost,
+    readonly options: RegistrationOptions,
+  ) {
+    this.expires = options.expires ?? 3600;
+    this.callId = newCallId('roomkit');
+  }
+
+  private get registrarUri() {
+    const uri = parseUri(this.options.registrar);
+    if (!uri) throw new Error(`bad registrar URI ${this.options.registrar}`);
+    return uri;
+  }
+
+  get aor(): string {
+    return this.options.aor ?? `sip:${this.options.username}@${this.registrarUri.host}`;
+  }
+
+  /** Registers now; resolves with the outcome (also kept in `state`). */
+  async start(): Promise<RegistrationState> {
+    this.stopped = false;
+    await this.register(this.expires);
+    return this.state;
+  }
+
+  /** Unregisters (Expires: 0) and stops refreshing. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    if (this.state === 'registered') await this.register(0);
+    this.setState('unregistered', {});
+  }
+
+  private async register(expires: number): Promise<void> {
+    if (expires > 0) this.setState('registering', {});
+    const uri = this.registrarUri;
+    const target = targetOf(uri, 'UDP');
+    let res = await this.send(this.build(expires, target.transport));
+    for (let round = 0; round < 3 && res.status >= 300; round++) {
+      if (res.status === 401 || res.status === 407) {
+        const challenge = parseChallenge(
+          res.headers.get(res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate') ?? '',
+        );
+        if (!challenge) break;
+        const creds: DigestCredentials = {
+          username: this.options.authUsername ?? this.options.username,
+          password: this.options.password,
+        };
+        const auth = digestAuthorization(
+          challenge,
+          creds,
+          'REGISTER',
+          formatUri({ ...uri, params: {} }),
+          ++this.nc,
+        );
+        res = await this.send(
+          this.build(expires, target.transport, [
+            res.status === 401 ? 'Authorization' : 'Proxy-Authorization',
+            auth,
+          ]),
+        );
+      } else if (res.status === 423) {
+        const min = Number.parseInt(res.headers.get('Min-Expires') ?? '', 10);
+        if (!(min > 0)) break;
+        this.expires = expires = min;
+        res = await this.send(this.build(expires, target.transport));
+      } else break;
+    }
+    if (expires === 0) return;
+    if (res.status >= 200 && res.status < 300) {
+      this.failures = 0;
+      this.grantedS =
+        grantedExpires(res, this.host.ua.contact(this.host.contactUser, target.transport)) ?? expires;
+      this.registeredAt = this.host.clock.now();
+      this.setState('registered', { status: res.status, expiresS: this.grantedS });
+      const refreshS = Math.max(1, this.grantedS - Math.max(5, this.grantedS * 0.2));
+      this.schedule(Math.min(refreshS, this.grantedS * 0.9) * 1000);
+    } else {
+      this.host.logger.warn(
+        { registrar: this.options.registrar, status: res.status, reason: res.reason },
+        'SIP registration failed',
+      );
+      this.setState('failed', { status: res.status });
+      this.schedule(RETRY_MS[Math.min(this.failures++, RETRY_MS.length - 1)]);
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
+    this.timer = this.host.clock.setTimer(() => {
+      this.timer = undefined;
+      void this.register(this.expires);
+    }, ms);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private build(expires: number, transport: 'UDP' | 'TCP', auth?: [string, string]): SipRequest {
+    const ua = this.host.ua;
+    const headers = new SipHeaders();
+    headers.add('Via', ua.via(transport));
+    headers.add('Max-Forwards', '70');
+    headers.add('From', `<${this.aor}>;tag=${this.fromTag}`);
+    headers.add('To', `<${this.aor}>`);
+    headers.add('Call-ID', this.callId);
+    headers.add('CSeq', `${++this.cseq} REGISTER`);
+    headers.add('Contact', ua.contact(this.host.contactUser, transport));
+    headers.add('Expires', String(expires));
+    if (auth) headers.add(auth[0], auth[1]);
+    const uri = this.registrarUri;
+    return {
+      kind: 'request',
+      method: 'REGISTER',
+      uri: formatUri({ ...uri, user: undefined, params: {} }),
+      headers,
+      body: Buffer.alloc(0),
+    };
+  }
+
+  private send(req: SipRequest): Promise<SipResponse> {
+    return this.host.ua.request(req, targetOf(this.registrarUri, 'UDP'));
+  }
+
+  private setState(state: RegistrationState, detail: { status?: number; expiresS?: number }): void {
+    this.state = state;
+    this.host.onState?.(state, detail);
+  }
+}
+
+/** The expiry the registrar granted our contact: its expires param, else the Expires header. */
+function grantedExpires(res: SipResponse, ourContact: string): number | undefined {
+  const ours = parseNameAddr(ourContact)?.uri;
+  for (const c of res.headers.getAll('Contact')) {
+    const addr = parseNameAddr(c);
+    if (!addr || !ours) continue;
+    if (addr.uri.host === ours.host && addr.uri.port === ours.port && addr.params.expires) {
+      return Number(addr.params.expires);
+    }
+  }
+  const header = Number.parseInt(res.headers.get('Expires') ?? '', 10);
+  return Number.isFinite(header) ? header : undefined;
+}
