@@ -8,7 +8,6 @@ import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { connectClient } from '../helpers/ws-client.js';
 import { ROOT, runCli, startCli } from './fixtures/cli-process.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
 const jsonOf = (res: Response): Promise<any> => res.json();
 let dir: string;
 beforeAll(() => {

@@ -15,7 +15,6 @@ import { connectClient } from '../helpers/ws-client.js';
 import { memoryLogger } from '../voice/backends/voice-ws-client.js';
 import { rawGet, rawRequest, rawUpgrade } from './fixtures/raw-http.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
 const jsonOf = (res: Response): Promise<any> => res.json();
 let dir: string;
 const servers: RunningServer[] = [];
