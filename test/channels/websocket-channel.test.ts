@@ -265,9 +265,16 @@ describe('WebSocketChannel history is bounded (issue 8)', () => {
     const ai = new AIChannel('ai', { provider: new MockAIProvider({ responses: ['x'] }) });
     kit.registerChannel(ai);
     await kit.attachChannel('chat', 'ai', { category: ChannelCategory.INTELLIGENCE, visibility: 'none' });
-    await kit.sendEvent('chat', 'ai', { type: 'text', body: 'a note between AIs' }, { visibility: 'intelligence' });
+    await kit.sendEvent(
+      'chat',
+      'ai',
+      { type: 'text', body: 'a note between AIs' },
+      { visibility: 'intelligence' },
+    );
     kit.hook(HookTrigger.BEFORE_BROADCAST, async (event) =>
-      event.content.type === 'text' && event.content.body === 'spam' ? HookResult.block('spam') : HookResult.allow(),
+      event.content.type === 'text' && event.content.body === 'spam'
+        ? HookResult.block('spam')
+        : HookResult.allow(),
     );
     alice.send({ type: 'message', roomId: 'chat', content: { type: 'text', body: 'spam' } });
     expect(await alice.next('ack')).toMatchObject({ blocked: true });

@@ -441,7 +441,8 @@ describe('WebSocketVoiceBackend', () => {
     }) as typeof conn.socket.send;
     const session = b.getSession(slow.ready.sessionId)!;
     // 16 MiB in one call, several times: far more than the kernel buffers take.
-    for (let i = 0; i < 4 && gone.length === 0; i++) await b.sendAudio(session, new Uint8Array(16 * 1024 * 1024));
+    for (let i = 0; i < 4 && gone.length === 0; i++)
+      await b.sendAudio(session, new Uint8Array(16 * 1024 * 1024));
     await eventually(() => expect(gone).toEqual([slow.ready.sessionId]));
     expect(peak).toBeLessThanOrEqual(budget);
   });
