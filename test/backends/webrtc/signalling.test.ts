@@ -243,7 +243,9 @@ describe('WebRTC peers that vanish are reaped by deadline', () => {
   });
 
   it('a connected client that goes silent (UDP black hole) is reaped after idleTimeoutMs', async () => {
-    const { UdpRelay, loopbackCandidatePort, pointCandidatesAt } = await import('./udp-relay.js');
+    const { UdpRelay, loopbackCandidatePort, pointCandidatesAt, stripCandidates } = await import(
+      './udp-relay.js'
+    );
     const relay = await UdpRelay.start();
     closers.push(async () => relay.close());
     const s = await server({ idleTimeoutMs: 1500 });
@@ -253,7 +255,7 @@ describe('WebRTC peers that vanish are reaped by deadline', () => {
       url: s.url,
       token: 'user:alice',
       roomId: 'r',
-      transformOffer: (sdp) => pointCandidatesAt(sdp, relay.serverSide),
+      transformOffer: stripCandidates,
       transformAnswer: (sdp) => {
         relay.server = { host: '127.0.0.1', port: loopbackCandidatePort(sdp) };
         return pointCandidatesAt(sdp, relay.clientSide);

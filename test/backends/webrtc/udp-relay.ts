@@ -2,10 +2,11 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
 /**
  * A UDP relay between a WebRTC client and server on loopback, standing in for a bad network
- * (no TURN needed): the test rewrites the server's candidates in the answer to `clientSide`
- * and the client's candidates in the offer to `serverSide`, so neither peer knows the
- * other's real address and every packet (STUN, DTLS, SRTP, SCTP) crosses here. Loss and
- * jitter apply to every packet both ways; `blackhole()` makes the client vanish.
+ * (no TURN needed). The test rewrites the server's candidates in the answer to `clientSide`
+ * and gives the server none of the client's, so every packet (STUN, DTLS, SRTP, SCTP)
+ * crosses here. Like a NAT, each client address gets its own socket towards the server,
+ * which the server learns as a peer-reflexive candidate. Loss and jitter apply to every
+ * packet both ways; `blackhole()` makes the client vanish.
  */
 export interface RelayOptions {
   /** Fraction of packets dropped, each direction (0..1). */
@@ -20,46 +21,32 @@ export class UdpRelay {
   readonly stats = { toServer: 0, toClient: 0, dropped: 0, reordered: 0 };
   /** Where the server really listens (its loopback host candidate, read from the answer). */
   server?: { host: string; port: number };
-  private client?: RemoteInfo;
+  private readonly mappings = new Map<string, Socket>();
   private blackholed = false;
+  private closed = false;
   private rand: () => number;
   private lastDue = { toServer: 0, toClient: 0 };
 
   private constructor(
     private readonly facingClient: Socket,
-    private readonly facingServer: Socket,
     private readonly opts: RelayOptions,
   ) {
     this.rand = mulberry32(opts.seed ?? 13);
     facingClient.on('message', (msg, from) => {
-      this.client = from;
       const server = this.server;
-      if (server) this.forward('toServer', () => facingServer.send(msg, server.port, server.host));
-    });
-    facingServer.on('message', (msg) => {
-      const to = this.client;
-      if (!to) return;
-      this.forward('toClient', () => facingClient.send(msg, to.port, to.address));
+      if (!server) return;
+      const out = this.mapping(from);
+      this.forward('toServer', () => out.send(msg, server.port, server.host));
     });
   }
 
   static async start(opts: RelayOptions = {}): Promise<UdpRelay> {
-    const bind = async () => {
-      const s = createSocket('udp4');
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-      return s;
-    };
-    return new UdpRelay(await bind(), await bind(), opts);
+    return new UdpRelay(await bindLoopback(), opts);
   }
 
   /** The address the client must believe the server is at. */
   get clientSide(): { host: string; port: number } {
     return { host: '127.0.0.1', port: this.facingClient.address().port };
-  }
-
-  /** The address the server must believe the client is at. */
-  get serverSide(): { host: string; port: number } {
-    return { host: '127.0.0.1', port: this.facingServer.address().port };
   }
 
   /** Drop everything from now on: to the server, the client just vanished. */
@@ -68,8 +55,24 @@ export class UdpRelay {
   }
 
   close(): void {
+    this.closed = true;
     this.facingClient.close();
-    this.facingServer.close();
+    for (const s of this.mappings.values()) s.close();
+    this.mappings.clear();
+  }
+
+  /** The socket that speaks to the server for one client address (created on first use). */
+  private mapping(from: RemoteInfo): Socket {
+    const key = `${from.address}:${from.port}`;
+    let out = this.mappings.get(key);
+    if (out) return out;
+    out = createSocket('udp4');
+    out.bind(0, '127.0.0.1');
+    out.on('message', (msg) =>
+      this.forward('toClient', () => this.facingClient.send(msg, from.port, from.address)),
+    );
+    this.mappings.set(key, out);
+    return out;
   }
 
   private forward(way: 'toServer' | 'toClient', send: () => void): void {
@@ -88,9 +91,26 @@ export class UdpRelay {
     if (due < this.lastDue[way]) this.stats.reordered++;
     this.lastDue[way] = Math.max(this.lastDue[way], due);
     setTimeout(() => {
-      if (!this.blackholed) send();
+      if (!this.blackholed && !this.closed) send();
     }, delay);
   }
+}
+
+async function bindLoopback(): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  return s;
+}
+
+/**
+ * An SDP without ICE candidates, and without end-of-candidates (which would make the other
+ * side give up at once): the peer is learned from its checks, as a peer-reflexive candidate.
+ */
+export function stripCandidates(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates')
+    .join('\r\n');
 }
 
 /** Replace the ICE candidates of each m-section of an SDP with one host candidate at `to`. */
