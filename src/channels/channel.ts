@@ -43,8 +43,13 @@ export const DEFAULT_CONTENT_TYPES: readonly ContentType[] = ALL_CONTENT_TYPES.f
 export interface DeliveryContext {
   kit: RoomKit;
   room: Room;
-  /** Aborted when the kit closes or the room's lane is torn down. */
-  signal: AbortSignal;
+  /** Aborted when the kit closes or this call's deadline passes (pass it to anything slow). */
+  readonly signal: AbortSignal;
+  /**
+   * True when the kit is re-driving an event after a restart (`kit.recover()`): the channel may
+   * have received it before the crash. Delivery is at least once; drop repeats by `event.id`.
+   */
+  readonly redelivery?: boolean;
 }
 
 /** A reply an intelligence channel wants to post: content, optionally with metadata. */
@@ -75,6 +80,13 @@ export abstract class Channel {
   /** Deliveries wait (never drop) to stay under this rate. */
   rateLimit?: RateLimit;
   retryPolicy?: RetryPolicy;
+  /**
+   * How long one call to `deliver` / `onEvent` may take before it counts as a failed attempt
+   * (retried, then `delivery_failed`). Default: the kit's `deliveryTimeoutMs` (30 s) for
+   * transports, `intelligenceTimeoutMs` (5 min) for intelligence channels; an attach option
+   * overrides it per room.
+   */
+  deliveryTimeoutMs?: number;
   protected kit?: RoomKit;
 
   constructor(readonly id: string) {}

@@ -1,46 +1,56 @@
 import type { Channel, ChannelOutput, DeliveryContext } from '../channels/channel.js';
-import { ChannelCategory, type ChannelBinding, HookTrigger, type RoomEvent } from '../models/index.js';
-import { errorMessage, isRetryable } from './errors.js';
+import {
+  ChannelCategory,
+  type ChannelBinding,
+  HookTrigger,
+  type Room,
+  type RoomEvent,
+} from '../models/index.js';
+import type { RoomKit } from './roomkit.js';
+import { withDeadline } from './deadlines.js';
+import { errorMessage, isRetryable, TimeoutError } from './errors.js';
+import { reportIntelligenceFailure } from './failure-notice.js';
 import type { KitInternals } from './kit-internals.js';
 import { backoffDelay, DEFAULT_RETRY } from './resilience/retry.js';
-import type { RoomState } from './room-state.js';
+import type { Reader, RoomState } from './room-state.js';
 import { transcodeFor } from './transcode.js';
 import { canSee } from './visibility.js';
+
+export interface BroadcastOptions {
+  /** The event was delivered before a restart: tell channels (ctx.redelivery) so they may drop repeats. */
+  redelivery?: boolean;
+  /** Leave a reader out (re-drive: an AI that already answered, or a message too old to answer). */
+  skip?: (reader: Reader) => boolean;
+}
 
 /**
  * Fans committed events out to the room's readers. Each target has its own queue, so a
  * slow channel delays only itself and every channel sees events in index order. Called
  * under the room lock (enqueueing is synchronous); the returned promise settles when every
- * target has finished with the event.
+ * target has finished with the event. Every call to a channel runs under a deadline, and
+ * nothing a channel does (throw, hang, return garbage) can escape a lane job.
  */
 export class Broadcaster {
   constructor(private readonly kit: KitInternals) {}
 
-  broadcast(state: RoomState, event: RoomEvent): Promise<void> {
-    const readers = state.readers(this.kit.lookupChannel);
-    let remaining = 0;
-    let resolveAll!: () => void;
-    const done = new Promise<void>((resolve) => {
-      resolveAll = resolve;
-    });
-    const finishOne = () => {
-      if (--remaining === 0) resolveAll();
-    };
-    for (const reader of readers) {
+  broadcast(state: RoomState, event: RoomEvent, opts: BroadcastOptions = {}): Promise<void> {
+    const fanout = new Fanout(() => state.cursor.complete(event.index));
+    for (const reader of state.readers(this.kit.lookupChannel)) {
       const { binding, channel } = reader;
       if (binding.channelId === event.source.channelId && !channel.capabilities.multiplexed) continue;
       if (!canSee(event, binding)) continue;
-      remaining++;
+      if (opts.skip?.(reader)) continue;
+      fanout.add();
       state.queueFor(binding.channelId).push(async () => {
         try {
-          await this.deliverTo(state, event, channel, binding);
+          await this.deliverTo(state, event, channel, binding, fanout, opts.redelivery === true);
         } finally {
-          finishOne();
+          fanout.laneDone();
         }
       });
     }
-    if (remaining === 0) resolveAll();
-    return done.then(() => this.afterBroadcast(state, event));
+    fanout.sealed();
+    return fanout.delivered.then(() => this.afterBroadcast(state, event));
   }
 
   private afterBroadcast(state: RoomState, event: RoomEvent): void {
@@ -60,37 +70,54 @@ export class Broadcaster {
     }
   }
 
-  private async deliverTo(state: RoomState, event: RoomEvent, channel: Channel, binding: ChannelBinding) {
-    const shaped = transcodeFor(event, channel.capabilities);
+  private async deliverTo(
+    state: RoomState,
+    event: RoomEvent,
+    channel: Channel,
+    binding: ChannelBinding,
+    fanout: Fanout,
+    redelivery: boolean,
+  ): Promise<void> {
+    let shaped: RoomEvent | undefined;
+    try {
+      shaped = transcodeFor(event, channel.capabilities);
+    } catch (error) {
+      this.reportFailure(event, channel, error, 1);
+      return;
+    }
     if (!shaped) return;
-    const ctx: DeliveryContext = { kit: this.kit.kit, room: state.room, signal: this.kit.signal };
-    const output = await this.callWithResilience(channel, binding, shaped, ctx);
+    const output = await this.callWithResilience(state, channel, binding, shaped, redelivery);
     if (output && channel.category === ChannelCategory.INTELLIGENCE) {
-      this.kit.track(this.kit.handleOutput(state, channel, binding, event, output));
+      // The reply is produced in the background (see docs/decisions.md), but the event counts
+      // as handled only once it is: the delivery cursor must not pass an unanswered message.
+      fanout.add(false);
+      const handled = this.kit.handleOutput(state, channel, binding, event, output);
+      this.kit.track(handled);
+      handled.then(fanout.workDone, fanout.workDone);
     }
   }
 
-  /** Rate limit (waits), circuit breaker, then the call with retry and backoff. */
+  /** Rate limit (waits), circuit breaker, then the call under its deadline, with retry and backoff. */
   private async callWithResilience(
+    state: RoomState,
     channel: Channel,
     binding: ChannelBinding,
     event: RoomEvent,
-    ctx: DeliveryContext,
+    redelivery: boolean,
   ): Promise<ChannelOutput | undefined> {
     const limiter = this.kit.limiterFor(channel);
     const breaker = this.kit.breakerFor(channel.id);
     const policy = channel.retryPolicy ?? this.kit.retryPolicy;
     const maxRetries = policy.maxRetries ?? DEFAULT_RETRY.maxRetries;
+    const timeoutMs = this.timeoutFor(channel, binding);
     for (let attempt = 0; ; attempt++) {
       try {
-        if (limiter) await limiter.acquire(ctx.signal);
+        if (limiter) await limiter.acquire(this.kit.signal);
         return await breaker.call(() =>
-          channel.category === ChannelCategory.INTELLIGENCE
-            ? channel.onEvent(event, binding, ctx)
-            : channel.deliver(event, binding, ctx),
+          this.attempt(state.room, channel, binding, event, timeoutMs, redelivery),
         );
       } catch (error) {
-        if (attempt < maxRetries && isRetryable(error) && !ctx.signal.aborted) {
+        if (attempt < maxRetries && isRetryable(error) && !this.kit.signal.aborted) {
           await sleep(backoffDelay(policy, attempt));
           continue;
         }
@@ -100,11 +127,54 @@ export class Broadcaster {
     }
   }
 
-  private reportFailure(event: RoomEvent, channel: Channel, error: unknown, attempts: number): void {
-    this.kit.logger.warn(
-      { roomId: event.roomId, eventId: event.id, channelId: channel.id, attempts, err: errorMessage(error) },
-      'delivery failed',
+  private attempt(
+    room: Room,
+    channel: Channel,
+    binding: ChannelBinding,
+    event: RoomEvent,
+    timeoutMs: number,
+    redelivery: boolean,
+  ): Promise<ChannelOutput> {
+    const call = new LaneCall(this.kit.kit, room, this.kit.signal, redelivery);
+    let work: Promise<ChannelOutput>;
+    try {
+      work = Promise.resolve(
+        channel.category === ChannelCategory.INTELLIGENCE
+          ? channel.onEvent(event, binding, call)
+          : channel.deliver(event, binding, call),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return withDeadline(work, timeoutMs, () => call.expire(`delivery to ${channel.id}`, timeoutMs));
+  }
+
+  /** The binding's deadline, else the channel's, else the kit's for the channel's category. */
+  private timeoutFor(channel: Channel, binding: ChannelBinding): number {
+    return (
+      binding.deliveryTimeoutMs ??
+      channel.deliveryTimeoutMs ??
+      (channel.category === ChannelCategory.INTELLIGENCE
+        ? this.kit.intelligenceTimeoutMs
+        : this.kit.deliveryTimeoutMs)
     );
+  }
+
+  private reportFailure(event: RoomEvent, channel: Channel, error: unknown, attempts: number): void {
+    if (channel.category === ChannelCategory.INTELLIGENCE) {
+      reportIntelligenceFailure(this.kit, event.roomId, channel, error);
+    } else {
+      this.kit.logger.warn(
+        {
+          roomId: event.roomId,
+          eventId: event.id,
+          channelId: channel.id,
+          attempts,
+          err: errorMessage(error),
+        },
+        'delivery failed',
+      );
+    }
     this.kit.events.emit('delivery_failed', { event, channelId: channel.id, error, attempts });
     if (this.kit.hooks.has(HookTrigger.ON_DELIVERY_FAILED)) {
       this.kit.track(
@@ -119,6 +189,76 @@ export class Broadcaster {
         }),
       );
     }
+  }
+}
+
+/**
+ * One event's fan-out. `delivered` settles when every lane has finished with the event (what
+ * processInbound waits for); `onHandled` runs when, in addition, every intelligence channel's
+ * reply to it has been handled (what the delivery cursor waits for).
+ */
+class Fanout {
+  readonly delivered: Promise<void>;
+  private resolveDelivered!: () => void;
+  /** Lanes still working; one extra until sealed, so an early finisher cannot settle it. */
+  private lanes = 1;
+  /** Lanes plus replies still being produced; one extra until sealed. */
+  private work = 1;
+
+  constructor(private readonly onHandled: () => void) {
+    this.delivered = new Promise((resolve) => {
+      this.resolveDelivered = resolve;
+    });
+  }
+
+  add(lane = true): void {
+    if (lane) this.lanes++;
+    this.work++;
+  }
+
+  /** Every lane job is queued. */
+  sealed(): void {
+    this.laneDone();
+  }
+
+  laneDone(): void {
+    if (--this.lanes === 0) this.resolveDelivered();
+    this.workDone();
+  }
+
+  readonly workDone = (): void => {
+    if (--this.work === 0) this.onHandled();
+  };
+}
+
+/**
+ * The context of one call to a channel. Its `signal` is created only when the channel reads it
+ * (most transports never do), and aborts when the kit closes or the call's deadline passes.
+ */
+class LaneCall implements DeliveryContext {
+  private controller?: AbortController;
+  private combined?: AbortSignal;
+
+  constructor(
+    readonly kit: RoomKit,
+    readonly room: Room,
+    private readonly kitSignal: AbortSignal,
+    readonly redelivery: boolean,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.combined) {
+      this.controller = new AbortController();
+      this.combined = AbortSignal.any([this.kitSignal, this.controller.signal]);
+    }
+    return this.combined;
+  }
+
+  /** The deadline passed: abort what the channel is doing and say why. */
+  expire(what: string, ms: number): TimeoutError {
+    const error = new TimeoutError(what, ms);
+    this.controller?.abort(error);
+    return error;
   }
 }
 

@@ -17,6 +17,19 @@ export interface FrameworkEventMap {
   channel_detached: { roomId: string; channelId: string };
   channel_error: { channelId: string; error: unknown; roomId?: string };
   identity_resolved: { roomId: string; participantId: string };
+  /** An intelligence channel's model call failed (the room's clients got a `notice`). */
+  provider_error: {
+    roomId: string;
+    channelId: string;
+    level: 'error';
+    code: string;
+    message: string;
+    provider: string;
+    retryable: boolean;
+    error: unknown;
+  };
+  /** After a restart, delivery of a room resumed from its cursor (`kit.recover()`, or first use). */
+  delivery_resumed: { roomId: string; fromIndex: number; events: number; skippedReplies: number };
   /** Named timing figures (voice turn latencies and the like). */
   metric: {
     name: string;

@@ -12,8 +12,12 @@ import {
   type Visibility,
 } from '../models/index.js';
 import type { Broadcaster } from './broadcaster.js';
+import { deadlines } from './deadlines.js';
+import { TimeoutError } from './errors.js';
 import type { InjectedEvent } from './hooks/hook-result.js';
+import type { HookContext } from './hooks/types.js';
 import { newId, nowIso } from './ids.js';
+import { validateModifiedEvent } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import type { RoomState } from './room-state.js';
 
@@ -41,9 +45,37 @@ export interface RunOptions {
   inject?: readonly InjectedEvent[];
 }
 
-interface Control {
-  expired: boolean;
-  committing: boolean;
+/**
+ * One run's bookkeeping for the pre-commit deadline. When it passes before the commit starts,
+ * the run is abandoned: the hooks' signal aborts, the locked section lets go of the room lock
+ * at once (the hook still running is left behind and can no longer commit), nothing is stored.
+ */
+class Attempt {
+  expired = false;
+  committing = false;
+  private controller?: AbortController;
+  private release?: () => void;
+
+  /** Created only when a hook reads it. */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  expire(reason: Error): void {
+    this.expired = true;
+    this.controller?.abort(reason);
+    this.release?.();
+  }
+
+  /** Settles with `work`, or with undefined as soon as the attempt expires. */
+  guard<T>(work: () => Promise<T>): Promise<T | undefined> {
+    if (this.expired) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      this.release = () => resolve(undefined);
+      work().then(resolve, reject);
+    });
+  }
 }
 
 interface Committed {
@@ -66,9 +98,12 @@ export class InboundPipeline {
   ) {}
 
   async run(state: RoomState, draft: EventDraft, opts: RunOptions = {}): Promise<InboundResult> {
-    const ctl: Control = { expired: false, committing: false };
-    const locked = this.kit.locks.withLock(state.id, () => this.locked(state, draft, ctl, opts));
-    const committed = await this.withPreCommitTimeout(locked, ctl, state.id);
+    const attempt = new Attempt();
+    const ms = this.kit.processTimeoutMs;
+    const committed =
+      ms === undefined || ms === Number.POSITIVE_INFINITY
+        ? await this.kit.locks.withLock(state.id, () => this.locked(state, draft, attempt, opts))
+        : await this.withPreCommitDeadline(state, draft, attempt, opts, ms);
     if (!committed) return { blocked: true, reason: 'timeout' };
     if (committed.delivery) {
       if (opts.awaitDelivery === false) this.kit.track(committed.delivery);
@@ -77,41 +112,51 @@ export class InboundPipeline {
     return committed.result;
   }
 
-  private async withPreCommitTimeout(
-    locked: Promise<Committed>,
-    ctl: Control,
-    roomId: string,
+  /**
+   * The locked section under the pre-commit deadline (waiting for the lock included). Past it,
+   * unless the commit has started (then the event is kept, however slow the store), the caller
+   * hears `timeout` and the lock is released: one deadline-wheel entry per message, no timer.
+   */
+  private withPreCommitDeadline(
+    state: RoomState,
+    draft: EventDraft,
+    attempt: Attempt,
+    opts: RunOptions,
+    ms: number,
   ): Promise<Committed | undefined> {
-    const ms = this.kit.processTimeoutMs;
-    if (ms === undefined) return locked;
-    let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
+    return new Promise((resolve, reject) => {
+      const deadline = deadlines.add(ms, () => {
+        if (attempt.committing) return;
+        attempt.expire(new TimeoutError('inbound processing before commit', ms));
+        this.kit.logger.warn(
+          { roomId: state.id, timeoutMs: ms },
+          'inbound processing timed out before commit; nothing stored',
+        );
+        this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
+        resolve(undefined);
+      });
+      this.kit.locks
+        .withLock(state.id, () => attempt.guard(() => this.locked(state, draft, attempt, opts)))
+        .then(
+          (committed) => {
+            deadline.cancel();
+            resolve(committed);
+          },
+          (error) => {
+            deadline.cancel();
+            reject(error);
+          },
+        );
     });
-    try {
-      const winner = await Promise.race([locked, expiry]);
-      if (winner !== undefined || ctl.committing) return winner ?? (await locked);
-      ctl.expired = true;
-      // The locked section may still be running a slow hook: let it finish (it stores nothing).
-      this.kit.track(locked);
-      this.kit.logger.warn(
-        { roomId, timeoutMs: ms },
-        'inbound processing timed out before commit; nothing stored',
-      );
-      this.kit.events.emit('event_blocked', { roomId, reason: 'timeout' });
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async locked(
     state: RoomState,
     draft: EventDraft,
-    ctl: Control,
+    attempt: Attempt,
     opts: RunOptions,
   ): Promise<Committed> {
-    if (ctl.expired) return { result: { blocked: true, reason: 'timeout' } };
+    if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
     const { room } = state;
     if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) {
       this.kit.events.emit('event_blocked', { roomId: room.id, reason: 'room_closed' });
@@ -134,7 +179,7 @@ export class InboundPipeline {
       }
     }
 
-    let event = this.build(state, draft, state.nextIndex);
+    const event = this.build(state, draft, state.nextIndex);
     let injected: readonly InjectedEvent[] = opts.inject ?? [];
     let reason: string | undefined;
     if (opts.block) {
@@ -148,7 +193,7 @@ export class InboundPipeline {
       event.type = EventType.AUDIT;
     } else if (!opts.trusted) {
       if (this.kit.hooks.has(HookTrigger.BEFORE_BROADCAST)) {
-        const outcome = await this.kit.hooks.runSync(HookTrigger.BEFORE_BROADCAST, event, {
+        const ctx: HookContext = {
           kit: this.kit.kit,
           trigger: HookTrigger.BEFORE_BROADCAST,
           roomId: room.id,
@@ -156,15 +201,24 @@ export class InboundPipeline {
           channelId: event.source.channelId,
           channelType: event.source.channelType,
           direction: 'inbound',
-        });
-        // A hook may rewrite content, metadata and visibility; identity and position are ours.
-        event = {
-          ...outcome.payload,
-          id: event.id,
-          roomId: event.roomId,
-          index: event.index,
-          source: event.source,
+          get signal() {
+            return attempt.signal;
+          },
         };
+        const outcome = await this.kit.hooks.runSync(
+          HookTrigger.BEFORE_BROADCAST,
+          event,
+          ctx,
+          validateModifiedEvent,
+        );
+        if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
+        // A hook may rewrite content, metadata and visibility (validated); the rest is ours.
+        const changed = outcome.payload;
+        if (changed !== event) {
+          event.content = changed.content;
+          event.metadata = changed.metadata;
+          event.visibility = changed.visibility;
+        }
         if (outcome.injected.length) injected = [...injected, ...outcome.injected];
         if (!outcome.allowed) {
           reason = outcome.reason;
@@ -182,8 +236,8 @@ export class InboundPipeline {
       }
     }
 
-    if (ctl.expired) return { result: { blocked: true, reason: 'timeout' } };
-    ctl.committing = true;
+    if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
+    attempt.committing = true;
     await this.commit(state, event);
     const deliveries: Promise<void>[] = [];
     if (event.status === EventStatus.BLOCKED) {
@@ -193,6 +247,7 @@ export class InboundPipeline {
         reason: reason ?? 'blocked',
         blockedBy: event.blockedBy,
       });
+      state.cursor.complete(event.index);
     } else {
       deliveries.push(this.broadcaster.broadcast(state, event));
     }
@@ -210,12 +265,15 @@ export class InboundPipeline {
     return { result: { event, blocked: event.status === EventStatus.BLOCKED, reason }, delivery };
   }
 
-  /** Read-only/none or muted sources may speak, but nobody hears them. */
+  /**
+   * Read-only/none or muted sources may speak, but nobody hears them. The names are the
+   * original's `blockedBy` values.
+   */
   private sourceGate(state: RoomState, channelId: string): string | undefined {
     const binding = state.bindings.get(channelId);
     if (!binding) return undefined;
-    if (binding.access === Access.READ_ONLY || binding.access === Access.NONE) return 'access';
-    if (binding.muted) return 'muted';
+    if (binding.access === Access.READ_ONLY || binding.access === Access.NONE) return 'source_read_only';
+    if (binding.muted) return 'source_muted';
     return undefined;
   }
 

@@ -25,6 +25,12 @@ export interface KitInternals {
   readonly retryPolicy: RetryPolicy;
   readonly maxChainDepth: number;
   readonly processTimeoutMs?: number;
+  /** Default deadline of one `deliver` call (transports). */
+  readonly deliveryTimeoutMs: number;
+  /** Default deadline of one `onEvent` call (intelligence channels). */
+  readonly intelligenceTimeoutMs: number;
+  /** Longest silence between two chunks of a streamed reply. */
+  readonly replyIdleTimeoutMs: number;
   /** Aborted when the kit closes. */
   readonly signal: AbortSignal;
   lookupChannel: (id: string) => Channel | undefined;

@@ -1,8 +1,11 @@
 import type { Channel, ChannelOutput, ResponseEvent } from '../channels/channel.js';
 import type { ChannelBinding, RoomEvent } from '../models/index.js';
-import { errorMessage } from './errors.js';
+import { idleTimeout } from './deadlines.js';
+import { errorMessage, TimeoutError } from './errors.js';
+import { reportIntelligenceFailure } from './failure-notice.js';
 import { newId } from './ids.js';
 import type { EventDraft, InboundPipeline } from './inbound-pipeline.js';
+import { validateProducedContent } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import type { RoomState } from './room-state.js';
 import { canSee } from './visibility.js';
@@ -26,10 +29,20 @@ export class Responder {
     trigger: RoomEvent,
     output: ChannelOutput,
   ): Promise<void> {
-    for (const response of output.responseEvents ?? []) {
-      await this.pipeline.run(state, this.draft(channel, binding, trigger, response), {
-        awaitDelivery: false,
-      });
+    for (const [i, response] of (output.responseEvents ?? []).entries()) {
+      let draft: EventDraft;
+      try {
+        draft = this.draft(channel, binding, trigger, response, `responseEvents[${i}].content`);
+      } catch (error) {
+        // A reply that is not valid content is the channel's bug: reported, never stored.
+        this.kit.logger.warn(
+          { roomId: state.id, channelId: channel.id, err: errorMessage(error) },
+          'invalid reply',
+        );
+        this.kit.events.emit('channel_error', { channelId: channel.id, error, roomId: state.id });
+        continue;
+      }
+      await this.pipeline.run(state, draft, { awaitDelivery: false });
     }
     if (output.responseStream)
       await this.consumeStream(state, channel, binding, trigger, output.responseStream);
@@ -68,19 +81,23 @@ export class Responder {
         }
       }
     };
+    // A stream that stops producing is cut, so a stalled provider cannot hold the reply forever.
+    const idleMs = this.kit.replyIdleTimeoutMs;
+    const guarded = idleTimeout(
+      stream,
+      idleMs,
+      () => new TimeoutError(`reply stream of ${channel.id}`, idleMs),
+    );
     try {
-      for await (const delta of stream) {
-        if (!delta) continue;
+      for await (const delta of guarded) {
+        if (typeof delta !== 'string' || !delta) continue;
         text += delta;
         await push(delta, false);
       }
     } catch (error) {
       failed = error;
-      this.kit.logger.warn(
-        { roomId: state.id, channelId: channel.id, err: errorMessage(error) },
-        'reply stream failed',
-      );
       this.kit.events.emit('channel_error', { channelId: channel.id, error, roomId: state.id });
+      reportIntelligenceFailure(this.kit, state.id, channel, error);
     }
     await push('', true);
     if (!text) return;
@@ -89,9 +106,7 @@ export class Responder {
     await this.pipeline.run(
       state,
       this.draft(channel, binding, trigger, { content: { type: 'text', body: text }, metadata }),
-      {
-        awaitDelivery: false,
-      },
+      { awaitDelivery: false },
     );
   }
 
@@ -100,6 +115,7 @@ export class Responder {
     binding: ChannelBinding,
     trigger: RoomEvent,
     response: ResponseEvent,
+    field = 'content',
   ): EventDraft {
     return {
       source: {
@@ -107,7 +123,7 @@ export class Responder {
         channelType: channel.channelType,
         participantId: binding.participantId,
       },
-      content: response.content,
+      content: validateProducedContent(response?.content, field),
       chainDepth: trigger.chainDepth + 1,
       visibility: response.visibility ?? binding.visibility,
       metadata: response.metadata ?? {},

@@ -87,6 +87,7 @@ export class RoomOps {
       attachedAt: nowIso(),
     };
     if (opts.participantId !== undefined) binding.participantId = opts.participantId;
+    if (opts.deliveryTimeoutMs !== undefined) binding.deliveryTimeoutMs = opts.deliveryTimeoutMs;
     await this.kit.store.saveBinding(binding);
     state.setBinding(binding);
     this.kit.events.emit('channel_attached', { binding });

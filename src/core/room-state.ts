@@ -1,5 +1,7 @@
 import type { Channel } from '../channels/channel.js';
 import { Access, type ChannelBinding, type Room } from '../models/index.js';
+import { DeliveryCursor } from './delivery-cursor.js';
+import type { RoomRecovery } from './redrive.js';
 
 /** A channel that may read the room's events, resolved once per binding change. */
 export interface Reader {
@@ -19,17 +21,25 @@ export class RoomState {
   readonly queues = new Map<string, DeliveryQueue>();
   /** Participant ids known to be stored, so routing does not ask the store per message. */
   readonly participants = new Set<string>();
+  /** Up to which index every event is handled; starts where the store's cursor was. */
+  readonly cursor: DeliveryCursor;
+  /** Set when loading the room re-drove undelivered events (after a restart). */
+  resumed?: RoomRecovery;
   private readersCache?: Reader[];
 
   /**
    * @param spawn starts a queue's drain outside the room lock's context: deliveries run
    *   after the lock is released and must not inherit its ownership.
+   * @param onJobError a lane job threw (a bug: jobs catch their own failures); logged, the lane goes on.
    */
   constructor(
     public room: Room,
     private readonly spawn: (start: () => void) => void = (start) => start(),
+    cursor?: DeliveryCursor,
+    private readonly onJobError: (error: unknown) => void = () => {},
   ) {
     this.nextIndex = room.eventCount;
+    this.cursor = cursor ?? new DeliveryCursor(room.eventCount - 1, async () => {});
   }
 
   get id(): string {
@@ -67,7 +77,7 @@ export class RoomState {
   queueFor(channelId: string): DeliveryQueue {
     let q = this.queues.get(channelId);
     if (!q) {
-      q = new DeliveryQueue(this.spawn);
+      q = new DeliveryQueue(this.spawn, this.onJobError);
       this.queues.set(channelId, q);
     }
     return q;
@@ -76,13 +86,20 @@ export class RoomState {
 
 type Job = () => Promise<void>;
 
-/** A FIFO that runs one job at a time; jobs are enqueued in index order under the room lock. */
+/**
+ * A FIFO that runs one job at a time; jobs are enqueued in index order under the room lock.
+ * A job that throws is reported and skipped: nothing a job does can stop the lane or reach the
+ * process as an unhandled rejection.
+ */
 export class DeliveryQueue {
   private readonly jobs: Job[] = [];
   private head = 0;
   private running = false;
 
-  constructor(private readonly spawn: (start: () => void) => void) {}
+  constructor(
+    private readonly spawn: (start: () => void) => void,
+    private readonly onJobError: (error: unknown) => void = () => {},
+  ) {}
 
   push(job: Job): void {
     this.jobs.push(job);
@@ -105,7 +122,15 @@ export class DeliveryQueue {
         this.jobs.splice(0, this.head);
         this.head = 0;
       }
-      await job();
+      try {
+        await job();
+      } catch (error) {
+        try {
+          this.onJobError(error);
+        } catch {
+          // a reporter that throws must not stop the lane either
+        }
+      }
     }
     this.jobs.length = 0;
     this.head = 0;

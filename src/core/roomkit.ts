@@ -17,6 +17,7 @@ import type { ConversationStore } from '../store/conversation-store.js';
 import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
+import { DeliveryCursor } from './delivery-cursor.js';
 import { contactRoutingOf } from './contact-identity.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
 import { DuplicateError, NotFoundError, RoomKitError } from './errors.js';
@@ -26,12 +27,14 @@ import type { HookFn, HookOptions, HookPayload } from './hooks/types.js';
 import type { IdentityResolver } from './identity.js';
 import { IdentityGate } from './identity-gate.js';
 import { InboundPipeline } from './inbound-pipeline.js';
+import { validateInbound } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import { InMemoryLockManager, type LockManager } from './locks.js';
 import { createLogger, type Logger } from './logger.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limiter.js';
 import type { RetryPolicy } from './resilience/retry.js';
+import { type RecoveryOptions, type RoomRecovery, redrive } from './redrive.js';
 import { Responder } from './responder.js';
 import { RoomOps } from './room-ops.js';
 import { RoomState } from './room-state.js';
@@ -53,8 +56,21 @@ export interface RoomKitOptions {
   lockManager?: LockManager;
   /** AI replies to AI replies stop at this depth, stored as a blocked audit event (default 5). */
   maxChainDepth?: number;
-  /** Waiting for the room lock plus BEFORE_BROADCAST hooks; past it nothing is stored (default 30 s). */
+  /**
+   * Waiting for the room lock plus BEFORE_BROADCAST hooks; past it nothing is stored, the hooks'
+   * `ctx.signal` aborts and the lock is released (default 30 s).
+   */
   processTimeoutMs?: number;
+  /** Deadline of a hook that sets no `timeoutMs` (default 10 s; a late sync hook counts as throwing). */
+  hookTimeoutMs?: number;
+  /** Deadline of one `deliver` call to a transport (default 30 s; per channel and per binding too). */
+  deliveryTimeoutMs?: number;
+  /** Deadline of one `onEvent` call to an intelligence channel (default 5 min). */
+  intelligenceTimeoutMs?: number;
+  /** Longest silence between two chunks of a streamed reply before it is cut (default 60 s). */
+  replyIdleTimeoutMs?: number;
+  /** What to do about undelivered events after a restart (`kit.recover()`, or a room's first use). */
+  recovery?: RecoveryOptions;
   identityResolver?: IdentityResolver;
   /** A resolver slower than this counts as 'unknown' (default 5 s). */
   identityTimeoutMs?: number;
@@ -80,6 +96,8 @@ export interface AttachOptions {
   muted?: boolean;
   participantId?: string;
   metadata?: Record<string, unknown>;
+  /** Deadline of one delivery to this channel in this room (overrides the channel's and the kit's). */
+  deliveryTimeoutMs?: number;
 }
 
 /** The orchestrator: rooms, channels, hooks, the inbound pipeline and the delivery lanes. */
@@ -100,6 +118,7 @@ export class RoomKit {
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly router: Router;
+  private readonly broadcaster: Broadcaster;
   private readonly identity?: IdentityGate;
   private readonly abort = new AbortController();
   private closed = false;
@@ -116,12 +135,13 @@ export class RoomKit {
         'hook failed',
       );
       this.events.emit('hook_error', info);
-    });
+    }, options.hookTimeoutMs);
     this.ephemeral = new EphemeralBus((error) =>
       this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'),
     );
     this.internals = this.makeInternals();
     const broadcaster = new Broadcaster(this.internals);
+    this.broadcaster = broadcaster;
     this.pipeline = new InboundPipeline(this.internals, broadcaster);
     const responder = new Responder(this.internals, this.pipeline);
     this.internals.handleOutput = (state, channel, binding, trigger, output) =>
@@ -264,12 +284,18 @@ export class RoomKit {
    * the pipeline, commit, and deliver. Resolves once every target has received the event
    * (replies from AI channels are committed and delivered in the background; `waitForIdle`).
    */
-  async processInbound(message: InboundMessage): Promise<InboundResult> {
+  async processInbound(input: InboundMessage): Promise<InboundResult> {
     this.assertOpen();
+    // Validated before anything happens (routing may create a room): a ValidationError naming
+    // the field, nothing stored. System content is the framework's own and refused here.
+    const message = validateInbound(input);
     const channel = this.channels.get(message.channelId);
     if (!channel) throw new NotFoundError('channel', message.channelId);
     const state = await this.router.route(message, channel);
-    const normalized = await channel.handleInbound({ ...message, roomId: state.id });
+    let normalized = await channel.handleInbound({ ...message, roomId: state.id });
+    if (normalized.content !== message.content || normalized.metadata !== message.metadata) {
+      normalized = validateInbound(normalized);
+    }
     let runOpts = {};
     let msg = normalized;
     if (this.identity) ({ message: msg, runOpts } = await this.identity.apply(state, channel, normalized));
@@ -341,6 +367,26 @@ export class RoomKit {
     this.ephemeral.publish({ type: 'read_receipt', roomId, participantId, data: { eventId } });
   }
 
+  /**
+   * Resume delivery after a restart: every room whose delivery cursor is behind its timeline
+   * (events committed but not handled by every channel when the process stopped) is loaded,
+   * and its lanes re-deliver those events in order, flagged `redelivery`. Intelligence channels
+   * answer the messages they missed (see `RoomKitOptions.recovery`), never one they already
+   * answered. A room also resumes on its first use; call this once at startup, after
+   * registering the channels, so nothing waits for a user to come back. Resolves when the
+   * events are queued; `waitForIdle()` waits for them to be delivered.
+   */
+  async recover(): Promise<{ rooms: RoomRecovery[]; events: number }> {
+    this.assertOpen();
+    const rooms: RoomRecovery[] = [];
+    for (const roomId of await this.store.listUndeliveredRooms()) {
+      if (this.states.has(roomId)) continue; // live in this process: its lanes are running
+      const resumed = (await this.loadState(roomId))?.resumed;
+      if (resumed) rooms.push(resumed);
+    }
+    return { rooms, events: rooms.reduce((n, r) => n + r.events, 0) };
+  }
+
   /** Resolves when no delivery, AI reply or async hook is still running. */
   async waitForIdle(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
@@ -352,6 +398,8 @@ export class RoomKit {
     this.timers.stopAll();
     await Promise.race([this.waitForIdle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.abort.abort();
+    // What was handled is saved, so a restart re-drives only what was not.
+    await Promise.allSettled([...this.states.values()].map((state) => state.cursor.flush()));
     for (const channel of this.channels.values()) {
       try {
         await channel.close();
@@ -397,16 +445,29 @@ export class RoomKit {
   private async readState(roomId: string): Promise<RoomState | undefined> {
     const room = await this.store.getRoom(roomId);
     if (!room) return undefined;
-    const state = this.states.get(roomId) ?? this.newState(room);
+    const cursor = await this.store.getDeliveryCursor(roomId);
+    const state = this.states.get(roomId) ?? this.newState(room, cursor);
     for (const binding of await this.store.listBindings(roomId)) state.setBinding(binding);
+    // Before the state is published: re-driven events queue ahead of any new one.
+    state.resumed = await redrive(this.internals, this.broadcaster, state, this.options.recovery ?? {});
     this.states.set(roomId, state);
     this.timers.watch(roomId, room.timers, room.status === RoomStatus.PAUSED);
     return state;
   }
 
-  private newState(room: Room): RoomState {
+  private newState(room: Room, deliveredIndex = -1): RoomState {
     const locks = this.internals.locks;
-    return new RoomState(room, (start) => (locks.detached ? locks.detached(start) : start()));
+    const cursor = new DeliveryCursor(
+      deliveredIndex,
+      (index) => this.store.advanceDeliveryCursor(room.id, index),
+      this.logger,
+    );
+    return new RoomState(
+      room,
+      (start) => (locks.detached ? locks.detached(start) : start()),
+      cursor,
+      (error) => this.logger.error({ roomId: room.id, err: String(error) }, 'delivery lane job failed'),
+    );
   }
 
   private assertOpen(): void {
@@ -424,6 +485,9 @@ export class RoomKit {
       retryPolicy: this.options.retryPolicy ?? {},
       maxChainDepth: this.options.maxChainDepth ?? 5,
       processTimeoutMs: this.options.processTimeoutMs ?? 30_000,
+      deliveryTimeoutMs: this.options.deliveryTimeoutMs ?? 30_000,
+      intelligenceTimeoutMs: this.options.intelligenceTimeoutMs ?? 300_000,
+      replyIdleTimeoutMs: this.options.replyIdleTimeoutMs ?? 60_000,
       signal: this.abort.signal,
       lookupChannel: (id) => this.channels.get(id),
       limiterFor: (channel) => {

@@ -128,10 +128,10 @@ export function parseContent(
   throw zodValidationError(result.error, field);
 }
 
-/** A ValidationError for the first zod issue, naming its path under `root`. */
+/** A ValidationError for the first zod issue, naming its path under `root` ('' for none). */
 export function zodValidationError(error: z.ZodError, root: string): ValidationError {
   const issue = error.issues[0]!;
-  const path = [root, ...issue.path.map(String)].join('.');
+  const path = [root, ...issue.path.map(String)].filter(Boolean).join('.') || 'value';
   let detail = issue.message.replace(/^Invalid input: /, '');
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     detail = `must be one of ${issue.options.join(', ')}`;

@@ -139,18 +139,20 @@ describe('inbound pipeline', () => {
     expect(finished).toEqual(['fast', 'slow']);
   });
 
-  it('stores read-only or muted sources blocked, without broadcast', async () => {
+  it("stores read-only or muted sources blocked, without broadcast, with the original's blockedBy names", async () => {
     const [, b] = await setup('a', 'b');
     await kit.setAccess('r', 'a', Access.READ_ONLY);
     const r1 = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('ro') });
     await kit.setAccess('r', 'a', Access.READ_WRITE);
     await kit.mute('r', 'a');
     const r2 = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('muted') });
-    expect([r1.blocked, r1.event!.blockedBy, r2.blocked, r2.event!.blockedBy]).toEqual([
+    expect([r1.blocked, r1.reason, r1.event!.blockedBy, r2.blocked, r2.reason, r2.event!.blockedBy]).toEqual([
       true,
-      'access',
+      'source_read_only',
+      'source_read_only',
       true,
-      'muted',
+      'source_muted',
+      'source_muted',
     ]);
     expect(b!.got.filter((e) => e.content.type === 'text')).toHaveLength(0);
   });

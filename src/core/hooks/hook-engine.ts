@@ -1,5 +1,6 @@
-import { FAIL_CLOSED_TRIGGERS, type HookExecution, HookTrigger } from '../../models/index.js';
-import { errorMessage, TimeoutError } from '../errors.js';
+import { FAIL_CLOSED_TRIGGERS, type HookExecution, HookTrigger, parseContent } from '../../models/index.js';
+import { deadlines, isThenable } from '../deadlines.js';
+import { errorMessage, TimeoutError, ValidationError } from '../errors.js';
 import { HookResult, type InjectedEvent } from './hook-result.js';
 import type { HookContext, HookFn, HookOptions, HookRegistration } from './types.js';
 
@@ -23,6 +24,12 @@ export interface SyncOutcome<E> {
   metadata: Record<string, unknown>;
 }
 
+/** Checks a payload a sync hook produced with `modify`; throws (a ValidationError) when it is unusable. */
+export type PayloadValidator<E> = (payload: E) => E;
+
+/** How long a hook may run when neither the kit nor the hook says otherwise. */
+export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
+
 export interface HookErrorInfo {
   hook: string;
   trigger: HookTrigger;
@@ -35,7 +42,14 @@ export class HookEngine {
   private readonly byTrigger = new Map<HookTrigger, HookRegistration[]>();
   private order = 0;
 
-  constructor(private readonly onError: (info: HookErrorInfo) => void) {}
+  /**
+   * @param defaultTimeoutMs applies to every hook that sets no `timeoutMs` of its own (Infinity:
+   *   none). A hook past its deadline counts as a throwing one.
+   */
+  constructor(
+    private readonly onError: (info: HookErrorInfo) => void,
+    private readonly defaultTimeoutMs: number = DEFAULT_HOOK_TIMEOUT_MS,
+  ) {}
 
   register(trigger: HookTrigger, fn: HookFn, opts: HookOptions = {}): () => void {
     const reg: HookRegistration = {
@@ -44,7 +58,7 @@ export class HookEngine {
       name: opts.name ?? (fn.name || `hook_${this.order}`),
       priority: opts.priority ?? 0,
       execution: opts.execution ?? defaultExecution(trigger),
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? this.defaultTimeoutMs,
       channelTypes: opts.channelTypes ? new Set(opts.channelTypes) : undefined,
       channelIds: opts.channelIds ? new Set(opts.channelIds) : undefined,
       directions: opts.directions ? new Set(opts.directions) : undefined,
@@ -70,18 +84,32 @@ export class HookEngine {
 
   /**
    * Run the sync hooks of a trigger in priority order. Block stops the chain; modify feeds
-   * the new payload to later hooks. A throwing hook is skipped (allow), except on the
-   * fail-closed triggers where it blocks.
+   * the new payload to later hooks. A throwing hook, one past its deadline, or one whose
+   * modified payload `validate` refuses, is skipped (allow), except on the fail-closed
+   * triggers where it blocks.
    */
-  async runSync<E>(trigger: HookTrigger, payload: E, ctx: HookContext): Promise<SyncOutcome<E>> {
+  async runSync<E>(
+    trigger: HookTrigger,
+    payload: E,
+    ctx: HookContext,
+    validate?: PayloadValidator<E>,
+  ): Promise<SyncOutcome<E>> {
     const outcome: SyncOutcome<E> = { allowed: true, payload, injected: [], metadata: {} };
     const list = this.byTrigger.get(trigger);
     if (!list) return outcome;
     for (const reg of list) {
       if (reg.execution !== 'sync' || !matches(reg, ctx)) continue;
       let result: unknown;
+      let modified: E | undefined;
+      let injected: InjectedEvent[] | undefined;
       try {
         result = await callWithTimeout(reg, outcome.payload, ctx);
+        if (isHookResult(result)) {
+          if (result.action === 'modify' && result.event !== undefined) {
+            modified = validate ? validate(result.event as E) : (result.event as E);
+          }
+          if (result.injectedEvents?.length) injected = result.injectedEvents.map(checkInjected);
+        }
       } catch (error) {
         this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
         if (FAIL_CLOSED_TRIGGERS.has(trigger)) {
@@ -95,7 +123,7 @@ export class HookEngine {
         continue;
       }
       if (!isHookResult(result)) continue;
-      if (result.injectedEvents?.length) outcome.injected.push(...result.injectedEvents);
+      if (injected) outcome.injected.push(...injected);
       if (result.metadata) Object.assign(outcome.metadata, result.metadata);
       if (result.action === 'block') {
         outcome.allowed = false;
@@ -103,7 +131,7 @@ export class HookEngine {
         outcome.blockedBy = reg.name;
         return outcome;
       }
-      if (result.action === 'modify' && result.event !== undefined) outcome.payload = result.event as E;
+      if (modified !== undefined) outcome.payload = modified;
     }
     return outcome;
   }
@@ -118,12 +146,13 @@ export class HookEngine {
     const running: Promise<void>[] = [];
     for (const reg of list) {
       if (reg.execution !== 'async' || !matches(reg, ctx)) continue;
-      running.push(
-        callWithTimeout(reg, payload, ctx).then(
-          () => {},
-          (error) => this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId }),
-        ),
-      );
+      const report = (error: unknown) => this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+      try {
+        const result = callWithTimeout(reg, payload, ctx);
+        if (isThenable(result)) running.push(Promise.resolve(result).then(noop, report));
+      } catch (error) {
+        report(error);
+      }
     }
     if (running.length) await Promise.all(running);
   }
@@ -141,6 +170,23 @@ export class HookEngine {
     }
     return undefined;
   }
+}
+
+function noop(): void {}
+
+/** An injected event is content the hook writes into the room: it must be valid content. */
+function checkInjected(inj: InjectedEvent, i: number): InjectedEvent {
+  const field = `injectedEvents[${i}]`;
+  const content = parseContent(inj?.content, { allowSystem: true, field: `${field}.content` });
+  const targets = inj.targetChannelIds;
+  if (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string')) {
+    throw new ValidationError(
+      `${field}.targetChannelIds: expected an array of channel ids`,
+      undefined,
+      field,
+    );
+  }
+  return { ...inj, content };
 }
 
 function defaultExecution(trigger: HookTrigger): HookExecution {
@@ -163,15 +209,31 @@ function isHookResult(value: unknown): value is HookResult {
   );
 }
 
-async function callWithTimeout(reg: HookRegistration, payload: unknown, ctx: HookContext): Promise<unknown> {
-  if (reg.timeoutMs === undefined) return await reg.fn(payload, ctx);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`hook ${reg.name}`, reg.timeoutMs!)), reg.timeoutMs);
+/**
+ * Call a hook under its deadline. A hook that returns a plain value (no promise) needs no
+ * deadline at all, so the common synchronous hook costs nothing extra; a promise gets one entry
+ * on the shared deadline wheel, never a timer of its own.
+ */
+function callWithTimeout(
+  reg: HookRegistration,
+  payload: unknown,
+  ctx: HookContext,
+): Promise<unknown> | unknown {
+  const result = reg.fn(payload, ctx);
+  if (!isThenable(result)) return result;
+  const ms = reg.timeoutMs;
+  if (ms === undefined || ms === Number.POSITIVE_INFINITY) return result;
+  return new Promise((resolve, reject) => {
+    const deadline = deadlines.add(ms, () => reject(new TimeoutError(`hook ${reg.name}`, ms)));
+    result.then(
+      (value) => {
+        deadline.cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadline.cancel();
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([reg.fn(payload, ctx), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -28,6 +28,12 @@ export interface HookContext {
   channelId?: string;
   channelType?: ChannelType;
   direction?: ChannelDirection;
+  /**
+   * Aborted when the caller stops waiting for this hook: for BEFORE_BROADCAST, when the
+   * kit's `processTimeoutMs` passes before the event was committed (nothing will be stored).
+   * A hook doing slow work (a moderation API call) should pass it on.
+   */
+  signal?: AbortSignal;
   /** Free-form extras from the caller (e.g. the voice session). */
   [key: string]: unknown;
 }
@@ -44,7 +50,11 @@ export interface HookOptions {
   priority?: number;
   /** Defaults to 'async' for AFTER_BROADCAST and observation triggers, 'sync' otherwise. */
   execution?: HookExecution;
-  /** Per-hook timeout; a sync hook that times out counts as throwing. */
+  /**
+   * How long this hook may take (default: the kit's `hookTimeoutMs`, 10 s; `Infinity` for no
+   * limit). A sync hook past it counts as a throwing one: allow, except on the fail-closed
+   * triggers where it blocks. Hooks that return a plain value (no promise) are never timed.
+   */
   timeoutMs?: number;
   channelTypes?: readonly string[];
   channelIds?: readonly string[];
