@@ -1,25 +1,16 @@
 import { z } from 'zod';
+import { makeContentSchema } from '../../models/content-schema.js';
 
 /** The JSON protocol of WebSocketChannel clients. Everything from a client is validated here. */
 
-const textContent = z.object({ type: z.literal('text'), body: z.string().min(1).max(32_000) });
-const richContent = z.object({
-  type: z.literal('rich'),
-  body: z.string().min(1).max(32_000),
-  format: z.enum(['markdown', 'html']),
-  plainText: z.string().optional(),
-});
-const mediaContent = z.object({
-  type: z.literal('media'),
-  url: z.url(),
-  mimeType: z.string(),
-  caption: z.string().optional(),
-});
-const locationContent = z.object({
-  type: z.literal('location'),
-  latitude: z.number().min(-90).max(90),
-  longitude: z.number().min(-180).max(180),
-  label: z.string().optional(),
+/**
+ * What a client may post: the canonical content schema (src/models/content-schema.ts) limited
+ * to what a chat client sends, with non-empty bodies and text up to 32,000 characters.
+ */
+export const ClientContent = makeContentSchema({
+  types: ['text', 'rich', 'media', 'location'],
+  maxTextLength: 32_000,
+  nonEmptyBody: true,
 });
 
 const roomId = z.string().min(1).max(200);
@@ -30,7 +21,7 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('message'),
     roomId,
-    content: z.discriminatedUnion('type', [textContent, richContent, mediaContent, locationContent]),
+    content: ClientContent,
     idempotencyKey: z.string().max(200).optional(),
     /** Echoed in the ack so the client can match it. */
     clientId: z.string().max(200).optional(),
