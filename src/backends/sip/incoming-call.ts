@@ -2,7 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { VoiceSession } from '../../voice/types.js';
 import type { RtpMediaSession } from '../rtp/rtp-media-session.js';
 import { callMetadata, type IncomingCallInfo, incomingCallInfo } from './call-info.js';
-import { offerCodecs } from './sdp.js';
+import { audioOf, negotiate, offerCodecs, parseSdp } from './sdp.js';
 import { ALLOW, SipCall, type SipCallHost } from './sip-call.js';
 import { newTag, SipDialog } from './sip-dialog.js';
 import type { SipRequest } from './sip-message.js';
@@ -51,6 +51,13 @@ export async function answerIncoming(
     ua.respond(invite, 422, 'Session Interval Too Small', {
       toTag: tag,
       headers: [['Min-SE', String(host.minSessionExpires)]],
+    });
+    return;
+  }
+  if (invite.body.byteLength > 0 && !canAnswer(invite.body.toString('utf8'), host.codecs)) {
+    ua.respond(invite, 488, 'Not Acceptable Here', {
+      toTag: tag,
+      headers: [['Warning', '305 roomkit "Incompatible media format"']],
     });
     return;
   }
@@ -147,4 +154,11 @@ function sessionExpiresOf(req: SipRequest): { seconds: number; refresher?: 'uac'
   if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
   const refresher = /refresher\s*=\s*(uac|uas)/i.exec(value)?.[1]?.toLowerCase() as 'uac' | 'uas' | undefined;
   return { seconds, refresher };
+}
+
+/** Whether an offer has an audio stream in a codec we speak (checked before ringing). */
+function canAnswer(body: string, codecs: readonly string[]): boolean {
+  const sdp = parseSdp(body);
+  const audio = sdp && audioOf(sdp);
+  return audio !== undefined && negotiate(audio.media, codecs) !== undefined;
 }
