@@ -5,7 +5,12 @@ export * from './pcm.js';
 export * from './provider.js';
 export * from './session.js';
 export * from './typed-emitter.js';
-export { type MockRealtimeCall, MockRealtimeProvider } from '../testing/mock-realtime-provider.js';
+export {
+  type MockRealtimeCall,
+  MockRealtimeProvider,
+  type MockSessionRef,
+  type MockToolResult,
+} from '../testing/mock-realtime-provider.js';
 export * from './realtime-channel-types.js';
 export * from './realtime-handoff.js';
 export type { ToolCallPayload } from './realtime-hooks.js';
