@@ -41,7 +41,6 @@ runRealtimeProviderConformance<FakeElevenLabsConvaiServer>({
         tts: { voice_id: '21m00Tcm4TlvDq8ikWAM' },
       },
       custom_llm_extra_body: { temperature: 0.7 },
-      source_info: { source: 'roomkit_js', version: '0.1.0' },
     });
     expect(conn.sent[0].message.type).toBe('conversation_initiation_metadata');
   },

@@ -33,7 +33,11 @@ class Received {
   readonly errors: unknown[] = [];
   closed?: { code: number; reason: string };
 
-  async until(check: (m: LiveServerMessage) => boolean, after = 0, timeoutMs = 5_000): Promise<LiveServerMessage> {
+  async until(
+    check: (m: LiveServerMessage) => boolean,
+    after = 0,
+    timeoutMs = 5_000,
+  ): Promise<LiveServerMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(after).find(check);
@@ -59,7 +63,12 @@ describe('@google/genai live client referees FakeGeminiLiveServer', () => {
       {
         userTranscript: 'What is the weather in Paris?',
         toolCall: { name: 'get_weather', arguments: { city: 'Paris' }, callId: 'fc_paris' },
-        afterToolResult: { text: 'It is sunny in Paris today.', audioMs: 400, chunks: 4, pauseAfterChunks: 2 },
+        afterToolResult: {
+          text: 'It is sunny in Paris today.',
+          audioMs: 400,
+          chunks: 4,
+          pauseAfterChunks: 2,
+        },
       },
       { userTranscript: 'Thanks.', reply: { text: 'You are welcome.' } },
     );
@@ -94,14 +103,18 @@ describe('@google/genai live client referees FakeGeminiLiveServer', () => {
     const heard = await got.until((m) => m.serverContent?.inputTranscription?.text === 'Paris?');
     expect(heard).toBeDefined();
     const toolCall = (await got.until((m) => m.toolCall !== undefined)).toolCall!;
-    expect(toolCall.functionCalls).toEqual([{ id: 'fc_paris', name: 'get_weather', args: { city: 'Paris' } }]);
+    expect(toolCall.functionCalls).toEqual([
+      { id: 'fc_paris', name: 'get_weather', args: { city: 'Paris' } },
+    ]);
 
     const beforeAnswer = got.messages.length;
     session.sendToolResponse({
       functionResponses: [{ id: 'fc_paris', name: 'get_weather', response: { sky: 'sunny' } }],
     });
     await got.until((m) => m.data !== undefined, beforeAnswer);
-    await expect.poll(() => got.messages.slice(beforeAnswer).filter((m) => m.data !== undefined).length).toBe(2);
+    await expect
+      .poll(() => got.messages.slice(beforeAnswer).filter((m) => m.data !== undefined).length)
+      .toBe(2);
 
     const beforeBargeIn = got.messages.length;
     speak(300);
@@ -150,7 +163,9 @@ describe('@google/genai live client referees FakeGeminiLiveServer', () => {
     await log.next('responseEnd', () => true, { count: 2 });
     await provider.disconnect(session);
     const conn = fake.connections[first];
-    expect(conn.url.pathname).toBe('/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent');
+    expect(conn.url.pathname).toBe(
+      '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
+    );
     expect(log.of('error')).toEqual([]);
     expect(
       shapeProblems([

@@ -108,7 +108,7 @@ export class ElevenLabsRealtimeProvider extends BaseRealtimeProvider<ElevenLabsS
   }
 
   private directTarget(): { url: string; headers: Record<string, string> } {
-    const url = `${this.config.baseUrl}/v1/convai/conversation?agent_id=${encodeURIComponent(this.config.agentId)}&source=roomkit_js`;
+    const url = `${this.config.baseUrl}/v1/convai/conversation?agent_id=${encodeURIComponent(this.config.agentId)}`;
     // Server-to-server mode: the key rides on the upgrade; public agents need none.
     return { url, headers: this.config.apiKey ? { 'xi-api-key': this.config.apiKey } : {} };
   }
@@ -162,8 +162,8 @@ export class ElevenLabsRealtimeProvider extends BaseRealtimeProvider<ElevenLabsS
       custom_llm_extra_body:
         config.temperature === undefined ? undefined : { temperature: config.temperature },
       dynamic_variables: option<Record<string, unknown>>(pc, 'dynamicVariables'),
+      // No source_info: its `source` is an enum of ElevenLabs' own SDKs and integrations.
       user_id: option<string>(pc, 'userId'),
-      source_info: { source: 'roomkit_js', version: '0.1.0' },
     });
   }
 

@@ -110,6 +110,9 @@ export abstract class FakeAIServer {
         else res.destroy();
       });
     });
+    // Vendors keep idle connections for about a minute. Node's 5 s default would close a
+    // pooled connection just as a client reuses it, failing a request with a reset.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());

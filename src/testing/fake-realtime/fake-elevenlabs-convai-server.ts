@@ -162,6 +162,7 @@ export class FakeElevenLabsConvaiServer extends FakeRealtimeServer<ElevenLabsFak
           void this.continueAfterTool(conn);
         break;
       case 'user_message':
+      case 'multimodal_message': // text and/or file references, answered like a typed message
         void this.respond(conn, { ...this.nextTurn(), userTranscript: undefined });
         break;
       case 'pong':

@@ -48,6 +48,8 @@ export class FakeRealtimeConnection<S = unknown> {
   pendingTool?: { callId: string; turn: FakeTurn };
   /** Resumes a paused reply. */
   resume?: () => void;
+  /** The reply being played, until it has ended (completed or cancelled). */
+  replyInFlight?: Promise<void>;
 
   constructor(
     readonly id: number,
@@ -271,7 +273,23 @@ export abstract class FakeRealtimeServer<S = unknown> {
     await this.playReply(conn, pending?.turn.afterToolResult ?? {});
   }
 
+  /**
+   * Plays one answer. A new answer waits for the previous one to wind down: a barge-in
+   * releases the held answer, and the user's next utterance can end (and start the next
+   * answer) before the cut one has seen its cancellation.
+   */
   protected async playReply(conn: FakeRealtimeConnection<S>, reply: FakeReply): Promise<void> {
+    while (conn.replyInFlight) await conn.replyInFlight;
+    const playing = this.playOneReply(conn, reply);
+    conn.replyInFlight = playing;
+    try {
+      await playing;
+    } finally {
+      if (conn.replyInFlight === playing) conn.replyInFlight = undefined;
+    }
+  }
+
+  private async playOneReply(conn: FakeRealtimeConnection<S>, reply: FakeReply): Promise<void> {
     conn.responding = true;
     conn.cancelled = false;
     this.beginResponse(conn);
