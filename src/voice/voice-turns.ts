@@ -5,7 +5,7 @@ import { cloneAudioFrame } from './audio/frames.js';
 import { TurnClock } from './turn-metrics.js';
 import type { AudioFrame, STTStreamEvent, TranscriptionResult } from './types.js';
 import type { VoiceChannel } from './voice-channel.js';
-import type { BargeInEvent, PartialTranscriptionEvent } from './voice-hooks.js';
+import type { BargeInEvent, PartialTranscriptionEvent, VADSilenceEvent } from './voice-hooks.js';
 import type { VoiceSessionRuntime } from './voice-session-runtime.js';
 
 /**
@@ -24,7 +24,14 @@ export class VoiceTurns {
     pipeline.on('speechStart', () => {
       if (!this.gated(rt)) this.userStartedSpeaking(rt, 'vad');
     });
-    pipeline.on('speechEnd', (e) => this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs));
+    pipeline.on('speechEnd', (e) => {
+      // The VAD heard the pause that ended the utterance; with STT turn taking it may not end the turn.
+      if (e.silenceMs !== undefined && !this.gated(rt)) {
+        const event: VADSilenceEvent = { session, silenceDurationMs: e.silenceMs, timestamp: nowIso() };
+        this.ch.fire(HookTrigger.ON_VAD_SILENCE, event, session);
+      }
+      this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs);
+    });
     pipeline.on('dtmf', (e) => this.ch.fire(HookTrigger.ON_DTMF, { session, digit: e.digit }, session));
     pipeline.on('audioLevel', (e) => {
       const trigger =

@@ -18,6 +18,7 @@ import type {
   SpeakerChangeEvent,
   TTSCancelledEvent,
   VADAudioLevelEvent,
+  VADSilenceEvent,
   VoiceErrorEvent,
 } from '../../../src/voice/voice-hooks.js';
 import { RecordingChannel } from '../../helpers/channels.js';
@@ -165,6 +166,23 @@ describe('hook triggers that fire', () => {
     expect(stopped!.session.id).toBe(session.id);
     expect(stopped!.recording.durationSeconds).toBeGreaterThan(0.2);
     expect(statSync(stopped!.recording.path).size).toBe(stopped!.recording.sizeBytes);
+  });
+
+  it('ON_VAD_SILENCE with the silence that ended the utterance, before ON_SPEECH_END', async () => {
+    const r = await room();
+    const order: string[] = [];
+    const silences: VADSilenceEvent[] = [];
+    r.kit.hook(HookTrigger.ON_VAD_SILENCE, (p: VADSilenceEvent) => {
+      order.push('silence');
+      silences.push(p);
+    });
+    r.kit.hook(HookTrigger.ON_SPEECH_END, () => void order.push('speech_end'));
+    const session = await r.kit.connectVoice('call', 'caller', 'phone');
+    await say(r.backend, session, 12, 15); // 300 ms of quiet; the VAD ends speech after 200 ms
+    await r.kit.waitForIdle();
+    expect(order).toEqual(['silence', 'speech_end']);
+    expect(silences[0]).toMatchObject({ session, silenceDurationMs: 200 });
+    expect(Date.parse(silences[0]!.timestamp)).not.toBeNaN();
   });
 
   it('ON_ERROR when a provider fails, with the stage and the message (the call goes on)', async () => {
