@@ -239,6 +239,29 @@ export function describeBackendConformance<B extends VoiceBackend>(
       expect(backend.listSessions('room-a').map((s) => s.id)).toEqual([b.session.id]);
     });
 
+    it('gates input per session without stopping its frames; client UI calls never throw', async () => {
+      const { backend, client } = await setup();
+      const a = await client('room-a', 'alice');
+      const b = await client('room-a', 'bob');
+      backend.setInputGated(a.session, true);
+      expect(backend.isInputGated(a.session)).toBe(true);
+      expect(backend.isInputGated(b.session)).toBe(false);
+      // Gated audio still reaches listeners (a pipeline may analyse it); channels decide.
+      const frames: AudioFrame[] = [];
+      backend.onAudioReceived((s, f) => {
+        if (s.id === a.session.id) frames.push(f);
+      });
+      await a.sendAudio(pattern(backend.sampleRateFor(a.session) / 50));
+      await eventually(() => expect(frames.length).toBeGreaterThan(0));
+      backend.setInputGated(a.session, false);
+      expect(backend.isInputGated(a.session)).toBe(false);
+      await backend.sendTranscription(a.session, 'partial', 'user', false);
+      await backend.sendTranscription(a.session, 'final words', 'assistant');
+      backend.sendSpeaking(a.session, true, 'user');
+      backend.sendSpeaking(a.session, false, 'user');
+      backend.endOfResponse(a.session);
+    });
+
     it('disconnect ends a session from the server side', async () => {
       const { backend, client } = await setup();
       const a = await client('room-a', 'alice');

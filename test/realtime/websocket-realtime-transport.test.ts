@@ -8,7 +8,7 @@ import {
   type RealtimeVoiceSession,
   WebSocketRealtimeTransport,
 } from '../../src/realtime/index.js';
-import { pattern } from '../conformance/backend.js';
+import { describeBackendConformance, pattern } from '../conformance/backend.js';
 import { openVoiceClient, type VoiceTestClient } from '../voice/backends/voice-ws-client.js';
 import { silent, toneFrames } from './helpers.js';
 
@@ -222,4 +222,39 @@ describe('WebSocketRealtimeTransport: the seed client protocol over a real socke
       /sampleRate/,
     );
   });
+});
+
+describeBackendConformance<WebSocketRealtimeTransport>({
+  name: 'WebSocketRealtimeTransport',
+  create: async () => {
+    const transport = new WebSocketRealtimeTransport({
+      authenticate: (_req, token) => (token ? { userId: token } : null),
+      logger: silent,
+    });
+    await transport.listen(0);
+    return transport;
+  },
+  async openClient(transport, { roomId, participantId }) {
+    const port = await transport.listen();
+    const ready = new Promise<import('../../src/voice/types.js').VoiceSession>((resolve) => {
+      const off = transport.onSessionReady((s) => {
+        if (s.participantId !== participantId) return;
+        off();
+        resolve(s);
+      });
+    });
+    const client = await openVoiceClient(
+      `ws://127.0.0.1:${port}/realtime?token=${participantId}&roomId=${roomId}`,
+      { framing: 'json' },
+    );
+    const session = await ready;
+    return {
+      session,
+      sendAudio: (pcm) => client.sendAudio(pcm),
+      receivedAudio: () => client.receivedAudio(),
+      clearCount: () => client.messages.filter((m) => m.type === 'clear_audio').length,
+      drop: () => client.close(),
+    };
+  },
+  destroy: (transport) => transport.close(),
 });
