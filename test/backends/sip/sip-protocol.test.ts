@@ -43,12 +43,21 @@ describe('SIP message parsing', () => {
     const m = r.message;
     expect([m.method, m.uri]).toEqual(['INVITE', 'sip:ai@127.0.0.1:5060']);
     expect(m.headers.getAll('Via')).toHaveLength(3);
-    expect(parseVia(m.headers.get('Via')!)).toMatchObject({ transport: 'UDP', host: '10.0.0.1', port: 5070, params: { branch: 'z9hG4bK776asdhds', rport: null } });
+    expect(parseVia(m.headers.get('Via')!)).toMatchObject({
+      transport: 'UDP',
+      host: '10.0.0.1',
+      port: 5070,
+      params: { branch: 'z9hG4bK776asdhds', rport: null },
+    });
     expect(m.headers.get('Call-ID')).toBe('a84b4c76e66710@pc33.example');
     expect(m.headers.get('subject')).toBe('a long folded subject');
     expect(m.body.toString()).toBe('v=0\r');
     // The display name's comma did not split the From value.
-    expect(parseNameAddr(m.headers.get('From')!)).toMatchObject({ displayName: 'Alice, the caller', uri: { user: '+15551234' }, params: { tag: '1928301774' } });
+    expect(parseNameAddr(m.headers.get('From')!)).toMatchObject({
+      displayName: 'Alice, the caller',
+      uri: { user: '+15551234' },
+      params: { tag: '1928301774' },
+    });
   });
 
   it('round-trips through the serializer with a correct Content-Length', () => {
@@ -87,8 +96,16 @@ describe('SIP message parsing', () => {
 
 describe('SIP URIs and headers', () => {
   it('parses and formats URIs with users, ports, params and IPv6 hosts', () => {
-    expect(parseUri('sip:+1%20555@[::1]:5070;transport=tcp')).toMatchObject({ user: '+1 555', host: '::1', port: 5070, params: { transport: 'tcp' } });
-    expect(parseUri('tel:+15551234;phone-context=example')).toMatchObject({ scheme: 'tel', user: '+15551234' });
+    expect(parseUri('sip:+1%20555@[::1]:5070;transport=tcp')).toMatchObject({
+      user: '+1 555',
+      host: '::1',
+      port: 5070,
+      params: { transport: 'tcp' },
+    });
+    expect(parseUri('tel:+15551234;phone-context=example')).toMatchObject({
+      scheme: 'tel',
+      user: '+15551234',
+    });
     expect(parseUri('http://x')).toBeUndefined();
     expect(parseUri('sip:a@host:99999')).toBeUndefined();
     const a = parseNameAddr('sip:bob@example.com;tag=abc')!;
@@ -97,7 +114,11 @@ describe('SIP URIs and headers', () => {
   });
 
   it('headers are case-insensitive and keep their order', () => {
-    const h = new SipHeaders([['via', 'a'], ['X-Thing', '1'], ['VIA', 'b']]);
+    const h = new SipHeaders([
+      ['via', 'a'],
+      ['X-Thing', '1'],
+      ['VIA', 'b'],
+    ]);
     expect(h.getAll('Via')).toEqual(['a', 'b']);
     h.set('x-thing', 2);
     expect(h.lines().map(([n]) => n)).toEqual(['Via', 'Via', 'x-thing']);
@@ -109,7 +130,14 @@ describe('Digest authentication', () => {
     const challenge = parseChallenge(
       'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
     )!;
-    const value = digestAuthorization(challenge, { username: 'Mufasa', password: 'Circle Of Life' }, 'GET', '/dir/index.html', 1, '0a4f113b');
+    const value = digestAuthorization(
+      challenge,
+      { username: 'Mufasa', password: 'Circle Of Life' },
+      'GET',
+      '/dir/index.html',
+      1,
+      '0a4f113b',
+    );
     expect(value).toContain('response="6629fae49393a05397450978507c4ef1"');
     expect(value).toContain('nc=00000001');
     expect(value).toContain('opaque="5ccc069c403ebaf9f0171e9517f40e41"');
@@ -118,10 +146,14 @@ describe('Digest authentication', () => {
   it('answers without qop the RFC 2069 way, and supports SHA-256', () => {
     const md5 = parseChallenge('Digest realm="r", nonce="n"')!;
     expect(md5.qop).toBeUndefined();
-    expect(digestAuthorization(md5, { username: 'u', password: 'p' }, 'REGISTER', 'sip:r')).not.toContain('qop');
+    expect(digestAuthorization(md5, { username: 'u', password: 'p' }, 'REGISTER', 'sip:r')).not.toContain(
+      'qop',
+    );
     const sha = parseChallenge('Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth"')!;
     expect(sha.algorithm).toBe('SHA-256');
-    expect(digestAuthorization(sha, { username: 'u', password: 'p' }, 'REGISTER', 'sip:r', 1, 'c')).toMatch(/response="[0-9a-f]{64}"/);
+    expect(digestAuthorization(sha, { username: 'u', password: 'p' }, 'REGISTER', 'sip:r', 1, 'c')).toMatch(
+      /response="[0-9a-f]{64}"/,
+    );
     expect(parseChallenge('Basic realm="x"')).toBeUndefined();
   });
 });
@@ -143,7 +175,7 @@ describe('SDP offer/answer', () => {
     '',
   ].join('\r\n');
 
-  it('picks the offerer\'s first codec we speak, keeps telephone-event, refuses video with port 0', () => {
+  it("picks the offerer's first codec we speak, keeps telephone-event, refuses video with port 0", () => {
     const sdp = parseSdp(offer)!;
     const audio = audioOf(sdp)!;
     expect(audio.media.connection).toBe('10.0.0.5');
@@ -163,7 +195,10 @@ describe('SDP offer/answer', () => {
       refuse: { media: sdp.media, audioIndex: audio.index },
     });
     const parsed = parseSdp(answer)!;
-    expect(parsed.media.map((m) => [m.type, m.port])).toEqual([['audio', 30000], ['video', 0]]);
+    expect(parsed.media.map((m) => [m.type, m.port])).toEqual([
+      ['audio', 30000],
+      ['video', 0],
+    ]);
     expect(parsed.media[0].codecs.map((c) => c.name)).toEqual(['PCMU', 'telephone-event']);
     expect(answer).not.toContain('a=rtcp:'); // port + 1 needs no attribute
   });
@@ -182,11 +217,18 @@ describe('SDP offer/answer', () => {
       const sdp = parseSdp(offer.replace('a=rtcp:40009', change))!;
       expect(isHold(audioOf(sdp)!.media)).toBe(held);
     }
-    expect(isHold(audioOf(parseSdp(offer.replace(/c=IN IP4 10.0.0.5/, 'c=IN IP4 0.0.0.0'))!)!.media)).toBe(true);
+    expect(isHold(audioOf(parseSdp(offer.replace(/c=IN IP4 10.0.0.5/, 'c=IN IP4 0.0.0.0'))!)!.media)).toBe(
+      true,
+    );
   });
 
   it('offers our codecs with static and dynamic payload types', () => {
     const codecs = offerCodecs(['G722', 'opus', 'PCMU']);
-    expect(codecs.map((c) => `${c.payloadType}:${c.name}`)).toEqual(['9:G722', '96:opus', '0:PCMU', '101:telephone-event']);
+    expect(codecs.map((c) => `${c.payloadType}:${c.name}`)).toEqual([
+      '9:G722',
+      '96:opus',
+      '0:PCMU',
+      '101:telephone-event',
+    ]);
   });
 });

@@ -15,7 +15,20 @@ async function phone(scenario: string) {
   const port = await freeUdpPort();
   const mp = await freeUdpPort(true);
   const run = runSipp(
-    ['-sf', join(FIXTURES, scenario), '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mp), '-m', '1'],
+    [
+      '-sf',
+      join(FIXTURES, scenario),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mp),
+      '-m',
+      '1',
+    ],
     30,
   );
   cleanup.push(() => run.kill());
@@ -26,7 +39,13 @@ async function phone(scenario: string) {
 
 describe('SIPVoiceBackend placing calls (UAC), SIPp answering', () => {
   it('dials into a room, hears the callee, holds, resumes, sends an INFO digit and transfers', async () => {
-    const b = new SIPVoiceBackend({ host: '127.0.0.1', port: 0, logger: memoryLogger(), rtcpInterval: 0, transports: ['udp'] });
+    const b = new SIPVoiceBackend({
+      host: '127.0.0.1',
+      port: 0,
+      logger: memoryLogger(),
+      rtcpInterval: 0,
+      transports: ['udp'],
+    });
     cleanup.push(() => b.close());
     await b.listen();
     const { port, done } = await phone('uas-answer.xml');
@@ -36,11 +55,19 @@ describe('SIPVoiceBackend placing calls (UAC), SIPp answering', () => {
     b.onCallEvent((_s, e) => events.push(e));
     b.onSessionReady((s) => ready.push(s));
     b.onAudioReceived((_s, f) => frames.push(f));
-    const session = await b.dial(`sip:bot@127.0.0.1:${port}`, { roomId: 'outbound', metadata: { campaign: 'x' } });
+    const session = await b.dial(`sip:bot@127.0.0.1:${port}`, {
+      roomId: 'outbound',
+      metadata: { campaign: 'x' },
+    });
     expect(ready.map((s) => s.id)).toEqual([session.id]);
     expect(session.roomId).toBe('outbound');
     expect(session.participantId).toBe('bot');
-    expect(session.metadata).toMatchObject({ callee: 'bot', codec: 'PCMA', campaign: 'x', sip: { direction: 'outbound' } });
+    expect(session.metadata).toMatchObject({
+      callee: 'bot',
+      codec: 'PCMA',
+      campaign: 'x',
+      sip: { direction: 'outbound' },
+    });
     expect(b.sampleRateFor(session)).toBe(8000);
     await eventually(() => expect(frames.length).toBeGreaterThan(10), 5000);
     await b.hold(session);
@@ -55,7 +82,15 @@ describe('SIPVoiceBackend placing calls (UAC), SIPp answering', () => {
     expect(result.messages).toContain('X-Resume: a=sendrecv');
     expect(result.messages).toContain('X-Digit: Signal=5');
     expect(result.messages).toContain('X-Refer-To: sip:human@127.0.0.1');
-    expect(events.map((e) => e.type)).toEqual(['ringing', 'answered', 'held', 'resumed', 'transfer', 'transfer', 'ended']);
+    expect(events.map((e) => e.type)).toEqual([
+      'ringing',
+      'answered',
+      'held',
+      'resumed',
+      'transfer',
+      'transfer',
+      'ended',
+    ]);
     expect(events.at(-1)).toMatchObject({ reason: 'transferred', by: 'local' });
   });
 

@@ -1,7 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SipCallEvent, SIPVoiceBackend, type SIPVoiceBackendOptions } from '../../../src/backends/sip/index.js';
+import {
+  type SipCallEvent,
+  SIPVoiceBackend,
+  type SIPVoiceBackendOptions,
+} from '../../../src/backends/sip/index.js';
 import type { VoiceSession } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
 import { freeUdpPort, memoryLogger } from './helpers.js';
@@ -14,7 +18,14 @@ afterEach(async () => {
 
 async function backend(opts: SIPVoiceBackendOptions = {}) {
   const logger = memoryLogger();
-  const b = new SIPVoiceBackend({ host: '127.0.0.1', port: 0, logger, rtcpInterval: 0, roomId: 'lobby', ...opts });
+  const b = new SIPVoiceBackend({
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    rtcpInterval: 0,
+    roomId: 'lobby',
+    ...opts,
+  });
   cleanup.push(() => b.close());
   const ports = await b.listen();
   return { b, ports, logger };
@@ -23,7 +34,25 @@ async function backend(opts: SIPVoiceBackendOptions = {}) {
 async function sipp(scenario: string, port: number, transport = 'u1', timeoutS = 20) {
   const mp = await freeUdpPort(true);
   const run = runSipp(
-    ['-sf', join(FIXTURES, scenario), `127.0.0.1:${port}`, '-s', 'ai', '-i', '127.0.0.1', '-mi', '127.0.0.1', '-mp', String(mp), '-t', transport, '-m', '1', '-l', '1'],
+    [
+      '-sf',
+      join(FIXTURES, scenario),
+      `127.0.0.1:${port}`,
+      '-s',
+      'ai',
+      '-i',
+      '127.0.0.1',
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mp),
+      '-t',
+      transport,
+      '-m',
+      '1',
+      '-l',
+      '1',
+    ],
     timeoutS,
   );
   cleanup.push(() => run.kill());
@@ -31,7 +60,11 @@ async function sipp(scenario: string, port: number, transport = 'u1', timeoutS =
 }
 
 /** A raw UDP SIP peer for messages no well-behaved tool would send. */
-async function rawPeer(): Promise<{ socket: Socket; replies: string[]; send(text: string, port: number): void }> {
+async function rawPeer(): Promise<{
+  socket: Socket;
+  replies: string[];
+  send(text: string, port: number): void;
+}> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   cleanup.push(() => new Promise<void>((r) => socket.close(() => r())));
@@ -62,17 +95,24 @@ describe('SIPVoiceBackend answering calls', () => {
     const peer = await rawPeer();
     const peerPort = peer.socket.address().port;
     // Bad CSeq: addressable, so it gets a 400.
-    peer.send(request('OPTIONS', ports.udp!, peerPort).replace('CSeq: 1 OPTIONS', 'CSeq: one OPTIONS'), ports.udp!);
+    peer.send(
+      request('OPTIONS', ports.udp!, peerPort).replace('CSeq: 1 OPTIONS', 'CSeq: one OPTIONS'),
+      ports.udp!,
+    );
     // Unaddressable garbage: dropped with a log line, nothing to answer to.
     peer.send('\u0000\u00ff garbage \r\n\r\n', ports.udp!);
     peer.send('INVITE sip:x SIP/2.0\r\nVia: nonsense\r\n\r\n', ports.udp!);
     await eventually(() => expect(peer.replies.filter((r) => r.startsWith('SIP/2.0 400')).length).toBe(1));
-    await eventually(() => expect(logger.lines.filter((l) => l.msg === 'malformed SIP message').length).toBe(3));
+    await eventually(() =>
+      expect(logger.lines.filter((l) => l.msg === 'malformed SIP message').length).toBe(3),
+    );
     expect(peer.replies[0]).toMatch(/^SIP\/2\.0 400 Bad Request \(malformed CSeq\)/);
     // Still alive: a good OPTIONS gets its 200 with what we allow.
     peer.send(request('OPTIONS', ports.udp!, peerPort), ports.udp!);
     await eventually(() => expect(peer.replies.some((r) => r.startsWith('SIP/2.0 200 OK'))).toBe(true));
-    expect(peer.replies.find((r) => r.startsWith('SIP/2.0 200'))).toMatch(/Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER/);
+    expect(peer.replies.find((r) => r.startsWith('SIP/2.0 200'))).toMatch(
+      /Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER/,
+    );
   });
 
   it('answers requests for unknown dialogs with 481 and unsupported methods with 405', async () => {
@@ -94,13 +134,24 @@ describe('SIPVoiceBackend answering calls', () => {
     const peerPort = peer.socket.address().port;
     const ready: VoiceSession[] = [];
     b.onSessionReady((s) => ready.push(s));
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n';
-    const invite = request('INVITE', ports.udp!, peerPort, 'Contact: <sip:tester@127.0.0.1>\r\nContent-Type: application/sdp', sdp);
+    const sdp =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n';
+    const invite = request(
+      'INVITE',
+      ports.udp!,
+      peerPort,
+      'Contact: <sip:tester@127.0.0.1>\r\nContent-Type: application/sdp',
+      sdp,
+    );
     peer.send(invite, ports.udp!);
     await eventually(() => expect(peer.replies.some((r) => r.startsWith('SIP/2.0 200'))).toBe(true));
     peer.send(invite, ports.udp!);
-    await eventually(() => expect(peer.replies.filter((r) => r.startsWith('SIP/2.0 200')).length).toBeGreaterThanOrEqual(2));
-    const tags = new Set(peer.replies.filter((r) => r.startsWith('SIP/2.0 200')).map((r) => /To: .*tag=(\w+)/.exec(r)?.[1]));
+    await eventually(() =>
+      expect(peer.replies.filter((r) => r.startsWith('SIP/2.0 200')).length).toBeGreaterThanOrEqual(2),
+    );
+    const tags = new Set(
+      peer.replies.filter((r) => r.startsWith('SIP/2.0 200')).map((r) => /To: .*tag=(\w+)/.exec(r)?.[1]),
+    );
     expect(tags.size).toBe(1);
     expect(b.listSessions('lobby').length + ready.length).toBeLessThanOrEqual(1);
   });
@@ -124,9 +175,15 @@ describe('SIPVoiceBackend answering calls', () => {
   it('refuses calls routeCall rejects, with the status it chose', async () => {
     const { ports } = await backend({ routeCall: () => ({ reject: 486, reason: 'Busy Here' }) });
     const peer = await rawPeer();
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n';
-    peer.send(request('INVITE', ports.udp!, peer.socket.address().port, 'Content-Type: application/sdp', sdp), ports.udp!);
-    await eventually(() => expect(peer.replies.some((r) => r.startsWith('SIP/2.0 486 Busy Here'))).toBe(true));
+    const sdp =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n';
+    peer.send(
+      request('INVITE', ports.udp!, peer.socket.address().port, 'Content-Type: application/sdp', sdp),
+      ports.udp!,
+    );
+    await eventually(() =>
+      expect(peer.replies.some((r) => r.startsWith('SIP/2.0 486 Busy Here'))).toBe(true),
+    );
   });
 
   it('goes on hold and resumes when the caller re-INVITEs (recvonly, then sendrecv)', async () => {
