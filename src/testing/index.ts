@@ -8,3 +8,15 @@ export { MockRealtimeTransport } from './mock-realtime-transport.js';
 export * from './mock-stt-provider.js';
 export * from './mock-tts-provider.js';
 export { MockVoiceBackend, type MockVoiceBackendOptions } from '../voice/backends/mock-voice-backend.js';
+export {
+  EchoLoopBackend,
+  type EchoLoopBackendOptions,
+  type ScheduledUtterance,
+} from './echo-loop-backend.js';
+export {
+  type EchoLoopReply,
+  type EchoLoopReport,
+  type EchoLoopRunOptions,
+  runEchoLoop,
+  speechOnsetMs,
+} from './echo-loop-run.js';

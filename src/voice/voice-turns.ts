@@ -110,6 +110,8 @@ export class VoiceTurns {
     const turn = new TurnClock();
     try {
       const result = await this.ch.stt.transcribe({ data: audio, sampleRate, channels: 1 });
+      // An STT without partials: after_words counts the utterance once it is transcribed.
+      if (rt.isSpeaking && rt.strategy.onFinalTranscript?.(result.text)) this.bargeIn(rt);
       await this.finalize(rt, result, turn);
     } catch (error) {
       this.ch.reportError(rt.session, 'stt', error);
@@ -131,10 +133,13 @@ export class VoiceTurns {
             break;
           case 'final':
             pending = `${pending} ${event.result.text}`.trim();
+            if (rt.isSpeaking && rt.strategy.onFinalTranscript?.(event.result.text)) this.bargeIn(rt);
             break;
           case 'end-of-turn': {
             const text = event.result?.text ?? pending;
             pending = '';
+            // The utterance is over: the next one's words are counted afresh.
+            rt.strategy.onSpeechEnd();
             // The session ended: a turn the STT flushes at the end of its input is not a turn.
             if (this.ch.getRuntime(rt.session.id) !== rt) break;
             if (!this.ch.pipeline.config.vad) rt.userSpeaking = false;
