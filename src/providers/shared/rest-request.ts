@@ -16,6 +16,8 @@ export interface RestRequestOptions {
   form?: string;
   /** Sent as application/json. */
   json?: unknown;
+  /** Sent as is (set the content-type header yourself): multipart uploads. */
+  body?: string | Buffer;
   signal?: AbortSignal;
   /** Deadline for the whole exchange (default 15 s). */
   timeoutMs?: number;
@@ -37,7 +39,7 @@ export async function restRequest(opts: RestRequestOptions): Promise<RestRespons
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  let body: string | undefined;
+  let body: string | Buffer | undefined = opts.body;
   if (opts.form !== undefined) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = opts.form;
@@ -74,7 +76,7 @@ export async function restRequest(opts: RestRequestOptions): Promise<RestRespons
 
 /** Download bytes (inbound MMS/WhatsApp media) with the same deadline and error rules. */
 export async function restDownload(
-  opts: Omit<RestRequestOptions, 'form' | 'json' | 'method'> & { maxBytes?: number },
+  opts: Omit<RestRequestOptions, 'form' | 'json' | 'body' | 'method'> & { maxBytes?: number },
 ): Promise<{ data: Buffer; contentType: string }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);

@@ -11,3 +11,4 @@ export {
 export { FakeTwilioServer, type FakeTwilioOptions } from './fake-twilio-server.js';
 export { FakeTelnyxServer, type FakeTelnyxOptions } from './fake-telnyx-server.js';
 export { FakeVonageServer, type FakeVonageOptions } from './fake-vonage-server.js';
+export { FakeWhatsAppServer, type FakeWhatsAppOptions } from './fake-whatsapp-server.js';

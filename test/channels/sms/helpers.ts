@@ -1,24 +1,26 @@
 import { AIChannel, ChannelCategory, type Logger, RoomKit, type RoomKitOptions } from '../../../src/index.js';
-import type { SMSChannel } from '../../../src/channels/sms/sms-channel.js';
+import type { MessagingChannel } from '../../../src/channels/messaging/messaging-channel.js';
 import { type ListeningWebhooks, listenWebhooks } from '../../../src/channels/messaging/webhook-endpoint.js';
 import { MockAIProvider } from '../../../src/testing/index.js';
 
 export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
-export interface SmsRig {
+export interface SmsRig<
+  C extends MessagingChannel = import('../../../src/channels/sms/sms-channel.js').SMSChannel,
+> {
   kit: RoomKit;
-  sms: SMSChannel;
+  sms: C;
   ai: MockAIProvider;
   hooks: ListeningWebhooks;
   webhookUrl: string;
   close(): Promise<void>;
 }
 
-/** A kit with an SMS channel, an AI that answers, and the channel's webhook on a real port. */
-export async function smsRig(
-  makeChannel: () => SMSChannel,
+/** A kit with a messaging channel (SMS, WhatsApp...), an AI that answers, and the channel's webhook on a real port. */
+export async function smsRig<C extends MessagingChannel>(
+  makeChannel: () => C,
   opts: { replies?: string[]; kit?: RoomKitOptions } = {},
-): Promise<SmsRig> {
+): Promise<SmsRig<C>> {
   const kit = new RoomKit({ logger: silent, ...opts.kit });
   const sms = makeChannel();
   const ai = new MockAIProvider({ responses: opts.replies ?? ['Hello from the agent.'] });
