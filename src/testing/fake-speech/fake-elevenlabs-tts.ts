@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ElevenLabsHttpRequest, HTTP_PATH, serveHttpSynthesis } from './elevenlabs-tts-http.js';
 import {
   type FakeConnection,
   FakeSpeechServer,
@@ -41,12 +42,15 @@ interface SocketState {
  * (contexts). Messages have no `type`: keys decide. Keys by header or first message,
  * `chunk_length_schedule` buffering, `flush`, alignment per chunk, `isFinal`,
  * `close_context`, `close_socket`, and the inactivity timeout (error JSON + 1008).
+ * Also the HTTP endpoints (`POST /v1/text-to-speech/{voice}` and `/stream`), PCM and G.711.
  */
 export class FakeElevenLabsTTSServer extends FakeSpeechServer {
   private readonly state = new WeakMap<FakeConnection, SocketState>();
   private ordinals = 0;
   /** Text each context received, by context ordinal. */
   readonly spokenText = new Map<number, string>();
+  /** Every HTTP synthesis request, in order. */
+  readonly httpRequests: ElevenLabsHttpRequest[] = [];
 
   constructor(readonly options: FakeElevenLabsTTSOptions = {}) {
     super(options);
@@ -66,6 +70,17 @@ export class FakeElevenLabsTTSServer extends FakeSpeechServer {
       };
     }
     return undefined;
+  }
+
+  protected override async handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!HTTP_PATH.test(url.pathname)) return super.handleHttp(req, res, url);
+    await serveHttpSynthesis(req, res, url, {
+      isValidKey: (key) => this.isValidKey(key),
+      msPerWord: this.options.msPerWord ?? 200,
+      chunkIntervalMs: this.options.chunkIntervalMs ?? 0,
+      nextOrdinal: () => ++this.ordinals,
+      record: (request) => this.httpRequests.push(request),
+    });
   }
 
   protected override accept(conn: FakeConnection): void {
@@ -184,7 +199,6 @@ export class FakeElevenLabsTTSServer extends FakeSpeechServer {
         conn,
         {
           audio: Buffer.from(pcm.buffer).toString('base64'),
-          isFinal: null,
           normalizedAlignment: alignment,
           alignment,
           ...(s.multi ? { contextId: ctx.id } : {}),
