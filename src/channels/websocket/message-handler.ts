@@ -30,7 +30,7 @@ export class ClientMessageHandler {
     const kit = this.channel.roomKit;
     if (!kit) return this.fail(conn, 'internal', 'channel is not registered with a kit');
     if ('roomId' in msg && msg.type !== 'leave' && !conn.mayJoin(msg.roomId)) {
-      return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`);
+      return this.fail(conn, 'forbidden', `not allowed in room ${msg.roomId}`, { roomId: msg.roomId });
     }
     switch (msg.type) {
       case 'ping':
@@ -41,9 +41,9 @@ export class ClientMessageHandler {
         this.channel.leave(conn, msg.roomId);
         return void conn.send(JSON.stringify({ type: 'left', roomId: msg.roomId }));
       case 'history': {
-        if (!conn.rooms.has(msg.roomId)) return this.fail(conn, 'not_joined', `join ${msg.roomId} first`);
+        if (!conn.rooms.has(msg.roomId)) return this.notJoined(conn, msg.roomId);
         const binding = await kit.getBinding(msg.roomId, this.channel.id);
-        if (!binding) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`);
+        if (!binding) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`, { roomId: msg.roomId });
         const page = await readHistoryPage(
           kit.store,
           msg.roomId,
@@ -55,10 +55,10 @@ export class ClientMessageHandler {
         return void conn.send(historyFrame('history', { roomId: msg.roomId }, page));
       }
       case 'typing':
-        if (!conn.rooms.has(msg.roomId)) return this.fail(conn, 'not_joined', `join ${msg.roomId} first`);
+        if (!conn.rooms.has(msg.roomId)) return this.notJoined(conn, msg.roomId);
         return kit.setTyping(msg.roomId, conn.auth.userId, msg.typing, this.channel.id);
       case 'message': {
-        if (!conn.rooms.has(msg.roomId)) return this.fail(conn, 'not_joined', `join ${msg.roomId} first`);
+        if (!conn.rooms.has(msg.roomId)) return this.notJoined(conn, msg.roomId, msg.clientId);
         try {
           const result = await kit.processInbound({
             channelId: this.channel.id,
@@ -93,7 +93,7 @@ export class ClientMessageHandler {
             );
           }
           const text = known === 'internal' ? 'the message could not be processed' : errorMessage(error);
-          return this.fail(conn, known, text, { clientId: msg.clientId });
+          return this.fail(conn, known, text, { roomId: msg.roomId, clientId: msg.clientId });
         }
       }
     }
@@ -112,13 +112,13 @@ export class ClientMessageHandler {
       room = await kit.createRoom({ roomId });
       binding = await kit.attachChannel(roomId, this.channel.id);
     }
-    if (!room) return this.fail(conn, 'room_not_found', `no room ${roomId}`);
+    if (!room) return this.fail(conn, 'room_not_found', `no room ${roomId}`, { roomId });
     const allowed = await this.channel.authorizeJoin(conn, room, binding !== undefined);
     if (!allowed) {
       // Not attached and not allowed: to this channel's clients the room does not exist.
       return binding
-        ? this.fail(conn, 'forbidden', `not allowed in room ${roomId}`)
-        : this.fail(conn, 'room_not_found', `no room ${roomId}`);
+        ? this.fail(conn, 'forbidden', `not allowed in room ${roomId}`, { roomId })
+        : this.fail(conn, 'room_not_found', `no room ${roomId}`, { roomId });
     }
     binding ??= await kit.attachChannel(roomId, this.channel.id);
     this.channel.join(conn, roomId);
@@ -131,6 +131,10 @@ export class ClientMessageHandler {
       this.channel.historyLimits,
     );
     conn.send(historyFrame('joined', { roomId, room }, page));
+  }
+
+  private notJoined(conn: ClientConnection, roomId: string, clientId?: string): void {
+    this.fail(conn, 'not_joined', `join ${roomId} first`, { roomId, clientId });
   }
 
   private fail(
