@@ -14,6 +14,7 @@ const BENCHES: Record<string, [string, string]> = {
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
   hostile: ['hostile-clients.ts', 'benchHostileClients'],
+  echo: ['echo.ts', 'benchEcho'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {
