@@ -119,6 +119,7 @@ export class WebRTCPeer {
       },
     });
     this.setState('connecting');
+    for (const transport of pc.dtlsTransports) skipFinishedSequence(transport);
     try {
       await pc.setLocalDescription(await pc.createAnswer());
     } catch (error) {
@@ -271,4 +272,24 @@ export class WebRTCPeer {
     this.state = state;
     this.events.onState(this, state);
   }
+}
+
+/**
+ * werift 0.24 numbers its first encrypted record (the server's Finished) from the epoch-0
+ * count, then restarts application data at 1: the record whose number meets the Finished's
+ * is a replay to Chromium, which drops it, and that lost SCTP packet holds the data channel
+ * up for a whole retransmission timeout (about 1 s). Moving the counter past every number
+ * the handshake used as soon as DTLS is up makes all application records fresh.
+ */
+function skipFinishedSequence(transport: {
+  onStateChange: { subscribe(fn: (s: string) => void): unknown };
+  dtls?: unknown;
+}): void {
+  transport.onStateChange.subscribe((state) => {
+    if (state !== 'connected') return;
+    const ctx = (transport.dtls as { dtls?: { recordSequenceNumber?: number } } | undefined)?.dtls;
+    if (ctx && typeof ctx.recordSequenceNumber === 'number' && ctx.recordSequenceNumber < 64) {
+      ctx.recordSequenceNumber += 64;
+    }
+  });
 }
