@@ -1,15 +1,16 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { errorMessage, ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { authenticateUpgrade, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
+import { authenticateUpgrade, refuseUpgrade } from '../core/ws-upgrade.js';
 import { VoiceBackend } from '../voice/backends/voice-backend.js';
 import type { VoiceAuthenticate } from '../voice/backends/websocket-voice-backend.js';
 import { type VoiceAuthResult, VoiceConnection } from '../voice/backends/websocket-voice-connection.js';
-import { handleInbound, type InboundHandlers } from '../voice/backends/websocket-voice-inbound.js';
-import { sendBytes, sendChunk } from '../voice/backends/websocket-voice-outbound.js';
+import type { InboundHandlers } from '../voice/backends/websocket-voice-inbound.js';
+import { sendOutboundAudio } from '../voice/backends/websocket-voice-outbound.js';
 import { CLIENT_SAMPLE_RATES } from '../voice/backends/websocket-voice-protocol.js';
+import { VoiceSocketServer } from '../voice/backends/websocket-voice-server.js';
 import type { AudioChunk, VoiceSession } from '../voice/types.js';
 import { VoiceCapability, VoiceSessionState } from '../voice/types.js';
 
@@ -77,15 +78,11 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
   override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
   readonly path: string;
   readonly audioFormat: RealtimeAudioFormat;
-  private readonly connections = new Set<RealtimeClientConnection>();
   private readonly bySession = new Map<string, RealtimeClientConnection>();
-  private readonly wss: WebSocketServer;
+  private readonly server: VoiceSocketServer;
   private readonly logger: Logger;
   private readonly maxFrameBytes: number;
   private readonly rate: number;
-  private ownServer?: Server;
-  private listening?: Promise<number>;
-  private heartbeat?: NodeJS.Timeout;
 
   constructor(private readonly options: WebSocketRealtimeTransportOptions) {
     super();
@@ -116,39 +113,32 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     this.path = options.path ?? '/realtime';
     this.logger = options.logger ?? createLogger('roomkit.realtime.websocket');
     this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4 + 4096 });
+    this.server = new VoiceSocketServer({
+      path: this.path,
+      host: options.host,
+      heartbeatMs: options.heartbeatMs,
+      maxFrameBytes: this.maxFrameBytes,
+      logger: this.logger,
+      name: this.name,
+      onUpgrade: (req, socket, head, url) => void this.upgrade(req, socket, head, url),
+    });
     if (typeof options.server === 'number') void this.listen(options.server, options.host);
     else if (options.server) this.attach(options.server);
   }
 
   /** Start a standalone HTTP server; resolves with the bound port (idempotent). */
-  listen(port = 0, host = this.options.host ?? '127.0.0.1'): Promise<number> {
-    if (this.listening) return this.listening;
-    const server = createServer((_req, res) => res.writeHead(426).end('WebSocket only'));
-    this.ownServer = server;
-    this.attach(server);
-    this.listening = new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-    return this.listening;
+  listen(port = 0, host?: string): Promise<number> {
+    return this.server.listen(port, host);
   }
 
   /** Handle upgrades on `path` of an existing HTTP server. */
   attach(server: Server): void {
-    server.on('upgrade', (req, socket, head) => {
-      const url = requestUrl(req);
-      if (url?.pathname === this.path) this.handleUpgrade(req, socket, head, url);
-    });
+    this.server.attach(server);
   }
 
   /** Take one upgrade request (for servers that route upgrades themselves). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url = requestUrl(req)): void {
-    if (url) void this.upgrade(req, socket, head, url);
-    else refuseUpgrade(socket, 400);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url?: URL): void {
+    this.server.handleUpgrade(req, socket, head, url);
   }
 
   override sampleRateFor(session: VoiceSession): number {
@@ -180,15 +170,7 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     session: VoiceSession,
     audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
   ): Promise<void> {
-    const conn = this.bySession.get(session.id);
-    if (!conn?.open) return; // the client went away: audio to nobody is dropped
-    if (audio instanceof Uint8Array) return sendBytes(conn, audio);
-    if (!(Symbol.asyncIterator in audio)) return sendChunk(conn, audio, conn.generation);
-    const generation = conn.generation;
-    for await (const chunk of audio) {
-      if (conn.generation !== generation || !conn.open) break;
-      await sendChunk(conn, chunk, generation);
-    }
+    await sendOutboundAudio(this.bySession.get(session.id), audio);
   }
 
   /** Barge-in: the client drops what it buffered (`clear_audio`). */
@@ -223,15 +205,8 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
   }
 
   override async close(): Promise<void> {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
     for (const session of [...this.sessions.values()]) await this.disconnect(session);
-    for (const conn of this.connections) conn.socket.terminate();
-    this.wss.close();
-    const server = this.ownServer;
-    this.ownServer = undefined;
-    this.listening = undefined;
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.server.close();
   }
 
   // ---- connections ----------------------------------------------------------------------
@@ -245,7 +220,7 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     const scope = auth.rooms ?? '*';
     if (!roomId) return refuseUpgrade(socket, 400);
     if (scope !== '*' && !scope.includes(roomId)) return refuseUpgrade(socket, 403);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.server.accept(req, socket, head, (ws) => {
       const conn = this.wrap(ws, auth);
       const session = this.newSession(roomId, auth.userId, this.options.channelId ?? 'voice', {
         ...auth.metadata,
@@ -265,9 +240,6 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     });
     conn.sampleRate = this.rate;
     conn.framing = this.audioFormat === 'binary' ? 'binary' : 'json';
-    this.connections.add(conn);
-    this.heartbeat ??= setInterval(() => this.sweep(), this.options.heartbeatMs ?? 15_000);
-    this.heartbeat.unref();
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: conn.framing };
     const handlers: InboundHandlers = {
       start: (c) =>
@@ -277,23 +249,7 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
         if (c.session) this.emitAudio(c.session, frame);
       },
     };
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      conn.alive = true;
-      handleInbound(conn, data, isBinary, limits, handlers).catch((error) => {
-        this.logger.error(
-          { transport: this.name, err: errorMessage(error) },
-          'realtime frame handling failed',
-        );
-        conn.error('internal', 'internal error');
-      });
-    });
-    ws.on('close', () => this.dropped(conn));
-    ws.on('error', (error) =>
-      this.logger.warn({ transport: this.name, err: errorMessage(error) }, 'realtime socket error'),
-    );
+    this.server.wire(conn, limits, handlers, () => this.dropped(conn));
     return conn;
   }
 
@@ -307,8 +263,6 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
 
   /** The socket closed: a client drop unless the server ended the session itself. */
   private dropped(conn: RealtimeClientConnection): void {
-    this.connections.delete(conn);
-    conn.dispose();
     const session = conn.session;
     if (!session || this.bySession.get(session.id) !== conn) return;
     this.bySession.delete(session.id);
@@ -316,21 +270,6 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     this.trace(session, 'inbound', 'client disconnected');
     this.emitClientDisconnected(session);
     this.forgetSession(session);
-  }
-
-  private sweep(): void {
-    for (const conn of this.connections) {
-      if (!conn.alive) {
-        this.logger.info(
-          { transport: this.name, sessionId: conn.session?.id },
-          'client missed a pong; dropping',
-        );
-        conn.socket.terminate();
-        continue;
-      }
-      conn.alive = false;
-      conn.socket.ping();
-    }
   }
 
   private trace(session: VoiceSession, direction: 'inbound' | 'outbound', summary: string): void {

@@ -1,21 +1,21 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { errorMessage } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
 import { VoiceCapability, VoiceSessionState } from '../types.js';
 import { VoiceBackend } from './voice-backend.js';
 import { type VoiceAuthResult, VoiceConnection } from './websocket-voice-connection.js';
-import { handleInbound } from './websocket-voice-inbound.js';
-import { sendBytes, sendChunk } from './websocket-voice-outbound.js';
+import { sendOutboundAudio } from './websocket-voice-outbound.js';
 import {
   CLIENT_SAMPLE_RATES,
   type StartMessage,
   type VoiceErrorCode,
   type VoiceFraming,
 } from './websocket-voice-protocol.js';
-import { authenticateUpgrade, refuseUpgrade, requestUrl } from '../../core/ws-upgrade.js';
+import { VoiceSocketServer } from './websocket-voice-server.js';
+import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
 
 export type VoiceAuthenticate = (
   request: IncomingMessage,
@@ -78,60 +78,47 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   readonly name = 'websocket';
   override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
   readonly path: string;
-  readonly connections = new Set<VoiceConnection>();
   private readonly bySession = new Map<string, VoiceConnection>();
-  private readonly wss: WebSocketServer;
+  private readonly server: VoiceSocketServer;
   private readonly logger: Logger;
   private readonly maxFrameBytes: number;
-  private ownServer?: Server;
-  private listening?: Promise<number>;
-  private heartbeat?: NodeJS.Timeout;
 
   constructor(private readonly options: WebSocketVoiceBackendOptions) {
     super();
     this.path = options.path ?? '/voice';
     this.logger = options.logger ?? createLogger('roomkit.voice.websocket');
     this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
-    // ws closes the socket past maxPayload; we answer oversized frames ourselves below
-    // that, so only absurd frames (4x) cost the client its connection.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxFrameBytes * 4 + 4096 });
+    this.server = new VoiceSocketServer({
+      path: this.path,
+      host: options.host,
+      heartbeatMs: options.heartbeatMs,
+      maxFrameBytes: this.maxFrameBytes,
+      logger: this.logger,
+      name: this.name,
+      onUpgrade: (req, socket, head, url) => void this.upgrade(req, socket, head, url),
+    });
     if (typeof options.server === 'number') void this.listen(options.server, options.host);
     else if (options.server) this.attach(options.server);
   }
 
+  /** The open client sockets. */
+  get connections(): ReadonlySet<VoiceConnection> {
+    return this.server.connections;
+  }
+
   /** Start a standalone HTTP server; resolves with the bound port (idempotent). */
-  listen(port = 0, host = this.options.host ?? '127.0.0.1'): Promise<number> {
-    if (this.listening) return this.listening;
-    const server = createServer((_req, res) => res.writeHead(426).end('WebSocket only'));
-    this.ownServer = server;
-    this.attach(server);
-    this.listening = new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-    return this.listening;
+  listen(port = 0, host?: string): Promise<number> {
+    return this.server.listen(port, host);
   }
 
   /** Handle upgrades on `path` of an existing HTTP server. */
   attach(server: Server): void {
-    server.on('upgrade', (req, socket, head) => {
-      const url = requestUrl(req);
-      if (url?.pathname === this.path) this.handleUpgrade(req, socket, head, url);
-    });
+    this.server.attach(server);
   }
 
   /** Take one upgrade request (for servers that route upgrades themselves, like `roomkit serve`). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url = requestUrl(req)): void {
-    if (!url) {
-      refuseUpgrade(socket, 400);
-      return;
-    }
-    this.heartbeat ??= setInterval(() => this.sweep(), this.options.heartbeatMs ?? 15_000);
-    this.heartbeat.unref();
-    void this.upgrade(req, socket, head, url);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url?: URL): void {
+    this.server.handleUpgrade(req, socket, head, url);
   }
 
   override sampleRateFor(session: VoiceSession): number {
@@ -162,23 +149,8 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   }
 
   async sendAudio(session: VoiceSession, audio: OutboundAudio): Promise<void> {
-    const conn = this.bySession.get(session.id);
     // The client may have gone between the caller's check and now: audio to nobody is dropped.
-    if (!conn?.open) return;
-    if (audio instanceof Uint8Array) {
-      sendBytes(conn, audio);
-      return;
-    }
-    if (!isAsyncIterable(audio)) {
-      await sendChunk(conn, audio, conn.generation);
-      return;
-    }
-    const generation = conn.generation;
-    for await (const chunk of audio) {
-      // Interrupted (or gone) while the stream was open: stop pulling, which also ends it.
-      if (conn.generation !== generation || !conn.open) break;
-      await sendChunk(conn, chunk, generation);
-    }
+    await sendOutboundAudio(this.bySession.get(session.id), audio);
   }
 
   interrupt(session: VoiceSession): void {
@@ -208,15 +180,8 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   }
 
   override async close(): Promise<void> {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
     for (const session of [...this.sessions.values()]) await this.disconnect(session);
-    for (const conn of this.connections) conn.socket.terminate();
-    this.wss.close();
-    const server = this.ownServer;
-    this.ownServer = undefined;
-    this.listening = undefined;
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.server.close();
   }
 
   // ---- connection lifecycle -----------------------------------------------------------
@@ -226,7 +191,7 @@ export class WebSocketVoiceBackend extends VoiceBackend {
       this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw'),
     );
     if (!auth) return refuseUpgrade(socket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.acceptSocket(ws, auth));
+    this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth));
   }
 
   private acceptSocket(ws: WebSocket, auth: VoiceAuthResult): void {
@@ -238,7 +203,6 @@ export class WebSocketVoiceBackend extends VoiceBackend {
       // The client is not reading, so a close handshake would never finish.
       c.socket.terminate();
     });
-    this.connections.add(conn);
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: this.options.framing };
     const handlers = {
       start: (c: VoiceConnection, msg: StartMessage) => this.start(c, msg),
@@ -247,21 +211,7 @@ export class WebSocketVoiceBackend extends VoiceBackend {
         if (c.session) this.emitAudio(c.session, frame);
       },
     };
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      conn.alive = true;
-      handleInbound(conn, data, isBinary, limits, handlers).catch((error) => {
-        // A throwing listener is a framework bug, not the client's: log it, keep the socket.
-        this.logger.error({ backend: this.name, err: errorMessage(error) }, 'voice frame handling failed');
-        conn.error('internal', 'internal error');
-      });
-    });
-    ws.on('close', () => this.dropped(conn));
-    ws.on('error', (error) =>
-      this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice socket error'),
-    );
+    this.server.wire(conn, limits, handlers, () => this.dropped(conn));
   }
 
   private async start(conn: VoiceConnection, msg: StartMessage): Promise<void> {
@@ -360,31 +310,10 @@ export class WebSocketVoiceBackend extends VoiceBackend {
 
   /** The socket closed: a client drop unless the server ended the session itself. */
   private dropped(conn: VoiceConnection): void {
-    this.connections.delete(conn);
-    conn.dispose();
     const session = conn.session;
     if (!session || this.bySession.get(session.id) !== conn) return;
     this.bySession.delete(session.id);
     if (conn.closedByServer) return;
     this.emitClientDisconnected(session);
   }
-
-  private sweep(): void {
-    for (const conn of this.connections) {
-      if (!conn.alive) {
-        this.logger.info(
-          { backend: this.name, sessionId: conn.session?.id },
-          'voice client missed a pong; dropping',
-        );
-        conn.socket.terminate();
-        continue;
-      }
-      conn.alive = false;
-      conn.socket.ping();
-    }
-  }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<AudioChunk> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

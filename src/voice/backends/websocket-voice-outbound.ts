@@ -59,3 +59,22 @@ async function resamplerFor(conn: VoiceConnection, inputRate: number): Promise<R
   }
   return resampler;
 }
+
+/**
+ * Outbound audio of any shape (bytes, one chunk, a stream of chunks) to a connection. A
+ * stream stops at the first chunk after an interrupt (a newer generation) or a drop; audio
+ * for a client that is gone is dropped.
+ */
+export async function sendOutboundAudio(
+  conn: VoiceConnection | undefined,
+  audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
+): Promise<void> {
+  if (!conn?.open) return;
+  if (audio instanceof Uint8Array) return sendBytes(conn, audio);
+  if (!(Symbol.asyncIterator in audio)) return sendChunk(conn, audio, conn.generation);
+  const generation = conn.generation;
+  for await (const chunk of audio) {
+    if (conn.generation !== generation || !conn.open) break;
+    await sendChunk(conn, chunk, generation);
+  }
+}
