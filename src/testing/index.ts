@@ -7,7 +7,12 @@ export * from './mock-realtime-provider.js';
 export { MockRealtimeTransport } from './mock-realtime-transport.js';
 export * from './mock-stt-provider.js';
 export * from './mock-tts-provider.js';
-export { MockVoiceBackend, type MockVoiceBackendOptions } from '../voice/backends/mock-voice-backend.js';
+export {
+  type MockSentAudio,
+  MockVoiceBackend,
+  type MockVoiceBackendOptions,
+  type MockVoiceCall,
+} from '../voice/backends/mock-voice-backend.js';
 export {
   EchoLoopBackend,
   type EchoLoopBackendOptions,
