@@ -1,2 +1,3 @@
 export * from './tool.js';
 export * from './types.js';
+export * from './tool-call.js';

@@ -51,11 +51,23 @@ export type AIStreamPart =
   | { type: 'tool-call'; toolCall: AIToolCall }
   | { type: 'finish'; finishReason: AIFinishReason; usage?: AIUsage };
 
+export interface AIDeadlines {
+  /** Longest wait for a non-streamed answer (AIChannel default 60 s). */
+  generateMs?: number;
+  /** Longest silence between two parts of a streamed answer, the first included (default 30 s). */
+  streamIdleMs?: number;
+}
+
 export interface AIProvider {
   /** Vendor name used in errors and logs, e.g. 'anthropic'. */
   readonly name: string;
   readonly model: string;
   readonly supportsStreaming: boolean;
+  /**
+   * Deadlines this provider needs when the defaults do not fit (a slow local model, a
+   * reasoning model that thinks before its first token). An AIChannel option still wins.
+   */
+  readonly deadlines?: AIDeadlines;
   generate(request: AIRequest): Promise<AIResponse>;
   /** Present when supportsStreaming; yields deltas, complete tool calls, then one finish. */
   stream?(request: AIRequest): AsyncIterable<AIStreamPart>;

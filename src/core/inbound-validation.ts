@@ -13,25 +13,41 @@ import { ValidationError } from './errors.js';
 
 const visibilitySchema = z.union([z.string(), z.array(z.string())]);
 
-const envelope = z.object({
-  channelId: z.string().min(1),
-  senderId: z.string().optional(),
-  roomId: z.string().min(1).optional(),
-  idempotencyKey: z.string().max(1024).optional(),
-  visibility: visibilitySchema.optional(),
-  address: z.string().optional(),
-});
-
 /** A validated copy of an inbound message: parsed content (no system notices), storable metadata. */
 export function validateInbound(message: InboundMessage): InboundMessage {
   if (typeof message !== 'object' || message === null) {
     throw new ValidationError('message: expected an object', undefined, 'message');
   }
-  const head = envelope.safeParse(message);
-  if (!head.success) throw zodValidationError(head.error, '');
-  const out: InboundMessage = { ...head.data, content: parseContent(message.content) } as InboundMessage;
+  // Plain checks for the envelope (this runs on every message); zod for the content union.
+  const out: InboundMessage = {
+    channelId: text(message.channelId, 'channelId', true)!,
+    content: parseContent(message.content),
+  };
+  if (message.senderId !== undefined) out.senderId = text(message.senderId, 'senderId');
+  if (message.roomId !== undefined) out.roomId = text(message.roomId, 'roomId', true);
+  if (message.idempotencyKey !== undefined) {
+    out.idempotencyKey = text(message.idempotencyKey, 'idempotencyKey');
+    if (out.idempotencyKey!.length > 1024)
+      throw new ValidationError('idempotencyKey: longer than 1024 characters', undefined, 'idempotencyKey');
+  }
+  if (message.address !== undefined) out.address = text(message.address, 'address');
+  if (message.visibility !== undefined) out.visibility = visibility(message.visibility);
   if (message.metadata !== undefined) out.metadata = metadataCopy(message.metadata, 'metadata');
   return out;
+}
+
+function text(value: unknown, field: string, nonEmpty = false): string | undefined {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw new ValidationError(`${field}: expected a${nonEmpty ? ' non-empty' : ''} string`, undefined, field);
+  }
+  return value;
+}
+
+function visibility(value: unknown): Visibility {
+  if (typeof value === 'string') return value;
+  const parsed = visibilitySchema.safeParse(value);
+  if (!parsed.success) throw zodValidationError(parsed.error, 'visibility');
+  return [...(parsed.data as string[])];
 }
 
 /** Content an intelligence channel replied with, or a hook injected (system notices allowed). */
@@ -48,13 +64,11 @@ export function validateModifiedEvent(event: RoomEvent): RoomEvent {
   if (typeof event !== 'object' || event === null) {
     throw new ValidationError('event: a modified event must be an object', undefined, 'event');
   }
-  const visibility = visibilitySchema.safeParse(event.visibility);
-  if (!visibility.success) throw zodValidationError(visibility.error, 'visibility');
   return {
     ...event,
     content: parseContent(event.content, { allowSystem: true }),
     metadata: metadataCopy(event.metadata ?? {}, 'metadata'),
-    visibility: visibility.data as Visibility,
+    visibility: visibility(event.visibility),
   };
 }
 

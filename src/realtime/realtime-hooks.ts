@@ -1,3 +1,4 @@
+import type { ToolCallHookPayload } from '../ai/tool-call.js';
 import type { RealtimeRole } from './provider.js';
 import type { RealtimeVoiceSession } from './realtime-channel-types.js';
 
@@ -6,20 +7,13 @@ import type { RealtimeVoiceSession } from './realtime-channel-types.js';
  * speech, barge-in, levels, session) keep the voice payloads: a RealtimeVoiceSession is a
  * VoiceSession, and transcriptions say who spoke in `role`.
  */
-export interface ToolCallPayload {
-  session: RealtimeVoiceSession;
-  callId: string;
-  name: string;
-  arguments: Record<string, unknown>;
-  /** 'realtime_voice' here; AI channels may fire the same trigger. */
-  channelType: string;
-}
 
-declare module '../core/hooks/types.js' {
-  interface HookPayloadMap {
-    /** Answer with `HookResult.allow({ metadata: { result } })`; block to refuse the call. */
-    on_tool_call: ToolCallPayload;
-  }
+/**
+ * ON_TOOL_CALL's payload as a realtime channel fires it: always with its session. The trigger
+ * itself (declared in core, shared with AIChannel) carries the common ToolCallHookPayload.
+ */
+export interface ToolCallPayload extends ToolCallHookPayload {
+  session: RealtimeVoiceSession;
 }
 
 declare module '../voice/voice-hooks.js' {

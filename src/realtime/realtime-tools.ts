@@ -1,8 +1,7 @@
 import { Tool } from '../ai/tool.js';
-import { errorMessage } from '../core/errors.js';
+import { answerToolCall, type ToolCallOutcome } from '../ai/tool-call.js';
 import type { HookContext } from '../core/hooks/types.js';
 import type { RoomKit } from '../core/roomkit.js';
-import { HookTrigger } from '../models/index.js';
 import type {
   RealtimeChannelTool,
   RealtimeToolContext,
@@ -11,12 +10,7 @@ import type {
 import type { ToolCallPayload } from './realtime-hooks.js';
 import type { RealtimeToolDefinition } from './session.js';
 
-export interface ToolCallOutcome {
-  result: string;
-  isError: boolean;
-  /** Who answered: an ON_TOOL_CALL hook, a Tool's handler, the toolHandler, or nobody. */
-  answeredBy: 'hook' | 'tool' | 'tool_handler' | 'none';
-}
+export type { ToolCallOutcome } from '../ai/tool-call.js';
 
 /** The definitions sent to the provider and the handlers run here, from a channel's tools. */
 export class RealtimeToolSet {
@@ -34,16 +28,11 @@ export class RealtimeToolSet {
 }
 
 /**
- * Runs one tool call the model made. Precedence, most specific first:
- * 1. ON_TOOL_CALL hooks: a hook that returns `metadata.result` answers (apps can intercept,
- *    audit or override any tool); a hook that blocks refuses the call (an error result);
- * 2. the `Tool` of that name, when it has a handler;
- * 3. the channel's `toolHandler` (MCP, vendor-dashboard tools, custom dispatch);
- * 4. otherwise an error result saying the tool is unknown.
- * Results are cut to `maxLength`; a throwing handler becomes an error result for the model,
- * so the conversation goes on instead of waiting forever for an answer.
+ * Runs one tool call the model made, with the precedence every channel shares (see
+ * `answerToolCall`): ON_TOOL_CALL hooks, then the `Tool` of that name, then the channel's
+ * `toolHandler`, else an unknown-tool error; results cut to `maxLength`.
  */
-export async function runToolCall(opts: {
+export function runToolCall(opts: {
   /** Where ON_TOOL_CALL hooks run; absent when the channel is not registered with a kit. */
   hooks?: { kit: RoomKit; ctx: HookContext };
   payload: ToolCallPayload;
@@ -51,47 +40,18 @@ export async function runToolCall(opts: {
   toolHandler?: RealtimeToolHandler;
   maxLength: number;
 }): Promise<ToolCallOutcome> {
-  const { hooks, payload } = opts;
-  const done = (value: unknown, answeredBy: ToolCallOutcome['answeredBy'], isError = false) => ({
-    result: truncate(stringify(value), opts.maxLength),
-    isError,
-    answeredBy,
+  const { payload, toolHandler } = opts;
+  const context: RealtimeToolContext = {
+    session: payload.session,
+    roomId: payload.session.roomId,
+    callId: payload.callId,
+  };
+  return answerToolCall({
+    hooks: opts.hooks,
+    payload,
+    tool: opts.tools.get(payload.name),
+    context,
+    fallback: toolHandler && (() => toolHandler(payload.name, payload.arguments, context)),
+    maxLength: opts.maxLength,
   });
-  try {
-    if (hooks?.kit.hooks.has(HookTrigger.ON_TOOL_CALL)) {
-      const outcome = await hooks.kit.hooks.runSync(HookTrigger.ON_TOOL_CALL, payload, hooks.ctx);
-      if (!outcome.allowed) return done({ error: `tool call refused: ${outcome.reason}` }, 'hook', true);
-      if (outcome.metadata.result !== undefined) return done(outcome.metadata.result, 'hook');
-    }
-    const context: RealtimeToolContext = {
-      session: payload.session,
-      roomId: payload.session.roomId,
-      callId: payload.callId,
-    };
-    const tool = opts.tools.get(payload.name);
-    if (tool) return done(await tool.call(payload.arguments, context), 'tool');
-    if (opts.toolHandler) {
-      return done(await opts.toolHandler(payload.name, payload.arguments, context), 'tool_handler');
-    }
-    return done({ error: `unknown tool: ${payload.name}` }, 'none', true);
-  } catch (error) {
-    return done({ error: errorMessage(error) }, 'none', true);
-  }
-}
-
-function stringify(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined) return '';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-const MARK = '…[truncated]';
-
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return max > MARK.length ? text.slice(0, max - MARK.length) + MARK : text.slice(0, max);
 }

@@ -17,80 +17,76 @@ import type { ChannelBinding, Participant, Room, RoomEvent } from '../models/ind
 const MAX_DEPTH = 64;
 
 export function storableEvent(e: RoomEvent): RoomEvent {
-  const path = 'event';
-  record(e, path);
+  record(e, 'event');
   const out: RoomEvent = {
-    id: nonEmpty(e.id, `${path}.id`),
-    roomId: nonEmpty(e.roomId, `${path}.roomId`),
-    type: str(e.type, `${path}.type`),
-    source: source(e.source, `${path}.source`),
-    content: content(e.content, `${path}.content`),
-    status: str(e.status, `${path}.status`) as RoomEvent['status'],
-    index: count(e.index, `${path}.index`),
-    chainDepth: count(e.chainDepth, `${path}.chainDepth`),
-    visibility: visibility(e.visibility, `${path}.visibility`),
-    createdAt: str(e.createdAt, `${path}.createdAt`),
-    metadata: plainRecord(e.metadata, `${path}.metadata`),
+    id: nonEmpty(e.id, 'event.id'),
+    roomId: nonEmpty(e.roomId, 'event.roomId'),
+    type: str(e.type, 'event.type'),
+    source: source(e.source, 'event.source'),
+    content: content(e.content, 'event.content'),
+    status: str(e.status, 'event.status') as RoomEvent['status'],
+    index: count(e.index, 'event.index'),
+    chainDepth: count(e.chainDepth, 'event.chainDepth'),
+    visibility: visibility(e.visibility, 'event.visibility'),
+    createdAt: str(e.createdAt, 'event.createdAt'),
+    metadata: plainRecord(e.metadata, 'event.metadata'),
   };
-  if (e.blockedBy !== undefined) out.blockedBy = str(e.blockedBy, `${path}.blockedBy`);
-  if (e.idempotencyKey !== undefined) out.idempotencyKey = str(e.idempotencyKey, `${path}.idempotencyKey`);
+  if (e.blockedBy !== undefined) out.blockedBy = str(e.blockedBy, 'event.blockedBy');
+  if (e.idempotencyKey !== undefined) out.idempotencyKey = str(e.idempotencyKey, 'event.idempotencyKey');
   if (e.targetChannelIds !== undefined)
-    out.targetChannelIds = strings(e.targetChannelIds, `${path}.targetChannelIds`);
-  if (e.responseTo !== undefined) out.responseTo = str(e.responseTo, `${path}.responseTo`);
+    out.targetChannelIds = strings(e.targetChannelIds, 'event.targetChannelIds');
+  if (e.responseTo !== undefined) out.responseTo = str(e.responseTo, 'event.responseTo');
   return out;
 }
 
 export function storableRoom(r: Room): Room {
-  const path = 'room';
-  record(r, path);
+  record(r, 'room');
   const out: Room = {
-    id: nonEmpty(r.id, `${path}.id`),
-    status: str(r.status, `${path}.status`) as Room['status'],
-    metadata: plainRecord(r.metadata ?? {}, `${path}.metadata`),
-    createdAt: str(r.createdAt, `${path}.createdAt`),
-    updatedAt: str(r.updatedAt, `${path}.updatedAt`),
+    id: nonEmpty(r.id, 'room.id'),
+    status: str(r.status, 'room.status') as Room['status'],
+    metadata: plainRecord(r.metadata ?? {}, 'room.metadata'),
+    createdAt: str(r.createdAt, 'room.createdAt'),
+    updatedAt: str(r.updatedAt, 'room.updatedAt'),
     eventCount: r.eventCount,
   };
-  if (r.organizationId !== undefined) out.organizationId = str(r.organizationId, `${path}.organizationId`);
-  if (r.timers !== undefined) out.timers = plainRecord(r.timers, `${path}.timers`) as Room['timers'];
-  if (r.closedAt !== undefined) out.closedAt = str(r.closedAt, `${path}.closedAt`);
-  if (r.lastActivityAt !== undefined) out.lastActivityAt = str(r.lastActivityAt, `${path}.lastActivityAt`);
+  if (r.organizationId !== undefined) out.organizationId = str(r.organizationId, 'room.organizationId');
+  if (r.timers !== undefined) out.timers = plainRecord(r.timers, 'room.timers') as Room['timers'];
+  if (r.closedAt !== undefined) out.closedAt = str(r.closedAt, 'room.closedAt');
+  if (r.lastActivityAt !== undefined) out.lastActivityAt = str(r.lastActivityAt, 'room.lastActivityAt');
   return out;
 }
 
 export function storableBinding(b: ChannelBinding): ChannelBinding {
-  const path = 'binding';
-  record(b, path);
+  record(b, 'binding');
   const out: ChannelBinding = {
-    roomId: nonEmpty(b.roomId, `${path}.roomId`),
-    channelId: nonEmpty(b.channelId, `${path}.channelId`),
-    channelType: str(b.channelType, `${path}.channelType`),
-    category: str(b.category, `${path}.category`) as ChannelBinding['category'],
-    access: str(b.access, `${path}.access`) as ChannelBinding['access'],
-    muted: bool(b.muted, `${path}.muted`),
-    visibility: visibility(b.visibility, `${path}.visibility`),
-    metadata: plainRecord(b.metadata ?? {}, `${path}.metadata`),
-    attachedAt: str(b.attachedAt, `${path}.attachedAt`),
+    roomId: nonEmpty(b.roomId, 'binding.roomId'),
+    channelId: nonEmpty(b.channelId, 'binding.channelId'),
+    channelType: str(b.channelType, 'binding.channelType'),
+    category: str(b.category, 'binding.category') as ChannelBinding['category'],
+    access: str(b.access, 'binding.access') as ChannelBinding['access'],
+    muted: bool(b.muted, 'binding.muted'),
+    visibility: visibility(b.visibility, 'binding.visibility'),
+    metadata: plainRecord(b.metadata ?? {}, 'binding.metadata'),
+    attachedAt: str(b.attachedAt, 'binding.attachedAt'),
   };
-  if (b.participantId !== undefined) out.participantId = str(b.participantId, `${path}.participantId`);
+  if (b.participantId !== undefined) out.participantId = str(b.participantId, 'binding.participantId');
   if (b.deliveryTimeoutMs !== undefined)
-    out.deliveryTimeoutMs = positive(b.deliveryTimeoutMs, `${path}.deliveryTimeoutMs`);
+    out.deliveryTimeoutMs = positive(b.deliveryTimeoutMs, 'binding.deliveryTimeoutMs');
   return out;
 }
 
 export function storableParticipant(p: Participant): Participant {
-  const path = 'participant';
-  record(p, path);
+  record(p, 'participant');
   const out: Participant = {
-    id: nonEmpty(p.id, `${path}.id`),
-    roomId: nonEmpty(p.roomId, `${path}.roomId`),
-    role: str(p.role, `${path}.role`),
-    identified: bool(p.identified, `${path}.identified`),
-    metadata: plainRecord(p.metadata ?? {}, `${path}.metadata`),
-    joinedAt: str(p.joinedAt, `${path}.joinedAt`),
+    id: nonEmpty(p.id, 'participant.id'),
+    roomId: nonEmpty(p.roomId, 'participant.roomId'),
+    role: str(p.role, 'participant.role'),
+    identified: bool(p.identified, 'participant.identified'),
+    metadata: plainRecord(p.metadata ?? {}, 'participant.metadata'),
+    joinedAt: str(p.joinedAt, 'participant.joinedAt'),
   };
-  if (p.displayName !== undefined) out.displayName = str(p.displayName, `${path}.displayName`);
-  if (p.channelId !== undefined) out.channelId = str(p.channelId, `${path}.channelId`);
+  if (p.displayName !== undefined) out.displayName = str(p.displayName, 'participant.displayName');
+  if (p.channelId !== undefined) out.channelId = str(p.channelId, 'participant.channelId');
   return out;
 }
 
@@ -114,29 +110,95 @@ export function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) out[key] = cloneJson((value as Record<string, unknown>)[key]);
   return out as T;
 }
 
+/**
+ * The copy runs without building paths (this is on every commit); only when it meets something
+ * it refuses does it walk the value again to name the field.
+ */
 function copy(value: unknown, path: string, ancestors: object[]): unknown {
+  try {
+    return copyFast(value, ancestors);
+  } catch (error) {
+    if (error !== REFUSED) throw error;
+    ancestors.length = 0;
+    locate(value, path, []);
+    throw new ValidationError(`${path}: cannot be stored`, undefined, path);
+  }
+}
+
+const REFUSED = new Error('refused');
+
+function copyFast(value: unknown, ancestors: object[]): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) fail(path, `${value} is not a finite number`);
+      if (!Number.isFinite(value)) throw REFUSED;
       return value;
+    case 'object':
+      break;
+    default:
+      throw REFUSED;
+  }
+  if (value === null) return null;
+  if (ancestors.length >= MAX_DEPTH || ancestors.includes(value as object)) throw REFUSED;
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.toJSON === 'function') {
+    const json = obj.toJSON();
+    if (
+      typeof json === 'object' &&
+      json !== null &&
+      typeof (json as { toJSON?: unknown }).toJSON === 'function'
+    )
+      throw REFUSED;
+    return copyFast(json, ancestors);
+  }
+  ancestors.push(obj);
+  let out: unknown;
+  if (Array.isArray(obj)) {
+    const arr = new Array(obj.length);
+    for (let i = 0; i < obj.length; i++) {
+      if (obj[i] === undefined) throw REFUSED;
+      arr[i] = copyFast(obj[i], ancestors);
+    }
+    out = arr;
+  } else {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) throw REFUSED;
+    const rec: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      if (v !== undefined) rec[key] = copyFast(v, ancestors);
+    }
+    out = rec;
+  }
+  ancestors.pop();
+  return out;
+}
+
+/** The slow twin of copyFast: same rules, throws a ValidationError naming the first bad field. */
+function locate(value: unknown, path: string, ancestors: object[]): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, `${value} is not a finite number`);
+      return;
     case 'object':
       break;
     default:
       fail(path, `a ${typeof value} cannot be stored`);
   }
-  if (value === null) return null;
+  if (value === null) return;
   if (ancestors.includes(value as object)) fail(path, 'circular reference');
   if (ancestors.length >= MAX_DEPTH) fail(path, `nested deeper than ${MAX_DEPTH} levels`);
   const obj = value as Record<string, unknown>;
   if (typeof obj.toJSON === 'function') {
-    // Dates and friends: store what JSON would (once; a toJSON returning another toJSON is refused).
     const json = obj.toJSON();
     if (
       typeof json === 'object' &&
@@ -144,30 +206,23 @@ function copy(value: unknown, path: string, ancestors: object[]): unknown {
       typeof (json as { toJSON?: unknown }).toJSON === 'function'
     )
       fail(path, 'toJSON returned an object with its own toJSON');
-    return copy(json, path, ancestors);
+    locate(json, path, ancestors);
+    return;
   }
   ancestors.push(obj);
-  try {
-    if (Array.isArray(obj)) {
-      const out = new Array(obj.length);
-      for (let i = 0; i < obj.length; i++) {
-        if (obj[i] === undefined) fail(`${path}[${i}]`, 'undefined inside an array');
-        out[i] = copy(obj[i], `${path}[${i}]`, ancestors);
-      }
-      return out;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      if (obj[i] === undefined) fail(`${path}[${i}]`, 'undefined inside an array');
+      locate(obj[i], `${path}[${i}]`, ancestors);
     }
+  } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null)
       fail(path, `a ${proto?.constructor?.name ?? 'non-plain'} object cannot be stored`);
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) {
-      const v = obj[key];
-      if (v !== undefined) out[key] = copy(v, `${path}.${key}`, ancestors);
-    }
-    return out;
-  } finally {
-    ancestors.pop();
+    for (const key of Object.keys(obj))
+      if (obj[key] !== undefined) locate(obj[key], `${path}.${key}`, ancestors);
   }
+  ancestors.pop();
 }
 
 function fail(path: string, why: string): never {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AIChannel, ChannelCategory, RoomKit, Tool } from '../../src/index.js';
+import { AIChannel, ChannelCategory, HookResult, HookTrigger, RoomKit, Tool } from '../../src/index.js';
 import { MockAIProvider } from '../../src/testing/index.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
 
@@ -97,6 +97,67 @@ describe('AIChannel', () => {
     expect(toolMsg).toMatchObject({ role: 'tool', isError: true });
     expect((toolMsg as { content: string }).content).toContain('invalid arguments for weather');
     expect(user.texts()).toEqual(['still calling']);
+  });
+
+  it('regression: ON_TOOL_CALL never fired for AIChannel tool calls; now a hook answers through metadata.result', async () => {
+    const provider = new MockAIProvider({
+      responses: [
+        {
+          toolCalls: [
+            { id: 'c1', name: 'weather', arguments: { city: 'Paris' } },
+            { id: 'c2', name: 'weather', arguments: { city: 'Oslo' } },
+            { id: 'c3', name: 'secret', arguments: {} },
+          ],
+        },
+        'done',
+      ],
+    });
+    const ran: string[] = [];
+    const weather = new Tool({
+      name: 'weather',
+      description: 'Weather for a city',
+      parameters: z.object({ city: z.string() }),
+      handler: async (args: { city: string }) => {
+        ran.push(args.city);
+        return `tool says ${args.city}`;
+      },
+    });
+    const user = new RecordingChannel('user');
+    await room(new AIChannel('ai', { provider, tools: [weather] }), user);
+    const seen: unknown[] = [];
+    kit.hook(HookTrigger.ON_TOOL_CALL, (call, ctx) => {
+      seen.push({ ...call, ctxChannel: ctx.channelId, ctxRoom: ctx.roomId });
+      if (call.name === 'secret') return HookResult.block('not for you');
+      if (call.arguments.city === 'Paris') return HookResult.allow({ metadata: { result: { temp: 21 } } });
+      return undefined; // Oslo: let the Tool answer
+    });
+    await kit.processInbound({ channelId: 'user', roomId: 'r', content: text('weather?') });
+    await kit.waitForIdle();
+    expect(seen).toEqual([
+      expect.objectContaining({
+        callId: 'c1',
+        name: 'weather',
+        channelType: 'ai',
+        channelId: 'ai',
+        roomId: 'r',
+      }),
+      expect.objectContaining({ callId: 'c2', arguments: { city: 'Oslo' }, ctxChannel: 'ai', ctxRoom: 'r' }),
+      expect.objectContaining({ callId: 'c3', name: 'secret' }),
+    ]);
+    expect(ran).toEqual(['Oslo']);
+    const toolMessages = provider.calls[1]!.messages.filter((m) => m.role === 'tool');
+    expect(toolMessages).toEqual([
+      { role: 'tool', toolCallId: 'c1', name: 'weather', content: '{"temp":21}', isError: false },
+      { role: 'tool', toolCallId: 'c2', name: 'weather', content: 'tool says Oslo', isError: false },
+      {
+        role: 'tool',
+        toolCallId: 'c3',
+        name: 'secret',
+        content: '{"error":"tool call refused: not for you"}',
+        isError: true,
+      },
+    ]);
+    expect(user.texts()).toEqual(['done']);
   });
 
   it('streams deltas to streaming channels and commits the full reply once', async () => {

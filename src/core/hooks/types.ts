@@ -6,6 +6,7 @@ import type {
   Room,
   RoomEvent,
 } from '../../models/index.js';
+import type { ToolCallHookPayload } from '../../ai/tool-call.js';
 import type { RoomKit } from '../roomkit.js';
 
 /**
@@ -15,6 +16,11 @@ import type { RoomKit } from '../roomkit.js';
 export interface HookPayloadMap {
   before_broadcast: RoomEvent;
   after_broadcast: RoomEvent;
+  /**
+   * Fired for every tool call, by AIChannel and RealtimeVoiceChannel. Answer with
+   * `HookResult.allow({ metadata: { result } })`; block to refuse the call.
+   */
+  on_tool_call: ToolCallHookPayload;
 }
 
 export type HookPayload<T extends HookTrigger> = T extends keyof HookPayloadMap ? HookPayloadMap[T] : any;
