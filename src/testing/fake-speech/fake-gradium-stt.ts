@@ -7,6 +7,7 @@ import {
   type ReceivedMessage,
 } from './fake-server.js';
 import { gradiumHandshakeError, withReqId } from './gradium-protocol.js';
+import { WavStreamReader } from './wav-stream.js';
 
 /** Inactivity probability for one horizon, given how long the speaker has been silent. */
 export type FakeVadModel = (silenceS: number, horizonS: number, speaking: boolean) => number;
@@ -33,7 +34,9 @@ export interface FakeGradiumSTTOptions extends FakeServerOptions {
   flushDelayMs?: number;
 }
 
+/** Input formats and the rate `ready` reports (a WAV says its own rate in its header). */
 const PCM_RATES: Record<string, number> = {
+  wav: 24_000,
   pcm: 24_000,
   pcm_8000: 8_000,
   pcm_16000: 16_000,
@@ -50,6 +53,8 @@ interface SttRequest {
   reqId?: string;
   decoder: CodedSpeechDecoder;
   frameBytes: number;
+  /** `input_format: wav`: the streamed file's reader; frames are sized once its header is read. */
+  wav?: WavStreamReader;
   pending: Buffer;
   stepIdx: number;
   textDelayS: number;
@@ -161,7 +166,7 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
     const delay = (config.delay_in_frames ?? config.delay_in_tokens ?? 16) as number;
     const problem =
       rate === undefined
-        ? `unsupported input_format ${format} (the fake speaks PCM only)`
+        ? `unsupported input_format ${format} (the fake speaks PCM and WAV only)`
         : config.language !== undefined && !LANGUAGES.has(String(config.language))
           ? `unsupported language ${String(config.language)}`
           : !DELAYS.has(delay)
@@ -175,6 +180,7 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
       reqId,
       decoder: new CodedSpeechDecoder(this.options.vocabulary, FRAME_S),
       frameBytes: Math.round(rate * FRAME_S) * 2,
+      wav: format === 'wav' ? new WavStreamReader() : undefined,
       pending: Buffer.alloc(0),
       stepIdx: 0,
       textDelayS: this.options.textDelayS ?? delay * FRAME_S,
@@ -201,7 +207,17 @@ export class FakeGradiumSTTServer extends FakeSpeechServer {
   }
 
   private audio(conn: FakeConnection, req: SttRequest, b64: string): void {
-    req.pending = Buffer.concat([req.pending, Buffer.from(b64, 'base64')]);
+    let bytes: Uint8Array = Buffer.from(b64, 'base64');
+    if (req.wav) {
+      const pcm = req.wav.push(bytes);
+      if (req.wav.error) {
+        this.fail(conn, req.reqId, 1008, req.wav.error);
+        return;
+      }
+      if (req.wav.sampleRate) req.frameBytes = Math.round(req.wav.sampleRate * FRAME_S) * 2;
+      bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    }
+    req.pending = Buffer.concat([req.pending, bytes]);
     while (req.pending.length >= req.frameBytes && conn.closeCode === undefined && !req.ended) {
       const frame = req.pending.subarray(0, req.frameBytes);
       req.pending = req.pending.subarray(req.frameBytes);

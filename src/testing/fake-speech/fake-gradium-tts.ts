@@ -8,6 +8,7 @@ import {
 } from './fake-server.js';
 import { FakeVoiceLibrary } from './fake-voice-library.js';
 import { gradiumHandshakeError, withReqId } from './gradium-protocol.js';
+import { streamingWavHeader } from './wav-stream.js';
 
 export interface FakeGradiumTTSOptions extends FakeServerOptions {
   /** Audio per spoken word, seconds (default 0.24 = three 80 ms chunks). */
@@ -37,6 +38,8 @@ interface TtsRequest {
   /** 1-based order of this request on the server: every sample of its audio equals it, so tests can check routing. */
   ordinal: number;
   rate: number;
+  /** `output_format: wav` (the default): the first audio chunk starts with a WAV header. */
+  wavHeader?: Uint8Array;
   pendingWords: string[];
   t: number;
   closeOnEos: boolean;
@@ -134,7 +137,7 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
     const temp = config.temp as number | undefined;
     const problem =
       rate === undefined
-        ? `unsupported output_format ${format} (the fake speaks PCM only)`
+        ? `unsupported output_format ${format} (the fake speaks WAV and PCM only)`
         : pb !== undefined && (pb < -4 || pb > 4)
           ? 'padding_bonus must be within [-4, 4]'
           : temp !== undefined && (temp < 0 || temp > 1.4)
@@ -149,6 +152,7 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
       reqId,
       ordinal,
       rate,
+      wavHeader: format === 'wav' ? streamingWavHeader(rate) : undefined,
       pendingWords: [],
       t: 0,
       closeOnEos: msg.close_ws_on_eos !== false,
@@ -199,7 +203,9 @@ export class FakeGradiumTTSServer extends FakeSpeechServer {
       );
       for (let t = 0; t < wordS - 1e-9; t += CHUNK_S) {
         const pcm = new Int16Array(samplesPerChunk).fill(req.ordinal);
-        const audio = Buffer.from(pcm.buffer).toString('base64');
+        const header = req.wavHeader ?? new Uint8Array(0);
+        req.wavHeader = undefined;
+        const audio = Buffer.concat([header, Buffer.from(pcm.buffer)]).toString('base64');
         const s = start + t;
         this.send(
           conn,

@@ -45,7 +45,18 @@ export class FakeVoiceLibrary {
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
     if (!uid && req.method === 'GET') {
-      const includeCatalog = url.searchParams.get('include_catalog') === 'true';
+      const includeCatalog = parseBool(url.searchParams.get('include_catalog'));
+      if (includeCatalog === undefined) {
+        return json(422, {
+          detail: [
+            {
+              loc: ['query', 'include_catalog'],
+              msg: 'Input should be a valid boolean',
+              type: 'bool_parsing',
+            },
+          ],
+        });
+      }
       const skip = Number(url.searchParams.get('skip') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const all = [...this.voices.values()].filter((v) => includeCatalog || !v.is_catalog);
@@ -118,4 +129,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
+}
+
+/** A query boolean read the way the API's framework reads it: 1/true/yes/on and 0/false/no/off. */
+function parseBool(value: string | null): boolean | undefined {
+  if (value === null) return false;
+  const v = value.toLowerCase();
+  if (['1', 'true', 't', 'yes', 'y', 'on'].includes(v)) return true;
+  if (['0', 'false', 'f', 'no', 'n', 'off'].includes(v)) return false;
+  return undefined;
 }
