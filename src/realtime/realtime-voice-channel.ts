@@ -25,6 +25,7 @@ import {
   type RealtimeSessionConfig,
 } from './session.js';
 import { fireSessionHook } from '../voice/session-hooks.js';
+import type { DtmfSource } from '../voice/voice-channel.js';
 import './realtime-hooks.js';
 import { nowIso } from '../core/ids.js';
 import { reportSessionError } from '../voice/voice-errors.js';
@@ -63,6 +64,11 @@ export class RealtimeVoiceChannel extends Channel {
       t.onAudioReceived((session, frame) => this.onTransportAudio(session, frame)),
       t.onSessionReady((session) => this.onTransportReady(session)),
       t.onClientDisconnected((session) => void this.endSession(session.id, 'client_disconnected')),
+      // Digits from the phone (RFC 4733, SIP INFO) fire ON_DTMF, as in a VoiceChannel.
+      (t as Partial<DtmfSource>).onDtmfReceived?.((ts, event) => {
+        const session = this.getSession(ts.id);
+        if (session) fireSessionHook(this.hookSource, HookTrigger.ON_DTMF, { ...event, session }, session);
+      }) ?? (() => {}),
       t.onSpeakerChange((ts, result) => {
         const session = this.getSession(ts.id);
         if (!session) return;

@@ -26,6 +26,13 @@ import {
   sessionHookContext,
 } from './session-hooks.js';
 
+/** A backend that reports DTMF digits itself (the RTP and SIP backends). */
+export interface DtmfSource {
+  onDtmfReceived(
+    cb: (session: VoiceSession, event: { digit: string; durationMs?: number; source?: string }) => void,
+  ): () => void;
+}
+
 export interface VoiceChannelOptions {
   stt: STTProvider;
   tts: TTSProvider;
@@ -100,6 +107,10 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       const event: SpeakerChangeEvent = { session, channelId: this.id, result, timestamp: nowIso() };
       this.kit?.events.emit('speaker_change', event);
     });
+    // Out-of-band digits (RTP/SIP backends: RFC 4733, SIP INFO) fire ON_DTMF like in-band ones.
+    (this.backend as Partial<DtmfSource>).onDtmfReceived?.((session, event) =>
+      this.fire(HookTrigger.ON_DTMF, { ...event, session }, session),
+    );
     this.traces = new TraceObservers(this.backend, id);
   }
 

@@ -42,6 +42,11 @@ export interface RtpMediaSessionOptions {
   clock?: PacerClock;
   logger?: Logger;
   cname?: string;
+  /**
+   * When the peer stops sending (DTX, comfort noise, a hold, a lost stream), deliver this
+   * much silence so voice activity detection sees the end of a turn (default 1000 ms; 0 off).
+   */
+  silenceFillMs?: number;
   /** No RTP for this long while receiving: `onTimeout` (0 = never; default 0). */
   inactivityTimeoutMs?: number;
   onAudio(frame: AudioFrame): void;
@@ -103,6 +108,7 @@ export class RtpMediaSession {
     octetsSent: 0,
     framesDelivered: 0,
     framesConcealed: 0,
+    framesFilled: 0,
     dtmfReceived: 0,
     dtmfSent: 0,
     dropped: {} as Partial<Record<DropReason, number>>,
@@ -110,6 +116,9 @@ export class RtpMediaSession {
   private sentSinceReport = false;
   private dtmfTimer: unknown;
   private readonly afterTail: Int16Array[] = [];
+  private lastDeliveredAt: number | undefined;
+  private filledMs = 0;
+  private fillTimer: unknown;
   /** The next frame starts a talkspurt (marker bit, timestamp jumps over the silence). */
   private talkspurt = true;
 
@@ -167,6 +176,7 @@ export class RtpMediaSession {
         this.opts.onReport?.();
       },
     });
+    if ((opts.silenceFillMs ?? 1000) > 0) this.armSilenceFill();
     sockets.rtp.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
     sockets.rtcp.on('message', (buf, rinfo) => this.onRtcp(buf, rinfo));
     const onError = (error: Error) => opts.logger?.warn({ err: errorMessage(error) }, 'rtp socket error');
@@ -276,6 +286,7 @@ export class RtpMediaSession {
       octetsSent: this.counters.octetsSent,
       framesDelivered: this.counters.framesDelivered,
       framesConcealed: this.counters.framesConcealed,
+      framesFilled: this.counters.framesFilled,
       dtmfReceived: this.counters.dtmfReceived,
       dtmfSent: this.counters.dtmfSent,
       dropped: { ...this.counters.dropped },
@@ -300,6 +311,7 @@ export class RtpMediaSession {
     this.pacer.interrupt();
     this.dtmfOut.cancel();
     if (this.dtmfTimer !== undefined) this.clock.clearTimer(this.dtmfTimer);
+    if (this.fillTimer !== undefined) this.clock.clearTimer(this.fillTimer);
     this.jitter.close();
     await Promise.all([closeSocket(this.sockets.rtp), closeSocket(this.sockets.rtcp)]);
   }
@@ -410,6 +422,8 @@ export class RtpMediaSession {
 
   private deliver(pcm: Int16Array, rtpTimestamp: number | undefined): void {
     this.counters.framesDelivered++;
+    this.lastDeliveredAt = this.clock.now();
+    this.filledMs = 0;
     const frame: AudioFrame = { data: pcm, sampleRate: this.codec.sampleRate, channels: 1 };
     if (rtpTimestamp !== undefined) frame.timestampMs = (rtpTimestamp / this.codec.clockRate) * 1000;
     try {
@@ -434,6 +448,36 @@ export class RtpMediaSession {
     if (!this.rtcpLatched && this.opts.remoteRtcp === undefined) {
       this.remoteRtcp = { host: rinfo.address, port: rinfo.port };
       this.rtcpLatched = true;
+    }
+  }
+
+  /** A slow check (every 100 ms): after a gap in the stream, the missing time as silence. */
+  private armSilenceFill(): void {
+    this.fillTimer = this.clock.setTimer(() => {
+      if (this.closed) return;
+      this.fillSilence();
+      this.armSilenceFill();
+    }, 100);
+    (this.fillTimer as { unref?: () => void }).unref?.();
+  }
+
+  private fillSilence(): void {
+    const limit = this.opts.silenceFillMs ?? 1000;
+    const last = this.lastDecoded;
+    if (!last || this.lastDeliveredAt === undefined || this.filledMs >= limit) return;
+    const now = this.clock.now();
+    const frameMs = (last.length / this.codec.sampleRate) * 1000;
+    // Only a real gap (three frames late), not ordinary jitter.
+    if (now - this.lastDeliveredAt < frameMs * 3) return;
+    const silence = new Int16Array(last.length);
+    while (this.filledMs < limit && now - (this.lastDeliveredAt + this.filledMs) >= frameMs * 2) {
+      this.filledMs += frameMs;
+      this.counters.framesFilled++;
+      try {
+        this.opts.onAudio({ data: silence, sampleRate: this.codec.sampleRate, channels: 1 });
+      } catch (error) {
+        this.opts.logger?.error({ err: errorMessage(error) }, 'rtp audio listener threw');
+      }
     }
   }
 

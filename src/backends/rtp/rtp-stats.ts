@@ -19,6 +19,8 @@ export interface RtpStats {
   octetsSent: number;
   framesDelivered: number;
   framesConcealed: number;
+  /** Silence frames delivered while the peer sent nothing (so turns can end). */
+  framesFilled: number;
   dtmfReceived: number;
   dtmfSent: number;
   /** Packets dropped, per reason (short, version, unknownPayloadType, ssrcChange, flood...). */

@@ -35,6 +35,8 @@ export interface RTPVoiceBackendOptions {
   jitterBuffer?: JitterBufferOptions;
   /** Hang up a session whose peer sent no RTP for this long (seconds, default 0 = never). */
   inactivityTimeout?: number;
+  /** Silence delivered when the peer stops sending (DTX, hold), so turns end (default 1000 ms; 0 off). */
+  silenceFillMs?: number;
   /** Packet time (default 20 ms). */
   frameMs?: number;
   clock?: PacerClock;
@@ -94,6 +96,7 @@ export class RTPVoiceBackend extends VoiceBackend {
       clock: this.options.clock,
       logger: this.logger,
       inactivityTimeoutMs: (this.options.inactivityTimeout ?? 0) * 1000,
+      silenceFillMs: this.options.silenceFillMs,
       ...this.mediaCallbacks(session),
     });
     metadata.localAddr = { host: rtp.local.host, port: rtp.local.port };

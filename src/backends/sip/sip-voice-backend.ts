@@ -63,6 +63,8 @@ export interface SIPVoiceBackendOptions {
   /** Seconds between RTCP reports (default 5). */
   rtcpInterval?: number;
   jitterBuffer?: JitterBufferOptions;
+  /** Silence delivered when the caller stops sending RTP (DTX, hold), so turns end (default 1000 ms; 0 off). */
+  silenceFillMs?: number;
   /** Hang up when the caller's RTP stops for this long (seconds; default 0 = never). */
   inactivityTimeout?: number;
   /** SIP timer overrides (T1, T2, T4 in ms). */
@@ -442,6 +444,7 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
       clock: o.clock,
       logger: this.logger,
       inactivityTimeoutMs: (o.inactivityTimeout ?? 0) * 1000,
+      silenceFillMs: o.silenceFillMs,
       ...this.mediaCallbacks(session),
     });
     session.metadata.localAddr = { host: rtp.local.host, port: rtp.local.port };

@@ -25,7 +25,13 @@ afterEach(async () => {
 async function call(opts: RTPVoiceBackendOptions & { remote?: boolean } = {}) {
   const peer = await RawRtpPeer.open();
   open.peers.push(peer);
-  const backend = new RTPVoiceBackend({ localAddr: ['127.0.0.1', 0], rtcpInterval: 0, ...opts });
+  // No silence fill by default here: these tests count frames exactly.
+  const backend = new RTPVoiceBackend({
+    localAddr: ['127.0.0.1', 0],
+    rtcpInterval: 0,
+    silenceFillMs: 0,
+    ...opts,
+  });
   open.backends.push(backend);
   const frames: AudioFrame[] = [];
   const digits: DtmfEvent[] = [];
@@ -295,6 +301,18 @@ describe('RTPVoiceBackend over real UDP', () => {
     expect(got[0].sampleRate).toBe(16000);
     const y = pcmOf(got).subarray(400);
     expect(powerAt(y, 6000, 16000)).toBeGreaterThan(-15);
+  });
+
+  it('fills a stalled stream with a bounded run of silence, so a turn can end', async () => {
+    const { peer, port, frames, backend, session } = await call({ silenceFillMs: 300 });
+    for (let i = 0; i < 5; i++) {
+      peer.send(port, { sequenceNumber: i, timestamp: i * 160, payload: mulawEncode(tone(440, 8000, 160)) });
+    }
+    await eventually(() => expect(frames.length).toBe(5 + 15), 3000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(frames.length).toBe(20); // bounded: 300 ms, then nothing
+    expect(frames.slice(5).every((f) => f.data.every((s) => s === 0))).toBe(true);
+    expect(backend.getStats(session)!.framesFilled).toBe(15);
   });
 
   it('ends the session when the peer goes silent past inactivityTimeout', async () => {

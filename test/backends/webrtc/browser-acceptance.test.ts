@@ -206,6 +206,7 @@ describe('WebRTC acceptance: headless Chromium + roomkit/client on loopback', ()
     expect(after.length).toBeGreaterThan(10);
     expect(Math.max(...after.map(([, db]) => db))).toBeLessThanOrEqual(-90);
     const stopMs = clearAt - decision;
+    if (process.env.RK_REPORT) console.log('BARGE-IN', JSON.stringify({ stopMs, decision }));
     expect(stopMs).toBeGreaterThanOrEqual(-5); // same machine, same clock
     expect(stopMs).toBeLessThan(100);
   }, 90_000);
