@@ -24,6 +24,8 @@ it('a realtime voice caller and a WebSocket text user in one room see each other
   kit.registerChannel(voice);
   const port = await ws.listen(0);
   await kit.createRoom({ roomId: 'room-1' });
+  // The WebSocket channel's clients only see rooms it is attached to.
+  await kit.attachChannel('room-1', 'ws');
   const session = await voice.startSession('room-1', 'caller');
 
   client = await connectClient(`ws://127.0.0.1:${port}/ws?token=typist`);
