@@ -115,6 +115,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     return room;
   };
   if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM);
+  // After a crash: what was committed but not yet delivered or answered is re-driven now,
+  // not when someone next writes in its room.
+  await kit.recover();
 
   const info: ServerInfo = {
     agent: { name: provider.name, model: provider.model },
