@@ -27,3 +27,4 @@ export {
   WebRTCRealtimeTransport,
   type WebRTCRealtimeTransportOptions,
 } from '../backends/webrtc/webrtc-realtime-transport.js';
+export { SIPRealtimeTransport, type SIPRealtimeTransportOptions } from '../backends/sip/sip-realtime-transport.js';

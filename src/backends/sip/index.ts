@@ -10,4 +10,5 @@ export * from './sip-message.js';
 export type { SipTarget } from './sip-transport.js';
 export * from './sip-uri.js';
 export { ALLOWED_METHODS, type SipTrace } from './sip-user-agent.js';
+export * from './sip-realtime-transport.js';
 export * from './sip-voice-backend.js';
