@@ -27,4 +27,7 @@ export {
   WebRTCRealtimeTransport,
   type WebRTCRealtimeTransportOptions,
 } from '../backends/webrtc/webrtc-realtime-transport.js';
-export { SIPRealtimeTransport, type SIPRealtimeTransportOptions } from '../backends/sip/sip-realtime-transport.js';
+export {
+  SIPRealtimeTransport,
+  type SIPRealtimeTransportOptions,
+} from '../backends/sip/sip-realtime-transport.js';
