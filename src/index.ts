@@ -5,6 +5,8 @@ export * from './channels/ai-channel.js';
 export * from './channels/websocket/index.js';
 export * from './channels/messaging/index.js';
 export * from './channels/sms/index.js';
+export * from './channels/email/index.js';
+export * from './channels/whatsapp/index.js';
 export * from './core/errors.js';
 export * from './core/ephemeral.js';
 export * from './core/framework-events.js';

@@ -169,21 +169,28 @@ export abstract class MessagingChannel extends Channel {
     this.outbox.close();
   }
 
-  /** Post an inbound message into its room: one event per content, all in the first one's room. */
+  /**
+   * Post an inbound message into its room. One message should get one answer: text with a
+   * single attachment becomes one `media` event captioned with the text; with more parts, each
+   * attachment is its own event shown to people (visibility 'transport') and the last part
+   * (the text, when there is one) is the one the AI sees and answers.
+   */
   protected async submit(input: InboundSubmission): Promise<InboundResult[]> {
     const kit = this.requireKit();
+    const parts = shapeParts(input.contents);
     const results: InboundResult[] = [];
     let roomId = input.roomId;
-    for (const [i, content] of input.contents.entries()) {
+    for (const [i, content] of parts.entries()) {
+      const last = i === parts.length - 1;
       const result = await kit.processInbound({
         channelId: this.id,
         senderId: input.address,
         address: input.address,
         roomId,
         content,
-        idempotencyKey: input.contents.length > 1 ? `${input.idempotencyKey}#${i}` : input.idempotencyKey,
+        idempotencyKey: parts.length > 1 ? `${input.idempotencyKey}#${i}` : input.idempotencyKey,
         metadata: { ...input.metadata, contact: input.address },
-        visibility: input.visibility,
+        visibility: input.visibility ?? (last ? undefined : 'transport'),
       });
       results.push(result);
       if (result.event) {
@@ -238,4 +245,15 @@ export abstract class MessagingChannel extends Channel {
     const recipient = await this.recipientFor(event.roomId, binding);
     if (recipient && !this.isOwnMessage(event, recipient)) this.outbox.park(event, recipient.address);
   }
+}
+
+/** Text plus one attachment merge into a captioned attachment; otherwise attachments first, text last. */
+function shapeParts(contents: EventContent[]): EventContent[] {
+  const texts = contents.filter((c) => c.type === 'text');
+  const others = contents.filter((c) => c.type !== 'text');
+  const only = others[0];
+  if (texts.length === 1 && others.length === 1 && only?.type === 'media' && !only.caption) {
+    return [{ ...only, caption: (texts[0] as { body: string }).body }];
+  }
+  return [...others, ...texts];
 }

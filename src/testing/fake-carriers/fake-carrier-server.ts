@@ -162,20 +162,7 @@ export abstract class FakeCarrierServer {
     body: Buffer | string,
     method = 'POST',
   ): Promise<DispatchedWebhook> {
-    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: method === 'GET' ? undefined : bytes,
-      signal: AbortSignal.timeout(10_000),
-    });
-    const dispatched: DispatchedWebhook = {
-      url,
-      method,
-      headers,
-      body: bytes,
-      response: { status: response.status, body: await response.text() },
-    };
+    const dispatched = await postWebhook(url, headers, body, method);
     this.webhooks.push(dispatched);
     return dispatched;
   }
@@ -245,4 +232,27 @@ export abstract class FakeCarrierServer {
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(body);
   }
+}
+
+/** Send one webhook request to our code and record what it answered (bounded by a deadline). */
+export async function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | string,
+  method = 'POST',
+): Promise<DispatchedWebhook> {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: method === 'GET' ? undefined : bytes,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    url,
+    method,
+    headers,
+    body: bytes,
+    response: { status: response.status, body: await response.text() },
+  };
 }
