@@ -1,4 +1,5 @@
 import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../channels/channel.js';
+import { ValidationError } from '../core/errors.js';
 import { nowIso } from '../core/ids.js';
 import type { HookContext } from '../core/hooks/types.js';
 import { type ChannelBinding, ChannelType, HookTrigger, type RoomEvent } from '../models/index.js';
@@ -33,9 +34,17 @@ export interface DtmfSource {
   ): () => void;
 }
 
-export interface VoiceChannelOptions {
-  stt: STTProvider;
-  tts: TTSProvider;
+/** The providers as `stt`/`tts`, or by the seed's names `sttProvider`/`ttsProvider` (one of each). */
+export type VoiceChannelSTT =
+  | { stt: STTProvider; sttProvider?: never }
+  | { sttProvider: STTProvider; stt?: never };
+export type VoiceChannelTTS =
+  | { tts: TTSProvider; ttsProvider?: never }
+  | { ttsProvider: TTSProvider; tts?: never };
+
+export type VoiceChannelOptions = VoiceChannelSTT & VoiceChannelTTS & VoiceChannelSettings;
+
+export interface VoiceChannelSettings {
   backend: VoiceBackend;
   /** Stages (vad, aec, agc, denoiser, recorder, dtmf, postProcessors) or a ready pipeline. */
   pipeline?: AudioPipelineConfig | AudioPipeline;
@@ -83,11 +92,12 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     super(id);
     this.capabilities = { contentTypes: DEFAULT_CONTENT_TYPES, streaming: true };
     this.backend = opts.backend;
-    this.stt = opts.stt;
-    this.tts = opts.tts;
+    this.stt = required(opts.stt ?? opts.sttProvider, 'stt');
+    this.tts = required(opts.tts ?? opts.ttsProvider, 'tts');
+    if (!this.backend) throw new ValidationError(`voice channel ${id} needs a backend`, undefined, 'backend');
     this.voice = opts.voice;
     this.clock = opts.clock ?? systemClock;
-    const sttTurns = opts.stt.capabilities.streaming && opts.stt.capabilities.turnDetection;
+    const sttTurns = this.stt.capabilities.streaming && this.stt.capabilities.turnDetection;
     this.turnTaking = opts.turnTaking ?? (sttTurns ? 'stt' : 'vad');
     this.pipeline = this.makePipeline(opts.pipeline);
     this.turns = new VoiceTurns(this);
@@ -395,6 +405,11 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     if (this.turnTaking === 'vad' && !stages.vad) stages.vad = new EnergyVADProvider();
     return new AudioPipeline(stages);
   }
+}
+
+function required<T>(provider: T | undefined, name: 'stt' | 'tts'): T {
+  if (provider) return provider;
+  throw new ValidationError(`a voice channel needs ${name} (or ${name}Provider)`, undefined, name);
 }
 
 function spokenText(event: RoomEvent): string | undefined {

@@ -88,6 +88,21 @@ describe('the seed mocks over a live call', () => {
     expect(stt.calls).toHaveLength(1); // one stream for the whole call
   });
 
+  it("takes the providers by the seed's names too (sttProvider, ttsProvider); a missing one is a typed error", async () => {
+    const stt = new MockSTTProvider({ transcripts: ['bonjour'] });
+    const tts = new MockTTSProvider();
+    const voice = new VoiceChannel('phone', {
+      sttProvider: stt,
+      ttsProvider: tts,
+      backend: new MockVoiceBackend(),
+    });
+    expect(voice.stt).toBe(stt);
+    expect(voice.tts).toBe(tts);
+    expect(() => new VoiceChannel('phone', { tts, backend: new MockVoiceBackend() } as never)).toThrow(
+      expect.objectContaining({ code: 'validation_error', field: 'stt' }),
+    );
+  });
+
   it('readyOnConnect: false keeps the session connecting until the transport says it is live', async () => {
     const r = await room({
       backend: new MockVoiceBackend({ playbackRealtime: false, readyOnConnect: false }),
