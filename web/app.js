@@ -190,10 +190,15 @@ function render() {
     li.className = `notice ${notice.level === 'error' ? 'error' : 'warning'}`;
     li.dataset.testid = 'notice';
     li.setAttribute('role', 'alert');
-    const who = notice.provider ? `${notice.provider}: ` : '';
-    const retry =
-      notice.retryable === false ? ' (will not retry)' : notice.retryable ? ' (retrying may help)' : '';
-    li.textContent = `${notice.level === 'error' ? 'Error' : 'Warning'}${notice.code ? ` [${notice.code}]` : ''}: ${who}${notice.message ?? 'something failed'}${retry}`;
+    const message = notice.message ?? 'something failed';
+    // Provider errors already start with the provider's name ("anthropic: invalid x-api-key").
+    const text =
+      notice.provider && !message.startsWith(`${notice.provider}:`)
+        ? `${notice.provider}: ${message}`
+        : message;
+    const retry = notice.retryable === false ? 'will not retry' : notice.retryable ? 'may work later' : '';
+    const detail = [notice.code, retry].filter(Boolean).join(', ');
+    li.textContent = `${notice.level === 'error' ? 'Error' : 'Warning'}: ${text}${detail ? ` (${detail})` : ''}`;
     items.push(li);
   }
   timeline.replaceChildren(...items);

@@ -71,7 +71,7 @@ describe('the console through `roomkit serve` (issue 8)', () => {
       const notice = page.getByTestId('notice');
       await notice.first().waitFor({ timeout: 20_000 });
       const text = await notice.first().textContent();
-      expect(text).toMatch(/Error \[authentication_failed\]/);
+      expect(text).toMatch(/^Error: anthropic: .*\(authentication_failed, will not retry\)$/);
       expect(text).toMatch(/anthropic/);
       expect(text).not.toContain('a-wrong-key');
       expect(await notice.first().getAttribute('class')).toContain('error');
