@@ -32,6 +32,8 @@ export interface EchoLoopRunOptions {
 
 export interface EchoLoopReply {
   reply: number;
+  /** Clock time of the reply's first audio (the loop's clock starts at 0). */
+  startedAtMs: number;
   /** The agent interrupted itself: a barge-in before the caller said anything. */
   selfInterrupted: boolean;
   /** The caller spoke over this reply. */
@@ -40,6 +42,10 @@ export interface EchoLoopReply {
   bargeInDetected: boolean;
   /** From the caller's speech onset to the barge-in. */
   latencyMs?: number;
+  /** When the (first) barge-in came, after the reply's first audio. */
+  bargeInAtMs?: number;
+  /** When the caller's speech began, after the reply's first audio. */
+  callerOnsetMs?: number;
   /** Utterances the pipeline ended (each one a turn sent to the STT in VAD turn taking). */
   userTurns: number;
 }
@@ -135,6 +141,7 @@ export async function runEchoLoop(options: EchoLoopRunOptions): Promise<EchoLoop
       const heard = onsetAt === undefined ? undefined : cut.find((t) => t >= onsetAt);
       replies.push({
         reply: index,
+        startedAtMs: startMs,
         selfInterrupted: early !== undefined,
         callerSpoke: onsetAt !== undefined,
         bargeInDetected: early === undefined && heard !== undefined,
@@ -142,6 +149,8 @@ export async function runEchoLoop(options: EchoLoopRunOptions): Promise<EchoLoop
           ? { latencyMs: heard - onsetAt }
           : {}),
         userTurns: speechEnds - endsBefore,
+        ...(cut.length ? { bargeInAtMs: cut[0] - startMs } : {}),
+        ...(onsetAt !== undefined ? { callerOnsetMs: onsetAt - startMs } : {}),
       });
     }
     const echo = rt.pipeline.echoState;

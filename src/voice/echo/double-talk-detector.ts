@@ -110,6 +110,9 @@ export class DoubleTalkDetector {
     const outRatio = toDb(outPower / refPower);
     const micAbove = micRatio > micTypical + micMarginDb;
     const outAbove = outRatio > outTypical + marginDb;
+    // Both must agree: the raw microphone (so a filter still converging, or thrown off, cannot
+    // make echo look like a caller) and the canceller's output (so echo that grew louder but
+    // is still cancelled does not either).
     const loud = outPower > this.floor && micAbove && outAbove;
     this.unexplainedMs = micAbove || outAbove ? this.unexplainedMs + frameMs : 0;
     // Learn only from frames that are plainly echo: the caller's must not teach the windows

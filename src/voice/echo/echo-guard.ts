@@ -41,12 +41,14 @@ export interface EchoGuardState {
 const DEFAULT_FILTER_MS = 200;
 /** How far off the delay estimate may be when predicting the echo. */
 const DELAY_SLACK_MS = 8;
-/** Reference power below this (about -60 dBFS) cannot make an echo worth estimating. */
-const REF_ACTIVE = 1e-6;
 /** How long after the direct path the echo keeps ringing in the prediction (room decay). */
 const TAIL_DECAY_DB_PER_MS = 0.25;
 /** Residual suppression taking more than 10 dB off a frame judged to be the caller is lagging. */
 const RES_LAG_RATIO = 0.1;
+/** Output more than 3 dB above the microphone: the filter is adding, not removing. */
+const DIVERGED_RATIO = 2;
+/** ...for this long: restart it. */
+const RESTART_DIVERGED_MS = 200;
 
 /**
  * Keeps the agent's own voice, played to the caller and picked up again by their
@@ -75,6 +77,7 @@ export class EchoGuard {
   private delay: number | undefined; // samples
   private aligned = 0; // samples
   private echoDriver = 0;
+  private divergedMs = 0;
   private refRaw = new Int16Array(0);
   private refAligned = new Int16Array(0);
   private readonly refFrame: AudioFrame;
@@ -139,11 +142,9 @@ export class EchoGuard {
     }
     if (this.estimator) {
       this.timeline.read(this.refRaw, at);
-      // Only audio that can hold echo, and not while the caller talks over it, says
-      // anything about the echo path.
-      const informative =
-        this.timeline.peakPower(at - this.maxDelay, at + n) > REF_ACTIVE &&
-        !(this.last.echoExpected && this.last.nearEnd);
+      // Only audio that holds echo, and not while the caller talks over it, says anything
+      // about the echo path.
+      const informative = this.last.echoExpected && !this.last.nearEnd;
       const change = this.estimator.push(frame.data, this.refRaw, !informative);
       if (change) this.adoptDelay(Math.round((change.delayMs * this.sampleRate) / 1000), aec);
     } else if (this.aligned === 0 && this.delay !== undefined) {
@@ -152,15 +153,26 @@ export class EchoGuard {
     this.timeline.read(this.refAligned, at - this.aligned);
     this.refFrame.timestampMs = frame.timestampMs;
     aec.feedReference(this.refFrame);
-    const out = aec.process(frame);
-    const linear = aec.linearOutput?.data.length === n ? aec.linearOutput : out;
-    const linearPower = meanSquare(linear.data);
-    this.last = this.detector.update(
-      meanSquare(frame.data),
-      linearPower,
-      this.predictEcho(at, n),
-      (n * 1000) / this.sampleRate,
-    );
+    const frameMs = (n * 1000) / this.sampleRate;
+    const micPower = meanSquare(frame.data);
+    let out = aec.process(frame);
+    let linear = aec.linearOutput?.data.length === n ? aec.linearOutput : out;
+    let linearPower = meanSquare(linear.data);
+    // A canceller never adds energy. One that does has diverged (it adapted to the caller
+    // during double talk) and would put its wrong echo estimate in front of the VAD: the
+    // microphone goes on instead, and a filter that stays wrong is restarted.
+    if (linearPower > micPower * DIVERGED_RATIO) {
+      out = linear = frame;
+      linearPower = micPower;
+      this.divergedMs += frameMs;
+      if (this.divergedMs >= RESTART_DIVERGED_MS) {
+        aec.reset?.();
+        this.divergedMs = 0;
+      }
+    } else {
+      this.divergedMs = 0;
+    }
+    this.last = this.detector.update(micPower, linearPower, this.predictEcho(at, n), frameMs);
     if (!this.last.echoExpected) return out;
     if (this.last.nearEnd) {
       // A residual suppressor needs ~100 ms to notice double talk and meanwhile removes the
