@@ -66,4 +66,22 @@ describe('web console (headless Chromium)', () => {
     expect(await server.kit.store.countEvents('support')).toBe(2);
     await page.close();
   });
+
+  it('shows the newest page of a long room and loads earlier pages on request', async () => {
+    await server.kit.createRoom({ roomId: 'long' });
+    await server.kit.attachChannel('long', 'web');
+    for (let i = 0; i < 150; i++)
+      await server.kit.sendEvent('long', 'web', { type: 'text', body: `line ${i}` });
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?token=${tester}&room=long`);
+    const timeline = page.getByTestId('timeline');
+    await timeline.locator('li', { hasText: 'line 149' }).waitFor({ timeout: 5_000 });
+    expect(await timeline.locator('li').count()).toBe(100);
+    const earlier = page.getByTestId('load-earlier');
+    await earlier.click();
+    await timeline.locator('li', { hasText: /line 0$/ }).waitFor({ timeout: 5_000 });
+    expect(await timeline.locator('li').count()).toBe(150);
+    await earlier.waitFor({ state: 'hidden' });
+    await page.close();
+  });
 });
