@@ -43,7 +43,8 @@ export class ClientMessageHandler {
       case 'history': {
         if (!conn.rooms.has(msg.roomId)) return this.notJoined(conn, msg.roomId);
         const binding = await kit.getBinding(msg.roomId, this.channel.id);
-        if (!binding) return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`, { roomId: msg.roomId });
+        if (!binding)
+          return this.fail(conn, 'room_not_found', `no room ${msg.roomId}`, { roomId: msg.roomId });
         const page = await readHistoryPage(
           kit.store,
           msg.roomId,
