@@ -1,6 +1,9 @@
-/** Presence, typing and read receipts: fan-out only, never stored. */
+/**
+ * Presence, typing, read receipts and notices (a failed model call: `data` is a FailureNotice):
+ * fan-out only, never stored.
+ */
 export interface EphemeralEvent {
-  type: 'typing' | 'presence' | 'read_receipt' | 'stream_delta' | (string & {});
+  type: 'typing' | 'presence' | 'read_receipt' | 'stream_delta' | 'notice' | (string & {});
   roomId: string;
   participantId?: string;
   channelId?: string;
