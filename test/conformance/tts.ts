@@ -18,6 +18,11 @@ export interface TTSConformanceSetup {
   firstAudioWaitMs?: number;
   beforeAll?: () => Promise<void>;
   afterAll?: () => Promise<void>;
+  /**
+   * For providers that keep a socket between replies: the vendor drops every open socket
+   * now, without a close frame (the fake's `dropAll`).
+   */
+  dropSockets?: () => void;
 }
 
 const defaultTokens = (text: string) => text.match(/\S+\s*/g) ?? [];
@@ -104,6 +109,20 @@ export function describeTTSConformance(setup: TTSConformanceSetup): void {
       ).toBe(0);
       await tts.close?.();
     });
+
+    if (setup.dropSockets) {
+      const drop = setup.dropSockets;
+      it('regression: a reply asked right after the vendor dropped the idle socket is spoken in full, 10/10', async () => {
+        const tts = await setup.create();
+        const full = (await tts.synthesize(setup.text)).data.byteLength;
+        for (let i = 0; i < 10; i++) {
+          drop(); // the client has not seen the close yet when the next reply goes out
+          const again = await tts.synthesize(setup.text);
+          expect(again.data.byteLength).toBe(full);
+        }
+        await tts.close?.();
+      });
+    }
 
     it('yields nothing when the signal is already aborted', async () => {
       const tts = await setup.create();

@@ -21,6 +21,7 @@ describeTTSConformance({
   name: 'ElevenLabsTTSProvider (fake server)',
   create: () => provider(),
   text: 'Hello there. How can I help you with your booking today?',
+  dropSockets: () => fake.dropAll(),
 });
 
 describe('ElevenLabsTTSProvider', () => {
@@ -133,12 +134,12 @@ describe('ElevenLabsTTSProvider', () => {
   });
 
   it('surfaces the inactivity timeout as a retryable error and opens a new socket next time', async () => {
-    const idle = await new FakeElevenLabsTTSServer({ inactivityTimeoutMs: 100 }).start();
+    const idle = await new FakeElevenLabsTTSServer({ inactivityTimeoutMs: 400 }).start();
     try {
       const tts = new ElevenLabsTTSProvider({ apiKey: 'test-key', baseUrl: idle.baseUrl, voiceId: 'v' });
       async function* stalled() {
         yield 'Hello ';
-        await new Promise((r) => setTimeout(r, 400));
+        await new Promise((r) => setTimeout(r, 1_200));
         yield 'again.';
       }
       const err = await (async () => {

@@ -27,6 +27,7 @@ describeTTSConformance({
   name: 'GradiumTTSProvider (fake server)',
   create: () => provider(),
   text: 'Hello there. How can I help you with your booking today?',
+  dropSockets: () => fake.dropAll(),
 });
 
 describe('GradiumTTSProvider', () => {

@@ -12,6 +12,7 @@ import { MultiplexedSocket, type MultiplexProtocol } from '../shared/multiplexed
 import type { PhraseChunkerOptions } from '../shared/phrase-chunker.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { ReusableSocket } from '../shared/reusable-socket.js';
+import { SocketRequest } from '../shared/socket-request.js';
 import {
   ELEVENLABS,
   type ElevenLabsMessage,
@@ -97,33 +98,36 @@ export class ElevenLabsTTSProvider implements TTSProvider {
   ): AsyncIterable<AudioChunk> {
     const signal = opts.signal;
     if (signal?.aborted) return;
-    const socket = await this.socketFor(opts.voice ?? this.opts.voiceId ?? 'JBFqnCBsd6RMkjVDRZzb').acquire();
-    const stream = socket.open(`ctx-${nextContext++}`);
-    const context_id = stream.id;
+    const pool = this.socketFor(opts.voice ?? this.opts.voiceId ?? 'JBFqnCBsd6RMkjVDRZzb');
+    const request = await SocketRequest.open(pool, `ctx-${nextContext++}`, {
+      provider: ELEVENLABS,
+      logger: this.logger,
+    });
+    const context_id = request.id;
     let closed = false;
     const closeContext = () => {
       if (closed) return;
       closed = true;
-      socket.send({ context_id, close_context: true });
+      request.send({ context_id, close_context: true });
     };
     // Barge-in: stop generation server-side, drop whatever is in flight client-side.
     const onAbort = () => {
       closeContext();
-      stream.finish(undefined, true);
+      request.finish(true);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.send({ text: ' ', context_id, ...this.initSettings() });
+    request.send({ text: ' ', context_id, ...this.initSettings() });
     const feeding = feedPhrases(
       text,
       {
         get active() {
-          return stream.active;
+          return request.active;
         },
         send: (chunk) =>
-          socket.send({ text: `${chunk.text} `, context_id, ...(chunk.sentenceEnd ? { flush: true } : {}) }),
+          request.send({ text: `${chunk.text} `, context_id, ...(chunk.sentenceEnd ? { flush: true } : {}) }),
         end: () => {
-          if (!stream.active) return;
-          socket.send({ context_id, flush: true });
+          if (!request.active) return;
+          request.send({ context_id, flush: true });
           closeContext(); // isFinal follows the last audio of the flushed text
         },
       },
@@ -131,7 +135,7 @@ export class ElevenLabsTTSProvider implements TTSProvider {
     );
     let elapsedMs = 0;
     try {
-      for await (const msg of stream.messages) {
+      for await (const msg of request.messages) {
         if (signal?.aborted) return;
         if (!msg.audio) continue;
         const data = Buffer.from(msg.audio, 'base64');
@@ -151,7 +155,7 @@ export class ElevenLabsTTSProvider implements TTSProvider {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (stream.active) onAbort(); // the consumer stopped early
+      if (request.active) onAbort(); // the consumer stopped early
       void feeding;
     }
   }

@@ -1,6 +1,8 @@
 import { parseProviderMessage } from '../shared/message-validation.js';
-import { MultiplexedSocket, type MultiplexProtocol, type MuxStream } from '../shared/multiplexed-socket.js';
+import { MultiplexedSocket, type MultiplexProtocol } from '../shared/multiplexed-socket.js';
 import type { ProviderLogger } from '../shared/provider-logger.js';
+import type { ReusableSocket } from '../shared/reusable-socket.js';
+import { SocketRequest } from '../shared/socket-request.js';
 import { GRADIUM, gradiumCloseError, gradiumServerError } from './gradium-errors.js';
 import { GRADIUM_TTS_TYPES, type GradiumTtsMessage, gradiumTtsMessage } from './tts-messages.js';
 
@@ -32,38 +34,48 @@ export function openGradiumTtsSocket(cfg: {
 
 let nextRequest = 1;
 
-/** One reply on the shared socket: its own setup (close_ws_on_eos false), text and end_of_stream. */
+/**
+ * One reply on the shared socket: its own setup (close_ws_on_eos false), text and
+ * end_of_stream, tagged with its client_req_id. Replayed on a fresh socket if the warm one
+ * turns out dead before the reply starts.
+ */
 export class TtsRequest {
-  readonly stream: MuxStream<GradiumTtsMessage>;
   private ended = false;
 
-  constructor(
-    private readonly socket: GradiumTtsSocket,
+  private constructor(private readonly request: SocketRequest<GradiumTtsMessage>) {}
+
+  static async open(
+    pool: ReusableSocket<GradiumTtsSocket>,
     setup: Record<string, unknown>,
-  ) {
-    this.stream = socket.open(`roomkit-${nextRequest++}`);
-    if (this.stream.active)
-      this.socket.send({ type: 'setup', ...setup, client_req_id: this.stream.id, close_ws_on_eos: false });
+    logger: ProviderLogger,
+  ): Promise<TtsRequest> {
+    const request = await SocketRequest.open(pool, `roomkit-${nextRequest++}`, { provider: GRADIUM, logger });
+    request.send({ type: 'setup', ...setup, client_req_id: request.id, close_ws_on_eos: false });
+    return new TtsRequest(request);
+  }
+
+  get messages(): AsyncIterable<GradiumTtsMessage> {
+    return this.request.messages;
   }
 
   get active(): boolean {
-    return this.stream.active;
+    return this.request.active;
   }
 
   sendText(text: string): void {
-    if (this.active) this.socket.send({ type: 'text', text, client_req_id: this.stream.id });
+    this.request.send({ type: 'text', text, client_req_id: this.request.id });
   }
 
   /** No more text. Once only: a second end_of_stream for a finished id is a protocol error that closes the socket. */
   end(): void {
     if (!this.active || this.ended) return;
     this.ended = true;
-    this.socket.send({ type: 'end_of_stream', client_req_id: this.stream.id });
+    this.request.send({ type: 'end_of_stream', client_req_id: this.request.id });
   }
 
   /** Barge-in: nothing more is yielded; the server is told to wrap up, and what it still sends is dropped. */
   abandon(): void {
     this.end();
-    this.stream.finish(undefined, true);
+    this.request.finish(true);
   }
 }

@@ -123,8 +123,7 @@ export class GradiumTTSProvider implements TTSProvider {
   ): AsyncIterable<AudioChunk> {
     const signal = opts.signal;
     if (signal?.aborted) return;
-    const conn = await this.socket.acquire();
-    const request = new TtsRequest(conn, this.setupFields(opts));
+    const request = await TtsRequest.open(this.socket, this.setupFields(opts), this.logger);
     const onAbort = () => request.abandon();
     signal?.addEventListener('abort', onAbort, { once: true });
     const feeding = feedPhrases(
@@ -140,7 +139,7 @@ export class GradiumTTSProvider implements TTSProvider {
       { chunking: this.opts.chunking, signal, logger: this.logger },
     );
     try {
-      for await (const msg of request.stream.messages) {
+      for await (const msg of request.messages) {
         if (signal?.aborted) return;
         if (msg.type === 'audio') {
           yield {

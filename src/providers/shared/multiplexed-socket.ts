@@ -60,6 +60,11 @@ export class MultiplexedSocket<M> {
   private readonly streams = new Map<string, MuxStream<M>>();
   private fatal?: ProviderError;
   private closed = false;
+  /**
+   * How the socket died, when it did: by a socket-level error message from the vendor, or
+   * by closing (dropped) without one. Requests use it to decide whether they can be replayed.
+   */
+  failure?: { byMessage: boolean };
 
   private constructor(
     private readonly ws: WebSocket,
@@ -132,11 +137,13 @@ export class MultiplexedSocket<M> {
 
   private failAll(error: ProviderError): void {
     this.fatal = error;
+    this.failure ??= { byMessage: true };
     for (const s of [...this.streams.values()]) s.finish(error);
   }
 
   private onClose(code: number, reason: string): void {
     this.closed = true;
+    this.failure ??= { byMessage: false };
     const error = this.fatal ?? this.protocol.closeError(code, reason);
     for (const s of [...this.streams.values()]) s.finish(error);
   }

@@ -36,6 +36,11 @@ export interface FakeServerOptions {
   apiKeys?: string[];
   /** Fixed delay added to every message the fake sends, in ms (default 0). */
   latencyMs?: number;
+  /**
+   * Drop a socket (no close frame, as a vendor's load balancer does) once nothing has gone
+   * either way on it for this long, in ms (default: never).
+   */
+  dropIdleAfterMs?: number;
 }
 
 /**
@@ -49,6 +54,9 @@ export abstract class FakeSpeechServer {
   readonly connections: FakeConnection[] = [];
   /** Mutable at run time, e.g. to model a slow network for one test. */
   latencyMs: number;
+  /** Mutable at run time; see FakeServerOptions.dropIdleAfterMs. */
+  dropIdleAfterMs: number | undefined;
+  private readonly idleTimers = new WeakMap<FakeConnection, NodeJS.Timeout>();
   protected readonly apiKeys: Set<string>;
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -59,6 +67,7 @@ export abstract class FakeSpeechServer {
   constructor(opts: FakeServerOptions = {}) {
     this.apiKeys = new Set(opts.apiKeys ?? ['test-key']);
     this.latencyMs = opts.latencyMs ?? 0;
+    this.dropIdleAfterMs = opts.dropIdleAfterMs;
     this.http = createServer((req, res) => {
       void this.routeHttp(req, res);
     });
@@ -119,13 +128,14 @@ export abstract class FakeSpeechServer {
 
   /**
    * Queues a JSON message (or binary frame) for a connection. Messages leave in order,
-   * each no earlier than `latencyMs` (+ `extraDelayMs`) after it was queued.
+   * each no earlier than `latencyMs` after it was queued and `extraDelayMs` after the previous one.
    */
   protected send(conn: FakeConnection, data: Record<string, unknown> | Uint8Array, extraDelayMs = 0): void {
     this.schedule(conn, extraDelayMs, () => {
       if (conn.socket.readyState !== WebSocket.OPEN) return;
       conn.sent.push({ at: performance.now(), data });
       conn.socket.send(data instanceof Uint8Array ? data : JSON.stringify(data));
+      this.touchIdle(conn);
     });
   }
 
@@ -143,7 +153,8 @@ export abstract class FakeSpeechServer {
       box = { items: [], lastDue: 0, armed: false };
       this.outboxes.set(conn, box);
     }
-    const due = Math.max(performance.now() + this.latencyMs + extraDelayMs, box.lastDue);
+    // The extra delay spaces this message from the one before it (a slow generator), in order.
+    const due = Math.max(performance.now() + this.latencyMs, box.lastDue) + extraDelayMs;
     box.lastDue = due;
     box.items.push({ due, fn });
     this.arm(box);
@@ -233,14 +244,27 @@ export abstract class FakeSpeechServer {
         }
       }
       conn.received.push(message);
+      this.touchIdle(conn);
       this.onMessage(conn, message);
     });
     socket.on('close', (code) => {
       conn.closeCode = code;
+      clearTimeout(this.idleTimers.get(conn));
       this.onClosed(conn);
     });
     socket.on('error', () => {});
+    this.touchIdle(conn);
     this.accept(conn);
+  }
+
+  /** Restarts the idle clock of a connection (see dropIdleAfterMs). */
+  private touchIdle(conn: FakeConnection): void {
+    clearTimeout(this.idleTimers.get(conn));
+    const after = this.dropIdleAfterMs;
+    if (after === undefined || conn.closeCode !== undefined) return;
+    const timer = setTimeout(() => conn.socket.terminate(), after);
+    timer.unref();
+    this.idleTimers.set(conn, timer);
   }
 }
 
