@@ -19,6 +19,8 @@ serve options:
   --allow-origin URL   a browser origin allowed besides the server's own (repeatable; '*' any)
   --allow-host NAME    a Host name answered besides the bound address and localhost,
                        e.g. a reverse proxy's public name (repeatable; '*' any)
+  --sip PORT           answer phone calls over SIP (UDP and TCP) on PORT: a call to
+                       sip:ROOM@host joins that room, others the lobby      env ROOMKIT_SIP_PORT
   -h, --help           this text
 
 The agent is Anthropic when ANTHROPIC_API_KEY is set, OpenAI when OPENAI_API_KEY is set,
@@ -40,6 +42,8 @@ export interface ServeCommand {
   auth: boolean;
   allowOrigins: string[];
   allowHosts: string[];
+  /** SIP port for phone calls (undefined: no SIP). */
+  sipPort?: number;
 }
 
 export interface TokenCommand {
@@ -60,6 +64,7 @@ const SERVE_OPTIONS = {
   'no-auth': { type: 'boolean' },
   'allow-origin': { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
+  sip: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,6 +116,10 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
     auth: !v['no-auth'],
     allowOrigins: (v['allow-origin'] ?? []).map(originOf),
     allowHosts: (v['allow-host'] ?? []).map(hostOf),
+    sipPort: optionalPort(
+      '--sip',
+      nonEmpty('--sip', v.sip) ?? nonEmpty('ROOMKIT_SIP_PORT', env.ROOMKIT_SIP_PORT),
+    ),
   };
 }
 
@@ -153,6 +162,13 @@ function portOf(value: string | undefined): number {
   if (value === undefined) return 8080;
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid port: ${value} (0-65535)`);
+  return port;
+}
+
+function optionalPort(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${name}: invalid port ${value} (0-65535)`);
   return port;
 }
 

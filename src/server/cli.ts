@@ -72,6 +72,7 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     auth: command.auth,
     allowOrigins: command.allowOrigins,
     allowHosts: command.allowHosts,
+    sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
   });
   const { agent, store } = { agent: server.info.agent, store: server.info.store };
   io.out(`roomkit serve: ${server.url}  (store: ${store}, agent: ${agent.name}/${agent.model})`);
@@ -82,6 +83,11 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
       'WARNING: authentication is off (--no-auth): anyone who can reach this address can read and post in every room.',
     );
     io.out(`Open the console: ${server.url}/`);
+  }
+  if (command.sipPort !== undefined) {
+    const sip = server.sip;
+    if (sip) io.out(`SIP: phones can call sip:lobby@${command.host}:${sip.ports.udp} (UDP and TCP)`);
+    else io.err('roomkit: --sip needs speech (GRADIUM_API_KEY, or pocketsphinx and flite installed); no SIP');
   }
   exitOnShutdownSignals(server, io.err);
   return server;

@@ -18,6 +18,7 @@ import { RequestGuard } from './request-guard.js';
 import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
+import { type AttachedSip, attachSipVoice, type SipServeOptions } from './sip-wiring.js';
 
 export interface ServeOptions {
   port?: number;
@@ -43,6 +44,8 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
   voice?: ServerVoice | false;
+  /** Answer phone calls over SIP (`--sip PORT`) with the same speech engines (needs `voice`). */
+  sip?: SipServeOptions;
   logger?: Logger;
 }
 
@@ -61,6 +64,8 @@ export interface RunningServer {
   info: ServerInfo;
   /** A signed user token (what `roomkit token` prints). */
   issueToken(opts: IssueTokenOptions): Promise<string>;
+  /** The SIP endpoint when `sip` was asked for (and speech is available). */
+  sip?: AttachedSip;
   /** Stop accepting, let in-flight work finish, close sockets and the store. */
   close(): Promise<void>;
 }
@@ -115,6 +120,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     return room;
   };
   if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM);
+  const sip =
+    voice && opts.sip ? await attachSipVoice(kit, voice, { host, ...opts.sip, createRoom }) : undefined;
   // After a crash: what was committed but not yet delivered or answered is re-driven now,
   // not when someone next writes in its room.
   await kit.recover();
@@ -177,6 +184,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   try {
     await listen(http, opts.port ?? 8080, host);
   } catch (error) {
+    await sip?.close();
     await kit.close();
     throw error;
   }
@@ -193,12 +201,14 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     authRequired: auth.required,
     info,
     issueToken: (o) => auth.issue(o),
+    sip,
     close() {
       closing ??= (async () => {
         http.close(); // stop accepting
         http.closeIdleConnections();
         // Requests already running (a room being created) finish, within a deadline.
         await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
+        await sip?.close(); // calls get their BYE while the channels still listen
         await kit.close(); // channels finish in-flight frames, close their sockets, then the store
         http.closeAllConnections();
       })();

@@ -235,7 +235,9 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
     // UDP first: with port 0, TCP takes the same number when it is free (one port to announce).
     for (const t of this.transportsList) {
       const wanted = port === 0 && (out.udp ?? out.tcp) ? (out.udp ?? out.tcp)! : port;
-      await t.listen(host, wanted).catch(() => t.listen(host, 0));
+      // A port we chose to share may be taken on the other transport: then any port will do.
+      if (port === 0 && wanted !== 0) await t.listen(host, wanted).catch(() => t.listen(host, 0));
+      else await t.listen(host, wanted);
       out[t.protocol === 'UDP' ? 'udp' : 'tcp'] = t.local.port;
     }
     if (this.registration) await this.registration.start();
