@@ -94,6 +94,7 @@ export class SocketRequest<M> {
       if (!this.done) this.finish();
     } catch (err) {
       if (this.done) return;
+      let failure = err;
       if (this.canReplay(socket, err)) {
         this.replays += 1;
         this.opts.logger.debug(
@@ -104,11 +105,11 @@ export class SocketRequest<M> {
           await this.attach();
           return;
         } catch (reconnectError) {
-          err = reconnectError;
+          failure = reconnectError; // no fresh socket either: that is the error to report
         }
       }
       this.done = true;
-      this.messages.fail(err);
+      this.messages.fail(failure);
     }
   }
 
