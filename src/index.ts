@@ -7,6 +7,7 @@ export * from './channels/messaging/index.js';
 export * from './channels/sms/index.js';
 export * from './channels/email/index.js';
 export * from './channels/whatsapp/index.js';
+export * from './channels/webhook/index.js';
 export * from './core/errors.js';
 export * from './core/ephemeral.js';
 export * from './core/framework-events.js';

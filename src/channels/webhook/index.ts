@@ -1,0 +1,2 @@
+export * from './webhook-channel.js';
+export * from './webhook-signature.js';
