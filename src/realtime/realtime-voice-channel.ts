@@ -14,17 +14,12 @@ import {
 } from './realtime-channel-types.js';
 import { carryOverPrompt } from './realtime-handoff.js';
 import { RealtimeSessionEvents } from './realtime-session-events.js';
-import { bindingAllowsInput } from '../voice/session-hooks.js';
 import { RealtimeSessionRuntime } from './realtime-session-runtime.js';
+import { defined, sessionConfigFor } from './realtime-session-config.js';
+import { spokenText } from '../voice/voice-text.js';
 import { RealtimeToolSet } from './realtime-tools.js';
-import {
-  DEFAULT_INPUT_SAMPLE_RATE,
-  DEFAULT_OUTPUT_SAMPLE_RATE,
-  type RealtimeReconfigureOptions,
-  type RealtimeSession,
-  type RealtimeSessionConfig,
-} from './session.js';
-import { fireSessionHook } from '../voice/session-hooks.js';
+import type { RealtimeReconfigureOptions, RealtimeSession, RealtimeSessionConfig } from './session.js';
+import { bindingAllowsInput, fireSessionHook } from '../voice/session-hooks.js';
 import type { DtmfSource } from '../voice/voice-channel.js';
 import './realtime-hooks.js';
 import { nowIso } from '../core/ids.js';
@@ -160,7 +155,7 @@ export class RealtimeVoiceChannel extends Channel {
   /** Room text from other channels (a typed chat message, an agent's note) goes to the model. */
   override async deliver(event: RoomEvent, _binding: ChannelBinding): Promise<ChannelOutput> {
     if (event.source.channelId === this.id) return {};
-    const text = textOf(event);
+    const text = spokenText(event);
     if (!text) return {};
     const sends: Promise<void>[] = [];
     for (const session of this.sessionsIn(event.roomId)) {
@@ -243,17 +238,7 @@ export class RealtimeVoiceChannel extends Channel {
       metadata: { ...ts.metadata, ...overrides.metadata },
       transportSession: ts,
     };
-    // The seed also reads per-session overrides from metadata.
-    const meta = session.metadata;
-    const config = {
-      systemPrompt: overrides.systemPrompt ?? str(meta.systemPrompt) ?? o.systemPrompt,
-      voice: overrides.voice ?? str(meta.voice) ?? o.voice,
-      tools: this.tools.definitions,
-      temperature: o.temperature,
-      inputSampleRate: o.inputSampleRate ?? DEFAULT_INPUT_SAMPLE_RATE,
-      outputSampleRate: o.outputSampleRate ?? DEFAULT_OUTPUT_SAMPLE_RATE,
-      providerConfig: { ...o.providerConfig, ...record(meta.providerConfig), ...overrides.providerConfig },
-    };
+    const config = sessionConfigFor(o, this.tools, session.metadata, overrides);
     const rate = o.transportSampleRate ?? this.transport.sampleRateFor(ts);
     const rt = new RealtimeSessionRuntime(session, rate, config, this.tools, o.carryOverChars ?? 4000);
     this.runtimes.set(session.id, rt);
@@ -407,26 +392,4 @@ export class RealtimeVoiceChannel extends Channel {
 /** Read through a call, so TypeScript does not keep a state narrowed before an await. */
 function hasEnded(session: RealtimeVoiceSession): boolean {
   return session.state === 'ended';
-}
-
-function textOf(event: RoomEvent): string | undefined {
-  const c = event.content;
-  if (c.type === 'text') return c.body.trim() || undefined;
-  if (c.type === 'rich') return (c.plainText ?? c.body).trim() || undefined;
-  return undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-/** Drops undefined fields, so they do not overwrite what a provider or session already has. */
-function defined<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }

@@ -14,6 +14,7 @@ import { EnergyVADProvider } from './pipeline/energy-vad.js';
 import { type PacerClock, systemClock } from './pacer.js';
 import { METRIC_NAMES } from './turn-metrics.js';
 import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
+import { spokenText } from './voice-text.js';
 import { VoiceTurns } from './voice-turns.js';
 import type { VoiceChannelHost } from './voice-channel-host.js';
 import { reportSessionError } from './voice-errors.js';
@@ -410,11 +411,4 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
 function required<T>(provider: T | undefined, name: 'stt' | 'tts'): T {
   if (provider) return provider;
   throw new ValidationError(`a voice channel needs ${name} (or ${name}Provider)`, undefined, name);
-}
-
-function spokenText(event: RoomEvent): string | undefined {
-  const c = event.content;
-  if (c.type === 'text') return c.body.trim() || undefined;
-  if (c.type === 'rich') return (c.plainText ?? c.body).trim() || undefined;
-  return undefined;
 }
