@@ -7,7 +7,13 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.js';
-import { type ChannelBinding, ChannelType, parseContent, type RoomEvent } from '../../models/index.js';
+import {
+  type ChannelBinding,
+  ChannelType,
+  type EventContent,
+  parseContent,
+  type RoomEvent,
+} from '../../models/index.js';
 import { restRequest } from '../../providers/shared/rest-request.js';
 import {
   WebhookPayloadError,
@@ -71,7 +77,7 @@ export class HTTPWebhookChannel extends MessagingChannel {
     return [{ path: this.webhookPath, methods: ['POST'], handle: (req) => this.handleWebhook(req) }];
   }
 
-  override async recipientFor(roomId: string, binding?: ChannelBinding): Promise<Recipient | undefined> {
+  override async recipientFor(_roomId: string, binding?: ChannelBinding): Promise<Recipient | undefined> {
     const url = binding?.metadata?.url ?? this.opts.url;
     return typeof url === 'string' && url ? { address: url } : undefined;
   }
@@ -146,7 +152,7 @@ export class HTTPWebhookChannel extends MessagingChannel {
   }
 
   private async submitOne(body: z.output<typeof InboundBody>) {
-    let content;
+    let content: EventContent;
     try {
       content =
         body.content !== undefined ? parseContent(body.content) : { type: 'text' as const, body: body.text! };
