@@ -1,7 +1,9 @@
 import type { Tool, ToolContext } from '../ai/tool.js';
 import { RoomKitError } from '../core/errors.js';
 import type { VoiceBackend } from '../voice/backends/voice-backend.js';
+import type { EchoGuardOptions } from '../voice/echo/echo-guard.js';
 import type { PacerClock } from '../voice/pacer.js';
+import type { AECProvider } from '../voice/pipeline/stages.js';
 import type { VoiceSession } from '../voice/types.js';
 import type { RealtimeVoiceProvider } from './provider.js';
 import type { RealtimeSession, RealtimeSessionState, RealtimeToolDefinition } from './session.js';
@@ -56,6 +58,16 @@ export interface RealtimeVoiceChannelOptions {
   assistantParticipantId?: string;
   /** Outbound pacing (frame 20 ms, lead 60 ms); a clock makes playback positions testable. */
   pacer?: { frameMs?: number; leadMs?: number; clock?: PacerClock };
+  /**
+   * Echo cancellation, for callers who may hear the model on a speaker: the model's audio is
+   * the reference (fed as it is played), and while it plays only input that rises clearly
+   * above its echo is forwarded (echo alone goes as near-silence), so the provider's VAD
+   * does not take the model's own voice for the caller and cut it off. Skipped when the
+   * transport declares NATIVE_AEC. E.g. `new SpeexAECProvider()` from `roomkit/voice`.
+   */
+  aec?: AECProvider;
+  /** How the echo path is tracked and double talk judged (see `EchoGuardOptions`). */
+  echo?: EchoGuardOptions;
   /** Roll a session over this long before the provider's `maxSessionMs` (default 30 s). */
   rolloverLeadMs?: number;
   /** How much of the conversation a new provider session inherits in its prompt (default 4000 chars). */

@@ -213,6 +213,7 @@ export class RealtimeSessionEvents {
   private interrupted(rt: RealtimeSessionRuntime, e: RealtimeEventMap['interrupted']): void {
     const wasPlaying = rt.playback.isPlaying;
     const heard = rt.playback.interrupt(e.itemId);
+    rt.echo?.truncate();
     const { session } = rt;
     this.ch.transport.interrupt(session.transportSession);
     if (e.reportPlayedPosition && heard.itemId !== undefined && heard.itemPlayedMs !== undefined) {

@@ -1,4 +1,5 @@
 import { rmsDbfs } from '../voice/audio/levels.js';
+import type { EchoCanceller } from '../voice/echo/echo-canceller.js';
 import { AudioConverter } from './audio-converter.js';
 import type { RealtimeVoiceSession } from './realtime-channel-types.js';
 import { TranscriptLog } from './realtime-handoff.js';
@@ -22,6 +23,8 @@ export class RealtimeSessionRuntime {
   /** provider output rate -> transport rate. */
   outbound!: AudioConverter;
   playback!: RealtimePlayback;
+  /** Keeps the model's own voice (echoed by the caller's speaker) from being forwarded to it. */
+  echo: EchoCanceller | null = null;
   readonly transcript: TranscriptLog;
   /** The prompt without carried-over history (handoffs add the history to this). */
   basePrompt: string | undefined;
@@ -96,6 +99,7 @@ export class RealtimeSessionRuntime {
     this.takePending();
     this.pendingText.length = 0;
     this.playback?.close();
+    this.echo?.close();
     this.inbound?.close();
     this.outbound?.close();
   }

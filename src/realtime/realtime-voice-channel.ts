@@ -15,6 +15,7 @@ import {
 import { carryOverPrompt } from './realtime-handoff.js';
 import { RealtimeSessionEvents } from './realtime-session-events.js';
 import { RealtimeSessionRuntime } from './realtime-session-runtime.js';
+import { EchoCanceller } from '../voice/echo/echo-canceller.js';
 import { defined, sessionConfigFor } from './realtime-session-config.js';
 import { spokenText } from '../voice/voice-text.js';
 import { RealtimeToolSet } from './realtime-tools.js';
@@ -57,6 +58,7 @@ export class RealtimeVoiceChannel extends Channel {
     const t = this.transport;
     this.unsubscribe.push(
       t.onAudioReceived((session, frame) => this.onTransportAudio(session, frame)),
+      t.onAudioPlayed((session, frame) => this.onTransportPlayed(session, frame)),
       t.onSessionReady((session) => this.onTransportReady(session)),
       t.onClientDisconnected((session) => void this.endSession(session.id, 'client_disconnected')),
       // Digits from the phone (RFC 4733, SIP INFO) fire ON_DTMF, as in a VoiceChannel.
@@ -251,6 +253,7 @@ export class RealtimeVoiceChannel extends Channel {
         onDrained: () => this.transport.endOfResponse(ts),
         onError: (error) => this.reportError(session, 'send', error),
       });
+      rt.echo = await this.echoCancellerFor(rt);
       ps = await this.provider.connect(defined(config) as RealtimeSessionConfig);
     } catch (error) {
       await this.teardown(rt, 'connect_failed');
@@ -336,7 +339,7 @@ export class RealtimeVoiceChannel extends Channel {
       return;
     }
     // A copy: the provider (or the connect buffer) may keep it, the resampler reuses its output.
-    const pcm = rt.inbound.convert(frame.data);
+    const pcm = rt.inbound.convert((rt.echo ? this.withoutEcho(rt, frame) : frame).data);
     this.events.level(rt, 'in', pcm, rt.inputRate);
     const ps = rt.session.providerSession;
     if (rt.session.state === 'active' && ps?.state === 'active') this.provider.sendAudio(ps, pcm);
@@ -358,7 +361,41 @@ export class RealtimeVoiceChannel extends Channel {
     });
   }
 
+  /** An echo canceller for the session when one is configured and the transport has none. */
+  private async echoCancellerFor(rt: RealtimeSessionRuntime): Promise<EchoCanceller | null> {
+    const { aec, echo, pacer } = this.options;
+    if (!aec) return null;
+    return EchoCanceller.create({
+      aec,
+      echo,
+      sampleRate: rt.transportRate,
+      sessionId: rt.session.id,
+      capabilities: this.transport.capabilities,
+      clock: pacer?.clock,
+    });
+  }
+
+  /** The caller's frame with the model's echo removed; echo alone goes on as near-silence. */
+  private withoutEcho(rt: RealtimeSessionRuntime, frame: AudioFrame): AudioFrame {
+    try {
+      return rt.echo!.process(frame);
+    } catch (error) {
+      this.reportError(rt.session, 'aec', error);
+      return frame;
+    }
+  }
+
+  /** The transport played a frame to the caller: the echo reference, when it reports playback. */
+  private onTransportPlayed(ts: VoiceSession, frame: AudioFrame): void {
+    const rt = this.runtimes.get(ts.id);
+    if (rt?.echo && !this.transport.feedsAecReference) rt.echo.feedReference(frame);
+  }
+
   private sendToTransport(rt: RealtimeSessionRuntime, frame: AudioFrame): void {
+    // Sent in real time by the pacer: heard from now on (the echo path is measured).
+    if (rt.echo && !this.transport.supportsPlaybackCallback && !this.transport.feedsAecReference) {
+      rt.echo.feedReference(frame);
+    }
     const ts = rt.session.transportSession;
     const chunk = {
       data: int16ToBytes(frame.data),
