@@ -87,7 +87,7 @@ export class RtpMediaSession {
   private readonly clock: PacerClock;
   private readonly frameMs: number;
   private readonly guard: SourceGuard;
-  private readonly pacer: OutboundPacer;
+  private pacer: OutboundPacer;
   private jitter: JitterBuffer<Inbound>;
   private receiverStats?: ReceiverStats;
   private dtmfIn: DtmfReceiver;
@@ -219,8 +219,14 @@ export class RtpMediaSession {
 
   /** Renegotiated codec (re-INVITE). The PCM rate may change: callers re-read `sampleRate`. */
   setCodec(codec: RtpCodec, payloadType: number, dtmfPayloadType?: number): void {
-    if (codec.sampleRate !== this.codec.sampleRate) this.pacer.interrupt();
+    const rateChanged = codec.sampleRate !== this.codec.sampleRate;
     this.codec = codec;
+    if (rateChanged) {
+      // The pacer frames PCM at the codec's rate: a new rate needs a new pacer.
+      this.pacer.interrupt();
+      this.afterTail.length = 0;
+      this.pacer = this.newPacer();
+    }
     this.payloadType = payloadType;
     this.dtmfPayloadType = dtmfPayloadType;
     this.jitter.reset();

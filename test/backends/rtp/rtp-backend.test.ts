@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   buildCompound,
   type DtmfEvent,
+  G722Codec,
+  PcmuCodec,
+  RtpMediaSession,
   parseTelephoneEvent,
   RTPVoiceBackend,
   type RTPVoiceBackendOptions,
@@ -17,7 +20,10 @@ import { concat, powerAt, tone } from './signal.js';
 
 const open: { backends: RTPVoiceBackend[]; peers: RawRtpPeer[] } = { backends: [], peers: [] };
 
+const cleanupMedia: RtpMediaSession[] = [];
+
 afterEach(async () => {
+  for (const m of cleanupMedia.splice(0)) await m.close();
   for (const b of open.backends.splice(0)) await b.close();
   for (const p of open.peers.splice(0)) p.close();
 });
@@ -313,6 +319,41 @@ describe('RTPVoiceBackend over real UDP', () => {
     expect(frames.length).toBe(20); // bounded: 300 ms, then nothing
     expect(frames.slice(5).every((f) => f.data.every((s) => s === 0))).toBe(true);
     expect(backend.getStats(session)!.framesFilled).toBe(15);
+  });
+
+  it('regression: renegotiating PCMU -> G.722 re-frames outbound audio (it went out at half speed with gaps)', async () => {
+    const a = await RtpMediaSession.open({
+      local: { host: '127.0.0.1', port: 0 },
+      codec: new PcmuCodec(),
+      payloadType: 0,
+      rtcpIntervalMs: 0,
+      silenceFillMs: 0,
+      onAudio: () => {},
+    });
+    const got: AudioFrame[] = [];
+    const b = await RtpMediaSession.open({
+      local: { host: '127.0.0.1', port: 0 },
+      codec: new G722Codec(),
+      payloadType: 9,
+      rtcpIntervalMs: 0,
+      silenceFillMs: 0,
+      onAudio: (f) => got.push(f),
+    });
+    cleanupMedia.push(a, b);
+    // As a SIP call does: media opens with a placeholder codec, the answer picks G.722.
+    a.setCodec(new G722Codec(), 9);
+    a.setRemote({ host: '127.0.0.1', port: b.local.port });
+    expect(a.sampleRate).toBe(16000);
+    a.sendPcm(tone(1000, 16000, 16000)); // 1 s
+    a.endOfResponse();
+    await eventually(() => expect(got.length).toBe(50), 3000);
+    expect(got.every((f) => f.data.length === 320 && f.sampleRate === 16000)).toBe(true);
+    const y = pcmOf(got);
+    // Continuous tone all the way: no padded half-frames of silence.
+    expect(powerAt(y.subarray(400), 1000, 16000)).toBeGreaterThan(
+      powerAt(tone(1000, 16000, 16000), 1000, 16000) - 2,
+    );
+    expect(Math.min(...got.slice(2).map((f) => Math.max(...f.data.map(Math.abs))))).toBeGreaterThan(4000);
   });
 
   it('ends the session when the peer goes silent past inactivityTimeout', async () => {
