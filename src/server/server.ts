@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { AIProvider } from '../ai/types.js';
 import { AIChannel } from '../channels/ai-channel.js';
 import { WebSocketChannel } from '../channels/websocket/websocket-channel.js';
+import { ContactIdentityResolver } from '../core/contact-identity.js';
 import { errorMessage, RoomKitError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
@@ -18,6 +19,7 @@ import { RequestGuard } from './request-guard.js';
 import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
+import { attachTextChannels, type TextChannelInfo } from './text-channels-wiring.js';
 import { type AttachedSip, attachSipVoice, type SipServeOptions } from './sip-wiring.js';
 
 export interface ServeOptions {
@@ -73,6 +75,8 @@ export interface RunningServer {
 export interface ServerInfo {
   agent: { name: string; model: string };
   voice: { label: string; path: string } | null;
+  /** SMS, WhatsApp, email and webhook channels, with their webhook paths. */
+  textChannels?: TextChannelInfo[];
   store: string;
   version: string;
 }
@@ -85,7 +89,10 @@ export const WEB_CHANNEL_ID = 'web';
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const store = opts.store ?? (await openSqlite(opts.dbPath ?? './roomkit.db'));
-  const kit = new RoomKit({ store, logger: opts.logger });
+  // One person across SMS, WhatsApp, email and calls: text channels route by it.
+  const contacts = new ContactIdentityResolver();
+  const kit = new RoomKit({ store, logger: opts.logger, identityResolver: contacts });
+  contacts.observe(kit);
   const auth = new ServerAuth({
     auth: opts.auth,
     token: opts.token,
@@ -124,11 +131,19 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     voice && opts.sip ? await attachSipVoice(kit, voice, { host, ...opts.sip, createRoom }) : undefined;
   // After a crash: what was committed but not yet delivered or answered is re-driven now,
   // not when someone next writes in its room.
+  // SMS, WhatsApp, email and webhook channels the environment configures, at /webhooks/<id>.
+  const text = await attachTextChannels(kit, {
+    createRoom,
+    contacts,
+    dbPath: opts.store ? undefined : (opts.dbPath ?? './roomkit.db'),
+    logger: kit.logger,
+  });
   await kit.recover();
 
   const info: ServerInfo = {
     agent: { name: provider.name, model: provider.model },
     voice: voice ? { label: voice.label, path: '/voice' } : null,
+    textChannels: text.info,
     store: store.name,
     version: '0.1.0',
   };
@@ -159,6 +174,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (!url) throw new HttpError(400, 'bad_request', 'malformed request target');
       if (url.pathname === '/healthz')
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      // Vendor webhooks authenticate by the vendor's signature, not by the roomkit token.
+      if (await text.handle(req, res)) return;
       const refused = guard.check(req);
       if (refused) throw new HttpError(refused.status, refused.code, refused.message);
       if (corsPreflight(req, res, guard)) return;

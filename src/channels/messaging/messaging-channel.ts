@@ -35,6 +35,12 @@ export interface MessagingChannelOptions {
   outbox?: Pick<OutboxOptions, 'maxParked' | 'baseDelayMs' | 'maxDelayMs'> | false;
   /** Replay protection for inbound webhooks. */
   replay?: ReplayGuardOptions;
+  /**
+   * Picks the room of an inbound message the channel has no room for (no thread, no explicit
+   * room): return a room id (e.g. a room you create wired with your agent), or undefined to
+   * let the kit's router decide. `roomkit serve` gives each new contact a room this way.
+   */
+  roomFor?: (message: { channelId: string; address: string }) => Promise<string | undefined>;
 }
 
 /** Who a room's messages go to on this channel. */
@@ -68,6 +74,7 @@ export abstract class MessagingChannel extends Channel {
   protected abstract readonly deliveries: DeliveryTracker;
   private readonly recipients = new Map<string, Recipient>();
   private readonly outboxEnabled: boolean;
+  private readonly roomFor?: MessagingChannelOptions['roomFor'];
   private unsubscribe?: () => void;
 
   constructor(id: string, opts: MessagingChannelOptions) {
@@ -78,6 +85,7 @@ export abstract class MessagingChannel extends Channel {
     this.mediaStore = opts.mediaStore ?? new MemoryMediaStore({ publicBaseUrl: this.publicBaseUrl });
     this.replay = new ReplayGuard(opts.replay);
     this.outboxEnabled = opts.outbox !== false;
+    this.roomFor = opts.roomFor;
     this.outbox = new Outbox({
       ...(opts.outbox || {}),
       send: async (item) => {
@@ -179,7 +187,7 @@ export abstract class MessagingChannel extends Channel {
     const kit = this.requireKit();
     const parts = shapeParts(input.contents);
     const results: InboundResult[] = [];
-    let roomId = input.roomId;
+    let roomId = input.roomId ?? (await this.roomFor?.({ channelId: this.id, address: input.address }));
     for (const [i, content] of parts.entries()) {
       const last = i === parts.length - 1;
       const result = await kit.processInbound({

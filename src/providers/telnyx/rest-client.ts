@@ -12,7 +12,7 @@ export const TELNYX_API_BASE_URL = 'https://api.telnyx.com';
 export interface TelnyxCredentials {
   /** Default `TELNYX_API_KEY`. */
   apiKey?: string;
-  /** API origin (tests point it at FakeTelnyxServer). */
+  /** API origin (default `TELNYX_API_BASE_URL`, else the vendor's): tests and gateways point it elsewhere. */
   baseUrl?: string;
   timeoutMs?: number;
   fetch?: FetchLike;
@@ -38,7 +38,10 @@ export class TelnyxRestClient {
     const apiKey = opts.apiKey ?? process.env.TELNYX_API_KEY;
     if (!apiKey) throw new AuthenticationError('telnyx', 'no API key: pass apiKey or set TELNYX_API_KEY');
     this.apiKey = apiKey;
-    this.baseUrl = (opts.baseUrl ?? TELNYX_API_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? process.env.TELNYX_API_BASE_URL ?? TELNYX_API_BASE_URL).replace(
+      /\/+$/,
+      '',
+    );
   }
 
   /** `POST /v2/<path>` with a JSON body; resolves with the answer's `data`. */

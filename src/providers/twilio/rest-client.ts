@@ -16,7 +16,7 @@ export interface TwilioCredentials {
   accountSid?: string;
   /** Default `TWILIO_AUTH_TOKEN`. Also the key Twilio signs webhooks with. */
   authToken?: string;
-  /** API origin (tests point it at FakeTwilioServer). */
+  /** API origin (default `TWILIO_API_BASE_URL`, else the vendor's): tests and gateways point it elsewhere. */
   baseUrl?: string;
   /** Deadline per request (default 15 s). */
   timeoutMs?: number;
@@ -51,7 +51,10 @@ export class TwilioRestClient {
     }
     this.accountSid = accountSid;
     this.authToken = authToken;
-    this.baseUrl = (opts.baseUrl ?? TWILIO_API_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? process.env.TWILIO_API_BASE_URL ?? TWILIO_API_BASE_URL).replace(
+      /\/+$/,
+      '',
+    );
   }
 
   /** The key for webhook signatures (kept private to this client's users, never logged). */

@@ -22,6 +22,7 @@ export interface VonageCredentials {
   applicationId?: string;
   /** PEM of the application's private key (default `VONAGE_PRIVATE_KEY`). */
   privateKey?: string;
+  /** API origin (default `VONAGE_API_BASE_URL`, else the vendor's): tests and gateways point it elsewhere. */
   baseUrl?: string;
   timeoutMs?: number;
   fetch?: FetchLike;
@@ -54,7 +55,10 @@ export class VonageRestClient {
         'no credentials: pass apiKey and apiSecret (VONAGE_API_KEY, VONAGE_API_SECRET) or applicationId and privateKey',
       );
     }
-    this.baseUrl = (opts.baseUrl ?? VONAGE_API_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? process.env.VONAGE_API_BASE_URL ?? VONAGE_API_BASE_URL).replace(
+      /\/+$/,
+      '',
+    );
   }
 
   async post(path: string, json: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {

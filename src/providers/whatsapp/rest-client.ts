@@ -19,6 +19,7 @@ export interface GraphApiOptions {
   phoneNumberId?: string;
   /** Default v22.0. */
   apiVersion?: string;
+  /** API origin (default `WHATSAPP_API_BASE_URL`, else the vendor's): tests and gateways point it elsewhere. */
   baseUrl?: string;
   timeoutMs?: number;
   fetch?: FetchLike;
@@ -55,7 +56,10 @@ export class GraphApiClient {
     this.accessToken = accessToken;
     this.phoneNumberId = phoneNumberId;
     this.apiVersion = opts.apiVersion ?? GRAPH_API_VERSION;
-    this.baseUrl = (opts.baseUrl ?? GRAPH_API_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? process.env.WHATSAPP_API_BASE_URL ?? GRAPH_API_BASE_URL).replace(
+      /\/+$/,
+      '',
+    );
   }
 
   /** `POST /{version}/{phone-number-id}/messages`. */
