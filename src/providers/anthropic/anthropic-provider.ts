@@ -4,6 +4,7 @@
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart, AIToolCall } from '../../ai/types.js';
 import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
 import { isRecord } from '../shared/http-errors.js';
+import { withDefaultSystemPrompt } from '../shared/ai-request-defaults.js';
 import { checkOptions, optionNames } from '../shared/provider-options.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
@@ -16,6 +17,8 @@ export interface AnthropicProviderOptions {
   apiKey?: string;
   /** Default: 'claude-sonnet-4-6'. */
   model?: string;
+  /** Used when a request carries none (the seed's `system_prompt` on the provider). */
+  systemPrompt?: string;
   /** Default: 'https://api.anthropic.com' (no `/v1`; the path is added per call). */
   baseUrl?: string;
   /** Used when a request gives no `maxTokens`; the API requires a value. Default: 1024. */
@@ -32,12 +35,10 @@ export interface AnthropicProviderOptions {
   logger?: ProviderLogger;
 }
 
-/** The alias the Gradium article imports (the Python original's name). */
-export type AnthropicAIProviderOptions = AnthropicProviderOptions;
-
 const OPTIONS = optionNames<AnthropicProviderOptions>({
   apiKey: true,
   model: true,
+  systemPrompt: true,
   baseUrl: true,
   maxTokens: true,
   anthropicVersion: true,
@@ -59,6 +60,7 @@ export class AnthropicProvider implements AIProvider {
   private readonly extraHeaders: Record<string, string>;
   private readonly fetchImpl?: FetchLike;
   private readonly logger: ProviderLogger;
+  private readonly systemPrompt?: string;
 
   constructor(opts: AnthropicProviderOptions = {}) {
     checkOptions('anthropic', opts, OPTIONS);
@@ -70,6 +72,7 @@ export class AnthropicProvider implements AIProvider {
     this.extraHeaders = opts.headers ?? {};
     this.fetchImpl = opts.fetch;
     this.logger = opts.logger ?? defaultProviderLogger(this.name);
+    this.systemPrompt = opts.systemPrompt;
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
@@ -103,7 +106,10 @@ export class AnthropicProvider implements AIProvider {
   }
 
   private post(request: AIRequest, stream: boolean) {
-    const body = buildMessagesRequest(request, { model: this.model, maxTokens: this.maxTokens });
+    const body = buildMessagesRequest(withDefaultSystemPrompt(request, this.systemPrompt), {
+      model: this.model,
+      maxTokens: this.maxTokens,
+    });
     if (body.temperature !== undefined && this.anthropicVersion >= NO_SAMPLING_FROM) {
       // The API answers 400 to any temperature under this version; dropping it keeps the reply.
       delete body.temperature;

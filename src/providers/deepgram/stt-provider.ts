@@ -12,6 +12,8 @@ import type {
 } from '../../voice/types.js';
 import { transcribeViaStream } from '../shared/batch-transcribe.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseSTTProvider } from '../shared/speech-provider-base.js';
 import { DEEPGRAM, DeepgramLiveStream } from './live-stream.js';
 
 export interface DeepgramSTTOptions {
@@ -47,8 +49,29 @@ export interface DeepgramSTTOptions {
   logger?: ProviderLogger;
 }
 
+const OPTIONS = optionNames<DeepgramSTTOptions>({
+  apiKey: true,
+  baseUrl: true,
+  model: true,
+  language: true,
+  sampleRate: true,
+  interimResults: true,
+  endpointingMs: true,
+  utteranceEndMs: true,
+  vadEvents: true,
+  punctuate: true,
+  smartFormat: true,
+  keyterms: true,
+  query: true,
+  keepAliveIntervalMs: true,
+  reconnect: true,
+  circuitBreaker: true,
+  connectTimeoutMs: true,
+  logger: true,
+});
+
 /** Deepgram live streaming speech-to-text (`/v1/listen`, Nova models). */
-export class DeepgramSTTProvider implements STTProvider {
+export class DeepgramSTTProvider extends BaseSTTProvider implements STTProvider {
   readonly name = DEEPGRAM;
   readonly capabilities: STTCapabilities;
   readonly breaker: CircuitBreaker;
@@ -56,6 +79,8 @@ export class DeepgramSTTProvider implements STTProvider {
   private readonly logger: ProviderLogger;
 
   constructor(private readonly opts: DeepgramSTTOptions = {}) {
+    super();
+    checkOptions(DEEPGRAM, opts, OPTIONS);
     this.apiKey = opts.apiKey ?? process.env.DEEPGRAM_API_KEY ?? '';
     this.logger = opts.logger ?? defaultProviderLogger(DEEPGRAM);
     if (opts.utteranceEndMs !== undefined && opts.utteranceEndMs < 1000) {

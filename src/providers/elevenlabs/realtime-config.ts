@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { RealtimeLogger } from '../../realtime/logger.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 
 export interface ElevenLabsRealtimeConfigOptions {
   /** Default: `ELEVENLABS_API_KEY`. Not needed for public agents. */
@@ -24,6 +25,15 @@ export interface ElevenLabsRealtimeConfig {
   logger?: RealtimeLogger;
 }
 
+const OPTIONS = optionNames<ElevenLabsRealtimeConfigOptions>({
+  apiKey: true,
+  agentId: true,
+  requiresAuth: true,
+  baseUrl: true,
+  apiBaseUrl: true,
+  logger: true,
+});
+
 /**
  * The seed's `ElevenLabsRealtimeConfig(...)`: options with defaults resolved. The provider
  * accepts its result or the plain options alike.
@@ -31,6 +41,7 @@ export interface ElevenLabsRealtimeConfig {
 export function ElevenLabsRealtimeConfig(
   opts: ElevenLabsRealtimeConfigOptions = {},
 ): ElevenLabsRealtimeConfig {
+  checkOptions('elevenlabs', opts, OPTIONS);
   const apiKey = opts.apiKey ?? process.env.ELEVENLABS_API_KEY;
   const agentId = opts.agentId ?? process.env.ELEVENLABS_AGENT_ID;
   if (!agentId) throw new ValidationError('ElevenLabsRealtimeProvider needs agentId or ELEVENLABS_AGENT_ID');

@@ -12,6 +12,8 @@ import { MultiplexedSocket, type MultiplexProtocol } from '../shared/multiplexed
 import type { PhraseChunkerOptions } from '../shared/phrase-chunker.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
 import { ReusableSocket } from '../shared/reusable-socket.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseTTSProvider } from '../shared/speech-provider-base.js';
 import { SocketRequest } from '../shared/socket-request.js';
 import {
   ELEVENLABS,
@@ -62,6 +64,22 @@ export interface ElevenLabsTTSCallOptions extends TTSOptions {
   onAlignment?: (chars: string[], startMs: number[], durationMs: number[]) => void;
 }
 
+const OPTIONS = optionNames<ElevenLabsTTSOptions>({
+  apiKey: true,
+  voiceId: true,
+  modelId: true,
+  baseUrl: true,
+  outputFormat: true,
+  voiceSettings: true,
+  chunkLengthSchedule: true,
+  languageCode: true,
+  inactivityTimeoutS: true,
+  applyTextNormalization: true,
+  chunking: true,
+  connectTimeoutMs: true,
+  logger: true,
+});
+
 let nextContext = 1;
 
 /**
@@ -69,15 +87,19 @@ let nextContext = 1;
  * context per reply. Tokens go out as whole-word phrases (flush at sentence ends); barge-in
  * closes the context, which stops generation while the socket stays warm for the next reply.
  */
-export class ElevenLabsTTSProvider implements TTSProvider {
+export class ElevenLabsTTSProvider extends BaseTTSProvider implements TTSProvider {
   readonly name = ELEVENLABS;
   readonly capabilities: TTSCapabilities;
+  readonly defaultVoice: string;
   private readonly apiKey: string;
   private readonly logger: ProviderLogger;
   private readonly format: { rate: number; encoding: AudioEncoding };
   private readonly sockets = new Map<string, ReusableSocket<MultiplexedSocket<ElevenLabsMessage>>>();
 
   constructor(private readonly opts: ElevenLabsTTSOptions = {}) {
+    super();
+    checkOptions(ELEVENLABS, opts, OPTIONS);
+    this.defaultVoice = opts.voiceId ?? 'JBFqnCBsd6RMkjVDRZzb';
     this.apiKey = opts.apiKey ?? process.env.ELEVENLABS_API_KEY ?? '';
     this.logger = opts.logger ?? defaultProviderLogger(ELEVENLABS);
     this.format = parseFormat(opts.outputFormat ?? 'pcm_24000');
@@ -98,7 +120,7 @@ export class ElevenLabsTTSProvider implements TTSProvider {
   ): AsyncIterable<AudioChunk> {
     const signal = opts.signal;
     if (signal?.aborted) return;
-    const pool = this.socketFor(opts.voice ?? this.opts.voiceId ?? 'JBFqnCBsd6RMkjVDRZzb');
+    const pool = this.socketFor(opts.voice ?? this.defaultVoice);
     const request = await SocketRequest.open(pool, `ctx-${nextContext++}`, {
       provider: ELEVENLABS,
       logger: this.logger,
@@ -161,7 +183,7 @@ export class ElevenLabsTTSProvider implements TTSProvider {
   }
 
   async warmup(): Promise<void> {
-    await this.socketFor(this.opts.voiceId ?? 'JBFqnCBsd6RMkjVDRZzb').acquire();
+    await this.socketFor(this.defaultVoice).acquire();
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,8 @@
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart, AIUsage } from '../../ai/types.js';
 import { AuthenticationError } from '../../core/errors.js';
 import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
+import { withDefaultSystemPrompt } from '../shared/ai-request-defaults.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
 import { type ErrorClassifier, incompleteStreamError, isRecord } from '../shared/http-errors.js';
 import {
@@ -26,10 +28,21 @@ export interface GeminiProviderOptions {
    * dials; use '.../v1beta' for early features.
    */
   baseUrl?: string;
+  /** Used when a request carries none (the seed's `system_prompt` on the provider). */
+  systemPrompt?: string;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   fetch?: FetchLike;
 }
+
+const OPTIONS = optionNames<GeminiProviderOptions>({
+  apiKey: true,
+  model: true,
+  systemPrompt: true,
+  baseUrl: true,
+  headers: true,
+  fetch: true,
+});
 
 /** A bad key is a 400 INVALID_ARGUMENT whose details carry reason API_KEY_INVALID. */
 const classifyGeminiError: ErrorClassifier = (status, body, message) => {
@@ -48,13 +61,16 @@ export class GeminiProvider implements AIProvider {
   private readonly headers: Record<string, string>;
   private readonly fetchImpl?: FetchLike;
   private readonly signatures = new ThoughtSignatures();
+  private readonly systemPrompt?: string;
 
   constructor(opts: GeminiProviderOptions = {}) {
+    checkOptions('gemini', opts, OPTIONS);
     this.apiKey = opts.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
     this.model = opts.model ?? 'gemini-2.5-flash';
     this.baseUrl = opts.baseUrl ?? 'https://generativelanguage.googleapis.com/v1';
     this.headers = { ...opts.headers };
     this.fetchImpl = opts.fetch;
+    this.systemPrompt = opts.systemPrompt;
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
@@ -94,10 +110,13 @@ export class GeminiProvider implements AIProvider {
       provider: this.name,
       url: joinUrl(this.baseUrl, `models/${encodeURIComponent(this.model)}:${method}`),
       headers: { ...this.headers, 'x-goog-api-key': requireApiKey(this.name, this.apiKey, 'GEMINI_API_KEY') },
-      body: buildGeminiRequest(request, this.signatures),
+      body: buildGeminiRequest(withDefaultSystemPrompt(request, this.systemPrompt), this.signatures),
       signal: request.signal,
       fetch: this.fetchImpl,
       classifyError: classifyGeminiError,
     };
   }
 }
+
+/** The Gradium article's name for this provider (the Python original's `GeminiAIProvider`). */
+export { GeminiProvider as GeminiAIProvider };

@@ -17,6 +17,7 @@ import {
   pcmRate,
 } from './live-messages.js';
 import { buildSetup, manualActivity, resumptionEnabled } from './live-setup.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 
 export interface GeminiLiveProviderOptions {
   /** Default: `GEMINI_API_KEY`, then `GOOGLE_API_KEY`. */
@@ -30,6 +31,15 @@ export interface GeminiLiveProviderOptions {
   connectTimeoutMs?: number;
   logger?: RealtimeLogger;
 }
+
+const LIVE_OPTIONS = optionNames<GeminiLiveProviderOptions>({
+  apiKey: true,
+  model: true,
+  baseUrl: true,
+  apiVersion: true,
+  connectTimeoutMs: true,
+  logger: true,
+});
 
 const WIRE_INPUT_RATE = 16_000;
 const WIRE_OUTPUT_RATE = 24_000;
@@ -57,6 +67,7 @@ export class GeminiLiveProvider extends BaseRealtimeProvider<GeminiLiveState> {
   private readonly connectTimeoutMs: number;
 
   constructor(opts: GeminiLiveProviderOptions = {}) {
+    checkOptions('gemini', opts, LIVE_OPTIONS);
     super({ logger: opts.logger });
     const apiKey = opts.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
     if (!apiKey)

@@ -11,11 +11,18 @@ import type {
 } from '../../voice/types.js';
 import { transcribeViaStream } from '../shared/batch-transcribe.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseSTTProvider } from '../shared/speech-provider-base.js';
 import { type GradiumLocation, gradiumSttUrl } from './endpoints.js';
 import { GRADIUM } from './gradium-errors.js';
 import { type GradiumSessionLimits, GradiumSttStream } from './stt-stream.js';
 import { GradiumSttSession } from './stt-session.js';
-import { type GradiumTurnOptions, GradiumTurnPolicy, type GradiumTurnPreset } from './turn-policy.js';
+import {
+  type GradiumTurnOptions,
+  GradiumTurnPolicy,
+  type GradiumTurnPreset,
+  withVadThreshold,
+} from './turn-policy.js';
 
 export type GradiumSttInputFormat =
   | 'pcm'
@@ -41,6 +48,12 @@ export interface GradiumSTTOptions extends GradiumLocation {
   jsonConfig?: Record<string, unknown>;
   /** Turn detection from semantic VAD: a preset, options, or false for "one final when the input ends" (default 'balanced'). */
   turn?: GradiumTurnPreset | GradiumTurnOptions | false;
+  /**
+   * The inactivity probability above which the user is done (the Gradium article's
+   * `vad_threshold`), read on the turn policy's horizon (2 s unless `turn` picks another).
+   * Overrides the preset's threshold; default: the preset's (0.5 for 'balanced').
+   */
+  vadThreshold?: number;
   /** Session cap handling (defaults: 300 s cap, switch 20 s before, 1 s replayed for context). */
   session?: Partial<GradiumSessionLimits>;
   /** Reconnect backoff (default: 5 retries, 200 ms doubling to 5 s). */
@@ -54,6 +67,26 @@ export interface GradiumSTTOptions extends GradiumLocation {
   connectTimeoutMs?: number;
   logger?: ProviderLogger;
 }
+
+const OPTIONS = optionNames<GradiumSTTOptions>({
+  region: true,
+  endpoint: true,
+  apiKey: true,
+  modelName: true,
+  language: true,
+  delayInFrames: true,
+  inputFormat: true,
+  jsonConfig: true,
+  turn: true,
+  vadThreshold: true,
+  session: true,
+  reconnect: true,
+  circuitBreaker: true,
+  flushTimeoutMs: true,
+  speechStartThreshold: true,
+  connectTimeoutMs: true,
+  logger: true,
+});
 
 const INPUT_RATES: Record<GradiumSttInputFormat, number> = {
   pcm: 24_000,
@@ -73,7 +106,7 @@ const INPUT_RATES: Record<GradiumSttInputFormat, number> = {
  * for await (const e of stt.transcribeStream(frames)) if (e.type === 'final') console.log(e.result.text);
  * ```
  */
-export class GradiumSTTProvider implements STTProvider {
+export class GradiumSTTProvider extends BaseSTTProvider implements STTProvider {
   readonly name = GRADIUM;
   readonly capabilities: STTCapabilities;
   /** Shared by every stream of this provider: one failing endpoint, one breaker. */
@@ -81,8 +114,12 @@ export class GradiumSTTProvider implements STTProvider {
   private readonly apiKey: string;
   private readonly logger: ProviderLogger;
   private readonly sampleRate: number;
+  private readonly turn: GradiumTurnPreset | GradiumTurnOptions | false;
 
   constructor(private readonly opts: GradiumSTTOptions = {}) {
+    super();
+    checkOptions(GRADIUM, opts, OPTIONS);
+    this.turn = withVadThreshold(opts.turn ?? 'balanced', opts.vadThreshold);
     this.apiKey = opts.apiKey ?? process.env.GRADIUM_API_KEY ?? '';
     this.logger = opts.logger ?? defaultProviderLogger(GRADIUM);
     this.sampleRate = INPUT_RATES[opts.inputFormat ?? 'pcm'];
@@ -101,7 +138,7 @@ export class GradiumSTTProvider implements STTProvider {
   }
 
   transcribeStream(audio: AsyncIterable<AudioFrame>, opts: STTOptions = {}): GradiumSttStream {
-    return this.stream(audio, opts, this.opts.turn);
+    return this.stream(audio, opts, this.turn);
   }
 
   /** Batch: streams the audio through one session and returns everything it heard as one final. */
@@ -127,7 +164,7 @@ export class GradiumSTTProvider implements STTProvider {
   private stream(
     audio: AsyncIterable<AudioFrame>,
     opts: STTOptions,
-    turn: GradiumSTTOptions['turn'],
+    turn: GradiumTurnPreset | GradiumTurnOptions | false,
   ): GradiumSttStream {
     const language = opts.language ?? this.opts.language;
     return new GradiumSttStream(
@@ -135,7 +172,7 @@ export class GradiumSTTProvider implements STTProvider {
       {
         setup: this.setup(language),
         sampleRate: this.sampleRate,
-        turn: turn === false ? null : new GradiumTurnPolicy(turn ?? 'balanced'),
+        turn: turn === false ? null : new GradiumTurnPolicy(turn),
         language,
         limits: { maxDurationS: 300, rolloverMarginS: 20, prerollS: 1, ...this.opts.session },
         reconnect: { maxRetries: 5, baseDelayMs: 200, maxDelayMs: 5_000, ...this.opts.reconnect },

@@ -11,6 +11,8 @@ import { feedPhrases } from '../shared/feed-phrases.js';
 import type { PhraseChunkerOptions } from '../shared/phrase-chunker.js';
 import { ReusableSocket } from '../shared/reusable-socket.js';
 import { defaultProviderLogger, type ProviderLogger } from '../shared/provider-logger.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseTTSProvider } from '../shared/speech-provider-base.js';
 import { type GradiumLocation, gradiumRestBase, gradiumTtsUrl } from './endpoints.js';
 import { GRADIUM } from './gradium-errors.js';
 import { type GradiumTtsSocket, openGradiumTtsSocket, TtsRequest } from './tts-connection.js';
@@ -55,6 +57,25 @@ export interface GradiumTTSOptions extends GradiumLocation {
   logger?: ProviderLogger;
 }
 
+const OPTIONS = optionNames<GradiumTTSOptions>({
+  region: true,
+  endpoint: true,
+  apiKey: true,
+  voiceId: true,
+  modelName: true,
+  outputFormat: true,
+  speed: true,
+  temp: true,
+  similarity: true,
+  rewriteRules: true,
+  pronunciationId: true,
+  chunking: true,
+  maxSocketAgeS: true,
+  restBaseUrl: true,
+  connectTimeoutMs: true,
+  logger: true,
+});
+
 /** Per-call options: the contract's, plus word timestamps as they are voiced. */
 export interface GradiumTTSCallOptions extends TTSOptions {
   onWord?: (word: TranscriptionWord) => void;
@@ -78,9 +99,10 @@ const FORMATS: Record<GradiumTtsOutputFormat, { rate: number; encoding: AudioEnc
  * writes; replies share one socket (client_req_id); aborting the signal stops the reply
  * at once. `voices` manages cloned voices.
  */
-export class GradiumTTSProvider implements TTSProvider {
+export class GradiumTTSProvider extends BaseTTSProvider implements TTSProvider {
   readonly name = GRADIUM;
   readonly capabilities: TTSCapabilities;
+  readonly defaultVoice: string;
   readonly voices: GradiumVoiceClient;
   private readonly apiKey: string;
   private readonly logger: ProviderLogger;
@@ -88,6 +110,9 @@ export class GradiumTTSProvider implements TTSProvider {
   private readonly socket: ReusableSocket<GradiumTtsSocket>;
 
   constructor(private readonly opts: GradiumTTSOptions = {}) {
+    super();
+    checkOptions(GRADIUM, opts, OPTIONS);
+    this.defaultVoice = opts.voiceId ?? 'YTpq7expH9539ERJ';
     this.apiKey = opts.apiKey ?? process.env.GRADIUM_API_KEY ?? '';
     this.logger = opts.logger ?? defaultProviderLogger(GRADIUM);
     this.format = FORMATS[opts.outputFormat ?? 'pcm'];
@@ -183,7 +208,7 @@ export class GradiumTTSProvider implements TTSProvider {
     if (o.rewriteRules) config.rewrite_rules = o.rewriteRules;
     return {
       model_name: o.modelName ?? 'default',
-      voice_id: opts.voice ?? o.voiceId ?? 'YTpq7expH9539ERJ',
+      voice_id: opts.voice ?? this.defaultVoice,
       output_format: o.outputFormat ?? 'pcm',
       ...(o.pronunciationId ? { pronunciation_id: o.pronunciationId } : {}),
       ...(Object.keys(config).length > 0 ? { json_config: config } : {}),

@@ -4,6 +4,8 @@
  * a threshold and how many consecutive steps must exceed it, and only ends a turn once the
  * turn has some text (silence before any words is not a turn).
  */
+import { ValidationError } from '../../core/errors.js';
+
 export interface GradiumTurnOptions {
   /** Horizon to watch, in seconds; the step entry closest to it is used (default 2). */
   horizonS?: number;
@@ -28,6 +30,38 @@ export const GradiumTurnPresets = {
 } as const satisfies Record<string, Required<GradiumTurnOptions>>;
 
 export type GradiumTurnPreset = keyof typeof GradiumTurnPresets;
+
+/**
+ * The turn policy with the seed's `vadThreshold` applied: the same horizon and step count,
+ * this threshold. A threshold given twice, or with turn detection off, is a mistake.
+ */
+export function withVadThreshold(
+  turn: GradiumTurnPreset | GradiumTurnOptions | false,
+  vadThreshold: number | undefined,
+): GradiumTurnPreset | GradiumTurnOptions | false {
+  if (vadThreshold === undefined) return turn;
+  if (!(vadThreshold > 0 && vadThreshold < 1))
+    throw new ValidationError(
+      `gradium: vadThreshold must be between 0 and 1, got ${vadThreshold}`,
+      undefined,
+      'vadThreshold',
+    );
+  if (turn === false)
+    throw new ValidationError(
+      'gradium: vadThreshold needs turn detection (turn is false)',
+      undefined,
+      'vadThreshold',
+    );
+  if (typeof turn === 'object' && turn.threshold !== undefined)
+    throw new ValidationError(
+      'gradium: give the threshold once, as vadThreshold or turn.threshold',
+      undefined,
+      'vadThreshold',
+    );
+  const base =
+    typeof turn === 'string' ? GradiumTurnPresets[turn] : { ...GradiumTurnPresets.balanced, ...turn };
+  return { ...base, threshold: vadThreshold };
+}
 
 export interface VadHorizon {
   horizonS: number;

@@ -14,6 +14,8 @@ import { Resampler } from '../../voice/audio/resampler.js';
 import { resampleOnce, toMonoFrame } from './pcm.js';
 import { PocketSphinxDecoder } from './pocketsphinx-decoder.js';
 import { type PocketSphinxModelOptions, PROVIDER_NAME } from './pocketsphinx-library.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseSTTProvider } from '../shared/speech-provider-base.js';
 
 /** The rate the en-us acoustic model was trained on. */
 const MODEL_RATE = 16_000;
@@ -27,6 +29,18 @@ export interface LocalSTTOptions extends PocketSphinxModelOptions {
   partialIntervalMs?: number;
 }
 
+const OPTIONS = optionNames<LocalSTTOptions>({
+  modelDir: true,
+  hmm: true,
+  lm: true,
+  dict: true,
+  config: true,
+  libraryPath: true,
+  poolSize: true,
+  maxChunkMs: true,
+  partialIntervalMs: true,
+});
+
 /**
  * Offline speech-to-text with Debian's pocketsphinx (en-us), called in-process through
  * koffi. Decoders are created lazily, reused across utterances (their cepstral mean
@@ -34,7 +48,7 @@ export interface LocalSTTOptions extends PocketSphinxModelOptions {
  * Accuracy is modest (about 10% WER on clear synthetic speech): fine for demos,
  * offline tests and keyword-ish commands, not for dictation.
  */
-export class LocalSTTProvider implements STTProvider {
+export class LocalSTTProvider extends BaseSTTProvider implements STTProvider {
   readonly name = PROVIDER_NAME;
   readonly capabilities: STTCapabilities = {
     streaming: true,
@@ -48,6 +62,8 @@ export class LocalSTTProvider implements STTProvider {
   private readonly partialEvery: number;
 
   constructor(opts: LocalSTTOptions = {}) {
+    super();
+    checkOptions(PROVIDER_NAME, opts, OPTIONS);
     this.opts = opts;
     this.maxChunk = Math.max(160, Math.round(((opts.maxChunkMs ?? 500) * MODEL_RATE) / 1000));
     this.partialEvery = Math.max(0, Math.round(((opts.partialIntervalMs ?? 100) * MODEL_RATE) / 1000));

@@ -1,4 +1,6 @@
 import type { AudioChunk, TTSCapabilities, TTSOptions, TTSProvider } from '../../voice/types.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
+import { BaseTTSProvider } from '../shared/speech-provider-base.js';
 import { linkedAbort, nextUnlessAborted, unlessAborted } from './abort.js';
 import { LocalEngineError } from './errors.js';
 import { downmixToMono, int16ToBytes } from '../../voice/audio/pcm.js';
@@ -22,19 +24,31 @@ export interface LocalTTSOptions {
   maxSentenceChars?: number;
 }
 
+const OPTIONS = optionNames<LocalTTSOptions>({
+  engine: true,
+  voice: true,
+  wordsPerMinute: true,
+  binaryPath: true,
+  extraArgs: true,
+  maxSentenceChars: true,
+});
+
 /**
  * Offline text-to-speech with Debian's flite or espeak-ng, one child process per sentence,
  * PCM s16 mono out at the engine's rate (flite 16 kHz, espeak-ng 22.05 kHz). Streaming is
  * per sentence: the first sentence plays while the rest is still being synthesised, and
  * with `synthesizeStreamInput` while the rest is still being written by the LLM.
  */
-export class LocalTTSProvider implements TTSProvider {
+export class LocalTTSProvider extends BaseTTSProvider implements TTSProvider {
   readonly name: string;
   readonly capabilities: TTSCapabilities;
+  readonly defaultVoice: string;
   private readonly spec: EngineSpec;
   private readonly opts: LocalTTSOptions;
 
   constructor(opts: LocalTTSOptions = {}) {
+    super();
+    checkOptions('local-tts', opts, OPTIONS);
     this.spec = ENGINES[opts.engine ?? 'flite'];
     if (!this.spec)
       throw new LocalEngineError(
@@ -43,6 +57,7 @@ export class LocalTTSProvider implements TTSProvider {
       );
     this.opts = opts;
     this.name = this.spec.engine;
+    this.defaultVoice = opts.voice ?? this.spec.defaultVoice;
     this.capabilities = { streaming: true, streamingInput: true, sampleRate: this.spec.sampleRate };
   }
 
@@ -129,7 +144,7 @@ export class LocalTTSProvider implements TTSProvider {
       this.opts.binaryPath ?? this.spec.binary,
       text,
       {
-        voice: opts.voice ?? this.opts.voice ?? this.spec.defaultVoice,
+        voice: opts.voice ?? this.defaultVoice,
         wordsPerMinute: this.opts.wordsPerMinute,
         extraArgs: this.opts.extraArgs ?? [],
       },

@@ -5,6 +5,8 @@
 import type { AIProvider, AIRequest, AIResponse, AIStreamPart } from '../../ai/types.js';
 import { type FetchLike, joinUrl, postForJSON, postForSSE, requireApiKey } from '../shared/http-client.js';
 import { parseJSONPayload, validateResponse } from '../shared/response-validation.js';
+import { withDefaultSystemPrompt } from '../shared/ai-request-defaults.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 import { parseToolArguments } from '../shared/tool-calls.js';
 import { buildChatRequest, type MaxTokensField, mapFinishReason, mapUsage } from './chat-mapping.js';
 import { ChatStreamTranslator } from './chat-stream.js';
@@ -15,6 +17,8 @@ export interface OpenAIProviderOptions {
   apiKey?: string;
   /** Default: 'gpt-4o-mini'. */
   model?: string;
+  /** Used when a request carries none (the seed's `system_prompt` on the provider). */
+  systemPrompt?: string;
   /** Default: 'https://api.openai.com/v1'. Any OpenAI-compatible endpoint works. */
   baseUrl?: string;
   /** Sent as `OpenAI-Organization`. */
@@ -28,6 +32,18 @@ export interface OpenAIProviderOptions {
   fetch?: FetchLike;
 }
 
+const OPTIONS = optionNames<OpenAIProviderOptions>({
+  apiKey: true,
+  model: true,
+  systemPrompt: true,
+  baseUrl: true,
+  organization: true,
+  headers: true,
+  maxTokensField: true,
+  providerName: true,
+  fetch: true,
+});
+
 export class OpenAIProvider implements AIProvider {
   readonly name: string;
   readonly model: string;
@@ -37,8 +53,10 @@ export class OpenAIProvider implements AIProvider {
   private readonly headers: Record<string, string>;
   private readonly maxTokensField: MaxTokensField;
   private readonly fetchImpl?: FetchLike;
+  private readonly systemPrompt?: string;
 
   constructor(opts: OpenAIProviderOptions = {}) {
+    checkOptions(opts.providerName ?? 'openai', opts, OPTIONS);
     this.name = opts.providerName ?? 'openai';
     this.apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY;
     this.model = opts.model ?? 'gpt-4o-mini';
@@ -47,6 +65,7 @@ export class OpenAIProvider implements AIProvider {
     if (opts.organization) this.headers['openai-organization'] = opts.organization;
     this.maxTokensField = opts.maxTokensField ?? 'max_completion_tokens';
     this.fetchImpl = opts.fetch;
+    this.systemPrompt = opts.systemPrompt;
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
@@ -77,7 +96,10 @@ export class OpenAIProvider implements AIProvider {
   }
 
   private post(request: AIRequest, stream: boolean) {
-    const body = buildChatRequest(request, { model: this.model, maxTokensField: this.maxTokensField });
+    const body = buildChatRequest(withDefaultSystemPrompt(request, this.systemPrompt), {
+      model: this.model,
+      maxTokensField: this.maxTokensField,
+    });
     if (stream) {
       body.stream = true;
       body.stream_options = { include_usage: true };
@@ -96,3 +118,6 @@ export class OpenAIProvider implements AIProvider {
     };
   }
 }
+
+/** The Gradium article's name for this provider (the Python original's `OpenAIAIProvider`). */
+export { OpenAIProvider as OpenAIAIProvider };

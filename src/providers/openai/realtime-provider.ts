@@ -2,6 +2,7 @@ import { ValidationError } from '../../core/errors.js';
 import type { RealtimeLogger } from '../../realtime/logger.js';
 import type { RealtimeCapabilities } from '../../realtime/provider.js';
 import { isFunctionTool, type RealtimeSession } from '../../realtime/session.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 import { compact, hasOption, option } from '../shared/realtime-config-keys.js';
 import type { OpenAIStyleConnection } from '../shared/openai-style-connection.js';
 import { OpenAIStyleRealtimeProvider } from '../shared/openai-style-realtime-provider.js';
@@ -34,6 +35,15 @@ export type OpenAIRealtimeProviderConfig = Record<string, unknown>;
 
 const WIRE_RATE = 24_000; // GA PCM is 24 kHz only
 
+const REALTIME_OPTIONS = optionNames<OpenAIRealtimeProviderOptions>({
+  apiKey: true,
+  model: true,
+  baseUrl: true,
+  sessionLimitMs: true,
+  rolloverLeadMs: true,
+  logger: true,
+});
+
 export class OpenAIRealtimeProvider extends OpenAIStyleRealtimeProvider {
   readonly name = 'openai';
   readonly model: string;
@@ -45,6 +55,7 @@ export class OpenAIRealtimeProvider extends OpenAIStyleRealtimeProvider {
   private readonly rolloverLeadMs: number;
 
   constructor(opts: OpenAIRealtimeProviderOptions = {}) {
+    checkOptions('openai', opts, REALTIME_OPTIONS);
     super({ logger: opts.logger });
     const apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY;
     if (!apiKey) throw new ValidationError('OpenAIRealtimeProvider needs apiKey or OPENAI_API_KEY');

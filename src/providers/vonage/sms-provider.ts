@@ -49,7 +49,8 @@ export class VonageSMSProvider implements SMSProvider {
     const common = {
       to: message.to.replace(/^\+/, ''),
       from: this.fromNumber.replace(/^\+/, ''),
-      ...(message.reference ? { client_ref: message.reference } : {}),
+      // client_ref holds at most 100 characters (long room ids: status matched by message id only).
+      ...(message.reference && message.reference.length <= 100 ? { client_ref: message.reference } : {}),
       ...(message.statusCallbackUrl ? { webhook_url: message.statusCallbackUrl } : {}),
     };
     const body = message.mediaUrls?.length

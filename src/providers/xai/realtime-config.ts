@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { RealtimeLogger } from '../../realtime/logger.js';
+import { checkOptions, optionNames } from '../shared/provider-options.js';
 
 export interface XAIRealtimeConfigOptions {
   /** Default: `XAI_API_KEY`. */
@@ -21,8 +22,18 @@ export interface XAIRealtimeConfig
   logger?: RealtimeLogger;
 }
 
+const OPTIONS = optionNames<XAIRealtimeConfigOptions>({
+  apiKey: true,
+  model: true,
+  voice: true,
+  transcriptionModel: true,
+  baseUrl: true,
+  logger: true,
+});
+
 /** The seed's `XAIRealtimeConfig(...)`: options with their defaults resolved (env vars read now). */
 export function XAIRealtimeConfig(opts: XAIRealtimeConfigOptions = {}): XAIRealtimeConfig {
+  checkOptions('xai', opts, OPTIONS);
   const apiKey = opts.apiKey ?? process.env.XAI_API_KEY;
   if (!apiKey) throw new ValidationError('XAIRealtimeProvider needs apiKey or XAI_API_KEY');
   return {
