@@ -28,6 +28,11 @@ export interface EchoLoopRunOptions {
   maxReplyMs?: number;
   /** Longest to wait (real time) for the TTS to produce audio. Default 20 s. */
   ttsTimeoutMs?: number;
+  /**
+   * Real time to leave, per 20 ms of virtual time, to work that runs at its own pace (a
+   * local STT decoding in a thread). Default 0: everything else is on the virtual clock.
+   */
+  settleMs?: number;
 }
 
 export interface EchoLoopReply {
@@ -80,10 +85,12 @@ export async function runEchoLoop(options: EchoLoopRunOptions): Promise<EchoLoop
   if (voice.clock !== clock) throw new ValidationError('runEchoLoop: give the channel the loop clock');
   const kit = new RoomKit({ logger: quiet });
   const frameMs = 20;
+  const settleMs = options.settleMs ?? 0;
   const step = async () => {
     clock.advance(frameMs);
     // Let what the tick started (hooks, STT calls, the TTS stream) run before the next one.
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
   };
   const bargeIns: number[] = [];
   let speechEnds = 0;

@@ -24,6 +24,12 @@ export interface InterruptionStrategy {
   onFinalTranscript?(text: string): boolean;
   /** The user's utterance ended (VAD speech end, or the STT's end of turn). */
   onSpeechEnd(): void;
+  /**
+   * It decides on words: in VAD turn taking the channel then streams an utterance that
+   * starts over the agent's speech to the STT (when it gives partials), to feed it words
+   * before the utterance ends.
+   */
+  readonly usesTranscripts?: boolean;
 }
 
 export type InterruptionConfig =
@@ -86,6 +92,7 @@ class AfterMs extends Disabled {
 
 class AfterWords extends Disabled {
   override readonly name = 'after_words';
+  readonly usesTranscripts = true;
   /** Words of the STT's hypothesis that belong to earlier utterances or replies. */
   private before: string[] = [];
   /** The STT's latest hypothesis. */

@@ -146,6 +146,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const cut = rt.interrupt('disconnect');
     if (cut) this.ttsCancelled(session, 'disconnect', cut);
     rt.close();
+    this.turns.detach(rt);
     const { recording } = rt.pipeline.close();
     if (recording) {
       this.fire(HookTrigger.ON_RECORDING_STOPPED, { session, recording, timestamp: nowIso() }, session);

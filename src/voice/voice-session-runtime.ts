@@ -27,6 +27,8 @@ export class VoiceSessionRuntime {
   sttFeed?: AsyncQueue<AudioFrame>;
   ready = false;
   started = false;
+  /** Replies started so far: tells a late transcript which reply it was spoken over. */
+  replyCount = 0;
   private current?: Speech;
   private chain: Promise<void> = Promise.resolve();
   /** Bumped by barge-in: queued replies of an older generation are dropped. */
@@ -110,6 +112,7 @@ export class VoiceSessionRuntime {
     }
     this.current = speech;
     this.pacer.reset();
+    this.replyCount++;
     this.strategy.reset();
     try {
       for await (const chunk of chunks) {

@@ -2,6 +2,7 @@ import { nowIso } from '../core/ids.js';
 import { HookTrigger } from '../models/index.js';
 import { AsyncQueue } from '../providers/shared/async-queue.js';
 import { cloneAudioFrame } from './audio/frames.js';
+import { InterimTranscripts } from './interim-transcripts.js';
 import { TurnClock } from './turn-metrics.js';
 import type { AudioFrame, STTStreamEvent, TranscriptionResult } from './types.js';
 import type { VoiceChannel } from './voice-channel.js';
@@ -17,12 +18,27 @@ export class VoiceTurns {
   private readonly streams = new Map<string, AsyncQueue<string>>();
   private readonly lastSpeechEnd = new WeakMap<VoiceSessionRuntime, number>();
 
-  constructor(private readonly ch: VoiceChannel) {}
+  private readonly interim: InterimTranscripts;
+
+  constructor(private readonly ch: VoiceChannel) {
+    this.interim = new InterimTranscripts(
+      ch.stt,
+      (rt, text, isFinal) => this.interimTranscript(rt, text, isFinal),
+      (rt, error) => ch.reportError(rt.session, 'stt', error),
+    );
+  }
+
+  /** The session ended. */
+  detach(rt: VoiceSessionRuntime): void {
+    this.interim.close(rt);
+  }
 
   attach(rt: VoiceSessionRuntime): void {
     const { pipeline, session } = rt;
     pipeline.on('speechStart', () => {
-      if (!this.gated(rt)) this.userStartedSpeaking(rt, 'vad');
+      if (this.gated(rt)) return;
+      this.userStartedSpeaking(rt, 'vad');
+      if (rt.isSpeaking && this.ch.turnTaking === 'vad') this.interim.start(rt);
     });
     pipeline.on('speechEnd', (e) => {
       // The VAD heard the pause that ended the utterance; with STT turn taking it may not end the turn.
@@ -49,6 +65,7 @@ export class VoiceTurns {
     if (this.gated(rt)) return;
     // The pipeline's frame is borrowed (its buffer is reused), the STT keeps its own copy.
     rt.sttFeed?.push(cloneAudioFrame(frame));
+    if (this.ch.turnTaking === 'vad') this.interim.push(rt, frame);
     if (rt.userSpeaking && rt.isSpeaking && rt.strategy.onSpeechContinues(this.ch.clock.now()))
       this.bargeIn(rt);
   }
@@ -97,21 +114,39 @@ export class VoiceTurns {
     const wasSpeaking = rt.userSpeaking;
     rt.userSpeaking = false;
     rt.strategy.onSpeechEnd();
+    this.interim.stop(rt);
     const gated = this.gated(rt);
     if (!gated) this.lastSpeechEnd.set(rt, performance.now());
     if (wasSpeaking || !gated) {
       this.ch.fire(HookTrigger.ON_SPEECH_END, { session: rt.session, durationMs }, rt.session);
     }
     // Gated speech is not the primary speaker's: it never becomes a turn.
-    if (!gated && this.ch.turnTaking === 'vad') void this.transcribe(rt, audio, sampleRate);
+    if (!gated && this.ch.turnTaking === 'vad') {
+      void this.transcribe(rt, audio, sampleRate, rt.isSpeaking ? rt.replyCount : undefined);
+    }
   }
 
-  private async transcribe(rt: VoiceSessionRuntime, audio: Int16Array, sampleRate: number): Promise<void> {
+  /** Words of an utterance still going on, for a strategy that counts them. */
+  private interimTranscript(rt: VoiceSessionRuntime, text: string, isFinal: boolean): void {
+    if (!rt.isSpeaking) return;
+    const s = rt.strategy;
+    if (isFinal ? s.onFinalTranscript?.(text) : s.onPartialTranscript(text)) this.bargeIn(rt);
+  }
+
+  /** `overReply`: the reply that was playing when the utterance ended, if any. */
+  private async transcribe(
+    rt: VoiceSessionRuntime,
+    audio: Int16Array,
+    sampleRate: number,
+    overReply?: number,
+  ): Promise<void> {
     const turn = new TurnClock();
     try {
       const result = await this.ch.stt.transcribe({ data: audio, sampleRate, channels: 1 });
-      // An STT without partials: after_words counts the utterance once it is transcribed.
-      if (rt.isSpeaking && rt.strategy.onFinalTranscript?.(result.text)) this.bargeIn(rt);
+      // An STT without partials: after_words counts the utterance once it is transcribed, if
+      // the reply it was spoken over still plays (not one that started since).
+      const sameReply = overReply !== undefined && overReply === rt.replyCount && rt.isSpeaking;
+      if (sameReply && rt.strategy.onFinalTranscript?.(result.text)) this.bargeIn(rt);
       await this.finalize(rt, result, turn);
     } catch (error) {
       this.ch.reportError(rt.session, 'stt', error);
