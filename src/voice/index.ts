@@ -7,5 +7,7 @@ export * from './pipeline/index.js';
 export { bindingAllowsInput, fireSessionHook, sessionHookContext } from './session-hooks.js';
 export * from './turn-metrics.js';
 export * from './types.js';
+// The seed's base classes for your own STT/TTS providers (seed properties from capabilities).
+export { BaseSTTProvider, BaseTTSProvider } from '../providers/shared/speech-provider-base.js';
 export * from './voice-channel.js';
 export type * from './voice-hooks.js';
