@@ -212,21 +212,17 @@ export class EmailChannel extends MessagingChannel {
     };
   }
 
-  private async handleVerified(
+  private handleVerified(
     replayKey: string,
     provider: string,
     parse: () => Promise<InboundEmail | undefined>,
   ): Promise<WebhookResponse> {
-    const claim = this.replay.claim(provider, replayKey, true);
-    try {
+    const ok = { status: 200, body: 'ok' };
+    return this.handleClaimed(provider, replayKey, true, ok, async () => {
       const email = await parse();
       if (email) await this.receive(email);
-    } catch (error) {
-      claim.release();
-      throw error;
-    }
-    claim.commit();
-    return { status: 200, body: 'ok' };
+      return ok;
+    });
   }
 
   /** Post an inbound email into its room: the thread's room when it answers one of ours. */

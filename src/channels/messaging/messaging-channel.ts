@@ -35,6 +35,8 @@ export interface MessagingChannelOptions {
   outbox?: Pick<OutboxOptions, 'maxParked' | 'baseDelayMs' | 'maxDelayMs'> | false;
   /** Replay protection for inbound webhooks. */
   replay?: ReplayGuardOptions;
+  /** Webhooks are answered within this long, finishing in the background if need be (default 1.5 s). */
+  ackTimeoutMs?: number;
   /**
    * Picks the room of an inbound message the channel has no room for (no thread, no explicit
    * room): return a room id (e.g. a room you create wired with your agent), or undefined to
@@ -75,6 +77,7 @@ export abstract class MessagingChannel extends Channel {
   private readonly recipients = new Map<string, Recipient>();
   private readonly outboxEnabled: boolean;
   private readonly roomFor?: MessagingChannelOptions['roomFor'];
+  private readonly ackTimeoutMs: number;
   private unsubscribe?: () => void;
 
   constructor(id: string, opts: MessagingChannelOptions) {
@@ -86,6 +89,7 @@ export abstract class MessagingChannel extends Channel {
     this.replay = new ReplayGuard(opts.replay);
     this.outboxEnabled = opts.outbox !== false;
     this.roomFor = opts.roomFor;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 1_500;
     this.outbox = new Outbox({
       ...(opts.outbox || {}),
       send: async (item) => {
@@ -216,23 +220,59 @@ export abstract class MessagingChannel extends Channel {
    * Run a verified webhook: claim its replay key (a copy is refused with 403), handle each
    * event, then remember the key; a failure forgets it, so the vendor's retry is accepted.
    */
-  protected async runWebhook(
+  protected runWebhook(
     parsed: ParsedWebhook,
     onMessage: (event: Extract<ProviderWebhookEvent, { kind: 'message' }>) => Promise<void>,
     provider: string,
   ): Promise<WebhookResponse> {
-    const claim = this.replay.claim(provider, parsed.replayKey, parsed.timestamped);
-    try {
+    return this.handleClaimed(provider, parsed.replayKey, parsed.timestamped, parsed.ack, async () => {
       for (const event of parsed.events) {
         if (event.kind === 'message') await onMessage(event);
         else await this.recordStatus(event);
       }
+      return parsed.ack;
+    });
+  }
+
+  /**
+   * Handle a verified request under its replay claim, answering within `ackTimeoutMs`: vendors
+   * give webhooks a few seconds (Telnyx two) and retry when we are slower, while a message
+   * waits for every channel of its room (an AI answering included). Past the deadline the
+   * request is acknowledged and finishes in the background; an error before that is a 5xx,
+   * so the vendor retries.
+   */
+  protected async handleClaimed(
+    provider: string,
+    replayKey: string,
+    timestamped: boolean,
+    lateAck: WebhookResponse,
+    work: () => Promise<WebhookResponse>,
+  ): Promise<WebhookResponse> {
+    const claim = this.replay.claim(provider, replayKey, timestamped);
+    const running = work();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.ackTimeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([running, late]);
+      claim.commit();
+      if (outcome !== 'late') return outcome;
+      this.kit?.internals.track(
+        running.catch((error) =>
+          this.kit?.logger.error(
+            { channelId: this.id, err: errorMessage(error) },
+            'webhook failed after it was acknowledged',
+          ),
+        ),
+      );
+      return lateAck;
     } catch (error) {
       claim.release();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    claim.commit();
-    return parsed.ack;
   }
 
   protected recordStatus(update: ProviderStatusUpdate) {

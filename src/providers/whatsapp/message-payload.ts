@@ -11,7 +11,9 @@ export function cloudApiPayload(message: WhatsAppOutbound): Record<string, unkno
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
     to: message.to.replace(/^\+/, ''),
-    ...(message.reference && message.reference.length <= 512 ? { biz_opaque_callback_data: message.reference } : {}),
+    ...(message.reference && message.reference.length <= 512
+      ? { biz_opaque_callback_data: message.reference }
+      : {}),
   };
   switch (message.kind) {
     case 'text':

@@ -19,11 +19,11 @@ export interface SmsRig<
 /** A kit with a messaging channel (SMS, WhatsApp...), an AI that answers, and the channel's webhook on a real port. */
 export async function smsRig<C extends MessagingChannel>(
   makeChannel: () => C,
-  opts: { replies?: string[]; kit?: RoomKitOptions } = {},
+  opts: { replies?: string[]; kit?: RoomKitOptions; ai?: MockAIProvider } = {},
 ): Promise<SmsRig<C>> {
   const kit = new RoomKit({ logger: silent, ...opts.kit });
   const sms = makeChannel();
-  const ai = new MockAIProvider({ responses: opts.replies ?? ['Hello from the agent.'] });
+  const ai = opts.ai ?? new MockAIProvider({ responses: opts.replies ?? ['Hello from the agent.'] });
   kit.registerChannel(sms);
   kit.registerChannel(new AIChannel('ai', { provider: ai }));
   await kit.createRoom({ roomId: 'support' });

@@ -7,7 +7,8 @@ import {
   verifyTwilioSignature,
 } from '../../../src/providers/twilio/index.js';
 import { FakeTwilioServer } from '../../../src/testing/fake-carriers/index.js';
-import { type SmsRig, smsRig } from './helpers.js';
+import { MockAIProvider } from '../../../src/testing/index.js';
+import { type SmsRig, smsRig, texts } from './helpers.js';
 
 const CALLER = '+15551230001';
 
@@ -106,6 +107,36 @@ describe('SMSChannel over Twilio: what the conformance suite does not cover', ()
     await rig.kit.waitForIdle();
     expect(fake.requests.length - before).toBe(1);
     expect(await rig.sms.isOptedOut(CALLER)).toBe(true);
+  });
+});
+
+describe('webhooks answer in time', () => {
+  it('a slow room is acknowledged within ackTimeoutMs and finishes in the background; a replay is still refused', async () => {
+    const fake = new FakeTwilioServer();
+    await fake.start();
+    const rig = await smsRig(
+      () =>
+        new SMSChannel('sms', {
+          provider: new TwilioSMSProvider({ ...fake.providerOptions, rateLimit: { maxPerSecond: 50 } }),
+          ackTimeoutMs: 150,
+        }),
+      { ai: new MockAIProvider({ responses: ['Hello from the agent.'], delayMs: 1_500 }) },
+    );
+    try {
+      fake.webhookUrl = rig.webhookUrl;
+      const started = performance.now();
+      const hook = await fake.receiveMessage({ from: CALLER, text: 'slow question' });
+      expect(hook.response.status).toBe(200);
+      expect(hook.response.body).toContain('<Response>');
+      expect(performance.now() - started).toBeLessThan(1_200);
+      expect(texts(await rig.kit.store.listEvents('support'))).toEqual(['slow question']);
+      expect((await fake.replay(hook)).response.status).toBe(403);
+      await rig.kit.waitForIdle();
+      expect(fake.sent.map((m) => m.text)).toEqual(['Hello from the agent.']);
+    } finally {
+      await rig.close();
+      await fake.stop();
+    }
   });
 });
 
