@@ -1,3 +1,4 @@
+import { BaseSTTProvider } from '../providers/shared/speech-provider-base.js';
 import { rms } from '../voice/audio/levels.js';
 import type {
   AudioChunk,
@@ -40,7 +41,7 @@ export type MockSTTCall =
  * streaming), the final and end-of-turn when the turn ends: during the stream (endpointing
  * or `framesPerTranscript`), and at the end of the input for what is left.
  */
-export class MockSTTProvider implements STTProvider {
+export class MockSTTProvider extends BaseSTTProvider implements STTProvider {
   readonly name = 'mock-stt';
   readonly capabilities: STTCapabilities;
   readonly calls: MockSTTCall[] = [];
@@ -48,6 +49,7 @@ export class MockSTTProvider implements STTProvider {
   private nextIndex = 0;
 
   constructor(private readonly opts: MockSTTProviderOptions = {}) {
+    super();
     this.transcripts = opts.transcripts ?? ['hello'];
     const streaming = opts.streaming ?? false;
     this.capabilities = {
@@ -56,11 +58,6 @@ export class MockSTTProvider implements STTProvider {
       turnDetection: streaming,
       preferredSampleRate: 16_000,
     };
-  }
-
-  /** The seed's property name, read from `capabilities`. */
-  get supportsStreaming(): boolean {
-    return this.capabilities.streaming;
   }
 
   async transcribe(audio: AudioFrame | AudioChunk, opts: STTOptions = {}): Promise<TranscriptionResult> {

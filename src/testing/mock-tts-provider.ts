@@ -1,3 +1,4 @@
+import { BaseTTSProvider } from '../providers/shared/speech-provider-base.js';
 import type { AudioChunk, TTSCapabilities, TTSOptions, TTSProvider } from '../voice/types.js';
 import { abortable } from './mock-stt-provider.js';
 
@@ -25,30 +26,19 @@ export interface MockTTSCall {
  * in fixed chunks; streaming input is voiced piece by piece as it arrives; every call is
  * logged in `calls`; aborting the signal stops the stream at once.
  */
-export class MockTTSProvider implements TTSProvider {
+export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
   readonly name = 'mock-tts';
   readonly capabilities: TTSCapabilities;
   readonly calls: MockTTSCall[] = [];
 
   constructor(private readonly opts: MockTTSProviderOptions = {}) {
+    super();
     this.capabilities = { streaming: true, streamingInput: true, sampleRate: opts.sampleRate ?? 16_000 };
   }
 
-  /** The seed's property names, read from `capabilities` and the options. */
+  /** The seed's other properties (supportsStreaming, sampleRate...) come from BaseTTSProvider. */
   get defaultVoice(): string {
     return this.opts.voice ?? 'mock-voice';
-  }
-
-  get supportsStreaming(): boolean {
-    return this.capabilities.streaming;
-  }
-
-  get supportsStreamingInput(): boolean {
-    return this.capabilities.streamingInput;
-  }
-
-  get sampleRate(): number {
-    return this.capabilities.sampleRate;
   }
 
   async synthesize(text: string, opts: TTSOptions = {}): Promise<AudioChunk> {
