@@ -117,7 +117,8 @@ async function api(
         beforeIndex:
           before === null ? undefined : intParam(url, 'beforeIndex', 0, 0, Number.MAX_SAFE_INTEGER),
       },
-      { maxEvents: 500, maxBytes: 4 * 1024 * 1024 },
+      // The same page budget as the WebSocket channel: a request for 500 large events costs 256 KiB.
+      { maxEvents: 500, maxBytes: 256 * 1024 },
     );
     // The same page shape as the WebSocket `history` frame, minus its `type`.
     const body = historyFrame('history', { roomId }, page).replace(/^\{"type":"history",/, '{');

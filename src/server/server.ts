@@ -16,6 +16,7 @@ import type { IssueTokenOptions } from './auth/tokens.js';
 import { handleHttp } from './http-routes.js';
 import { HttpError, sendError } from './http-util.js';
 import { RequestGuard } from './request-guard.js';
+import { PerConnectionQueue } from './request-queue.js';
 import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
@@ -163,9 +164,15 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   // Slow or silent clients must not hold sockets forever.
   http.headersTimeout = 15_000;
   http.requestTimeout = 30_000;
+  // A connection with nothing moving either way for 2 minutes (a client that stopped reading
+  // our response) is closed. Upgraded WebSockets turn this off and have their own heartbeat.
+  http.timeout = 120_000;
   const inflight = new Set<Promise<void>>();
+  const perConnection = new PerConnectionQueue();
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const work = serveRequest(req, res).finally(() => inflight.delete(work));
+    const work = perConnection
+      .run(req, res, () => serveRequest(req, res))
+      .finally(() => inflight.delete(work));
     inflight.add(work);
   });
   const serveRequest = async (req: IncomingMessage, res: ServerResponse) => {
