@@ -1,3 +1,4 @@
+import { ValidationError } from '../../core/errors.js';
 import { ReusableFrame } from '../pipeline/reusable-frame.js';
 import type { AECStage } from '../pipeline/stages.js';
 import type { AudioFrame } from '../types.js';
@@ -89,6 +90,15 @@ export class EchoGuard {
     options: EchoGuardOptions = {},
   ) {
     const ms = (v: number) => Math.round((v * sampleRate) / 1000);
+    const bad = (
+      [
+        ['maxDelayMs', options.maxDelayMs, 20, 5000],
+        ['fixedDelayMs', options.fixedDelayMs, 0, 5000],
+        ['alignMarginMs', options.alignMarginMs, 0, 200],
+        ['suppressionDb', options.suppressionDb, -120, 0],
+      ] as const
+    ).find(([, v, min, max]) => v !== undefined && !(v >= min && v <= max));
+    if (bad) throw new ValidationError(`echo ${bad[0]} must be in [${bad[2]}, ${bad[3]}], got ${bad[1]}`);
     this.maxDelay = ms(options.maxDelayMs ?? 800);
     this.alignMargin = ms(options.alignMarginMs ?? 24);
     this.slack = ms(DELAY_SLACK_MS);

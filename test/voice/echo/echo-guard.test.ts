@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../src/core/errors.js';
 import { EchoGuard } from '../../../src/voice/echo/echo-guard.js';
 import { SpeexAECProvider } from '../../../src/voice/pipeline/speex-aec.js';
 import type { AECStage } from '../../../src/voice/pipeline/stages.js';
@@ -84,4 +85,13 @@ describe('EchoGuard', () => {
     expect(levels.caller.filter((l) => l > -30).length).toBeGreaterThan(levels.caller.length / 2);
     expect(guard.state).toMatchObject({ delayMs: 120 });
   }, 30_000);
+});
+
+describe('EchoGuard options', () => {
+  it('rejects out-of-range options with a typed error', () => {
+    expect(() => new EchoGuard(RATE, { maxDelayMs: -1 })).toThrow(ValidationError);
+    expect(() => new EchoGuard(RATE, { suppressionDb: 6 })).toThrow(ValidationError);
+    expect(() => new EchoGuard(RATE, { fixedDelayMs: Number.NaN })).toThrow(ValidationError);
+    expect(new EchoGuard(RATE, { maxDelayMs: 1200, fixedDelayMs: 0 }).state.alignedMs).toBe(0);
+  });
 });
