@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { CaptureClock } from '../../../src/voice/echo/capture-clock.js';
+
+describe('CaptureClock', () => {
+  it('lays frames end to end whatever their arrival jitter', () => {
+    const c = new CaptureClock(1000); // 1 sample per ms
+    const arrivals = [20, 41, 59, 95, 100, 121];
+    expect(arrivals.map((t) => c.place(20, t))).toEqual([0, 20, 40, 60, 80, 100]);
+  });
+
+  it('moves forward when frames were lost on the way (every frame of a whole second late)', () => {
+    const c = new CaptureClock(1000);
+    const at: number[] = [];
+    // 20 ms frames, but 100 ms of them never arrived after the first.
+    at.push(c.place(20, 20));
+    for (let t = 140; t <= 2200; t += 20) at.push(c.place(20, t));
+    expect(at[1]).toBe(20); // a late frame alone is only jitter
+    expect(at.at(-1)).toBe(2180); // a second of it: samples were lost
+  });
+
+  it('re-anchors at once when frames come well before their slot (a sender faster than real time)', () => {
+    const c = new CaptureClock(1000);
+    c.place(20, 1000);
+    expect(c.place(20, 1000)).toBe(1000); // at most 200 ms early is tolerated...
+    for (let i = 0; i < 9; i++) c.place(20, 1000);
+    expect(c.place(20, 1000)).toBe(980); // ...then the clock wins
+  });
+});
