@@ -1,7 +1,28 @@
 import { z } from 'zod';
 import { makeContentSchema } from '../../models/content-schema.js';
 
-/** The JSON protocol of WebSocketChannel clients. Everything from a client is validated here. */
+/**
+ * The JSON protocol of WebSocketChannel clients. Everything from a client is validated here.
+ *
+ * Client -> server
+ *   {type:'join', roomId, history?}            history: newest events wanted (one page at most)
+ *   {type:'leave', roomId}
+ *   {type:'message', roomId, content, idempotencyKey?, clientId?}
+ *   {type:'typing', roomId, typing}
+ *   {type:'history', roomId, beforeIndex?, limit?}
+ *   {type:'ping'}
+ * Server -> client
+ *   {type:'ready', userId, connectionId}
+ *   {type:'joined', roomId, room, events, hasMore, nextBeforeIndex?, omitted?}
+ *   {type:'history', roomId, events, hasMore, nextBeforeIndex?, omitted?}
+ *       events ascending; a page holds at most maxHistoryEvents and maxHistoryBytes; ask for
+ *       older ones with beforeIndex: nextBeforeIndex; `omitted` lists events too large to send
+ *   {type:'left', roomId}   {type:'pong'}
+ *   {type:'ack', clientId?, blocked, reason?, duplicate?, event}
+ *   {type:'event', event}   {type:'stream', roomId, streamId, text, done, sourceChannelId}
+ *   {type:'ephemeral', event}   typing, presence, read receipts, and `notice` (failures)
+ *   {type:'error', code, message, roomId?, clientId?}
+ */
 
 /**
  * What a client may post: the canonical content schema (src/models/content-schema.ts) limited
