@@ -69,7 +69,10 @@ describe('ContactIdentityResolver', () => {
   it('asks the lookup (a CRM) for unknown addresses and remembers the answer', async () => {
     const asked: string[] = [];
     const contacts = new ContactIdentityResolver({
-      lookup: (a) => (asked.push(a), a === '+15550104242' ? 'crm-7' : undefined),
+      lookup: (a) => {
+        asked.push(a);
+        return a === '+15550104242' ? 'crm-7' : undefined;
+      },
     });
     expect(await contacts.participantFor('+1 555 010 4242')).toBe('crm-7');
     expect(await contacts.participantFor('+15550104242')).toBe('crm-7');
