@@ -15,6 +15,7 @@ const BENCHES: Record<string, [string, string]> = {
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
   hostile: ['hostile-clients.ts', 'benchHostileClients'],
   echo: ['echo.ts', 'benchEcho'],
+  webrtc: ['webrtc.ts', 'benchWebRTC'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {

@@ -152,9 +152,19 @@ function textOf(content) {
   }
 }
 
+/** A carrier's delivery receipt (SMS, WhatsApp, email) shows on the event it is about. */
+function isReceipt(e) {
+  return e.content.type === 'system' && e.content.code === 'delivery_status' && e.content.data?.eventId;
+}
+
 function render() {
   const timeline = $('timeline');
+  const receipts = new Map();
+  for (const e of [...state.events.values()].filter(isReceipt).sort((a, b) => a.index - b.index)) {
+    receipts.set(e.content.data.eventId, e.content.data);
+  }
   const items = [...state.events.values()]
+    .filter((e) => !isReceipt(e))
     .sort((a, b) => a.index - b.index)
     .map((e) => {
       const li = document.createElement('li');
@@ -173,9 +183,20 @@ function render() {
         const who = document.createElement('span');
         who.className = 'who';
         who.textContent = e.source.participantId ?? e.source.channelId;
+        // Which channel it came through, when it is not the console's own (sms, whatsapp, email...).
+        if (!['websocket', 'ai', 'system'].includes(e.source.channelType))
+          who.textContent += ` · ${e.source.channelType}`;
         li.append(who);
       }
       li.append(document.createTextNode(textOf(e.content)));
+      const receipt = receipts.get(e.id);
+      if (receipt) {
+        const badge = document.createElement('span');
+        badge.className = `delivery ${receipt.status}`;
+        badge.dataset.testid = 'delivery';
+        badge.textContent = `${receipt.status}${receipt.errorCode ? ` (${receipt.errorCode})` : ''} · ${receipt.channelId}`;
+        li.append(badge);
+      }
       return li;
     });
   for (const [streamId, text] of state.streams) {

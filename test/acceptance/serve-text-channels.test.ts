@@ -6,13 +6,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FakeTwilioServer, MockAIProvider } from '../../src/testing/index.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const twilio = new FakeTwilioServer({ phoneNumber: '+15005550006' });
 let server: RunningServer;
 let dir: string;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   await twilio.start();
@@ -31,6 +34,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  await browser?.close();
   vi.unstubAllEnvs();
   await server?.close();
   await twilio.stop();
@@ -71,3 +75,35 @@ it('a text to the Twilio number gets a room with the agent, which answers by SMS
     expect(saved).toEqual({ '+15005550006': ['+15550107777'] });
   });
 });
+
+it('the console shows the channel of each message and the delivery status of replies', async () => {
+  await twilio.receiveMessage({ from: '+15550108888', text: 'Console check, please' });
+  await vi.waitFor(() => expect(twilio.sent.filter((m) => m.to === '+15550108888')).toHaveLength(1), {
+    timeout: 10_000,
+    interval: 25,
+  });
+  const reply = twilio.sent.find((m) => m.to === '+15550108888')!;
+  await twilio.reportStatus(reply.id, 'undelivered', { errorCode: '30003' });
+  const roomId = (
+    await Promise.all(
+      (await server.kit.listRooms()).map(async (r) => ({ r, e: await server.kit.store.listEvents(r.id) })),
+    )
+  ).find(({ e }) => e.some((x) => x.content.type === 'text' && x.content.body === 'Console check, please'))!.r
+    .id;
+  browser = await launchChromium();
+  const token = await server.issueToken({ user: 'viewer', rooms: '*' });
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/?token=${token}&room=${encodeURIComponent(roomId)}`);
+  const timeline = page.getByTestId('timeline');
+  await timeline
+    .locator('li', { hasText: 'Console check, please' })
+    .locator('.who', { hasText: '+15550108888 · sms' })
+    .waitFor({ timeout: 10_000 });
+  await timeline
+    .locator('li.agent', { hasText: 'Hi! This is the agent.' })
+    .getByTestId('delivery')
+    .filter({ hasText: 'undelivered (30003) · twilio' })
+    .waitFor({ timeout: 10_000 });
+  // The receipt is shown on the reply, not as a line of its own.
+  expect(await timeline.locator('li.system', { hasText: 'delivery status' }).count()).toBe(0);
+}, 60_000);
