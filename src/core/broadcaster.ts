@@ -7,10 +7,11 @@ import {
   type RoomEvent,
 } from '../models/index.js';
 import type { RoomKit } from './roomkit.js';
-import { withDeadline } from './deadlines.js';
+import { deadlines } from './deadlines.js';
 import { errorMessage, isRetryable, TimeoutError } from './errors.js';
 import { reportIntelligenceFailure } from './failure-notice.js';
 import type { KitInternals } from './kit-internals.js';
+import type { CircuitBreaker } from './resilience/circuit-breaker.js';
 import { backoffDelay, DEFAULT_RETRY } from './resilience/retry.js';
 import type { Reader, RoomState } from './room-state.js';
 import { transcodeFor } from './transcode.js';
@@ -41,13 +42,10 @@ export class Broadcaster {
       if (!canSee(event, binding)) continue;
       if (opts.skip?.(reader)) continue;
       fanout.add();
-      state.queueFor(binding.channelId).push(async () => {
-        try {
-          await this.deliverTo(state, event, channel, binding, fanout, opts.redelivery === true);
-        } finally {
-          fanout.laneDone();
-        }
-      });
+      const redelivery = opts.redelivery === true;
+      state
+        .queueFor(binding.channelId)
+        .push(() => this.deliverTo(state, event, channel, binding, fanout, redelivery));
     }
     fanout.sealed();
     return fanout.delivered.then(() => this.afterBroadcast(state, event));
@@ -70,6 +68,11 @@ export class Broadcaster {
     }
   }
 
+  /**
+   * One lane job: transcode, then rate limit (waits), circuit breaker and the call under its
+   * deadline, with retry and backoff. One async function for all of it: it runs per target
+   * per event, and every extra async layer is a promise on the text path.
+   */
   private async deliverTo(
     state: RoomState,
     event: RoomEvent,
@@ -78,56 +81,55 @@ export class Broadcaster {
     fanout: Fanout,
     redelivery: boolean,
   ): Promise<void> {
-    let shaped: RoomEvent | undefined;
     try {
-      shaped = transcodeFor(event, channel.capabilities);
-    } catch (error) {
-      this.reportFailure(event, channel, error, 1);
-      return;
-    }
-    if (!shaped) return;
-    const output = await this.callWithResilience(state, channel, binding, shaped, redelivery);
-    if (output && channel.category === ChannelCategory.INTELLIGENCE) {
-      // The reply is produced in the background (see docs/decisions.md), but the event counts
-      // as handled only once it is: the delivery cursor must not pass an unanswered message.
-      fanout.add(false);
-      const handled = this.kit.handleOutput(state, channel, binding, event, output);
-      this.kit.track(handled);
-      handled.then(fanout.workDone, fanout.workDone);
-    }
-  }
-
-  /** Rate limit (waits), circuit breaker, then the call under its deadline, with retry and backoff. */
-  private async callWithResilience(
-    state: RoomState,
-    channel: Channel,
-    binding: ChannelBinding,
-    event: RoomEvent,
-    redelivery: boolean,
-  ): Promise<ChannelOutput | undefined> {
-    const limiter = this.kit.limiterFor(channel);
-    const breaker = this.kit.breakerFor(channel.id);
-    const policy = channel.retryPolicy ?? this.kit.retryPolicy;
-    const maxRetries = policy.maxRetries ?? DEFAULT_RETRY.maxRetries;
-    const timeoutMs = this.timeoutFor(channel, binding);
-    for (let attempt = 0; ; attempt++) {
+      let shaped: RoomEvent | undefined;
       try {
-        if (limiter) await limiter.acquire(this.kit.signal);
-        return await breaker.call(() =>
-          this.attempt(state.room, channel, binding, event, timeoutMs, redelivery),
-        );
+        shaped = transcodeFor(event, channel.capabilities);
       } catch (error) {
-        if (attempt < maxRetries && isRetryable(error) && !this.kit.signal.aborted) {
-          await sleep(backoffDelay(policy, attempt));
-          continue;
-        }
-        this.reportFailure(event, channel, error, attempt + 1);
-        return undefined;
+        this.reportFailure(event, channel, error, 1);
+        return;
       }
+      if (!shaped) return;
+      const limiter = this.kit.limiterFor(channel);
+      const breaker = this.kit.breakerFor(channel.id);
+      const policy = channel.retryPolicy ?? this.kit.retryPolicy;
+      const maxRetries = policy.maxRetries ?? DEFAULT_RETRY.maxRetries;
+      const timeoutMs = this.timeoutFor(channel, binding);
+      let output: ChannelOutput | undefined;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (limiter) await limiter.acquire(this.kit.signal);
+          output = await this.attempt(breaker, state.room, channel, binding, shaped, timeoutMs, redelivery);
+          break;
+        } catch (error) {
+          if (attempt < maxRetries && isRetryable(error) && !this.kit.signal.aborted) {
+            await sleep(backoffDelay(policy, attempt));
+            continue;
+          }
+          this.reportFailure(event, channel, error, attempt + 1);
+          return;
+        }
+      }
+      if (output && channel.category === ChannelCategory.INTELLIGENCE) {
+        // The reply is produced in the background (see docs/decisions.md), but the event counts
+        // as handled only once it is: the delivery cursor must not pass an unanswered message.
+        fanout.add(false);
+        const handled = this.kit.handleOutput(state, channel, binding, event, output);
+        this.kit.track(handled);
+        handled.then(fanout.workDone, fanout.workDone);
+      }
+    } finally {
+      fanout.laneDone();
     }
   }
 
+  /**
+   * One call to the channel, through the circuit breaker and under its deadline. Written with
+   * one promise rather than `breaker.call(() => withDeadline(...))`: this runs for every
+   * delivery, and promises are what the text path spends its time on.
+   */
   private attempt(
+    breaker: CircuitBreaker,
     room: Room,
     channel: Channel,
     binding: ChannelBinding,
@@ -135,18 +137,43 @@ export class Broadcaster {
     timeoutMs: number,
     redelivery: boolean,
   ): Promise<ChannelOutput> {
+    const trial = breaker.admit();
     const call = new LaneCall(this.kit.kit, room, this.kit.signal, redelivery);
-    let work: Promise<ChannelOutput>;
-    try {
-      work = Promise.resolve(
-        channel.category === ChannelCategory.INTELLIGENCE
-          ? channel.onEvent(event, binding, call)
-          : channel.deliver(event, binding, call),
+    return new Promise<ChannelOutput>((resolve, reject) => {
+      let open = true;
+      const end = (ok: boolean): boolean => {
+        if (!open) return false;
+        open = false;
+        deadline?.cancel();
+        breaker.settle(trial, ok);
+        return true;
+      };
+      const deadline =
+        timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY
+          ? deadlines.add(timeoutMs, () => {
+              if (end(false)) reject(call.expire(`delivery to ${channel.id}`, timeoutMs));
+            })
+          : undefined;
+      let work: ChannelOutput | Promise<ChannelOutput>;
+      try {
+        work =
+          channel.category === ChannelCategory.INTELLIGENCE
+            ? channel.onEvent(event, binding, call)
+            : channel.deliver(event, binding, call);
+      } catch (error) {
+        end(false);
+        reject(error);
+        return;
+      }
+      Promise.resolve(work).then(
+        (output) => {
+          if (end(true)) resolve(output);
+        },
+        (error: unknown) => {
+          if (end(false)) reject(error);
+        },
       );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return withDeadline(work, timeoutMs, () => call.expire(`delivery to ${channel.id}`, timeoutMs));
+    });
   }
 
   /** The binding's deadline, else the channel's, else the kit's for the channel's category. */

@@ -63,10 +63,9 @@ export class DeadlineWheel {
 
   /** @internal */
   remove(entry: Entry): void {
-    const bucket = this.buckets.get(entry.slot);
-    if (!bucket?.delete(entry)) return;
-    this.pending--;
-    if (bucket.size === 0) this.buckets.delete(entry.slot);
+    // An emptied bucket stays until the sweep passes its slot: deleting it here would make the
+    // common add-then-cancel rhythm create and drop a Set (and a Map entry) per call.
+    if (this.buckets.get(entry.slot)?.delete(entry)) this.pending--;
   }
 
   private sweep(): void {

@@ -54,7 +54,6 @@ class Attempt {
   expired = false;
   committing = false;
   private controller?: AbortController;
-  private release?: () => void;
 
   /** Created only when a hook reads it. */
   get signal(): AbortSignal {
@@ -65,16 +64,6 @@ class Attempt {
   expire(reason: Error): void {
     this.expired = true;
     this.controller?.abort(reason);
-    this.release?.();
-  }
-
-  /** Settles with `work`, or with undefined as soon as the attempt expires. */
-  guard<T>(work: () => Promise<T>): Promise<T | undefined> {
-    if (this.expired) return Promise.resolve(undefined);
-    return new Promise<T | undefined>((resolve, reject) => {
-      this.release = () => resolve(undefined);
-      work().then(resolve, reject);
-    });
   }
 }
 
@@ -115,7 +104,8 @@ export class InboundPipeline {
   /**
    * The locked section under the pre-commit deadline (waiting for the lock included). Past it,
    * unless the commit has started (then the event is kept, however slow the store), the caller
-   * hears `timeout` and the lock is released: one deadline-wheel entry per message, no timer.
+   * hears `timeout` and the lock is released. The lock is held until `outcome` settles, and the
+   * deadline settles it: one promise and one deadline-wheel entry per message, no timer.
    */
   private withPreCommitDeadline(
     state: RoomState,
@@ -124,30 +114,40 @@ export class InboundPipeline {
     opts: RunOptions,
     ms: number,
   ): Promise<Committed | undefined> {
-    return new Promise((resolve, reject) => {
-      const deadline = deadlines.add(ms, () => {
-        if (attempt.committing) return;
-        attempt.expire(new TimeoutError('inbound processing before commit', ms));
-        this.kit.logger.warn(
-          { roomId: state.id, timeoutMs: ms },
-          'inbound processing timed out before commit; nothing stored',
-        );
-        this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
-        resolve(undefined);
-      });
-      this.kit.locks
-        .withLock(state.id, () => attempt.guard(() => this.locked(state, draft, attempt, opts)))
-        .then(
-          (committed) => {
-            deadline.cancel();
-            resolve(committed);
-          },
-          (error) => {
-            deadline.cancel();
-            reject(error);
-          },
-        );
+    let settle!: (committed: Committed | undefined) => void;
+    let fail!: (error: unknown) => void;
+    const outcome = new Promise<Committed | undefined>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
     });
+    const deadline = deadlines.add(ms, () => {
+      if (attempt.committing) return;
+      attempt.expire(new TimeoutError('inbound processing before commit', ms));
+      this.kit.logger.warn(
+        { roomId: state.id, timeoutMs: ms },
+        'inbound processing timed out before commit; nothing stored',
+      );
+      this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
+      settle(undefined);
+    });
+    this.kit.locks
+      .withLock(state.id, () => {
+        if (!attempt.expired) {
+          this.locked(state, draft, attempt, opts).then(
+            (committed) => {
+              deadline.cancel();
+              settle(committed);
+            },
+            (error) => {
+              deadline.cancel();
+              fail(error);
+            },
+          );
+        }
+        return outcome;
+      })
+      .then(undefined, fail);
+    return outcome;
   }
 
   private async locked(

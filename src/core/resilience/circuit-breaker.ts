@@ -37,21 +37,35 @@ export class CircuitBreaker {
   }
 
   async call<T>(fn: () => Promise<T>): Promise<T> {
+    const trial = this.admit();
+    try {
+      const result = await fn();
+      this.settle(trial, true);
+      return result;
+    } catch (err) {
+      this.settle(trial, false);
+      throw err;
+    }
+  }
+
+  /**
+   * Let one call through, or throw CircuitOpenError. Returns whether it is the half-open trial;
+   * pass that to `settle` exactly once when the call ends. (`call` does both; this pair is for
+   * callers that manage the call's promise themselves, like the delivery lanes.)
+   */
+  admit(): boolean {
     const state = this.state;
     if (state === 'open' || (state === 'half_open' && this.trialInFlight))
       throw new CircuitOpenError(this.name);
     const trial = state === 'half_open';
     if (trial) this.trialInFlight = true;
-    try {
-      const result = await fn();
-      this.recordSuccess();
-      return result;
-    } catch (err) {
-      this.recordFailure();
-      throw err;
-    } finally {
-      if (trial) this.trialInFlight = false;
-    }
+    return trial;
+  }
+
+  settle(trial: boolean, ok: boolean): void {
+    if (trial) this.trialInFlight = false;
+    if (ok) this.recordSuccess();
+    else this.recordFailure();
   }
 
   recordSuccess(): void {
