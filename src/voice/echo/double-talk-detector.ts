@@ -90,9 +90,17 @@ export class DoubleTalkDetector {
 
   /**
    * One frame: mean squares (full scale = 1) of the microphone, of the canceller's output,
-   * and of the reference that could be echoing in it now.
+   * and of the reference that could be echoing in it now. `learn` false: the reference is
+   * only an upper bound (the echo path's delay is not known yet, so the loudest of a long
+   * window stands in for it), and gains learnt against it would be too low.
    */
-  update(micPower: number, outPower: number, refPower: number, frameMs: number): DoubleTalkState {
+  update(
+    micPower: number,
+    outPower: number,
+    refPower: number,
+    frameMs: number,
+    learn = true,
+  ): DoubleTalkState {
     const { initialEchoGainDb: initial, marginDb, micMarginDb } = this.opts;
     const micTypical = this.mic.quantileDb(initial);
     // Echo below the line's own noise cannot be told from it, nor mistaken for the caller.
@@ -119,7 +127,9 @@ export class DoubleTalkDetector {
     // that echo is loud (each barge-in would raise the bar for the next). But input above
     // the learnt echo that never stops while something plays is the echo itself grown
     // louder (volume up, a new path): learnt too, instead of crying "caller" forever.
-    if (this.unexplainedMs === 0 || this.unexplainedMs > this.opts.stuckMs) {
+    // Nor from the line's noise: before the echo arrives the microphone holds only that.
+    const echoHeard = micPower > this.noise * 2;
+    if (learn && echoHeard && (this.unexplainedMs === 0 || this.unexplainedMs > this.opts.stuckMs)) {
       this.mic.add(micRatio);
       this.out.add(outRatio);
     }

@@ -182,7 +182,8 @@ export class EchoGuard {
     } else {
       this.divergedMs = 0;
     }
-    this.last = this.detector.update(micPower, linearPower, this.predictEcho(at, n), frameMs);
+    const echo = this.predictEcho(at, n);
+    this.last = this.detector.update(micPower, linearPower, echo, frameMs, this.delay !== undefined);
     if (!this.last.echoExpected) return out;
     if (this.last.nearEnd) {
       // A residual suppressor needs ~100 ms to notice double talk and meanwhile removes the
