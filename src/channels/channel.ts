@@ -10,7 +10,7 @@ import type {
   Room,
   RoomEvent,
 } from '../models/index.js';
-import { ChannelCategory } from '../models/index.js';
+import { CONTENT_TYPES, ChannelCategory } from '../models/index.js';
 
 /** What a channel can render; the kit transcodes events to fit before delivery. */
 export interface ChannelCapabilities {
@@ -27,15 +27,7 @@ export interface ChannelCapabilities {
   multiplexed?: boolean;
 }
 
-export const ALL_CONTENT_TYPES: readonly ContentType[] = [
-  'text',
-  'rich',
-  'media',
-  'audio',
-  'location',
-  'system',
-  'template',
-];
+export const ALL_CONTENT_TYPES: readonly ContentType[] = CONTENT_TYPES;
 
 /** What a channel takes unless it says otherwise: everything but the framework's system notices. */
 export const DEFAULT_CONTENT_TYPES: readonly ContentType[] = ALL_CONTENT_TYPES.filter((t) => t !== 'system');
