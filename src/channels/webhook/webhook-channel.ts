@@ -16,6 +16,7 @@ import {
 } from '../../models/index.js';
 import { restRequest } from '../../providers/shared/rest-request.js';
 import {
+  parseJsonBody,
   WebhookPayloadError,
   type WebhookRequest,
   type WebhookResponse,
@@ -139,12 +140,7 @@ export class HTTPWebhookChannel extends MessagingChannel {
   }
 
   private parse(raw: Buffer): z.output<typeof InboundBody> {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch (error) {
-      throw new WebhookPayloadError('webhook', 'body is not JSON', error);
-    }
+    const json = parseJsonBody('webhook', raw);
     const parsed = InboundBody.safeParse(json);
     if (!parsed.success)
       throw new WebhookPayloadError('webhook', parsed.error.issues[0]?.message ?? 'invalid body');

@@ -56,6 +56,15 @@ export class WebhookPayloadError extends RoomKitError {
   }
 }
 
+/** A verified JSON webhook body; anything else is a WebhookPayloadError (400). */
+export function parseJsonBody(provider: string, raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new WebhookPayloadError(provider, 'body is not JSON', error);
+  }
+}
+
 export const DEFAULT_WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 
 /** Read a Node request into a WebhookRequest, refusing bodies over `maxBytes`. */

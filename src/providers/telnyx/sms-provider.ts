@@ -9,7 +9,7 @@ import {
   type SMSProvider,
 } from '../../channels/sms/sms-provider.js';
 import type { RateLimit } from '../../core/resilience/rate-limiter.js';
-import { queryParams, WebhookPayloadError, type WebhookRequest } from '../shared/webhook-request.js';
+import { parseJsonBody, queryParams, type WebhookRequest } from '../shared/webhook-request.js';
 import { type TelnyxCredentials, TelnyxError, TelnyxRestClient } from './rest-client.js';
 import { checkTelnyxRequest, telnyxPublicKey } from './signature.js';
 import { mapTelnyxStatus, parseTelnyxMessagingWebhook } from './sms-webhook.js';
@@ -83,12 +83,7 @@ export class TelnyxSMSProvider implements SMSProvider {
 
   async parseWebhook(req: WebhookRequest): Promise<ParsedWebhook> {
     const replayKey = checkTelnyxRequest(this.publicKey, req, this.opts.webhookToleranceMs);
-    let body: unknown;
-    try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
-    } catch (error) {
-      throw new WebhookPayloadError('telnyx', 'body is not JSON', error);
-    }
+    const body = parseJsonBody('telnyx', req.rawBody);
     return {
       events: parseTelnyxMessagingWebhook(body, queryParams(req).get('ref') ?? undefined),
       replayKey,

@@ -6,7 +6,7 @@
 import type { ParsedWebhook, SentMessage } from '../../channels/messaging/types.js';
 import type { OutboundSMS, SMSProvider } from '../../channels/sms/sms-provider.js';
 import type { RateLimit } from '../../core/resilience/rate-limiter.js';
-import { WebhookPayloadError, type WebhookRequest } from '../shared/webhook-request.js';
+import { parseJsonBody, type WebhookRequest } from '../shared/webhook-request.js';
 import { type VonageCredentials, VonageError, VonageRestClient } from './rest-client.js';
 import { checkVonageRequest } from './signature.js';
 import { parseVonageMessagesWebhook } from './sms-webhook.js';
@@ -69,12 +69,7 @@ export class VonageSMSProvider implements SMSProvider {
 
   async parseWebhook(req: WebhookRequest): Promise<ParsedWebhook> {
     const replayKey = await checkVonageRequest(this.signatureSecret, req, this.opts.webhookToleranceMs);
-    let body: unknown;
-    try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
-    } catch (error) {
-      throw new WebhookPayloadError('vonage', 'body is not JSON', error);
-    }
+    const body = parseJsonBody('vonage', req.rawBody);
     return {
       events: parseVonageMessagesWebhook(body),
       replayKey,

@@ -5,7 +5,7 @@
 import type { ParsedWebhook, SentMessage } from '../../channels/messaging/types.js';
 import type { WhatsAppOutbound, WhatsAppProvider } from '../../channels/whatsapp/whatsapp-provider.js';
 import type { RateLimit } from '../../core/resilience/rate-limiter.js';
-import { WebhookPayloadError, type WebhookRequest, type WebhookResponse } from '../shared/webhook-request.js';
+import { parseJsonBody, type WebhookRequest, type WebhookResponse } from '../shared/webhook-request.js';
 import { cloudApiPayload } from './message-payload.js';
 import { type GraphApiOptions, GraphApiClient, GraphApiError } from './rest-client.js';
 import { answerVerifyHandshake, checkHubSignature } from './signature.js';
@@ -60,12 +60,7 @@ export class WhatsAppCloudProvider implements WhatsAppProvider {
 
   async parseWebhook(req: WebhookRequest): Promise<ParsedWebhook> {
     const replayKey = checkHubSignature(this.appSecret, req);
-    let body: unknown;
-    try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
-    } catch (error) {
-      throw new WebhookPayloadError('whatsapp', 'body is not JSON', error);
-    }
+    const body = parseJsonBody('whatsapp', req.rawBody);
     // Meta signs no timestamp: a copy of a request is recognised by its signature.
     return {
       events: parseWhatsAppWebhook(body),

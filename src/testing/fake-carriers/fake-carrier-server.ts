@@ -167,6 +167,18 @@ export abstract class FakeCarrierServer {
     return dispatched;
   }
 
+  /** The request's JSON object body, or undefined when it is not one (the vendor's 400). */
+  protected jsonBody(req: FakeRequest): Record<string, unknown> | undefined {
+    try {
+      const parsed = JSON.parse(req.body.toString('utf8')) as unknown;
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   protected requireWebhookUrl(): string {
     if (!this.webhookUrl) throw new Error('set webhookUrl on the fake before dispatching webhooks');
     return this.webhookUrl;

@@ -5,7 +5,6 @@
  * signs them: base64 signature of `<timestamp>|<body>`.
  */
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
-import { isRecord } from '../../providers/shared/http-errors.js';
 import {
   type DispatchedWebhook,
   FakeCarrierServer,
@@ -64,17 +63,12 @@ export class FakeTelnyxServer extends FakeCarrierServer {
         body: this.errors('10009', 'Authentication failed', 'Could not understand the provided credentials.'),
       };
     }
-    let body: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(req.body.toString('utf8')) as unknown;
-      if (!isRecord(parsed)) throw new Error('not an object');
-      body = parsed;
-    } catch {
+    const body = this.jsonBody(req);
+    if (!body)
       return {
         status: 400,
         body: this.errors('10015', 'Bad Request', 'The request body is not valid JSON.'),
       };
-    }
     const to = typeof body.to === 'string' ? body.to : undefined;
     const from = typeof body.from === 'string' ? body.from : undefined;
     const media = Array.isArray(body.media_urls) ? body.media_urls.map(String) : [];

@@ -67,17 +67,12 @@ export class FakeVonageServer extends FakeCarrierServer {
         status: 401,
         body: this.problem(401, 'Unauthorized', 'You did not provide correct credentials.'),
       };
-    let body: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(req.body.toString('utf8')) as unknown;
-      if (!isRecord(parsed)) throw new Error('not an object');
-      body = parsed;
-    } catch {
+    const body = this.jsonBody(req);
+    if (!body)
       return {
         status: 422,
         body: this.problem(422, 'Invalid params', 'The request body is not valid JSON.', '1000'),
       };
-    }
     const { to, from, channel, message_type: type } = body as Record<string, string>;
     if (!to || !from || !channel || !type)
       return {

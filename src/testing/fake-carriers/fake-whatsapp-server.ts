@@ -206,14 +206,8 @@ export class FakeWhatsAppServer extends FakeCarrierServer {
   }
 
   private async messages(req: FakeRequest): Promise<FakeCarrierReply> {
-    let body: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(req.body.toString('utf8')) as unknown;
-      if (!isRecord(parsed)) throw new Error('not an object');
-      body = parsed;
-    } catch {
-      return { status: 400, body: this.graphError(100, 'Invalid parameter') };
-    }
+    const body = this.jsonBody(req);
+    if (!body) return { status: 400, body: this.graphError(100, 'Invalid parameter') };
     if (body.messaging_product !== 'whatsapp')
       return { status: 400, body: this.graphError(100, 'The parameter messaging_product is required.') };
     if (body.status === 'read') {
