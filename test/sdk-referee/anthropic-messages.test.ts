@@ -8,7 +8,7 @@ import type { MessageParam, RawMessageStreamEvent, Tool } from '@anthropic-ai/sd
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicProvider } from '../../src/providers/anthropic/index.js';
 import { FakeAnthropicServer } from '../../src/testing/fake-ai/index.js';
-import { collect } from '../conformance/ai-provider.js';
+import { ourToolRoundTrip } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 
 const KEY = 'sk-ant-referee';
@@ -118,32 +118,7 @@ describe('@anthropic-ai/sdk referees FakeAnthropicServer (messages)', () => {
   });
 
   it('our AnthropicProvider sends only requests the SDK could send', async () => {
-    server.enqueue(
-      { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] },
-      { text: 'Sunny.' },
-    );
-    const provider = new AnthropicProvider({ apiKey: KEY, baseUrl: server.baseUrl });
-    const tools = [{ name: 'get_weather', description: 'weather', parameters: weather.input_schema }];
-    const parts = await collect(
-      provider.stream({
-        messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools,
-        systemPrompt: 'Be brief.',
-      }),
-    );
-    const toolCall = parts.find((p) => p.type === 'tool-call');
-    if (toolCall?.type !== 'tool-call') throw new Error('no tool call');
-    await collect(
-      provider.stream({
-        messages: [
-          { role: 'user', content: 'Weather in Paris?' },
-          { role: 'assistant', content: '', toolCalls: [toolCall.toolCall] },
-          { role: 'tool', toolCallId: toolCall.toolCall.id, name: 'get_weather', content: '{"sky":"sunny"}' },
-        ],
-        tools,
-      }),
-    );
-    await provider.generate({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.2 });
+    await ourToolRoundTrip(server, new AnthropicProvider({ apiKey: KEY, baseUrl: server.baseUrl }));
     expect(server.requests.map((r) => r.response?.status)).toEqual([200, 200, 200]);
     expect(
       shapeProblems([

@@ -18,6 +18,7 @@ import { ElevenLabsRealtimeConfig } from '../../src/providers/elevenlabs/realtim
 import { ElevenLabsRealtimeProvider } from '../../src/providers/elevenlabs/realtime-provider.js';
 import { FakeElevenLabsConvaiServer, silence, tone } from '../../src/testing/fake-realtime/index.js';
 import { baseConfig, EventLog, recordingLogger } from '../conformance/realtime-provider.js';
+import { until, weatherTurns } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 
 const KEY = 'xi-referee-key';
@@ -51,14 +52,6 @@ class TestAudio extends AudioInterface {
   }
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms: no`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('@elevenlabs/elevenlabs-js Agents client referees FakeElevenLabsConvaiServer', () => {
   const fake = new FakeElevenLabsConvaiServer({ apiKey: KEY, agentId: AGENT, requireAuth: true });
 
@@ -66,20 +59,7 @@ describe('@elevenlabs/elevenlabs-js Agents client referees FakeElevenLabsConvaiS
   afterAll(() => fake.close());
 
   it('runs a conversation with a client tool, a barge-in and a multimodal message', async () => {
-    fake.queueTurn(
-      {
-        userTranscript: 'What is the weather in Paris?',
-        toolCall: { name: 'get_weather', arguments: { city: 'Paris' }, callId: 'tool_paris' },
-        afterToolResult: {
-          text: 'It is sunny in Paris today.',
-          audioMs: 400,
-          chunks: 4,
-          pauseAfterChunks: 2,
-        },
-      },
-      { userTranscript: 'Thanks.', reply: { text: 'You are welcome.' } },
-      { reply: { text: 'I see the picture.' } },
-    );
+    fake.queueTurn(...weatherTurns('tool_paris'), { reply: { text: 'I see the picture.' } });
     const audio = new TestAudio();
     const tools = new ClientTools();
     const toolCalls: Record<string, unknown>[] = [];

@@ -7,7 +7,7 @@ import { type Content, type FunctionDeclaration, GoogleGenAI } from '@google/gen
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GeminiProvider } from '../../src/providers/gemini/index.js';
 import { FakeGeminiServer } from '../../src/testing/fake-ai/index.js';
-import { collect } from '../conformance/ai-provider.js';
+import { ourToolRoundTrip } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 
 const KEY = 'gemini-referee-key';
@@ -118,36 +118,9 @@ describe('@google/genai referees FakeGeminiServer (generateContent, REST)', () =
   });
 
   it('our GeminiProvider sends request bodies of the SDK types, on v1 like the SDK', async () => {
-    server.enqueue(
-      { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] },
-      { text: 'Sunny.' },
-    );
-    const provider = new GeminiProvider({ apiKey: KEY, baseUrl: `${server.origin}/v1` });
-    const tools = [
-      { name: 'get_weather', description: 'weather', parameters: getWeather.parametersJsonSchema as any },
-    ];
-    const parts = await collect(
-      provider.stream({
-        messages: [{ role: 'user', content: 'Weather?' }],
-        tools,
-        systemPrompt: 'Be brief.',
-      }),
-    );
-    const call = parts.find((p) => p.type === 'tool-call');
-    if (call?.type !== 'tool-call') throw new Error('no tool call');
-    await collect(
-      provider.stream({
-        messages: [
-          { role: 'user', content: 'Weather?' },
-          { role: 'assistant', content: '', toolCalls: [call.toolCall] },
-          { role: 'tool', toolCallId: call.toolCall.id, name: 'get_weather', content: '{"sky":"sunny"}' },
-        ],
-        tools,
-        temperature: 0.3,
-        maxTokens: 50,
-      }),
-    );
-    expect(server.requests.map((r) => r.response?.status)).toEqual([200, 200]);
+    await ourToolRoundTrip(server, new GeminiProvider({ apiKey: KEY, baseUrl: `${server.origin}/v1` }));
+    expect(server.requests.map((r) => r.response?.status)).toEqual([200, 200, 200]);
+    expect(server.requests[0].path).toBe('/v1/models/gemini-2.5-flash:streamGenerateContent');
     expect(
       shapeProblems([
         {

@@ -16,6 +16,7 @@ import { GeminiLiveProvider } from '../../src/providers/gemini/live-provider.js'
 import { pcm16ToBase64 } from '../../src/realtime/pcm.js';
 import { FakeGeminiLiveServer, silence, tone } from '../../src/testing/fake-realtime/index.js';
 import { baseConfig, EventLog, recordingLogger } from '../conformance/realtime-provider.js';
+import { weatherTurns } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 
 const KEY = 'gemini-live-referee';
@@ -59,19 +60,7 @@ describe('@google/genai live client referees FakeGeminiLiveServer', () => {
   });
 
   it('runs a voice turn with a function call and a barge-in, in the SDK types, on the v1 path', async () => {
-    fake.queueTurn(
-      {
-        userTranscript: 'What is the weather in Paris?',
-        toolCall: { name: 'get_weather', arguments: { city: 'Paris' }, callId: 'fc_paris' },
-        afterToolResult: {
-          text: 'It is sunny in Paris today.',
-          audioMs: 400,
-          chunks: 4,
-          pauseAfterChunks: 2,
-        },
-      },
-      { userTranscript: 'Thanks.', reply: { text: 'You are welcome.' } },
-    );
+    fake.queueTurn(...weatherTurns('fc_paris'));
     const ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: fake.httpUrl } });
     const got = new Received();
     const session = await ai.live.connect({

@@ -130,7 +130,7 @@ describe('the Gradium Python SDK wire messages against the Gradium fakes', () =>
 /** A 24-bit PCM WAV (what a recorder might hand the SDK): the top 16 bits are the samples. */
 function wav24(samples: Int16Array, sampleRate: number): Buffer {
   const data = Buffer.alloc(samples.length * 3);
-  samples.forEach((s, i) => data.writeIntLE(s * 256, i * 3, 3));
+  for (const [i, s] of samples.entries()) data.writeIntLE(s * 256, i * 3, 3);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
   header.writeUInt32LE(36 + data.length, 4);

@@ -12,7 +12,7 @@ import type {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../src/providers/openai/index.js';
 import { FakeOpenAIServer } from '../../src/testing/fake-ai/index.js';
-import { collect } from '../conformance/ai-provider.js';
+import { ourToolRoundTrip } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 
 const KEY = 'sk-referee-1';
@@ -109,28 +109,7 @@ describe('openai SDK referees FakeOpenAIServer (chat completions)', () => {
   });
 
   it('our OpenAIProvider sends only requests the SDK could send, with the same auth', async () => {
-    server.enqueue(
-      { toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] },
-      { text: 'Sunny.' },
-    );
-    const provider = new OpenAIProvider({ apiKey: KEY, baseUrl: server.baseUrl });
-    const tools = [{ name: 'get_weather', description: 'weather', parameters: weather.function.parameters! }];
-    const parts = await collect(
-      provider.stream({ messages: [{ role: 'user', content: 'Weather in Paris?' }], tools }),
-    );
-    const toolCall = parts.find((p) => p.type === 'tool-call');
-    if (toolCall?.type !== 'tool-call') throw new Error('no tool call');
-    await collect(
-      provider.stream({
-        messages: [
-          { role: 'user', content: 'Weather in Paris?' },
-          { role: 'assistant', content: '', toolCalls: [toolCall.toolCall] },
-          { role: 'tool', toolCallId: toolCall.toolCall.id, name: 'get_weather', content: '{"sky":"sunny"}' },
-        ],
-        tools,
-      }),
-    );
-    await provider.generate({ messages: [{ role: 'user', content: 'hi' }], systemPrompt: 'Be brief.' });
+    await ourToolRoundTrip(server, new OpenAIProvider({ apiKey: KEY, baseUrl: server.baseUrl }));
     for (const r of server.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(
       shapeProblems([

@@ -14,6 +14,7 @@ import { OpenAIRealtimeProvider } from '../../src/providers/openai/realtime-prov
 import { pcm16ToBase64 } from '../../src/realtime/pcm.js';
 import { FakeOpenAIRealtimeServer, silence, tone } from '../../src/testing/fake-realtime/index.js';
 import { baseConfig, EventLog, recordingLogger } from '../conformance/realtime-provider.js';
+import { weatherTurns } from './flows.js';
 import { shapeProblems } from './shape-check.js';
 import { selfSignedCertificate } from './tls.js';
 
@@ -88,19 +89,7 @@ describe('openai SDK realtime client referees FakeOpenAIRealtimeServer', () => {
   }
 
   it('runs a whole voice turn with a function call, barge-in and truncate, in the SDK types', async () => {
-    fake.queueTurn(
-      {
-        userTranscript: 'What is the weather in Paris?',
-        toolCall: { name: 'get_weather', arguments: { city: 'Paris' }, callId: 'call_paris' },
-        afterToolResult: {
-          text: 'It is sunny in Paris today.',
-          audioMs: 400,
-          chunks: 4,
-          pauseAfterChunks: 2,
-        },
-      },
-      { userTranscript: 'Thanks.', reply: { text: 'You are welcome.' } },
-    );
+    fake.queueTurn(...weatherTurns('call_paris'));
     const s = await connect();
     s.rt.send({
       type: 'session.update',
