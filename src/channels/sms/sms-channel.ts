@@ -87,18 +87,8 @@ export class SMSChannel extends MessagingChannel {
   }
 
   protected async sendTo(event: RoomEvent, recipient: Recipient, _binding?: ChannelBinding): Promise<void> {
-    const kit = this.requireKit();
     const to = this.normalize(recipient.address) ?? recipient.address;
-    if (await this.optOutStore.isOptedOut(this.provider.fromNumber, to)) {
-      kit.logger.info({ channelId: this.id, eventId: event.id }, 'not sent: recipient opted out (STOP)');
-      kit.events.emit('delivery_suppressed', {
-        roomId: event.roomId,
-        eventId: event.id,
-        channelId: this.id,
-        reason: 'opted_out',
-      });
-      return;
-    }
+    if (await this.optOutStore.isOptedOut(this.provider.fromNumber, to)) return this.suppressed(event);
     const ref = { roomId: event.roomId, eventId: event.id };
     const message = this.outbound(event.content, to);
     message.reference = encodeRef(ref);
@@ -111,19 +101,24 @@ export class SMSChannel extends MessagingChannel {
       if (!(error instanceof RecipientOptedOutError)) throw error;
       // The carrier knows of a STOP we missed: remember it, and do not retry.
       await this.optOutStore.optOut(this.provider.fromNumber, to);
-      kit.events.emit('delivery_suppressed', {
-        roomId: event.roomId,
-        eventId: event.id,
-        channelId: this.id,
-        reason: 'opted_out',
-      });
-      return;
+      return this.suppressed(event);
     }
     this.deliveries.remember(sent.providerMessageId, ref, to, recipient.participantId);
     await this.recordStatus({
       kind: 'status',
       providerMessageId: sent.providerMessageId,
       status: sent.status,
+    });
+  }
+
+  /** Nothing goes to a number that texted STOP; the room hears why (`delivery_suppressed`). */
+  private suppressed(event: RoomEvent): void {
+    this.kit?.logger.info({ channelId: this.id, eventId: event.id }, 'not sent: recipient opted out (STOP)');
+    this.kit?.events.emit('delivery_suppressed', {
+      roomId: event.roomId,
+      eventId: event.id,
+      channelId: this.id,
+      reason: 'opted_out',
     });
   }
 
