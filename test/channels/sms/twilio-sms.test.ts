@@ -110,6 +110,39 @@ describe('SMSChannel over Twilio: what the conformance suite does not cover', ()
   });
 });
 
+describe('send pacing', () => {
+  it("deliveries wait under the provider's rate limit instead of bursting", async () => {
+    const fake = new FakeTwilioServer();
+    await fake.start();
+    const rig = await smsRig(
+      () =>
+        new SMSChannel('sms', {
+          provider: new TwilioSMSProvider({ ...fake.providerOptions, rateLimit: { maxPerSecond: 20 } }),
+        }),
+    );
+    try {
+      await rig.kit.detachChannel('support', 'sms');
+      await rig.kit.attachChannel('support', 'sms', { metadata: { to: CALLER } });
+      for (let i = 0; i < 6; i++)
+        await rig.kit.sendEvent('support', 'ai', { type: 'text', body: `update ${i}` });
+      await rig.kit.waitForIdle();
+      expect(fake.sent.map((m) => m.text)).toEqual([
+        'update 0',
+        'update 1',
+        'update 2',
+        'update 3',
+        'update 4',
+        'update 5',
+      ]);
+      // 20 per second with no burst: five gaps of at least ~50 ms (a lower bound only: a loaded machine is slower).
+      expect(fake.sent.at(-1)!.at - fake.sent[0]!.at).toBeGreaterThanOrEqual(200);
+    } finally {
+      await rig.close();
+      await fake.stop();
+    }
+  });
+});
+
 describe('webhooks answer in time', () => {
   it('a slow room is acknowledged within ackTimeoutMs and finishes in the background; a replay is still refused', async () => {
     const fake = new FakeTwilioServer();
