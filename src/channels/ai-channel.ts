@@ -125,8 +125,11 @@ export class AIChannel extends Channel {
     const ms =
       this.opts.generateTimeoutMs ?? this.provider.deadlines?.generateMs ?? DEFAULT_GENERATE_TIMEOUT_MS;
     const call = this.callScope(request);
-    return withDeadline(this.provider.generate(call.request), ms, () =>
-      call.expire(`no answer within ${ms} ms`),
+    return withDeadline(
+      this.provider.generate(call.request),
+      ms,
+      () => call.expire(`no answer within ${ms} ms`),
+      this.kit,
     );
   }
 
@@ -137,8 +140,11 @@ export class AIChannel extends Channel {
       this.provider.deadlines?.streamIdleMs ??
       DEFAULT_STREAM_IDLE_TIMEOUT_MS;
     const call = this.callScope(request);
-    return idleTimeout(this.provider.stream!(call.request), ms, () =>
-      call.expire(`the stream was silent for ${ms} ms`),
+    return idleTimeout(
+      this.provider.stream!(call.request),
+      ms,
+      () => call.expire(`the stream was silent for ${ms} ms`),
+      this.kit,
     );
   }
 

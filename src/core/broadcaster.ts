@@ -150,9 +150,13 @@ export class Broadcaster {
       };
       const deadline =
         timeoutMs > 0 && timeoutMs !== Number.POSITIVE_INFINITY
-          ? deadlines.add(timeoutMs, () => {
-              if (end(false)) reject(call.expire(`delivery to ${channel.id}`, timeoutMs));
-            })
+          ? deadlines.add(
+              timeoutMs,
+              () => {
+                if (end(false)) reject(call.expire(`delivery to ${channel.id}`, timeoutMs));
+              },
+              this.kit.kit,
+            )
           : undefined;
       let work: ChannelOutput | Promise<ChannelOutput>;
       try {

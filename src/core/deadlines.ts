@@ -19,6 +19,7 @@ class Entry implements Deadline {
     readonly wheel: DeadlineWheel,
     readonly slot: number,
     readonly onExpire: () => void,
+    readonly owner: object | undefined,
   ) {}
 
   cancel(): void {
@@ -32,25 +33,31 @@ export class DeadlineWheel {
   /** Every slot up to this one has fired. */
   private swept = 0;
   private pending = 0;
+  /** Owners that closed: their later deadlines are due at once. */
+  private readonly closedOwners = new WeakSet<object>();
 
   constructor(
     private readonly resolutionMs = 10,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Run `onExpire` once `ms` have passed, unless cancelled first. */
-  add(ms: number, onExpire: () => void): Deadline {
+  /**
+   * Run `onExpire` once `ms` have passed, unless cancelled first. `owner` (a kit) can expire all
+   * of its deadlines at once when it closes (`expireOwned`).
+   */
+  add(ms: number, onExpire: () => void, owner?: object): Deadline {
     if (!this.interval) {
       this.swept = Math.floor(this.now() / this.resolutionMs);
       this.interval = setInterval(() => this.sweep(), this.resolutionMs);
     }
-    const slot = Math.max(this.swept + 1, Math.ceil((this.now() + ms) / this.resolutionMs));
+    const delay = owner !== undefined && this.closedOwners.has(owner) ? 0 : ms;
+    const slot = Math.max(this.swept + 1, Math.ceil((this.now() + delay) / this.resolutionMs));
     let bucket = this.buckets.get(slot);
     if (!bucket) {
       bucket = new Set();
       this.buckets.set(slot, bucket);
     }
-    const entry = new Entry(this, slot, onExpire);
+    const entry = new Entry(this, slot, onExpire, owner);
     bucket.add(entry);
     this.pending++;
     return entry;
@@ -68,6 +75,25 @@ export class DeadlineWheel {
     if (this.buckets.get(entry.slot)?.delete(entry)) this.pending--;
   }
 
+  /**
+   * Fire every deadline of `owner` now, and those it adds later at the next tick. A closing kit
+   * calls this so nothing it started keeps waiting (or keeps the process alive) until a
+   * deadline minutes away.
+   */
+  expireOwned(owner: object): void {
+    this.closedOwners.add(owner);
+    const due: Entry[] = [];
+    for (const bucket of this.buckets.values()) {
+      for (const entry of bucket) {
+        if (entry.owner !== owner) continue;
+        bucket.delete(entry);
+        this.pending--;
+        due.push(entry);
+      }
+    }
+    for (const entry of due) fire(entry);
+  }
+
   private sweep(): void {
     const due = Math.floor(this.now() / this.resolutionMs);
     for (let slot = this.swept + 1; slot <= due; slot++) {
@@ -77,12 +103,7 @@ export class DeadlineWheel {
       this.buckets.delete(slot);
       for (const entry of bucket) {
         this.pending--;
-        try {
-          entry.onExpire();
-        } catch {
-          // Callbacks are the framework's own (reject a promise, abort a signal); never let one
-          // stop the others.
-        }
+        fire(entry);
       }
     }
     // Stop ticking when idle; the next add starts again. Checked here, not in remove, so a
@@ -91,6 +112,15 @@ export class DeadlineWheel {
       clearInterval(this.interval);
       this.interval = undefined;
     }
+  }
+}
+
+function fire(entry: Entry): void {
+  try {
+    entry.onExpire();
+  } catch {
+    // Callbacks are the framework's own (reject a promise, abort a signal); never let one stop
+    // the others.
   }
 }
 
@@ -105,10 +135,11 @@ export function withDeadline<T>(
   work: Promise<T>,
   ms: number | undefined,
   onTimeout: () => unknown,
+  owner?: object,
 ): Promise<T> {
   if (!ms || ms === Number.POSITIVE_INFINITY) return work;
   return new Promise<T>((resolve, reject) => {
-    const deadline = deadlines.add(ms, () => reject(onTimeout()));
+    const deadline = deadlines.add(ms, () => reject(onTimeout()), owner);
     work.then(
       (value) => {
         deadline.cancel();
@@ -140,12 +171,13 @@ export async function* idleTimeout<T>(
   source: AsyncIterable<T>,
   ms: number | undefined,
   onTimeout: () => unknown,
+  owner?: object,
 ): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();
   let finished = false;
   try {
     for (;;) {
-      const next = await withDeadline(it.next(), ms, onTimeout);
+      const next = await withDeadline(it.next(), ms, onTimeout, owner);
       if (next.done) {
         finished = true;
         return;

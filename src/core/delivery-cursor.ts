@@ -19,6 +19,7 @@ export class DeliveryCursor {
   private persisted: number;
   private flushing?: Promise<void>;
   private scheduled = false;
+  private closed = false;
 
   constructor(
     private position: number,
@@ -34,7 +35,7 @@ export class DeliveryCursor {
   }
 
   complete(index: number): void {
-    if (index <= this.position) return;
+    if (this.closed || index <= this.position) return;
     if (index !== this.position + 1) {
       this.finished.add(index);
       return;
@@ -47,7 +48,13 @@ export class DeliveryCursor {
     }
   }
 
-  /** Write the cursor now (kit.close calls this before closing the store). */
+  /** Write the cursor one last time and stop moving it (the kit is closing). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  /** Write the cursor now. */
   async flush(): Promise<void> {
     this.scheduled = false;
     while (this.flushing) await this.flushing;

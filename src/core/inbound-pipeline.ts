@@ -120,16 +120,20 @@ export class InboundPipeline {
       settle = resolve;
       fail = reject;
     });
-    const deadline = deadlines.add(ms, () => {
-      if (attempt.committing) return;
-      attempt.expire(new TimeoutError('inbound processing before commit', ms));
-      this.kit.logger.warn(
-        { roomId: state.id, timeoutMs: ms },
-        'inbound processing timed out before commit; nothing stored',
-      );
-      this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
-      settle(undefined);
-    });
+    const deadline = deadlines.add(
+      ms,
+      () => {
+        if (attempt.committing) return;
+        attempt.expire(new TimeoutError('inbound processing before commit', ms));
+        this.kit.logger.warn(
+          { roomId: state.id, timeoutMs: ms },
+          'inbound processing timed out before commit; nothing stored',
+        );
+        this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
+        settle(undefined);
+      },
+      this.kit.kit,
+    );
     this.kit.locks
       .withLock(state.id, () => {
         if (!attempt.expired) {

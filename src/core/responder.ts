@@ -87,6 +87,7 @@ export class Responder {
       stream,
       idleMs,
       () => new TimeoutError(`reply stream of ${channel.id}`, idleMs),
+      this.kit.kit,
     );
     try {
       for await (const delta of guarded) {

@@ -17,6 +17,7 @@ import type { ConversationStore } from '../store/conversation-store.js';
 import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
+import { deadlines } from './deadlines.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import { contactRoutingOf } from './contact-identity.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
@@ -129,13 +130,17 @@ export class RoomKit {
     this.events = new FrameworkEvents((name, error) =>
       this.logger.error({ event: name, err: String(error) }, 'framework event listener threw'),
     );
-    this.hooks = new HookEngine((info) => {
-      this.logger.warn(
-        { hook: info.hook, trigger: info.trigger, roomId: info.roomId, err: String(info.error) },
-        'hook failed',
-      );
-      this.events.emit('hook_error', info);
-    }, options.hookTimeoutMs);
+    this.hooks = new HookEngine(
+      (info) => {
+        this.logger.warn(
+          { hook: info.hook, trigger: info.trigger, roomId: info.roomId, err: String(info.error) },
+          'hook failed',
+        );
+        this.events.emit('hook_error', info);
+      },
+      options.hookTimeoutMs,
+      this,
+    );
     this.ephemeral = new EphemeralBus((error) =>
       this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'),
     );
@@ -398,8 +403,12 @@ export class RoomKit {
     this.timers.stopAll();
     await Promise.race([this.waitForIdle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.abort.abort();
-    // What was handled is saved, so a restart re-drives only what was not.
-    await Promise.allSettled([...this.states.values()].map((state) => state.cursor.flush()));
+    // Whatever is still waiting on a deadline of ours ends now, instead of keeping the process
+    // alive until it passes (a hung channel, a hung hook).
+    deadlines.expireOwned(this);
+    // What was handled is saved, so a restart re-drives only what was not (and what is cut
+    // short by the close from here on is not counted as handled).
+    await Promise.allSettled([...this.states.values()].map((state) => state.cursor.close()));
     for (const channel of this.channels.values()) {
       try {
         await channel.close();

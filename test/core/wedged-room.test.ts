@@ -188,3 +188,33 @@ describe('a channel that never answers', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('closing the kit', () => {
+  it('ends calls stuck on a channel or a hook at once, instead of when their deadlines pass', async () => {
+    const a = new RecordingChannel('a');
+    const hole = new BlackHole('hole');
+    await room(
+      {
+        deliveryTimeoutMs: 600_000,
+        hookTimeoutMs: 600_000,
+        processTimeoutMs: 600_000,
+        retryPolicy: { maxRetries: 0 },
+      },
+      a,
+      hole,
+    );
+    kit.hook(HookTrigger.BEFORE_BROADCAST, (e: { content: { body?: string } }) =>
+      e.content.body === 'hang here' ? never() : undefined,
+    );
+    const delivering = kit.processInbound({ channelId: 'a', roomId: 'r', content: text('to the hole') });
+    while (hole.calls === 0) await new Promise((r) => setTimeout(r, 5));
+    const hooked = kit.processInbound({ channelId: 'a', roomId: 'r', content: text('hang here') });
+    const started = performance.now();
+    await kit.close();
+    await expect(delivering).resolves.toMatchObject({ blocked: false });
+    await expect(hooked).resolves.toEqual({ blocked: true, reason: 'timeout' });
+    // close() waits up to 2 s for work in flight, then cuts it: far from the 10-minute deadlines.
+    expect(performance.now() - started).toBeLessThan(6_000);
+    expect(hole.signals[0]!.aborted).toBe(true);
+  });
+});

@@ -46,9 +46,13 @@ export class HookEngine {
    * @param defaultTimeoutMs applies to every hook that sets no `timeoutMs` of its own (Infinity:
    *   none). A hook past its deadline counts as a throwing one.
    */
+  /**
+   * @param owner tags the hooks' deadlines, so a closing kit can end them all at once.
+   */
   constructor(
     private readonly onError: (info: HookErrorInfo) => void,
     private readonly defaultTimeoutMs: number = DEFAULT_HOOK_TIMEOUT_MS,
+    private readonly owner?: object,
   ) {}
 
   register(trigger: HookTrigger, fn: HookFn, opts: HookOptions = {}): () => void {
@@ -103,7 +107,7 @@ export class HookEngine {
       let modified: E | undefined;
       let injected: InjectedEvent[] | undefined;
       try {
-        result = await callWithTimeout(reg, outcome.payload, ctx);
+        result = await callWithTimeout(reg, outcome.payload, ctx, this.owner);
         if (isHookResult(result)) {
           if (result.action === 'modify' && result.event !== undefined) {
             modified = validate ? validate(result.event as E) : (result.event as E);
@@ -148,7 +152,7 @@ export class HookEngine {
       if (reg.execution !== 'async' || !matches(reg, ctx)) continue;
       const report = (error: unknown) => this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
       try {
-        const result = callWithTimeout(reg, payload, ctx);
+        const result = callWithTimeout(reg, payload, ctx, this.owner);
         if (isThenable(result)) running.push(Promise.resolve(result).then(noop, report));
       } catch (error) {
         report(error);
@@ -162,7 +166,7 @@ export class HookEngine {
     for (const reg of this.byTrigger.get(trigger) ?? []) {
       if (!matches(reg, ctx)) continue;
       try {
-        const result = await callWithTimeout(reg, payload, ctx);
+        const result = await callWithTimeout(reg, payload, ctx, this.owner);
         if (result !== undefined && result !== null) return result as R;
       } catch (error) {
         this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
@@ -218,13 +222,14 @@ function callWithTimeout(
   reg: HookRegistration,
   payload: unknown,
   ctx: HookContext,
+  owner: object | undefined,
 ): Promise<unknown> | unknown {
   const result = reg.fn(payload, ctx);
   if (!isThenable(result)) return result;
   const ms = reg.timeoutMs;
   if (ms === undefined || ms === Number.POSITIVE_INFINITY) return result;
   return new Promise((resolve, reject) => {
-    const deadline = deadlines.add(ms, () => reject(new TimeoutError(`hook ${reg.name}`, ms)));
+    const deadline = deadlines.add(ms, () => reject(new TimeoutError(`hook ${reg.name}`, ms)), owner);
     result.then(
       (value) => {
         deadline.cancel();
