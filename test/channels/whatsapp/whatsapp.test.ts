@@ -175,9 +175,7 @@ describe('WhatsAppChannel over the Cloud API (FakeWhatsAppServer)', () => {
     const receipt = ephemeral.find((e) => e.type === 'read_receipt')!;
     const events = await rig.kit.store.listEvents('support');
     expect(receipt).toMatchObject({ participantId: USER, data: { eventId: events[1]!.id } });
-    const notices = events
-      .filter((e) => e.content.type === 'system')
-      .map((e) => (e.content as { data: { status: string } }).data.status);
+    const notices = events.flatMap((e) => (e.content.type === 'system' ? [e.content.data?.status] : []));
     expect(notices).toEqual(['delivered', 'read']);
 
     await rig.kit.sendEvent('support', 'ai', { type: 'text', body: 'again' });
