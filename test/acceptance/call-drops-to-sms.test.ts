@@ -66,7 +66,7 @@ it('a dropped call continues over SMS in the same room, with the call in the AI 
     metadata: { from: '+1 (555) 010-4242' },
   });
   await say(backend, call, 12);
-  await until(() => expect(tts.calls.map((c) => c.text)).toContain('Sure. What is the new address?'));
+  await until(() => expect(tts.calls.map((c) => c.text)).toContain('Sure. What is the new address?'), 15_000);
   await kit.waitForIdle();
   expect(twilio.sent).toHaveLength(0); // nobody has texted yet: SMS stays quiet during the call
 
