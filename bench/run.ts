@@ -13,6 +13,7 @@ const BENCHES: Record<string, [string, string]> = {
   speech: ['speech.ts', 'benchSpeech'],
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
+  sip: ['sip.ts', 'benchSip'],
   hostile: ['hostile-clients.ts', 'benchHostileClients'],
   echo: ['echo.ts', 'benchEcho'],
   webrtc: ['webrtc.ts', 'benchWebRTC'],

@@ -13,6 +13,6 @@ export * from './rtcp.js';
 export type { RemoteReception } from './rtcp-reporter.js';
 export * from './rtp-media-session.js';
 export * from './rtp-packet.js';
-export type { RtpStats } from './rtp-stats.js';
+export * from './rtp-stats.js';
 export * from './rtp-voice-backend.js';
 export type { DropReason } from './source-guard.js';

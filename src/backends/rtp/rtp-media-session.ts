@@ -11,7 +11,7 @@ import { JitterBuffer, type JitterBufferOptions, type JitterEntry } from './jitt
 import { ReceiverStats } from './receiver-stats.js';
 import { RtcpReporter } from './rtcp-reporter.js';
 import { looksLikeRtcp, parseRtp, serializeRtp } from './rtp-packet.js';
-import type { RtpStats } from './rtp-stats.js';
+import { newOutboundTiming, recordSend, type RtpStats } from './rtp-stats.js';
 import { bindSocketPair, type SocketPair } from './socket-pair.js';
 import { type DropReason, SourceGuard } from './source-guard.js';
 
@@ -66,6 +66,8 @@ interface Inbound {
 
 // Payload types we accept without decoding: comfort noise (RFC 3389) keeps the stream alive.
 const COMFORT_NOISE = 13;
+// How early a packet may leave before its slot (see newPacer).
+const SEND_SLACK_MS = 5;
 // A DTMF event silent this long without its end packet is reported anyway.
 const DTMF_STALE_MS = 300;
 
@@ -116,6 +118,7 @@ export class RtpMediaSession {
   private sentSinceReport = false;
   private dtmfTimer: unknown;
   private readonly afterTail: Int16Array[] = [];
+  private readonly timing = newOutboundTiming();
   private lastDeliveredAt: number | undefined;
   private filledMs = 0;
   private fillTimer: unknown;
@@ -297,6 +300,7 @@ export class RtpMediaSession {
       dtmfSent: this.counters.dtmfSent,
       dropped: { ...this.counters.dropped },
       jitterBuffer: jb,
+      outbound: { ...this.timing, histogram: [...this.timing.histogram] },
       rtcp: {
         reportsSent: this.rtcp.reportsSent,
         reportsReceived: this.rtcp.reportsReceived,
@@ -502,8 +506,10 @@ export class RtpMediaSession {
     return new OutboundPacer({
       sampleRate: this.codec.sampleRate,
       frameMs: this.frameMs,
-      // The pacer sends each frame as it starts playing: the RTP stream is the playback.
-      leadMs: 0,
+      // Each frame leaves as it starts playing (the RTP stream is the playback), at most
+      // 5 ms early: that slack anchors the schedule, so a timer firing a millisecond late
+      // (they always do) does not push every later packet back with it.
+      leadMs: this.frameMs + SEND_SLACK_MS,
       clock: this.clock,
       send: (frame) => this.sendFrame(frame),
       onPlayed: this.opts.onPlayed,
@@ -527,6 +533,7 @@ export class RtpMediaSession {
     const spurt = this.talkspurt || this.lastSendAt === undefined;
     this.talkspurt = false;
     const ts = spurt ? this.talkspurtTimestamp() : this.timestamp;
+    recordSend(this.timing, now, this.frameMs, spurt);
     this.sendPacket(this.payloadType, this.codec.encode(pcm), spurt, ts);
     this.timestamp = (ts + (pcm.length * this.codec.clockRate) / this.codec.sampleRate) >>> 0;
     this.lastSendAt = now;

@@ -166,10 +166,11 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
     return this.dial(to, { roomId, participantId, metadata: opts.metadata });
   }
 
+  /** Hangs up (BYE) without waiting for the far end's answer. */
   override async disconnect(session: VoiceSession): Promise<void> {
     const call = this.calls.get(session.id);
     this.forget(session);
-    if (call) await call.hangup('hangup');
+    void call?.hangup('hangup');
     await super.disconnect(session);
   }
 
@@ -219,7 +220,9 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
   }
 
   override async close(): Promise<void> {
-    for (const call of [...this.calls.values()]) await call.hangup('shutdown').catch(() => {});
+    // Every call gets its BYE; the answers are awaited briefly (a dead peer must not stall us).
+    const byes = [...this.calls.values()].map((call) => call.hangup('shutdown').catch(() => {}));
+    await Promise.race([Promise.all(byes), new Promise((r) => setTimeout(r, 1000).unref())]);
     await this.registration?.stop().catch(() => {});
     await super.close();
     await this.ua.close();

@@ -1,7 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-/** Answers a request, or returns false to let the server's other handlers have it. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+/**
+ * Takes a request (returning a promise that settles once it is answered), or returns false
+ * to let the server's other handlers have it. The decision is synchronous; the work is not.
+ */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => false | Promise<void>;
 
 /**
  * Mount a handler on a Node HTTP server so it sees every request first, whatever order the
@@ -12,7 +15,7 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => bool
 export function interceptRequests(server: Server, handler: RequestHandler): () => void {
   const original = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   const emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'request' && handler(args[0] as IncomingMessage, args[1] as ServerResponse)) return true;
+    if (event === 'request' && handler(args[0] as IncomingMessage, args[1] as ServerResponse) !== false) return true;
     return original.call(this, event, ...args);
   } as Server['emit'];
   server.emit = emit;

@@ -38,7 +38,10 @@ export interface MountWebRTCOptions {
   logger?: Logger;
 }
 
-/** A request handler for Express/Connect-style apps: returns false for requests it does not own. */
+/**
+ * A request handler for Express/Connect-style apps: false for requests it does not own, else a
+ * promise that settles once the request is answered (`(req, res, next) => handler(req, res) || next()`).
+ */
 export type WebRTCRequestHandler = RequestHandler;
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -61,7 +64,12 @@ export function createWebRTCHandler(
   const logger = options.logger ?? createLogger('roomkit.backends.webrtc');
   const maxBody = options.maxBodyBytes ?? 128 * 1024;
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return false; // a malformed target is not ours to answer
+    }
     let connectionId: string | undefined;
     if (url.pathname !== base) {
       if (!url.pathname.startsWith(`${base}/`)) return false;
@@ -69,7 +77,7 @@ export function createWebRTCHandler(
       if (connectionId.includes('/')) return false;
     }
     const ctx = { backend, options, maxBody, url, connectionId };
-    route(req, res, ctx).catch((error) => {
+    return route(req, res, ctx).catch((error) => {
       const typed =
         error instanceof WebRTCSignallingError
           ? error
@@ -79,7 +87,6 @@ export function createWebRTCHandler(
       else logger.debug({ code: typed.reason, msg: typed.message }, 'webrtc signalling refused');
       reply(res, typed.status, { error: { code: typed.reason, message: typed.message } }, typed.reason);
     });
-    return true;
   };
 }
 

@@ -111,7 +111,8 @@ describe('SIPVoiceBackend as UAS, called by SIPp', () => {
   });
 
   it('sends our audio to the caller as paced RTP where its SDP said (SIPp echoes it back)', async () => {
-    const { b, ports } = await backend({ roomId: 'lobby' });
+    // No silence fill: every frame counted here must be one SIPp echoed.
+    const { b, ports } = await backend({ roomId: 'lobby', silenceFillMs: 0 });
     const frames: AudioFrame[] = [];
     b.onAudioReceived((_s, f) => frames.push(f));
     b.onSessionReady((s) => {

@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { deviationQuantile, type RtpStats, SEND_DEVIATION_BUCKETS_MS } from '../src/backends/rtp/index.js';
+import { SIPVoiceBackend } from '../src/backends/sip/index.js';
+import { Channel, ChannelType, type Logger, RoomKit } from '../src/index.js';
+import { MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
+import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+
+/**
+ * Concurrent G.711 phone calls: SIPp places N calls (each playing its PCMA recording into
+ * roomkit), every call is a VoiceChannel session (mock STT/TTS, default pipeline) that is
+ * given a long reply to speak, so audio flows both ways on every call. While all N are up we
+ * read each call's RTP stats: how regularly our packets left (p99 deviation from 20 ms),
+ * whether any frame was lost either way, and memory per call. Levels rise until one fails
+ * (p99 >= 5 ms or a lost frame); the last passing level is the figure.
+ *
+ * `SIP_BENCH_LEVELS=100,300,500` overrides the levels.
+ */
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'sip', 'uac-load.xml');
+const REPLY = 'This is a long spoken reply that keeps the line busy while the benchmark measures. '.repeat(4);
+const P99_LIMIT_MS = 5;
+
+/** Speaks into a room: what the AI would, without an AI. */
+class Feed extends Channel {
+  readonly channelType = ChannelType.WEBHOOK;
+  override async deliver() {
+    return {};
+  }
+}
+
+async function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface Level extends Record<string, unknown> {
+  calls: number;
+  established: number;
+  p99JitterMs: number;
+  maxJitterMs: number;
+  lostOutbound: number;
+  lostInbound: number;
+  pass: boolean;
+}
+
+async function level(calls: number): Promise<Level> {
+  const kit = new RoomKit({ logger: silent });
+  const backend = new SIPVoiceBackend({
+    host: '127.0.0.1',
+    port: 0,
+    transports: ['udp'],
+    logger: silent,
+    codecs: ['PCMA', 'PCMU'],
+    rtcpInterval: 5,
+    // Each call its own room, created as it arrives.
+    routeCall: async (call) => {
+      const roomId = `call-${call.callId.slice(0, 12)}`;
+      await kit.createRoom({ roomId });
+      await kit.attachChannel(roomId, 'feed');
+      return { roomId };
+    },
+  });
+  const voice = new VoiceChannel('phone', {
+    stt: new MockSTTProvider({ transcripts: ['hello'] }),
+    tts: new MockTTSProvider({ msPerChar: 40 }),
+    backend,
+  });
+  kit.registerChannel(voice);
+  kit.registerChannel(new Feed('feed'));
+  const live = new Map<string, VoiceSession>();
+  backend.onSessionReady((s) => {
+    live.set(s.id, s);
+    // The reply starts as the call is answered and lasts longer than the measurement.
+    setTimeout(() => {
+      void kit.processInbound({
+        channelId: 'feed',
+        roomId: s.roomId,
+        content: { type: 'text', body: REPLY },
+      });
+    }, 50);
+  });
+  backend.onClientDisconnected((s) => live.delete(s.id));
+  global.gc?.();
+  const before = process.memoryUsage();
+  const { udp } = await backend.listen();
+  const dir = mkdtempSync(join(tmpdir(), 'roomkit-bench-sip-'));
+  const rate = Math.min(100, calls);
+  const sipp = spawn(
+    'sipp',
+    [
+      '-sf',
+      FIXTURE,
+      `127.0.0.1:${udp}`,
+      '-s',
+      'bench',
+      '-i',
+      '127.0.0.1',
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(await freeUdpPort()),
+      '-r',
+      String(rate),
+      '-l',
+      String(calls),
+      '-m',
+      String(calls),
+      '-nostdin',
+      '-timeout',
+      '60s',
+      '-max_socket',
+      String(calls * 2 + 100),
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  const exited = new Promise<number | null>((r) => sipp.once('exit', (code) => r(code)));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  // Wait until every call is up (or the ramp stalls), then let them all talk for 3 s.
+  const deadline = Date.now() + (calls / rate) * 1000 + 8000;
+  while (live.size < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 3000));
+  const established = live.size;
+  const during = process.memoryUsage();
+  const stats = [...live.values()].map((s) => backend.getStats(s)).filter((s): s is RtpStats => !!s);
+  loop.disable();
+  const histogram =
+    stats[0]?.outbound.histogram.map((_, i) => stats.reduce((n, s) => n + s.outbound.histogram[i], 0)) ?? [];
+  // A frame more than a packet time late is lost to a listener with a one-frame jitter
+  // buffer. Slip: how far the stream fell behind real time (frames short of the wall clock).
+  const late = histogram.slice(SEND_DEVIATION_BUCKETS_MS.indexOf(20) + 1).reduce((a, b) => a + b, 0);
+  const lostOutbound = late;
+  let slippedFrames = 0;
+  for (const s of stats) {
+    const o = s.outbound;
+    if (o.spurtStartMs === undefined || o.lastSendMs === undefined) continue;
+    const expected = Math.floor((o.lastSendMs - o.spurtStartMs) / 20) + 1;
+    slippedFrames += Math.max(0, expected - o.spurtPackets);
+  }
+  const lostInbound = stats.reduce((n, s) => n + s.packetsLost + s.jitterBuffer.lost, 0);
+  const p99 = deviationQuantile(histogram, 0.99);
+  const result: Level = {
+    calls,
+    established,
+    p99JitterMs: p99,
+    maxJitterMs: Math.round(Math.max(0, ...stats.map((s) => s.outbound.maxDeviationMs)) * 100) / 100,
+    lostOutbound,
+    lostInbound,
+    slippedFrames,
+    packetsSent: stats.reduce((n, s) => n + s.packetsSent, 0),
+    packetsReceived: stats.reduce((n, s) => n + s.packetsReceived, 0),
+    eventLoopP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
+    rssPerCallKiB: Math.round((during.rss - before.rss) / 1024 / Math.max(1, established)),
+    heapPerCallKiB: Math.round((during.heapUsed - before.heapUsed) / 1024 / Math.max(1, established)),
+    pass: established === calls && p99 < P99_LIMIT_MS && lostOutbound === 0 && lostInbound === 0,
+  };
+  sipp.kill('SIGKILL');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  await backend.close();
+  await kit.close();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+export async function benchSip(): Promise<Record<string, unknown>[]> {
+  const levels = (process.env.SIP_BENCH_LEVELS ?? '50,100,200,300,400,500,600')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const out: Record<string, unknown>[] = [];
+  let best = 0;
+  for (const calls of levels) {
+    const r = await level(calls);
+    out.push({ name: 'sip_concurrent_g711_calls', ...r });
+    if (!r.pass) break;
+    best = calls;
+  }
+  out.push({
+    name: 'sip_max_calls_p99_jitter_under_5ms',
+    value: best,
+    unit: 'calls',
+    rssPerCallKiB: out.find((r) => r.calls === best)?.rssPerCallKiB,
+  });
+  return out;
+}
