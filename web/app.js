@@ -2,7 +2,8 @@
 // Talks to the server's JSON API and its WebSocket channel (/ws). Who we are comes from the
 // token (the server says it), never from the page.
 import { forgetToken, takeToken } from './auth.js';
-import { VoiceTalk } from './voice.js';
+// The talk button is roomkit/client's VoiceCall: WebRTC, falling back to the WebSocket.
+import { VoiceCall } from '/client/roomkit-client.js';
 
 const token = takeToken();
 const params = new URLSearchParams(location.search);
@@ -282,31 +283,53 @@ function setupVoice(voiceInfo) {
   if (!voiceInfo) return;
   $('voice').hidden = false;
   const width = (db) => `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
-  const talk = new VoiceTalk({
-    token,
-    onStatus: (text) => {
-      $('voice-status').textContent = text;
-      $('talk').textContent = talk.active ? 'Stop' : 'Talk';
-      $('talk').classList.toggle('on', talk.active);
-    },
-    onTranscript: (text, role) => {
+  // WebRTC by default; ?voice=websocket (or a server without /rtc) uses the WebSocket only.
+  const forced = params.get('voice');
+  const transport =
+    !voiceInfo.rtcPath || forced === 'websocket' ? 'websocket' : forced === 'webrtc' ? 'webrtc' : 'auto';
+  let call = null;
+  let heardMs = 0;
+  const status = (text) => {
+    $('voice-status').textContent = text;
+    $('talk').textContent = call ? 'Stop' : 'Talk';
+    $('talk').classList.toggle('on', Boolean(call));
+  };
+  $('talk').onclick = async () => {
+    if (call) return call.hangUp('voice off');
+    const c = VoiceCall.create({
+      roomId: state.roomId,
+      token,
+      transport,
+      rtcPath: voiceInfo.rtcPath,
+      voicePath: voiceInfo.path,
+      levelIntervalMs: 50,
+    });
+    call = c;
+    c.on('state', (s) => {
+      if (s.state === 'connecting') return status('connecting voice…');
+      if (s.state === 'connected') return status(`talking (${s.transport})`);
+      if (call === c) call = null;
+      status(s.reason && s.reason !== 'voice off' ? `voice off: ${s.reason}` : 'voice off');
+    });
+    c.on('transcript', ({ text, role }) => {
       $('live-transcript').textContent = `${role === 'user' ? 'you' : 'agent'}: ${text}`;
-    },
-    onLevels: ({ input, output }) => {
+    });
+    c.on('level', ({ input, output }) => {
       $('level-in').style.width = width(input);
       $('level-out').style.width = width(output);
-    },
-    onReceived: (bytes) => {
-      $('voice-received').dataset.bytes = String(bytes);
-      $('voice-received').textContent = `${(bytes / 32000).toFixed(1)} s heard`;
-    },
-  });
-  $('talk').onclick = async () => {
-    if (talk.active) return talk.stop();
+      if (output <= -50) return;
+      heardMs += 50;
+      $('voice-received').dataset.heardMs = String(heardMs);
+      $('voice-received').textContent = `${(heardMs / 1000).toFixed(1)} s heard`;
+    });
+    c.on('notice', (n) =>
+      addNotice({ level: n.level === 'error' ? 'error' : 'warning', code: n.code, message: n.message }),
+    );
     try {
-      await talk.start(state.roomId);
+      await c.connect();
     } catch (err) {
-      talk.stop(`voice error: ${err.message}`);
+      if (call === c) call = null;
+      status(`voice error: ${err.message}`);
     }
   };
 }

@@ -5,9 +5,11 @@ export { type LoadedSecret, loadSecret, secretPathFor } from './auth/secret.js';
 export { type Identity, type IssueTokenOptions, mayAccess, TokenAuthority } from './auth/tokens.js';
 export { main as runCli, USAGE } from './cli.js';
 export {
+  type AttachedWebRTC,
   type AttachWebRTCOptions,
   attachWebRTCVoice,
   CLIENT_ROOT,
+  handleClientLibrary,
   serveClientLibrary,
   WEBRTC_PATH,
   WEBRTC_VOICE_CHANNEL_ID,

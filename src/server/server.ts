@@ -20,6 +20,7 @@ import { PerConnectionQueue } from './request-queue.js';
 import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
+import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
 import { attachTextChannels, type TextChannelInfo } from './text-channels-wiring.js';
 import { type AttachedSip, attachSipVoice, type SipServeOptions } from './sip-wiring.js';
 
@@ -75,7 +76,8 @@ export interface RunningServer {
 
 export interface ServerInfo {
   agent: { name: string; model: string };
-  voice: { label: string; path: string } | null;
+  /** `path`: the WebSocket voice endpoint; `rtcPath`: WebRTC signalling (the console's default). */
+  voice: { label: string; path: string; rtcPath?: string } | null;
   /** SMS, WhatsApp, email and webhook channels, with their webhook paths. */
   textChannels?: TextChannelInfo[];
   store: string;
@@ -120,6 +122,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   kit.registerChannel(ws);
   const voice = opts.voice === false ? undefined : (opts.voice ?? (await voiceFromEnv(kit.logger)));
   const voiceBackend = voice ? attachVoice(kit, voice, authenticate).backend : undefined;
+  // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
+  const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host }) : undefined;
 
   const createRoom = async (roomId?: string) => {
     const room = await kit.createRoom({ roomId });
@@ -143,7 +147,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 
   const info: ServerInfo = {
     agent: { name: provider.name, model: provider.model },
-    voice: voice ? { label: voice.label, path: '/voice' } : null,
+    voice: voice ? { label: voice.label, path: '/voice', rtcPath: webrtc ? WEBRTC_PATH : undefined } : null,
     textChannels: text.info,
     store: store.name,
     version: '0.1.0',
@@ -186,6 +190,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const refused = guard.check(req);
       if (refused) throw new HttpError(refused.status, refused.code, refused.message);
       if (corsPreflight(req, res, guard)) return;
+      // WebRTC signalling and the browser library (/client/*.js), after the Host/Origin checks.
+      const mine = webrtc?.handle(req, res) || handleClientLibrary(req, res);
+      if (mine) return await mine;
       await handleHttp(req, res, url, routes);
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
@@ -234,6 +241,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
         await sip?.close(); // calls get their BYE while the channels still listen
         await kit.close(); // channels finish in-flight frames, close their sockets, then the store
+        await webrtc?.backend.close(); // peers that were never bound to a session
         http.closeAllConnections();
       })();
       return closing;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isLoopbackHost } from '../backends/webrtc/loopback.js';
-import { interceptRequests } from '../backends/webrtc/http-mount.js';
+import { interceptRequests, type RequestHandler } from '../backends/webrtc/http-mount.js';
 import { createWebRTCHandler, type WebRTCAuthenticate } from '../backends/webrtc/signalling.js';
 import {
   WebRTCVoiceBackend,
@@ -23,11 +23,16 @@ const CLIENT_FILE = /^[a-z0-9-]+\.js(\.map)?$/;
 export interface AttachWebRTCOptions {
   /** The server's authentication (the console's token authenticates offers too). */
   authenticate: WebRTCAuthenticate;
-  /** Host/Origin checks every other endpoint gets; a refusal is answered as it returns. */
-  guard?: (req: IncomingMessage) => { status: number; code: string; message: string } | undefined;
   /** The address the server binds: on loopback, 127.0.0.1 is offered as a host candidate. */
   host?: string;
   backend?: Partial<WebRTCVoiceBackendOptions>;
+}
+
+export interface AttachedWebRTC {
+  channel: VoiceChannel;
+  backend: WebRTCVoiceBackend;
+  /** Answers signalling requests under /rtc (false for other paths); run it after your Host/Origin checks. */
+  handle: RequestHandler;
 }
 
 /**
@@ -40,10 +45,9 @@ export interface AttachWebRTCOptions {
  */
 export function attachWebRTCVoice(
   kit: RoomKit,
-  http: Server,
   voice: ServerVoice,
   opts: AttachWebRTCOptions,
-): { channel: VoiceChannel; backend: WebRTCVoiceBackend } {
+): AttachedWebRTC {
   const backend = new WebRTCVoiceBackend({
     channelId: WEBRTC_VOICE_CHANNEL_ID,
     logger: kit.logger,
@@ -61,34 +65,24 @@ export function attachWebRTCVoice(
     pipeline: { vad: new WebRTCVADProvider({ mode: 2 }) },
   });
   kit.registerChannel(channel);
-  const signalling = createWebRTCHandler(backend, {
+  const handle = createWebRTCHandler(backend, {
     authenticate: opts.authenticate,
     path: WEBRTC_PATH,
     logger: kit.logger,
   });
-  interceptRequests(http, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path !== WEBRTC_PATH && !path.startsWith(`${WEBRTC_PATH}/`)) return false;
-    const refused = opts.guard?.(req);
-    if (refused) {
-      res
-        .writeHead(refused.status, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: { code: refused.code, message: refused.message } }));
-      return true;
-    }
-    return signalling(req, res);
-  });
-  return { channel, backend };
+  return { channel, backend, handle };
 }
 
-/** Serve the browser library's files under /client/ (GET only, compiled files only). */
+/** Answers GET /client/<file>.js from the compiled library (false for other paths). */
+export const handleClientLibrary: RequestHandler = (req, res) => {
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (!path.startsWith(CLIENT_PREFIX)) return false;
+  return sendClientFile(req, res, path.slice(CLIENT_PREFIX.length));
+};
+
+/** Serve the browser library's files under /client/ on any Node HTTP server (GET, compiled files only). */
 export function serveClientLibrary(http: Server): () => void {
-  return interceptRequests(http, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (!path.startsWith(CLIENT_PREFIX)) return false;
-    void sendClientFile(req, res, path.slice(CLIENT_PREFIX.length));
-    return true;
-  });
+  return interceptRequests(http, handleClientLibrary);
 }
 
 async function sendClientFile(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
