@@ -4,15 +4,12 @@ import { WebSocket } from 'ws';
 import { errorMessage, ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { authenticateUpgrade, refuseUpgrade } from '../core/ws-upgrade.js';
-import { VoiceBackend } from '../voice/backends/voice-backend.js';
 import type { VoiceAuthenticate } from '../voice/backends/websocket-voice-backend.js';
 import { type VoiceAuthResult, VoiceConnection } from '../voice/backends/websocket-voice-connection.js';
 import type { InboundHandlers } from '../voice/backends/websocket-voice-inbound.js';
-import { sendOutboundAudio } from '../voice/backends/websocket-voice-outbound.js';
 import { CLIENT_SAMPLE_RATES } from '../voice/backends/websocket-voice-protocol.js';
-import { VoiceSocketServer } from '../voice/backends/websocket-voice-server.js';
-import type { AudioChunk, VoiceSession } from '../voice/types.js';
-import { VoiceCapability, VoiceSessionState } from '../voice/types.js';
+import { SocketVoiceBackend } from '../voice/backends/websocket-voice-base.js';
+import type { VoiceSession } from '../voice/types.js';
 
 /** How audio travels on the socket: base64 in JSON `audio` messages, or raw binary frames. */
 export type RealtimeAudioFormat = 'base64_json' | 'binary';
@@ -73,19 +70,20 @@ class RealtimeClientConnection extends VoiceConnection {
  * A socket the app accepted itself can be handed over instead:
  * `channel.startSession(roomId, participantId, { connection: socket })`.
  */
-export class WebSocketRealtimeTransport extends VoiceBackend {
-  readonly name = 'websocket-realtime';
-  override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
-  readonly path: string;
+export class WebSocketRealtimeTransport extends SocketVoiceBackend<RealtimeClientConnection> {
   readonly audioFormat: RealtimeAudioFormat;
-  private readonly bySession = new Map<string, RealtimeClientConnection>();
-  private readonly server: VoiceSocketServer;
-  private readonly logger: Logger;
-  private readonly maxFrameBytes: number;
-  private readonly rate: number;
 
   constructor(private readonly options: WebSocketRealtimeTransportOptions) {
-    super();
+    super({
+      name: 'websocket-realtime',
+      path: options?.path ?? '/realtime',
+      host: options?.host,
+      heartbeatMs: options?.heartbeatMs,
+      maxFrameBytes: options?.maxFrameBytes,
+      maxBufferedBytes: options?.maxBufferedBytes,
+      sampleRate: options?.sampleRate,
+      logger: options?.logger ?? createLogger('roomkit.realtime.websocket'),
+    });
     if (typeof options?.authenticate !== 'function') {
       throw new ValidationError(
         'WebSocketRealtimeTransport needs an authenticate function',
@@ -101,8 +99,7 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
         'audioFormat',
       );
     }
-    this.rate = options.sampleRate ?? 16000;
-    if (!(CLIENT_SAMPLE_RATES as readonly number[]).includes(this.rate)) {
+    if (!(CLIENT_SAMPLE_RATES as readonly number[]).includes(options.sampleRate ?? 16000)) {
       throw new ValidationError(
         `sampleRate must be one of ${CLIENT_SAMPLE_RATES.join(', ')}`,
         undefined,
@@ -110,39 +107,8 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
       );
     }
     this.audioFormat = format;
-    this.path = options.path ?? '/realtime';
-    this.logger = options.logger ?? createLogger('roomkit.realtime.websocket');
-    this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
-    this.server = new VoiceSocketServer({
-      path: this.path,
-      host: options.host,
-      heartbeatMs: options.heartbeatMs,
-      maxFrameBytes: this.maxFrameBytes,
-      logger: this.logger,
-      name: this.name,
-      onUpgrade: (req, socket, head, url) => void this.upgrade(req, socket, head, url),
-    });
     if (typeof options.server === 'number') void this.listen(options.server, options.host);
     else if (options.server) this.attach(options.server);
-  }
-
-  /** Start a standalone HTTP server; resolves with the bound port (idempotent). */
-  listen(port = 0, host?: string): Promise<number> {
-    return this.server.listen(port, host);
-  }
-
-  /** Handle upgrades on `path` of an existing HTTP server. */
-  attach(server: Server): void {
-    this.server.attach(server);
-  }
-
-  /** Take one upgrade request (for servers that route upgrades themselves). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url?: URL): void {
-    this.server.handleUpgrade(req, socket, head, url);
-  }
-
-  override sampleRateFor(session: VoiceSession): number {
-    return this.bySession.get(session.id)?.sampleRate ?? this.rate;
   }
 
   /** Bind a `ws` WebSocket the app accepted itself (`startSession(..., { connection })`). */
@@ -152,43 +118,7 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     }
     if (connection.readyState !== WebSocket.OPEN) throw new ValidationError('the WebSocket is not open');
     this.sessions.set(session.id, session);
-    this.bind(this.wrap(connection, { userId: session.participantId, roomId: session.roomId }), session);
-  }
-
-  async disconnect(session: VoiceSession): Promise<void> {
-    const conn = this.bySession.get(session.id);
-    this.bySession.delete(session.id);
-    this.forgetSession(session);
-    session.state = VoiceSessionState.ENDED;
-    if (!conn) return;
-    conn.closedByServer = true;
-    this.trace(session, 'outbound', 'close');
-    conn.socket.close(1000, 'session ended');
-  }
-
-  async sendAudio(
-    session: VoiceSession,
-    audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
-  ): Promise<void> {
-    await sendOutboundAudio(this.bySession.get(session.id), audio);
-  }
-
-  /** Barge-in: the client drops what it buffered (`clear_audio`). */
-  interrupt(session: VoiceSession): void {
-    this.bySession.get(session.id)?.clearPlayback();
-  }
-
-  override isPlaying(session: VoiceSession): boolean {
-    return this.bySession.get(session.id)?.isPlaying ?? false;
-  }
-
-  override setInputMuted(session: VoiceSession, muted: boolean): void {
-    const conn = this.bySession.get(session.id);
-    if (conn) conn.inputMuted = muted;
-  }
-
-  override endOfResponse(session: VoiceSession): void {
-    this.bySession.get(session.id)?.stopSpeaking();
+    this.start(this.wrap(connection, { userId: session.participantId, roomId: session.roomId }), session);
   }
 
   override async sendTranscription(
@@ -204,14 +134,9 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
     this.bySession.get(session.id)?.sendJson({ type: 'speaking', speaking, who });
   }
 
-  override async close(): Promise<void> {
-    for (const session of [...this.sessions.values()]) await this.disconnect(session);
-    await this.server.close();
-  }
-
   // ---- connections ----------------------------------------------------------------------
 
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+  protected async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const auth = await authenticateUpgrade(req, url, this.options.authenticate, (error) =>
       this.logger.warn({ transport: this.name, err: errorMessage(error) }, 'realtime authenticate threw'),
     );
@@ -226,19 +151,13 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
         ...auth.metadata,
       });
       this.sessions.set(session.id, session);
-      this.bind(conn, session);
+      this.start(conn, session);
     });
   }
 
   private wrap(ws: WebSocket, auth: VoiceAuthResult): RealtimeClientConnection {
-    const conn = new RealtimeClientConnection(ws, auth, this.options.maxBufferedBytes ?? 1024 * 1024, (c) => {
-      this.logger.warn(
-        { transport: this.name, sessionId: c.session?.id, buffered: c.socket.bufferedAmount },
-        'realtime client not reading (send buffer full); disconnecting',
-      );
-      c.socket.terminate(); // it is not reading, so a close handshake would never finish
-    });
-    conn.sampleRate = this.rate;
+    const conn = new RealtimeClientConnection(ws, auth, this.maxBufferedBytes, this.onOverflow);
+    conn.sampleRate = this.options.sampleRate ?? 16000;
     conn.framing = this.audioFormat === 'binary' ? 'binary' : 'json';
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: conn.framing };
     const handlers: InboundHandlers = {
@@ -249,36 +168,13 @@ export class WebSocketRealtimeTransport extends VoiceBackend {
         if (c.session) this.emitAudio(c.session, frame);
       },
     };
-    this.server.wire(conn, limits, handlers, () => this.dropped(conn));
+    this.track(conn, limits, handlers);
     return conn;
   }
 
-  /** The connection carries the session from now on; the channel hears it is live. */
-  private bind(conn: RealtimeClientConnection, session: VoiceSession): void {
-    conn.session = session;
-    this.bySession.set(session.id, conn);
-    this.trace(session, 'inbound', 'client connected');
+  /** The session begins when the socket opens: the channel hears it is live. */
+  private start(conn: RealtimeClientConnection, session: VoiceSession): void {
+    this.bindConnection(conn, session);
     this.emitSessionReady(session);
-  }
-
-  /** The socket closed: a client drop unless the server ended the session itself. */
-  private dropped(conn: RealtimeClientConnection): void {
-    const session = conn.session;
-    if (!session || this.bySession.get(session.id) !== conn) return;
-    this.bySession.delete(session.id);
-    if (conn.closedByServer) return;
-    this.trace(session, 'inbound', 'client disconnected');
-    this.emitClientDisconnected(session);
-    this.forgetSession(session);
-  }
-
-  private trace(session: VoiceSession, direction: 'inbound' | 'outbound', summary: string): void {
-    this.emitTrace({
-      protocol: 'websocket',
-      direction,
-      summary,
-      sessionId: session.id,
-      roomId: session.roomId,
-    });
   }
 }

@@ -3,18 +3,16 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { errorMessage } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
-import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
-import { VoiceCapability, VoiceSessionState } from '../types.js';
-import { VoiceBackend } from './voice-backend.js';
+import type { AudioFrame, VoiceSession } from '../types.js';
+import { VoiceSessionState } from '../types.js';
 import { type VoiceAuthResult, VoiceConnection } from './websocket-voice-connection.js';
-import { sendOutboundAudio } from './websocket-voice-outbound.js';
 import {
   CLIENT_SAMPLE_RATES,
   type StartMessage,
   type VoiceErrorCode,
   type VoiceFraming,
 } from './websocket-voice-protocol.js';
-import { VoiceSocketServer } from './websocket-voice-server.js';
+import { SocketVoiceBackend } from './websocket-voice-base.js';
 import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
 
 export type VoiceAuthenticate = (
@@ -65,8 +63,6 @@ export interface WebSocketVoiceBackendOptions {
   logger?: Logger;
 }
 
-type OutboundAudio = AudioChunk | Uint8Array | AsyncIterable<AudioChunk>;
-
 /**
  * Voice over WebSocket: browsers and SDKs stream PCM s16le mono in and out. A client opens
  * the socket, sends `start`, gets `ready`, then both sides stream audio (protocol in
@@ -74,55 +70,20 @@ type OutboundAudio = AudioChunk | Uint8Array | AsyncIterable<AudioChunk>;
  * session carries roomId/participantId from authenticate/start: that is how a VoiceChannel
  * learns about calls. Outbound audio is sent as given; pace it (OutboundPacer) upstream.
  */
-export class WebSocketVoiceBackend extends VoiceBackend {
-  readonly name = 'websocket';
-  override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
-  readonly path: string;
-  private readonly bySession = new Map<string, VoiceConnection>();
-  private readonly server: VoiceSocketServer;
-  private readonly logger: Logger;
-  private readonly maxFrameBytes: number;
-
+export class WebSocketVoiceBackend extends SocketVoiceBackend {
   constructor(private readonly options: WebSocketVoiceBackendOptions) {
-    super();
-    this.path = options.path ?? '/voice';
-    this.logger = options.logger ?? createLogger('roomkit.voice.websocket');
-    this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024;
-    this.server = new VoiceSocketServer({
-      path: this.path,
+    super({
+      name: 'websocket',
+      path: options.path ?? '/voice',
       host: options.host,
       heartbeatMs: options.heartbeatMs,
-      maxFrameBytes: this.maxFrameBytes,
-      logger: this.logger,
-      name: this.name,
-      onUpgrade: (req, socket, head, url) => void this.upgrade(req, socket, head, url),
+      maxFrameBytes: options.maxFrameBytes,
+      maxBufferedBytes: options.maxBufferedBytes,
+      sampleRate: options.sampleRate,
+      logger: options.logger ?? createLogger('roomkit.voice.websocket'),
     });
     if (typeof options.server === 'number') void this.listen(options.server, options.host);
     else if (options.server) this.attach(options.server);
-  }
-
-  /** The open client sockets. */
-  get connections(): ReadonlySet<VoiceConnection> {
-    return this.server.connections;
-  }
-
-  /** Start a standalone HTTP server; resolves with the bound port (idempotent). */
-  listen(port = 0, host?: string): Promise<number> {
-    return this.server.listen(port, host);
-  }
-
-  /** Handle upgrades on `path` of an existing HTTP server. */
-  attach(server: Server): void {
-    this.server.attach(server);
-  }
-
-  /** Take one upgrade request (for servers that route upgrades themselves, like `roomkit serve`). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url?: URL): void {
-    this.server.handleUpgrade(req, socket, head, url);
-  }
-
-  override sampleRateFor(session: VoiceSession): number {
-    return this.bySession.get(session.id)?.sampleRate ?? this.options.sampleRate ?? 16000;
   }
 
   /**
@@ -138,38 +99,6 @@ export class WebSocketVoiceBackend extends VoiceBackend {
     return super.connect(roomId, participantId, channelId, opts);
   }
 
-  async disconnect(session: VoiceSession): Promise<void> {
-    const conn = this.bySession.get(session.id);
-    this.bySession.delete(session.id);
-    this.sessions.delete(session.id);
-    session.state = VoiceSessionState.ENDED;
-    if (!conn) return;
-    conn.closedByServer = true;
-    conn.socket.close(1000, 'session ended');
-  }
-
-  async sendAudio(session: VoiceSession, audio: OutboundAudio): Promise<void> {
-    // The client may have gone between the caller's check and now: audio to nobody is dropped.
-    await sendOutboundAudio(this.bySession.get(session.id), audio);
-  }
-
-  interrupt(session: VoiceSession): void {
-    this.bySession.get(session.id)?.clearPlayback();
-  }
-
-  override isPlaying(session: VoiceSession): boolean {
-    return this.bySession.get(session.id)?.isPlaying ?? false;
-  }
-
-  override setInputMuted(session: VoiceSession, muted: boolean): void {
-    const conn = this.bySession.get(session.id);
-    if (conn) conn.inputMuted = muted;
-  }
-
-  override endOfResponse(session: VoiceSession): void {
-    this.bySession.get(session.id)?.stopSpeaking();
-  }
-
   override async sendTranscription(
     session: VoiceSession,
     text: string,
@@ -179,14 +108,9 @@ export class WebSocketVoiceBackend extends VoiceBackend {
     this.bySession.get(session.id)?.sendJson({ type: 'transcription', text, role, final });
   }
 
-  override async close(): Promise<void> {
-    for (const session of [...this.sessions.values()]) await this.disconnect(session);
-    await this.server.close();
-  }
-
   // ---- connection lifecycle -----------------------------------------------------------
 
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+  protected async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const auth = await authenticateUpgrade(req, url, this.options.authenticate, (error) =>
       this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw'),
     );
@@ -195,14 +119,7 @@ export class WebSocketVoiceBackend extends VoiceBackend {
   }
 
   private acceptSocket(ws: WebSocket, auth: VoiceAuthResult): void {
-    const conn = new VoiceConnection(ws, auth, this.options.maxBufferedBytes ?? 1024 * 1024, (c) => {
-      this.logger.warn(
-        { backend: this.name, sessionId: c.session?.id, buffered: c.socket.bufferedAmount },
-        'voice client not reading (send buffer full); disconnecting',
-      );
-      // The client is not reading, so a close handshake would never finish.
-      c.socket.terminate();
-    });
+    const conn = new VoiceConnection(ws, auth, this.maxBufferedBytes, this.onOverflow);
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: this.options.framing };
     const handlers = {
       start: (c: VoiceConnection, msg: StartMessage) => this.start(c, msg),
@@ -211,7 +128,7 @@ export class WebSocketVoiceBackend extends VoiceBackend {
         if (c.session) this.emitAudio(c.session, frame);
       },
     };
-    this.server.wire(conn, limits, handlers, () => this.dropped(conn));
+    this.track(conn, limits, handlers);
   }
 
   private async start(conn: VoiceConnection, msg: StartMessage): Promise<void> {
@@ -288,10 +205,9 @@ export class WebSocketVoiceBackend extends VoiceBackend {
       session = this.newSession(roomId, auth.userId, this.options.channelId ?? 'voice', metadata);
       this.sessions.set(session.id, session);
     }
-    conn.session = session;
     conn.sampleRate = rate;
     conn.framing = framing;
-    this.bySession.set(session.id, conn);
+    this.bindConnection(conn, session);
     conn.sendJson({
       type: 'ready',
       sessionId: session.id,
@@ -306,14 +222,5 @@ export class WebSocketVoiceBackend extends VoiceBackend {
 
   private stop(conn: VoiceConnection): void {
     conn.socket.close(1000, 'stopped');
-  }
-
-  /** The socket closed: a client drop unless the server ended the session itself. */
-  private dropped(conn: VoiceConnection): void {
-    const session = conn.session;
-    if (!session || this.bySession.get(session.id) !== conn) return;
-    this.bySession.delete(session.id);
-    if (conn.closedByServer) return;
-    this.emitClientDisconnected(session);
   }
 }
