@@ -18,7 +18,6 @@ import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
 import { deadlines } from './deadlines.js';
-import { DeliveryCursor } from './delivery-cursor.js';
 import { contactRoutingOf } from './contact-identity.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
 import { DuplicateError, NotFoundError, RoomKitError } from './errors.js';
@@ -35,10 +34,11 @@ import { createLogger, type Logger } from './logger.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limiter.js';
 import type { RetryPolicy } from './resilience/retry.js';
-import { type RecoveryOptions, type RoomRecovery, redrive } from './redrive.js';
+import type { RecoveryOptions, RoomRecovery } from './redrive.js';
 import { Responder } from './responder.js';
 import { RoomOps } from './room-ops.js';
-import { RoomState } from './room-state.js';
+import type { RoomState } from './room-state.js';
+import { isPaused, RoomStates } from './room-states.js';
 import { RoomTimerWheel } from './room-timers.js';
 import { Router } from './router.js';
 
@@ -113,13 +113,11 @@ export class RoomKit {
   /** @internal */ readonly timers: RoomTimerWheel;
   readonly rooms: RoomOps;
   private readonly channels = new Map<string, Channel>();
-  private readonly states = new Map<string, RoomState>();
-  private readonly loading = new Map<string, Promise<RoomState | undefined>>();
+  private readonly states: RoomStates;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly router: Router;
-  private readonly broadcaster: Broadcaster;
   private readonly identity?: IdentityGate;
   private readonly abort = new AbortController();
   private closed = false;
@@ -146,8 +144,10 @@ export class RoomKit {
     );
     this.internals = this.makeInternals();
     const broadcaster = new Broadcaster(this.internals);
-    this.broadcaster = broadcaster;
     this.pipeline = new InboundPipeline(this.internals, broadcaster);
+    this.states = new RoomStates(this.internals, broadcaster, options.recovery ?? {}, (room) =>
+      this.timers.watch(room.id, room.timers, isPaused(room)),
+    );
     const responder = new Responder(this.internals, this.pipeline);
     this.internals.handleOutput = (state, channel, binding, trigger, output) =>
       responder.handle(state, channel, binding, trigger, output);
@@ -168,7 +168,7 @@ export class RoomKit {
     if (this.channels.has(channel.id)) throw new DuplicateError('channel', channel.id);
     this.channels.set(channel.id, channel);
     channel.onRegister(this);
-    for (const state of this.states.values()) state.invalidateReaders();
+    for (const state of this.states.loaded()) state.invalidateReaders();
   }
 
   getChannel<C extends Channel = Channel>(id: string): C | undefined {
@@ -241,7 +241,7 @@ export class RoomKit {
 
   /** @internal The cached binding, synchronously (the voice path checks it on every frame). */
   peekBinding(roomId: string, channelId: string): ChannelBinding | undefined {
-    return this.states.get(roomId)?.bindings.get(channelId);
+    return this.states.peek(roomId)?.bindings.get(channelId);
   }
 
   // ---- voice ---------------------------------------------------------------------------
@@ -381,15 +381,9 @@ export class RoomKit {
    * registering the channels, so nothing waits for a user to come back. Resolves when the
    * events are queued; `waitForIdle()` waits for them to be delivered.
    */
-  async recover(): Promise<{ rooms: RoomRecovery[]; events: number }> {
+  recover(): Promise<{ rooms: RoomRecovery[]; events: number }> {
     this.assertOpen();
-    const rooms: RoomRecovery[] = [];
-    for (const roomId of await this.store.listUndeliveredRooms()) {
-      if (this.states.has(roomId)) continue; // live in this process: its lanes are running
-      const resumed = (await this.loadState(roomId))?.resumed;
-      if (resumed) rooms.push(resumed);
-    }
-    return { rooms, events: rooms.reduce((n, r) => n + r.events, 0) };
+    return this.states.recover();
   }
 
   /** Resolves when no delivery, AI reply or async hook is still running. */
@@ -408,7 +402,7 @@ export class RoomKit {
     deadlines.expireOwned(this);
     // What was handled is saved, so a restart re-drives only what was not (and what is cut
     // short by the close from here on is not counted as handled).
-    await Promise.allSettled([...this.states.values()].map((state) => state.cursor.close()));
+    await Promise.allSettled([...this.states.loaded()].map((state) => state.cursor.close()));
     for (const channel of this.channels.values()) {
       try {
         await channel.close();
@@ -422,61 +416,18 @@ export class RoomKit {
   // ---- internals -----------------------------------------------------------------------
 
   /** @internal The cached state of a room, loaded from the store on first use. */
-  async loadState(roomId: string): Promise<RoomState | undefined> {
-    const cached = this.states.get(roomId);
-    if (cached) return cached;
-    let inflight = this.loading.get(roomId);
-    if (!inflight) {
-      inflight = this.readState(roomId);
-      this.loading.set(roomId, inflight);
-    }
-    try {
-      return await inflight;
-    } finally {
-      this.loading.delete(roomId);
-    }
+  loadState(roomId: string): Promise<RoomState | undefined> {
+    return this.states.load(roomId);
   }
 
   /** @internal */
-  async requireState(roomId: string): Promise<RoomState> {
-    const state = await this.loadState(roomId);
-    if (!state) throw new NotFoundError('room', roomId);
-    return state;
+  requireState(roomId: string): Promise<RoomState> {
+    return this.states.require(roomId);
   }
 
   /** @internal */
   adoptState(room: Room): RoomState {
-    const state = this.newState(room);
-    this.states.set(room.id, state);
-    return state;
-  }
-
-  private async readState(roomId: string): Promise<RoomState | undefined> {
-    const room = await this.store.getRoom(roomId);
-    if (!room) return undefined;
-    const cursor = await this.store.getDeliveryCursor(roomId);
-    const state = this.states.get(roomId) ?? this.newState(room, cursor);
-    for (const binding of await this.store.listBindings(roomId)) state.setBinding(binding);
-    // Before the state is published: re-driven events queue ahead of any new one.
-    state.resumed = await redrive(this.internals, this.broadcaster, state, this.options.recovery ?? {});
-    this.states.set(roomId, state);
-    this.timers.watch(roomId, room.timers, room.status === RoomStatus.PAUSED);
-    return state;
-  }
-
-  private newState(room: Room, deliveredIndex = -1): RoomState {
-    const locks = this.internals.locks;
-    const cursor = new DeliveryCursor(
-      deliveredIndex,
-      (index) => this.store.advanceDeliveryCursor(room.id, index),
-      this.logger,
-    );
-    return new RoomState(
-      room,
-      (start) => (locks.detached ? locks.detached(start) : start()),
-      cursor,
-      (error) => this.logger.error({ roomId: room.id, err: String(error) }, 'delivery lane job failed'),
-    );
+    return this.states.adopt(room);
   }
 
   private assertOpen(): void {
