@@ -8,7 +8,7 @@ import {
   type RealtimeVoiceSession,
   WebSocketRealtimeTransport,
 } from '../../src/realtime/index.js';
-import { describeBackendConformance, pattern } from '../conformance/backend.js';
+import { describeBackendConformance, eventually, pattern } from '../conformance/backend.js';
 import { openVoiceClient, type VoiceTestClient } from '../voice/backends/voice-ws-client.js';
 import { silent, toneFrames } from './helpers.js';
 
@@ -47,18 +47,6 @@ async function connect(url: string, framing: 'json' | 'binary' = 'json'): Promis
   const client = await openVoiceClient(url, { framing });
   cleanup.push(() => client.close());
   return client;
-}
-
-async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
 }
 
 async function liveSession(channel: RealtimeVoiceChannel): Promise<RealtimeVoiceSession> {

@@ -5,24 +5,13 @@ import {
   MockRealtimeTransport,
   RealtimeVoiceChannel,
 } from '../../src/realtime/index.js';
+import { eventually } from '../conformance/backend.js';
 
 /** `b"\x00\x01" * 100`: 200 bytes, 100 samples of PCM s16le. */
 function seedBytes(): Uint8Array {
   const out = new Uint8Array(200);
   for (let i = 0; i < 200; i += 2) out[i + 1] = 1;
   return out;
-}
-
-async function within(ms: number, check: () => void): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
 }
 
 describe('seed 003: Testing with Mocks (RealtimeVoiceChannel)', () => {
@@ -54,7 +43,7 @@ describe('seed 003: Testing with Mocks (RealtimeVoiceChannel)', () => {
 
     // Transcriptions: the transport's client UI gets them (no kit: no room events).
     provider.simulateTranscription(session, 'Hello', { role: 'user', isFinal: true });
-    await within(1000, () =>
+    await eventually(() =>
       expect(transport.sentTranscriptions.get(session.id)).toEqual([{ text: 'Hello', role: 'user' }]),
     );
 
@@ -75,7 +64,7 @@ describe('seed 003: Testing with Mocks (RealtimeVoiceChannel)', () => {
     await transport.simulateClientAudio(session, seedBytes());
     expect(provider.sentAudio(session.providerSession!)).toHaveLength(1);
     await transport.simulateClientDisconnect(session);
-    await within(1000, () => expect(session.state).toBe('ended'));
+    await eventually(() => expect(session.state).toBe('ended'));
     expect(session.providerSession?.state).toBe('ended');
     await channel.close();
   });
