@@ -8,6 +8,7 @@ export * from './codecs/l16.js';
 export * from './codecs/opus-codec.js';
 export * from './dtmf.js';
 export * from './jitter-buffer.js';
+export * from './media-clock.js';
 export * from './receiver-stats.js';
 export * from './rtcp.js';
 export type { RemoteReception } from './rtcp-reporter.js';
