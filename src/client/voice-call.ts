@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.js';
 import type { VoiceCallEvents, VoiceState, VoiceTransport } from './types.js';
-import type { VoiceLink, VoiceLinkEvents } from './voice-link.js';
+import type { VoiceLink, VoiceLinkEvents, VoiceLinkOptions } from './voice-link.js';
 import { isFinal, WebRTCVoice } from './webrtc-voice.js';
 import { WebSocketVoice } from './websocket-voice.js';
 
@@ -142,30 +142,21 @@ export class VoiceCall extends Emitter<VoiceCallEvents> {
 
   private webrtc(): VoiceLink {
     return new WebRTCVoice(
-      {
-        url: this.endpoint(this.opts.rtcPath ?? '/rtc', 'http'),
-        token: this.opts.token,
-        roomId: this.opts.roomId,
-        metadata: this.opts.metadata,
-        microphone: this.mic!,
-        connectTimeoutMs: this.opts.connectTimeoutMs,
-      },
+      this.linkOptions(this.endpoint(this.opts.rtcPath ?? '/rtc', 'http')),
       this.linkEvents(),
     );
   }
 
   private websocket(): VoiceLink {
     return new WebSocketVoice(
-      {
-        url: this.endpoint(this.opts.voicePath ?? '/voice', 'ws'),
-        token: this.opts.token,
-        roomId: this.opts.roomId,
-        metadata: this.opts.metadata,
-        microphone: this.mic!,
-        connectTimeoutMs: this.opts.connectTimeoutMs,
-      },
+      this.linkOptions(this.endpoint(this.opts.voicePath ?? '/voice', 'ws')),
       this.linkEvents(),
     );
+  }
+
+  private linkOptions(url: string): VoiceLinkOptions {
+    const { token, roomId, metadata, connectTimeoutMs } = this.opts;
+    return { url, token, roomId, metadata, connectTimeoutMs, microphone: this.mic! };
   }
 
   private endpoint(path: string, scheme: 'http' | 'ws'): string {

@@ -7,6 +7,18 @@ import type {
   VoiceTransport,
 } from './types.js';
 
+/** What every voice transport is given. */
+export interface VoiceLinkOptions {
+  /** The endpoint: https://host/rtc for WebRTC signalling, wss://host/voice for the WebSocket. */
+  url: string;
+  token?: string;
+  roomId: string;
+  metadata?: Record<string, unknown>;
+  microphone: MediaStream;
+  /** Connected and `ready` within this (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
 /** What a voice transport tells the call it belongs to. */
 export interface VoiceLinkEvents {
   onTranscript(event: TranscriptEvent): void;

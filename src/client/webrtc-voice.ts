@@ -1,18 +1,9 @@
 import { StreamLevel } from './levels.js';
 import { SignallingClient, SignallingError } from './signalling.js';
-import type { VoiceLink, VoiceLinkEvents } from './voice-link.js';
+import type { VoiceLink, VoiceLinkEvents, VoiceLinkOptions } from './voice-link.js';
 import { epochNow } from './types.js';
 
-export interface WebRTCVoiceOptions {
-  /** Signalling URL, e.g. https://host/rtc */
-  url: string;
-  token?: string;
-  roomId: string;
-  metadata?: Record<string, unknown>;
-  microphone: MediaStream;
-  /** ICE + DTLS + the server's `ready` must happen within this (default 10 s). */
-  connectTimeoutMs?: number;
-}
+export type WebRTCVoiceOptions = VoiceLinkOptions;
 
 /** The connection did not come up (ICE failed, timed out, data channel never opened). */
 export class ConnectError extends Error {

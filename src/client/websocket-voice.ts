@@ -1,17 +1,9 @@
 import { dbfs } from './levels.js';
 import { ConnectError } from './webrtc-voice.js';
-import type { VoiceLink, VoiceLinkEvents } from './voice-link.js';
+import type { VoiceLink, VoiceLinkEvents, VoiceLinkOptions } from './voice-link.js';
 import { epochNow } from './types.js';
 
-export interface WebSocketVoiceOptions {
-  /** WebSocket URL of the voice backend, e.g. wss://host/voice */
-  url: string;
-  token?: string;
-  roomId: string;
-  metadata?: Record<string, unknown>;
-  microphone: MediaStream;
-  connectTimeoutMs?: number;
-}
+export type WebSocketVoiceOptions = VoiceLinkOptions;
 
 const RATE = 16000;
 const FRAME = 320; // 20 ms at 16 kHz

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { serveClientLibrary } from '../../src/server/webrtc-wiring.js';
 import { launchChromium } from '../helpers/browser.js';
 import { ensureClientBuilt } from './build-client.js';
@@ -119,6 +120,37 @@ export function launchWithMic(micWav: string): Promise<Browser> {
     '--disable-features=WebRtcHideLocalIpsWithMdns',
     '--allow-loopback-in-peer-connection',
   ]);
+}
+
+/**
+ * One Chromium per test file, its microphone a flite recording of `text` (looping), and
+ * cleanups registered during a test run after it, last first.
+ */
+export function useMicBrowser(text: string, padBeforeS = 0.5, padAfterS = 3) {
+  let browser: Browser | undefined;
+  let mic: MicFile | undefined;
+  const cleanups: (() => unknown)[] = [];
+  beforeAll(async () => {
+    mic = fliteMic(text, padBeforeS, padAfterS);
+    browser = await launchWithMic(mic.path);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    mic?.cleanup();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    get browser(): Browser {
+      if (!browser) throw new Error('Chromium is not running (beforeAll failed?)');
+      return browser;
+    },
+    /** Run after the current test (the last registered first). */
+    cleanup(...fns: (() => unknown)[]): void {
+      cleanups.push(...fns);
+    },
+  };
 }
 
 /** Open the test page and wait for its module to load. */

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { mountWebRTC, WebRTCVoiceBackend } from '../../src/backends/webrtc/index.js';
 import { AIChannel } from '../../src/channels/ai-channel.js';
 import { WebSocketChannel } from '../../src/channels/websocket/websocket-channel.js';
@@ -16,13 +16,11 @@ import { eventually } from '../conformance/backend.js';
 import { memoryLogger } from '../backends/webrtc/helpers.js';
 import {
   epochNow,
-  fliteMic,
-  launchWithMic,
-  type MicFile,
   openTestPage,
   type PageServer,
   recorded,
   startPageServer,
+  useMicBrowser,
 } from './harness.js';
 
 /** roomkit/client in headless Chromium: transports, fallback, refusals, text rooms. */
@@ -30,23 +28,7 @@ const TOKEN = 'page-token';
 const authenticate = (_req: unknown, token: string | undefined) =>
   token === TOKEN ? { userId: 'ann' } : null;
 
-let browser: Browser;
-let mic: MicFile;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-beforeAll(async () => {
-  mic = fliteMic('hello there', 0.5, 2);
-  browser = await launchWithMic(mic.path);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  mic?.cleanup();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const chromium = useMicBrowser('hello there', 0.5, 2);
 
 interface Rig {
   kit: RoomKit;
@@ -85,13 +67,13 @@ async function rig(opts: { webrtc?: boolean; rtcConnectTimeoutMs?: number } = {}
     ws.attach(http);
     text.attach(http);
   });
-  cleanups.push(
+  chromium.cleanup(
     () => kit.close(),
     () => ws.close(),
     () => server.close(),
   );
-  const page = await openTestPage(browser, server.url);
-  cleanups.push(() => page.close());
+  const page = await openTestPage(chromium.browser, server.url);
+  chromium.cleanup(() => page.close());
   return { kit, rtc, ws, server, page };
 }
 

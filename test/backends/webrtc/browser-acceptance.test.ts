@@ -1,5 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { AIProvider } from '../../../src/ai/types.js';
 import {
   mountWebRTC,
@@ -21,14 +21,12 @@ import type { VoiceSession } from '../../../src/voice/types.js';
 import { VoiceChannel } from '../../../src/voice/voice-channel.js';
 import {
   epochNow,
-  fliteMic,
-  launchWithMic,
-  type MicFile,
   openTestPage,
   type PageServer,
   type Recorded,
   recorded,
   startPageServer,
+  useMicBrowser,
 } from '../../client/harness.js';
 import { memoryLogger } from './helpers.js';
 import { loopbackCandidatePort, pointCandidatesAt, stripCandidates, UdpRelay } from './udp-relay.js';
@@ -41,23 +39,7 @@ const TOKEN = 'caller-token';
 const authenticate = (_req: unknown, token: string | undefined) =>
   token === TOKEN ? { userId: 'caller' } : null;
 
-let browser: Browser;
-let mic: MicFile;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-beforeAll(async () => {
-  mic = fliteMic('what time is it', 0.5, 3);
-  browser = await launchWithMic(mic.path);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  mic?.cleanup();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const chromium = useMicBrowser('what time is it', 0.5, 3);
 
 interface VoiceRig {
   kit: RoomKit;
@@ -82,12 +64,12 @@ async function voiceRig(ai: AIProvider): Promise<VoiceRig> {
   await kit.createRoom({ roomId: 'lobby' });
   await kit.attachChannel('lobby', 'agent', { category: ChannelCategory.INTELLIGENCE });
   const server = await startPageServer((http) => mountWebRTC(http, backend, { authenticate }));
-  cleanups.push(
+  chromium.cleanup(
     () => kit.close(),
     () => server.close(),
   );
-  const page = await openTestPage(browser, server.url);
-  cleanups.push(() => page.close());
+  const page = await openTestPage(chromium.browser, server.url);
+  chromium.cleanup(() => page.close());
   return { kit, backend, server, page };
 }
 
@@ -154,7 +136,7 @@ describe('WebRTC acceptance: headless Chromium + roomkit/client on loopback', ()
         reply: { text: 'It is noon.', audioMs: 1500, chunks: 6 },
       },
     }).start();
-    cleanups.push(() => fake.close());
+    chromium.cleanup(() => fake.close());
     const kit = new RoomKit({ logger: memoryLogger() });
     const transport = new WebRTCRealtimeTransport({
       iceHostAddresses: ['127.0.0.1'],
@@ -167,12 +149,12 @@ describe('WebRTC acceptance: headless Chromium + roomkit/client on loopback', ()
     kit.registerChannel(channel);
     await kit.createRoom({ roomId: 'lobby' });
     const server = await startPageServer((http) => mountWebRTCRealtime(http, transport, { authenticate }));
-    cleanups.push(
+    chromium.cleanup(
       () => kit.close(),
       () => server.close(),
     );
-    const page = await openTestPage(browser, server.url);
-    cleanups.push(() => page.close());
+    const page = await openTestPage(chromium.browser, server.url);
+    chromium.cleanup(() => page.close());
     const started = await startCall(page, { rtcPath: '/rtc-realtime' });
     expect(started.transport).toBe('webrtc');
     // The microphone's speech reached the fake (its VAD heard it), which answered with audio.
@@ -264,7 +246,7 @@ describe('WebRTC acceptance: headless Chromium + roomkit/client on loopback', ()
 
   it('(d) 5% loss and 40 ms jitter both ways (UDP relay): the turn is still transcribed', async () => {
     const relay = await UdpRelay.start({ loss: 0.05, jitterMs: 40, seed: 7 });
-    cleanups.push(() => relay.close());
+    chromium.cleanup(() => relay.close());
     const { kit, backend, page } = await voiceRig(new LocalAgentProvider());
     // Media crosses the relay only: the page is told the server is at the relay, and the
     // server learns the page's address from its checks (peer-reflexive), never directly.

@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { seededRandom } from '../../voice/audio/signals.js';
 
 /**
  * A UDP relay between a WebRTC client and server on loopback, standing in for a bad network
@@ -31,7 +32,7 @@ export class UdpRelay {
     private readonly facingClient: Socket,
     private readonly opts: RelayOptions,
   ) {
-    this.rand = mulberry32(opts.seed ?? 13);
+    this.rand = seededRandom(opts.seed ?? 13);
     facingClient.on('message', (msg, from) => {
       const server = this.server;
       if (!server) return;
@@ -134,15 +135,4 @@ export function loopbackCandidatePort(sdp: string): number {
   const m = sdp.match(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/);
   if (!m) throw new Error(`no 127.0.0.1 candidate in:\n${sdp}`);
   return Number(m[1]);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

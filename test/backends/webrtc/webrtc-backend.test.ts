@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFrame, VoiceSession } from '../../../src/voice/types.js';
 import { VoiceCapability } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
-import { type RtcServer, rmsOf, startRtcServer, tone, zeroCrossingHz } from './helpers.js';
+import { rms } from '../../../src/voice/audio/levels.js';
+import { sine, zeroCrossingFrequency } from '../../voice/audio/signals.js';
+import { type RtcServer, startRtcServer } from './helpers.js';
 import { WeriftClient } from './werift-client.js';
 
 const servers: RtcServer[] = [];
@@ -18,6 +20,14 @@ async function client(s: RtcServer, user = 'alice', room = 'room-a', extra = {})
   const c = await WeriftClient.connect({ url: s.url, token: `user:${user}`, roomId: room, ...extra });
   clients.push(c);
   return c;
+}
+
+/** A connected client and the session the backend announced for it. */
+async function call(s: RtcServer) {
+  const ready = new Promise<VoiceSession>((resolve) => s.backend.onSessionReady(resolve));
+  const c = await client(s);
+  await c.waitMessage((m) => m.type === 'ready');
+  return { c, session: await ready };
 }
 
 afterEach(async () => {
@@ -79,7 +89,7 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
     const c = await client(s);
     await c.waitConnected();
     await c.waitMessage((m) => m.type === 'ready');
-    await c.streamPcm(tone(440, 1000, 48000));
+    await c.streamPcm(sine(440, 48000, 1000, 8000));
     await eventually(() => expect(joined(frames).length).toBeGreaterThanOrEqual(16000 * 0.9), 5000);
     for (const f of frames) {
       expect(f.sampleRate).toBe(16000);
@@ -87,25 +97,20 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
     }
     expect(frames[0]!.data.length).toBe(320);
     const pcm = joined(frames).subarray(3200, 12800); // skip the codec's ramp-up
-    expect(rmsOf(pcm)).toBeGreaterThan(3000);
-    expect(zeroCrossingHz(pcm, 16000)).toBeGreaterThan(400);
-    expect(zeroCrossingHz(pcm, 16000)).toBeLessThan(480);
+    expect(rms(pcm)).toBeGreaterThan(3000);
+    expect(zeroCrossingFrequency(pcm, 16000)).toBeGreaterThan(400);
+    expect(zeroCrossingFrequency(pcm, 16000)).toBeLessThan(480);
     // Timestamps count media time, not arrival.
     expect(frames[10]!.timestampMs).toBeCloseTo(200, 0);
   });
 
   it('replies reach the client as Opus (bytes, chunks, streams, any rate) with speaking on and off', async () => {
     const s = await server({ sampleRate: 16000 });
-    let session!: VoiceSession;
-    s.backend.onSessionReady((x) => {
-      session = x;
-    });
-    const c = await client(s);
-    await c.waitMessage((m) => m.type === 'ready');
-    const t = tone(300, 200, 16000);
+    const { c, session } = await call(s);
+    const t = sine(300, 16000, 200, 8000);
     await s.backend.sendAudio(session, new Uint8Array(t.buffer));
     // A chunk at 24 kHz (encoded natively) and one at 22.05 kHz (resampled first).
-    const t24 = tone(300, 200, 24000);
+    const t24 = sine(300, 24000, 200, 8000);
     await s.backend.sendAudio(session, {
       data: new Uint8Array(t24.buffer),
       sampleRate: 24000,
@@ -113,7 +118,7 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
       format: 'pcm_s16le',
     });
     async function* stream(): AsyncIterable<AudioChunk> {
-      const t22 = tone(300, 200, 22050);
+      const t22 = sine(300, 22050, 200, 8000);
       yield { data: new Uint8Array(t22.buffer), sampleRate: 22050, channels: 1, format: 'pcm_s16le' };
     }
     await s.backend.sendAudio(session, stream());
@@ -125,20 +130,15 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
     expect(speaking[0]!.who).toBe('assistant');
     await eventually(() => expect(c.receivedPcm().length).toBeGreaterThanOrEqual(48000 * 0.55));
     const heard = c.receivedPcm();
-    expect(rmsOf(heard.subarray(4800))).toBeGreaterThan(2000);
-    expect(zeroCrossingHz(heard.subarray(4800, 28800), 48000)).toBeGreaterThan(270);
-    expect(zeroCrossingHz(heard.subarray(4800, 28800), 48000)).toBeLessThan(330);
+    expect(rms(heard.subarray(4800))).toBeGreaterThan(2000);
+    expect(zeroCrossingFrequency(heard.subarray(4800, 28800), 48000)).toBeGreaterThan(270);
+    expect(zeroCrossingFrequency(heard.subarray(4800, 28800), 48000)).toBeLessThan(330);
     expect(c.frames[0]!.marker).toBe(true);
   });
 
   it('transcripts go down the data channel', async () => {
     const s = await server();
-    let session!: VoiceSession;
-    s.backend.onSessionReady((x) => {
-      session = x;
-    });
-    const c = await client(s);
-    await c.waitMessage((m) => m.type === 'ready');
+    const { c, session } = await call(s);
     await s.backend.sendTranscription(session, 'hello there', 'assistant');
     expect(await c.waitMessage((m) => m.type === 'transcription')).toEqual({
       type: 'transcription',
@@ -150,26 +150,21 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
 
   it('interrupt sends clear at once, stops a queued stream, and the next reply starts a new talkspurt', async () => {
     const s = await server();
-    let session!: VoiceSession;
-    s.backend.onSessionReady((x) => {
-      session = x;
-    });
-    const c = await client(s);
-    await c.waitMessage((m) => m.type === 'ready');
+    const { c, session } = await call(s);
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
     async function* stream(): AsyncIterable<AudioChunk> {
       yield {
-        data: new Uint8Array(tone(300, 400, 16000).buffer),
+        data: new Uint8Array(sine(300, 16000, 400, 8000).buffer),
         sampleRate: 16000,
         channels: 1,
         format: 'pcm_s16le',
       };
       await gate;
       yield {
-        data: new Uint8Array(tone(300, 400, 16000).buffer),
+        data: new Uint8Array(sine(300, 16000, 400, 8000).buffer),
         sampleRate: 16000,
         channels: 1,
         format: 'pcm_s16le',
@@ -185,7 +180,7 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
     await c.waitMessage((m) => m.type === 'speaking' && m.speaking === false);
     await new Promise((r) => setTimeout(r, 100));
     expect(c.frames.length).toBe(20); // the late chunk never went out
-    await s.backend.sendAudio(session, new Uint8Array(tone(300, 100, 16000).buffer));
+    await s.backend.sendAudio(session, new Uint8Array(sine(300, 16000, 100, 8000).buffer));
     await eventually(() => expect(c.frames.length).toBe(25));
     expect(c.frames[20]!.marker).toBe(true);
   });
@@ -206,13 +201,8 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
   it('disconnect from the server says bye and is not reported as a client drop', async () => {
     const s = await server();
     const gone: VoiceSession[] = [];
-    let session!: VoiceSession;
-    s.backend.onSessionReady((x) => {
-      session = x;
-    });
     s.backend.onClientDisconnected((x) => gone.push(x));
-    const c = await client(s);
-    await c.waitMessage((m) => m.type === 'ready');
+    const { c, session } = await call(s);
     await s.backend.disconnect(session);
     await c.waitMessage((m) => m.type === 'bye');
     expect(session.state).toBe('ended');
