@@ -397,12 +397,8 @@ export class RoomKit {
     this.timers.stopAll();
     await Promise.race([this.waitForIdle(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     this.abort.abort();
-    // Whatever is still waiting on a deadline of ours ends now, instead of keeping the process
-    // alive until it passes (a hung channel, a hung hook).
-    deadlines.expireOwned(this);
-    // What was handled is saved, so a restart re-drives only what was not (and what is cut
-    // short by the close from here on is not counted as handled).
-    await Promise.allSettled([...this.states.loaded()].map((state) => state.cursor.close()));
+    // Channels first: a transport finishes the messages it is committing (an ack owed to a
+    // client) before anything is cut.
     for (const channel of this.channels.values()) {
       try {
         await channel.close();
@@ -410,6 +406,12 @@ export class RoomKit {
         this.logger.warn({ channelId: channel.id, err: String(error) }, 'channel close failed');
       }
     }
+    // Whatever still waits on a deadline of ours ends now, instead of keeping callers waiting
+    // and the process alive until it passes (a hung channel, a hung hook).
+    deadlines.expireOwned(this);
+    // What was handled is saved, so a restart re-drives only what was not (and what is cut
+    // short by the close from here on is not counted as handled).
+    await Promise.allSettled([...this.states.loaded()].map((state) => state.cursor.close()));
     await this.store.close();
   }
 
