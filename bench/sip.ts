@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { deviationQuantile, type RtpStats, SEND_DEVIATION_BUCKETS_MS } from '../src/backends/rtp/index.js';
+import {
+  deviationQuantile,
+  sharedMediaClock,
+  type RtpStats,
+  SEND_DEVIATION_BUCKETS_MS,
+} from '../src/backends/rtp/index.js';
 import { SIPVoiceBackend } from '../src/backends/sip/index.js';
 import { Channel, ChannelType, HookTrigger, type Logger, RoomKit } from '../src/index.js';
 import { MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
@@ -85,6 +90,7 @@ async function level(calls: number): Promise<Level> {
     stt: new MockSTTProvider({ transcripts: ['hello'] }),
     tts: new MockTTSProvider({ msPerChar: 40 }),
     backend,
+    clock: sharedMediaClock,
   });
   kit.registerChannel(voice);
   kit.registerChannel(new Feed('feed'));

@@ -1,5 +1,6 @@
 import type { IncomingCallInfo } from '../backends/sip/call-info.js';
 import type { RegistrationOptions } from '../backends/sip/registration.js';
+import { sharedMediaClock } from '../backends/rtp/media-clock.js';
 import { SIPVoiceBackend } from '../backends/sip/sip-voice-backend.js';
 import type { RoomKit } from '../core/roomkit.js';
 import { errorMessage } from '../core/errors.js';
@@ -57,6 +58,8 @@ export async function attachSipVoice(
     stt: voice.stt,
     tts: voice.tts,
     backend,
+    // The SIP backend's media clock: every call's reply pacing shares its timers.
+    clock: sharedMediaClock,
     // Telephone audio: 8 kHz G.711 or 16 kHz G.722, already gain-controlled by the network.
     // Line and speakerphone echo is cancelled against what the backend played (when
     // libspeexdsp is installed), so the agent does not barge in on itself.
