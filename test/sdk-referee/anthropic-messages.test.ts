@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicProvider } from '../../src/providers/anthropic/index.js';
 import { FakeAnthropicServer } from '../../src/testing/fake-ai/index.js';
 import { ourToolRoundTrip } from './flows.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 const KEY = 'sk-ant-referee';
 const weather: Tool = {
@@ -18,7 +18,7 @@ const weather: Tool = {
   input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
 
-describe('@anthropic-ai/sdk referees FakeAnthropicServer (messages)', () => {
+describe('@anthropic-ai/sdk referees FakeAnthropicServer (messages)', TYPE_CHECK_TIMEOUT, () => {
   const server = new FakeAnthropicServer({ apiKey: KEY });
   let client: Anthropic;
 

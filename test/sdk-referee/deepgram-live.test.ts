@@ -13,7 +13,7 @@ import {
   speechFrames,
   streamFrames,
 } from '../../src/testing/fake-speech/index.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 const KEY = 'dg-referee-key';
 const speech = renderSpeech([{ text: 'hello there how are you' }, { text: 'book a table for two' }], {
@@ -25,7 +25,7 @@ type Message =
   | listen.ListenV1UtteranceEnd
   | listen.ListenV1SpeechStarted;
 
-describe('@deepgram/sdk live client referees FakeDeepgramServer', () => {
+describe('@deepgram/sdk live client referees FakeDeepgramServer', TYPE_CHECK_TIMEOUT, () => {
   let fake: FakeDeepgramServer;
 
   beforeAll(async () => {

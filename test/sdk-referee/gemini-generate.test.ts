@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GeminiProvider } from '../../src/providers/gemini/index.js';
 import { FakeGeminiServer } from '../../src/testing/fake-ai/index.js';
 import { ourToolRoundTrip } from './flows.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 const KEY = 'gemini-referee-key';
 const getWeather: FunctionDeclaration = {
@@ -24,7 +24,7 @@ const REQUEST_TYPE =
 const RESPONSE_TYPE =
   "Omit<T.GenerateContentResponse, 'text' | 'data' | 'functionCalls' | 'executableCode' | 'codeExecutionResult' | 'initialPromptTokenCount' | 'sdkHttpResponse'>";
 
-describe('@google/genai referees FakeGeminiServer (generateContent, REST)', () => {
+describe('@google/genai referees FakeGeminiServer (generateContent, REST)', TYPE_CHECK_TIMEOUT, () => {
   const server = new FakeGeminiServer({ apiKey: KEY });
   let ai: GoogleGenAI;
 

@@ -17,7 +17,7 @@ import { pcm16ToBase64 } from '../../src/realtime/pcm.js';
 import { FakeGeminiLiveServer, silence, tone } from '../../src/testing/fake-realtime/index.js';
 import { baseConfig, EventLog, recordingLogger } from '../conformance/realtime-provider.js';
 import { weatherTurns } from './flows.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 const KEY = 'gemini-live-referee';
 const MODEL = 'gemini-2.5-flash-native-audio-preview-12-2025';
@@ -49,7 +49,7 @@ class Received {
   }
 }
 
-describe('@google/genai live client referees FakeGeminiLiveServer', () => {
+describe('@google/genai live client referees FakeGeminiLiveServer', TYPE_CHECK_TIMEOUT, () => {
   const fake = new FakeGeminiLiveServer({ apiKey: KEY });
   const sessions: Session[] = [];
 

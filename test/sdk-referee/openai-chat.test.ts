@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../src/providers/openai/index.js';
 import { FakeOpenAIServer } from '../../src/testing/fake-ai/index.js';
 import { ourToolRoundTrip } from './flows.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 const KEY = 'sk-referee-1';
 const weather: ChatCompletionTool = {
@@ -25,7 +25,7 @@ const weather: ChatCompletionTool = {
   },
 };
 
-describe('openai SDK referees FakeOpenAIServer (chat completions)', () => {
+describe('openai SDK referees FakeOpenAIServer (chat completions)', TYPE_CHECK_TIMEOUT, () => {
   const server = new FakeOpenAIServer({ apiKey: KEY });
   let client: OpenAI;
 

@@ -15,7 +15,7 @@ import { pcm16ToBase64 } from '../../src/realtime/pcm.js';
 import { FakeOpenAIRealtimeServer, silence, tone } from '../../src/testing/fake-realtime/index.js';
 import { baseConfig, EventLog, recordingLogger } from '../conformance/realtime-provider.js';
 import { weatherTurns } from './flows.js';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 import { selfSignedCertificate } from './tls.js';
 
 const KEY = 'sk-realtime-referee';
@@ -64,7 +64,7 @@ class SdkSession {
   }
 }
 
-describe('openai SDK realtime client referees FakeOpenAIRealtimeServer', () => {
+describe('openai SDK realtime client referees FakeOpenAIRealtimeServer', TYPE_CHECK_TIMEOUT, () => {
   const tls = selfSignedCertificate();
   const fake = new FakeOpenAIRealtimeServer({ apiKey: KEY, tls });
   const open: OpenAIRealtimeWS[] = [];

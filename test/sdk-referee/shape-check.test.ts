@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { shapeProblems } from './shape-check.js';
+import { shapeProblems, TYPE_CHECK_TIMEOUT } from './shape-check.js';
 
 /** The referee itself must be able to fail, or every other test here proves nothing. */
-describe('shapeProblems (the SDK type referee)', () => {
+describe('shapeProblems (the SDK type referee)', TYPE_CHECK_TIMEOUT, () => {
   const chunk = {
     id: 'chatcmpl-1',
     object: 'chat.completion.chunk',

@@ -42,6 +42,15 @@ const OPTIONS: ts.CompilerOptions = {
 };
 
 /**
+ * For describe blocks that call shapeProblems: the first call parses the SDK's declaration
+ * files with the TypeScript compiler, seconds on a loaded 2-core machine. Bounded all the same.
+ */
+export const TYPE_CHECK_TIMEOUT = { timeout: 60_000 };
+
+const parsed = new Map<string, ts.SourceFile>();
+let previous: ts.Program | undefined;
+
+/**
  * Type-checks every set in one compiler run; returns one readable line per problem
  * (empty when every message matches the SDK's types).
  */
@@ -74,10 +83,19 @@ export function shapeProblems(sets: ShapeSet[]): string[] {
   const host = ts.createCompilerHost(OPTIONS);
   const readSource = host.getSourceFile.bind(host);
   const exists = host.fileExists.bind(host);
-  host.getSourceFile = (name, version, ...rest) =>
-    name === VIRTUAL ? ts.createSourceFile(name, source, version, true) : readSource(name, version, ...rest);
+  host.getSourceFile = (name, version, ...rest) => {
+    if (name === VIRTUAL) return ts.createSourceFile(name, source, version, true);
+    // The SDKs' declaration files are large: parse each once per test process.
+    let file = parsed.get(name);
+    if (!file) {
+      file = readSource(name, version, ...rest);
+      if (file) parsed.set(name, file);
+    }
+    return file;
+  };
   host.fileExists = (name) => name === VIRTUAL || exists(name);
-  const program = ts.createProgram([VIRTUAL], OPTIONS, host);
+  const program = ts.createProgram([VIRTUAL], OPTIONS, host, previous);
+  previous = program;
   return ts
     .getPreEmitDiagnostics(program)
     .filter((d) => d.file?.fileName === VIRTUAL)
