@@ -91,6 +91,9 @@ async function level(calls: number): Promise<Level> {
     tts: new MockTTSProvider({ msPerChar: 40 }),
     backend,
     clock: sharedMediaClock,
+    // The caller's recording talks over the reply: barge-in would cut it, and we want audio
+    // flowing both ways for the whole window.
+    interruption: { mode: 'disabled' },
   });
   kit.registerChannel(voice);
   kit.registerChannel(new Feed('feed'));
