@@ -1,0 +1,2 @@
+/** roomkit/pubsub/redis: cross-process events for a cluster of kits (`ioredis`). */
+export { RedisPubSub, type RedisPubSubOptions } from './redis-pubsub.js';

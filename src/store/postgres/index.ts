@@ -1,0 +1,4 @@
+/** roomkit/store/postgres: a ConversationStore on PostgreSQL (`pg`), shared by any number of processes. */
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { StoreError, StoreUnavailableError } from './errors.js';
+export { SCHEMA_VERSION } from './schema.js';
