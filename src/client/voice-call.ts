@@ -51,6 +51,9 @@ export class VoiceCall extends Emitter<VoiceCallEvents> {
   private mic?: MediaStream;
   private ownsMic = false;
   private levelTimer?: ReturnType<typeof setInterval>;
+  // Leaving the page hangs up (the DELETE goes out with keepalive), rather than leaving the
+  // server to notice the silence.
+  private readonly onPageHide = () => this.hangUp('page closed');
 
   private constructor(private readonly opts: VoiceCallOptions) {
     super();
@@ -121,6 +124,7 @@ export class VoiceCall extends Emitter<VoiceCallEvents> {
     this.transport = link.transport;
     this.sessionId = link.sessionId;
     this.setState('connected');
+    globalThis.addEventListener?.('pagehide', this.onPageHide);
     const every = this.opts.levelIntervalMs ?? 50;
     if (every > 0) this.levelTimer = setInterval(() => this.emit('level', link.levels()), every);
   }
@@ -166,6 +170,7 @@ export class VoiceCall extends Emitter<VoiceCallEvents> {
   }
 
   private release(): void {
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
     clearInterval(this.levelTimer);
     this.levelTimer = undefined;
     if (this.ownsMic) for (const t of this.mic?.getTracks() ?? []) t.stop();

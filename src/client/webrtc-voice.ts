@@ -150,7 +150,7 @@ export class WebRTCVoice implements VoiceLink {
     switch (msg.type) {
       case 'speaking':
         // A new reply: the muted player (after a clear) may be heard again.
-        if (msg.speaking && this.player) this.player.muted = false;
+        if (msg.speaking && msg.who !== 'user' && this.player) this.player.muted = false;
         this.events.onSpeaking({
           speaking: Boolean(msg.speaking),
           who: msg.who === 'user' ? 'user' : 'assistant',

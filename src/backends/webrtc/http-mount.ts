@@ -15,7 +15,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => fals
 export function interceptRequests(server: Server, handler: RequestHandler): () => void {
   const original = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   const emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'request' && handler(args[0] as IncomingMessage, args[1] as ServerResponse) !== false) return true;
+    if (event === 'request' && handler(args[0] as IncomingMessage, args[1] as ServerResponse) !== false)
+      return true;
     return original.call(this, event, ...args);
   } as Server['emit'];
   server.emit = emit;

@@ -31,6 +31,8 @@ export interface PeerEvents {
   onState(peer: WebRTCPeer, state: PeerState): void;
   onAudio(peer: WebRTCPeer, frame: import('../../voice/types.js').AudioFrame): void;
   onControlOpen(peer: WebRTCPeer): void;
+  /** The client's control channel closed: it hung up (or its browser tab went away). */
+  onControlClosed(peer: WebRTCPeer): void;
   onControl(peer: WebRTCPeer, text: string): void;
 }
 
@@ -239,12 +241,12 @@ export class WebRTCPeer {
   private adoptChannel(channel: RTCDataChannel): void {
     if (channel.label !== CONTROL_CHANNEL_LABEL || this.control) return;
     this.control = channel;
-    const opened = () => this.events.onControlOpen(this);
-    if (channel.readyState === 'open') opened();
-    else
-      channel.stateChanged.subscribe((s) => {
-        if (s === 'open') opened();
-      });
+    if (channel.readyState === 'open') this.events.onControlOpen(this);
+    channel.stateChanged.subscribe((s) => {
+      if (s === 'open') this.events.onControlOpen(this);
+      // Clients never close it during a call: closing is how a closed RTCPeerConnection shows.
+      else if (s === 'closed' && this.state !== 'closed') this.events.onControlClosed(this);
+    });
     channel.onMessage.subscribe((data) => {
       this.lastInboundAt = performance.now();
       if (typeof data === 'string') this.events.onControl(this, data);

@@ -17,7 +17,8 @@ import { RoomKitError } from '../../core/errors.js';
  * Data channel `roomkit` (the client creates it before its offer)
  *   server -> client
  *     {type:'ready', sessionId, roomId, participantId, sampleRate}
- *     {type:'speaking', speaking, who:'assistant'}   a reply's audio starts / ends
+ *     {type:'speaking', speaking, who}               a reply's audio starts / ends (who: 'assistant'),
+ *                                                    or the provider heard the user start / stop (who: 'user')
  *     {type:'clear'}                                  barge-in: drop what is playing now
  *     {type:'transcription', text, role, final}
  *     {type:'error', code, message}   {type:'pong'}   {type:'bye', reason}

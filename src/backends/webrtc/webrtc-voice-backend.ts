@@ -178,6 +178,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
         if (p.session) this.emitAudio(p.session, frame);
       },
       onControlOpen: (p) => this.sendReady(p),
+      onControlClosed: (p) => void this.dropPeer(p, 'client closed the data channel'),
       onControl: (p, text) => this.onControl(p, text),
     });
     this.peers.set(peer.id, peer);
@@ -293,6 +294,10 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     final = true,
   ): Promise<void> {
     this.bySession.get(session.id)?.sendControl({ type: 'transcription', text, role, final });
+  }
+
+  override sendSpeaking(session: VoiceSession, speaking: boolean, who: 'user' | 'assistant'): void {
+    this.bySession.get(session.id)?.sendControl({ type: 'speaking', speaking, who });
   }
 
   override async close(): Promise<void> {
