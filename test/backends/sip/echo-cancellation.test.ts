@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
 import { Channel, ChannelType, HookTrigger, RoomKit } from '../../../src/index.js';
 import { MockSTTProvider, MockTTSProvider } from '../../../src/testing/index.js';
 import { EnergyVADProvider, SpeexAECProvider, VoiceChannel } from '../../../src/voice/index.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -61,30 +60,8 @@ async function echoedCall(aec: boolean): Promise<string[]> {
     });
   });
   const { udp } = await backend.listen();
-  const mp = await freeUdpPort(true);
-  const run = runSipp(
-    [
-      '-sf',
-      join(FIXTURES, 'uac-echo.xml'),
-      `127.0.0.1:${udp}`,
-      '-s',
-      'ai',
-      '-i',
-      '127.0.0.1',
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(mp),
-      '-m',
-      '1',
-      '-l',
-      '1',
-      '-rtp_echo',
-    ],
-    30,
-  );
-  cleanup.push(() => run.kill());
-  const result = await run.done;
+  const call = sippCaller('uac-echo.xml', udp!, cleanup, { extra: ['-rtp_echo'] });
+  const result = await call;
   expect(result.code, result.errors).toBe(0);
   return heard;
 }

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
 import type { VoiceSession } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
+import { memoryLogger } from './helpers.js';
 import { type Kamailio, startKamailio } from './kamailio.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -57,29 +56,8 @@ describe('SIPVoiceBackend with kamailio as registrar and proxy', () => {
     const ended: VoiceSession[] = [];
     b.onSessionReady((s) => ready.push(s));
     b.onClientDisconnected((s) => ended.push(s));
-    const mp = await freeUdpPort(true);
-    const run = runSipp(
-      [
-        '-sf',
-        join(FIXTURES, 'uac-call.xml'),
-        `127.0.0.1:${k.port}`,
-        '-s',
-        'roomkit',
-        '-i',
-        '127.0.0.1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(mp),
-        '-m',
-        '1',
-        '-l',
-        '1',
-      ],
-      30,
-    );
-    cleanup.push(() => run.kill());
-    const result = await run.done;
+    const call = sippCaller('uac-call.xml', k.port, cleanup, { service: 'roomkit' });
+    const result = await call;
     expect(result.code, result.errors || k.log().slice(-3000)).toBe(0);
     expect(k.log()).toMatch(/relaying INVITE to sip:roomkit@127\.0\.0\.1:\d+/);
     expect(ready).toHaveLength(1);

@@ -6,8 +6,8 @@ import { parseCommandLine, UsageError } from '../../../src/server/cli-options.js
 import { type RunningServer, startServer } from '../../../src/server/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../../../src/testing/index.js';
 import { connectClient } from '../../helpers/ws-client.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -47,32 +47,11 @@ describe('roomkit serve --sip', () => {
     cleanup.push(() => web.close());
     web.send({ type: 'join', roomId: 'lobby' });
     await web.next('joined');
-    const mp = await freeUdpPort(true);
-    const run = runSipp(
-      [
-        '-sf',
-        join(FIXTURES, 'uac-talk.xml'),
-        `127.0.0.1:${sipPort}`,
-        '-s',
-        'lobby',
-        '-i',
-        '127.0.0.1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(mp),
-        '-m',
-        '1',
-        '-l',
-        '1',
-      ],
-      30,
-    );
-    cleanup.push(() => run.kill());
+    const call = sippCaller('uac-talk.xml', sipPort, cleanup, { service: 'lobby' });
     const heard = await web.next((f) => JSON.stringify(f).includes('where is my order'), 15_000);
     expect(JSON.stringify(heard)).toContain('voice-sip');
     await web.next((f) => JSON.stringify(f).includes('Your order ships today.'), 10_000);
-    const result = await run.done;
+    const result = await call;
     expect(result.code, result.errors).toBe(0);
     const stored = await server.kit.store.listEvents('lobby');
     expect(stored.map((e) => e.source.channelId)).toEqual(expect.arrayContaining(['voice-sip', 'agent']));

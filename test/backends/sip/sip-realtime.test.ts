@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
 import { RoomKit } from '../../../src/index.js';
@@ -10,8 +9,8 @@ import {
 import type { AudioFrame } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
 import { powerAt, tone } from '../rtp/signal.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -46,29 +45,7 @@ describe('SIPRealtimeTransport: a phone call answered by a realtime model', () =
     const echoed: AudioFrame[] = [];
     transport.onAudioReceived((_s, f) => echoed.push(f));
     const ports = await transport.listen();
-    const mp = await freeUdpPort(true);
-    const run = runSipp(
-      [
-        '-sf',
-        join(FIXTURES, 'uac-echo.xml'),
-        `127.0.0.1:${ports.udp}`,
-        '-s',
-        'ai',
-        '-i',
-        '127.0.0.1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(mp),
-        '-m',
-        '1',
-        '-l',
-        '1',
-        '-rtp_echo',
-      ],
-      30,
-    );
-    cleanup.push(() => run.kill());
+    const call = sippCaller('uac-echo.xml', ports.udp!, cleanup, { extra: ['-rtp_echo'] });
     // The channel opened a provider session for the call on its own.
     await eventually(() => expect(provider.callsTo('connect')).toHaveLength(1), 5000);
     const session = kit.getChannel<RealtimeVoiceChannel>('phone-rt')!.sessions[0];
@@ -83,7 +60,7 @@ describe('SIPRealtimeTransport: a phone call answered by a realtime model', () =
       () => expect(provider.sentAudio(ps).reduce((n, c) => n + c.length, 0)).toBeGreaterThan(16000 * 0.4),
       5000,
     );
-    const result = await run.done;
+    const result = await call;
     expect(result.code, result.errors).toBe(0);
     // What came back is the model's tone, at 8 kHz.
     const voiced = echoed.filter((f) => f.data.some((x) => Math.abs(x) > 1000));

@@ -1,5 +1,4 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type SipCallEvent,
@@ -8,8 +7,8 @@ import {
 } from '../../../src/backends/sip/index.js';
 import type { VoiceSession } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,32 +30,8 @@ async function backend(opts: SIPVoiceBackendOptions = {}) {
   return { b, ports, logger };
 }
 
-async function sipp(scenario: string, port: number, transport = 'u1', timeoutS = 20) {
-  const mp = await freeUdpPort(true);
-  const run = runSipp(
-    [
-      '-sf',
-      join(FIXTURES, scenario),
-      `127.0.0.1:${port}`,
-      '-s',
-      'ai',
-      '-i',
-      '127.0.0.1',
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(mp),
-      '-t',
-      transport,
-      '-m',
-      '1',
-      '-l',
-      '1',
-    ],
-    timeoutS,
-  );
-  cleanup.push(() => run.kill());
-  return run.done;
+function sipp(scenario: string, port: number, transport = 'u1') {
+  return sippCaller(scenario, port, cleanup, { transport, timeoutS: 20 });
 }
 
 /** A raw UDP SIP peer for messages no well-behaved tool would send. */

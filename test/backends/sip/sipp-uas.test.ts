@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DtmfEvent } from '../../../src/backends/rtp/index.js';
 import { SIPVoiceBackend, type SIPVoiceBackendOptions } from '../../../src/backends/sip/index.js';
@@ -6,8 +5,8 @@ import type { AudioFrame, ProtocolTrace, VoiceSession } from '../../../src/voice
 import { eventually } from '../../conformance/backend.js';
 import { int16ToBytes } from '../../../src/voice/audio/pcm.js';
 import { powerAt, tone } from '../rtp/signal.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp, type SippRun } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -20,40 +19,6 @@ async function backend(opts: SIPVoiceBackendOptions = {}) {
   cleanup.push(() => b.close());
   const ports = await b.listen();
   return { b, ports, logger };
-}
-
-async function sipp(
-  scenario: string,
-  port: number,
-  extra: string[] = [],
-  transport = 'u1',
-): Promise<SippRun> {
-  const mp = await freeUdpPort(true);
-  const run = runSipp(
-    [
-      '-sf',
-      join(FIXTURES, scenario),
-      `127.0.0.1:${port}`,
-      '-s',
-      'ai',
-      '-i',
-      '127.0.0.1',
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(mp),
-      '-t',
-      transport,
-      '-m',
-      '1',
-      '-l',
-      '1',
-      ...extra,
-    ],
-    30,
-  );
-  cleanup.push(() => run.kill());
-  return run;
 }
 
 describe('SIPVoiceBackend as UAS, called by SIPp', () => {
@@ -69,8 +34,7 @@ describe('SIPVoiceBackend as UAS, called by SIPp', () => {
     b.onClientDisconnected((s) => ended.push(s));
     b.onAudioReceived((_s, f) => frames.push(f));
     b.onDtmfReceived((_s, d) => digits.push(d));
-    const run = await sipp('uac-call.xml', ports.udp!);
-    const result = await run.done;
+    const result = await sippCaller('uac-call.xml', ports.udp!, cleanup);
     expect(result.code, result.errors || result.stdout.slice(-2000)).toBe(0);
     await eventually(() => expect(ended.length).toBe(1));
     const session = ready[0];
@@ -123,8 +87,7 @@ describe('SIPVoiceBackend as UAS, called by SIPp', () => {
         format: 'pcm_s16le',
       });
     });
-    const run = await sipp('uac-echo.xml', ports.udp!, ['-rtp_echo']);
-    const result = await run.done;
+    const result = await sippCaller('uac-echo.xml', ports.udp!, cleanup, { extra: ['-rtp_echo'] });
     expect(result.code, result.errors).toBe(0);
     // One second of tone went out as 50 PCMA packets and came back through SIPp's echo.
     await eventually(() => expect(frames.length).toBe(50));

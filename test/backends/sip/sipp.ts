@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeUdpPort } from './helpers.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'sip');
 
@@ -58,4 +59,42 @@ export function runSipp(args: string[], timeoutS = 30): SippRun {
     });
   });
   return { done, kill: () => child.kill('SIGKILL'), pid: child.pid };
+}
+
+/**
+ * SIPp as the caller: runs `scenario` (a file in test/fixtures/sip) against roomkit at
+ * 127.0.0.1:`port`, one call, media on a free even port. The kill goes on `cleanup`.
+ */
+export async function sippCaller(
+  scenario: string,
+  port: number,
+  cleanup: (() => unknown)[],
+  opts: { service?: string; transport?: string; extra?: string[]; timeoutS?: number } = {},
+): Promise<SippResult> {
+  const mp = await freeUdpPort(true);
+  const run = runSipp(
+    [
+      '-sf',
+      join(FIXTURES, scenario),
+      `127.0.0.1:${port}`,
+      '-s',
+      opts.service ?? 'ai',
+      '-i',
+      '127.0.0.1',
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mp),
+      '-t',
+      opts.transport ?? 'u1',
+      '-m',
+      '1',
+      '-l',
+      '1',
+      ...(opts.extra ?? []),
+    ],
+    opts.timeoutS ?? 30,
+  );
+  cleanup.push(() => run.kill());
+  return run.done;
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
 import { AIChannel, Access, ChannelCategory, HookTrigger, RoomKit } from '../../../src/index.js';
@@ -6,8 +5,8 @@ import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../../../src/t
 import { EnergyVADProvider, VoiceChannel, type VoiceSession } from '../../../src/voice/index.js';
 import { RecordingChannel } from '../../helpers/channels.js';
 import { eventually } from '../../conformance/backend.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
-import { FIXTURES, runSipp } from './sipp.js';
+import { memoryLogger } from './helpers.js';
+import { sippCaller } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -62,29 +61,8 @@ describe('a phone call into a room through a VoiceChannel', () => {
     let played = 0;
     backend.onAudioPlayed(() => played++);
     const ports = await backend.listen();
-    const mp = await freeUdpPort(true);
-    const run = runSipp(
-      [
-        '-sf',
-        join(FIXTURES, 'uac-talk.xml'),
-        `127.0.0.1:${ports.udp}`,
-        '-s',
-        'ai',
-        '-i',
-        '127.0.0.1',
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(mp),
-        '-m',
-        '1',
-        '-l',
-        '1',
-      ],
-      30,
-    );
-    cleanup.push(() => run.kill());
-    const result = await run.done;
+    const call = sippCaller('uac-talk.xml', ports.udp!, cleanup);
+    const result = await call;
     expect(result.code, result.errors).toBe(0);
     expect(started).toHaveLength(1);
     expect(started[0].participantId).toBe('+15559870000');
