@@ -16,7 +16,7 @@ function g722RoundTrip(x: Int16Array, chunk = 320): Int16Array {
   const dec = new G722Decoder();
   const parts: Int16Array[] = [];
   for (let i = 0; i < x.length; i += chunk) parts.push(dec.decode(enc.encode(x.subarray(i, i + chunk))));
-  return concat(parts);
+  return concat(...parts);
 }
 
 describe('G.722 (SB-ADPCM, 64 kbit/s)', () => {
@@ -104,7 +104,7 @@ describe('RTP codecs', () => {
     const x = tone(500, 16000, 16000);
     const parts: Int16Array[] = [];
     for (let i = 0; i < x.length; i += 320) parts.push(c.decode(c.encode(x.subarray(i, i + 320))));
-    const y = concat(parts);
+    const y = concat(...parts);
     expect(y.length).toBe(x.length);
     // Opus is perceptual: check the tone is there, strong, not sample-exact.
     expect(powerAt(y.subarray(1600), 500, 16000)).toBeGreaterThan(powerAt(x, 500, 16000) - 3);

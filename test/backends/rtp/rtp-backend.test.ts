@@ -50,7 +50,7 @@ async function call(opts: RTPVoiceBackendOptions & { remote?: boolean } = {}) {
 }
 
 function pcmOf(frames: AudioFrame[]): Int16Array {
-  return concat(frames.map((f) => f.data));
+  return concat(...frames.map((f) => f.data));
 }
 
 describe('RTPVoiceBackend over real UDP', () => {

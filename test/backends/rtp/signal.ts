@@ -1,4 +1,5 @@
 /** Test signals and measurements for codec and media tests. */
+export { concat } from '../../voice/audio/signals.js';
 export function tone(freq: number, rate: number, samples: number, amp = 8000): Int16Array {
   const out = new Int16Array(samples);
   for (let i = 0; i < samples; i++) out[i] = Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate));
@@ -41,14 +42,4 @@ export function snrDb(
     if (snr > best.snr) best = { snr, delay: d };
   }
   return best;
-}
-
-export function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
