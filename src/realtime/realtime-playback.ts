@@ -103,9 +103,17 @@ export class RealtimePlayback {
    * Barge-in: stop now, drop everything queued (and any late audio of the cut items).
    * Returns how much of the answer the caller heard (`playedMs`), and of the item that was
    * playing (`itemPlayedMs`, what a vendor truncates to; undefined when the item is unknown).
+   * `unheardMs`: what the transport was handed but the far end has not confirmed playing (a
+   * carrier's echoed marks); the heard position is then what was sent minus that, rather
+   * than the pacer's own estimate.
    */
-  interrupt(itemId = this.currentItem): { itemId?: string; playedMs: number; itemPlayedMs?: number } {
-    const { playedMs } = this.pacer.interrupt();
+  interrupt(
+    itemId = this.currentItem,
+    unheardMs?: number,
+  ): { itemId?: string; playedMs: number; itemPlayedMs?: number } {
+    const position = this.pacer.interrupt();
+    const playedMs =
+      unheardMs === undefined ? position.playedMs : Math.max(0, position.sentMs - unheardMs);
     this.next = [];
     this.nextEnded = false;
     const itemPlayedMs = this.heardOf(itemId, playedMs);

@@ -212,7 +212,9 @@ export class RealtimeSessionEvents {
   /** Barge-in: stop the caller's playback now, tell the vendor what was heard, fire ON_BARGE_IN. */
   private interrupted(rt: RealtimeSessionRuntime, e: RealtimeEventMap['interrupted']): void {
     const wasPlaying = rt.playback.isPlaying;
-    const heard = rt.playback.interrupt(e.itemId);
+    // Where the caller really stopped hearing, when the transport knows (carrier marks).
+    const unheard = this.ch.transport.unheardMs(rt.session.transportSession);
+    const heard = rt.playback.interrupt(e.itemId, unheard);
     rt.echo?.truncate();
     const { session } = rt;
     this.ch.transport.interrupt(session.transportSession);

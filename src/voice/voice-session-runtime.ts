@@ -79,7 +79,10 @@ export class VoiceSessionRuntime {
     const speech = this.current;
     if (!speech && !this.pacer.isPlaying) return undefined;
     this.generation++;
-    const { playedMs } = this.pacer.interrupt();
+    // What the far end confirmed playing (carrier marks), when the transport knows it.
+    const unheard = this.host.backend.unheardMs(this.session);
+    const position = this.pacer.interrupt();
+    const playedMs = unheard === undefined ? position.playedMs : Math.max(0, position.sentMs - unheard);
     speech?.controller.abort(new Error(reason));
     this.host.backend.interrupt(this.session);
     this.pipeline.clearOutbound();

@@ -70,7 +70,14 @@ function buildTables(encode: (s: number) => number, decode: (c: number) => numbe
 }
 
 function mulaw(): LawTables {
-  if (!mulawTables) mulawTables = buildTables(encodeMulawSample, decodeMulawSample);
+  if (!mulawTables) {
+    mulawTables = buildTables(encodeMulawSample, decodeMulawSample);
+    // Mu-law has two zeros: 0xFF (+0) and 0x7F (-0, whose interval is -1..-3). Decoding -0
+    // to -1 rather than 0 keeps it inside its own interval, so decode then encode returns
+    // every code unchanged: G.711 that passes through PCM (a phone call to a g711_ulaw
+    // realtime model) arrives byte for byte.
+    mulawTables.decode[0x7f] = -1;
+  }
   return mulawTables;
 }
 

@@ -104,6 +104,17 @@ export abstract class VoiceBackend {
     return false;
   }
 
+  /**
+   * Of the audio already handed to `sendAudio`, how much (ms) the listener has not been
+   * confirmed to hear yet, when the far end reports playback (a carrier echoing the marks sent
+   * with the audio); undefined when the transport cannot tell. A channel subtracts it from
+   * what it sent to know where the caller stopped hearing (barge-in, a realtime model's
+   * truncation). Ask before `interrupt`, which discards what was queued.
+   */
+  unheardMs(_session: VoiceSession): number | undefined {
+    return undefined;
+  }
+
   setInputMuted(_session: VoiceSession, _muted: boolean): void {}
 
   /**
