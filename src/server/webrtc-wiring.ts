@@ -3,10 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isLoopbackHost } from '../backends/webrtc/loopback.js';
 import { interceptRequests, type RequestHandler } from '../backends/webrtc/http-mount.js';
 import { createWebRTCHandler, type WebRTCAuthenticate } from '../backends/webrtc/signalling.js';
-import {
-  WebRTCVoiceBackend,
-  type WebRTCVoiceBackendOptions,
-} from '../backends/webrtc/webrtc-voice-backend.js';
+import type { WebRTCVoiceBackendOptions } from '../backends/webrtc/webrtc-backend-options.js';
+import { WebRTCVoiceBackend } from '../backends/webrtc/webrtc-voice-backend.js';
 import type { RoomKit } from '../core/roomkit.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';

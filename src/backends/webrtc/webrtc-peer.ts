@@ -3,6 +3,7 @@ import type { RTCDataChannel, RTCPeerConnection, RTCRtpTransceiver } from 'werif
 import { errorMessage } from '../../core/errors.js';
 import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-connection.js';
 import type { VoiceSession } from '../../voice/types.js';
+import { OutboundAudioConverter } from '../rtp/outbound-audio.js';
 import { OpusRtpReceiver } from './opus-rtp-receiver.js';
 import { type OutboundRtp, OpusRtpSender } from './opus-rtp-sender.js';
 import type { Werift } from './werift-loader.js';
@@ -59,6 +60,8 @@ export class WebRTCPeer {
   candidates = 0;
   control?: RTCDataChannel;
   readonly sender: OpusRtpSender;
+  /** Replies at any rate or shape become mono PCM at the session rate (resamplers kept per input rate). */
+  readonly outbound: OutboundAudioConverter;
   private receiver?: OpusRtpReceiver;
   private pc?: RTCPeerConnection;
   private transceiver?: RTCRtpTransceiver;
@@ -74,6 +77,7 @@ export class WebRTCPeer {
   ) {
     this.werift = werift;
     this.sender = new OpusRtpSender({ bitrate: config.bitrate, send: (p) => this.sendRtp(p) });
+    this.outbound = new OutboundAudioConverter(config.sampleRate);
   }
 
   get connected(): boolean {
@@ -192,6 +196,8 @@ export class WebRTCPeer {
   clearPlayback(): void {
     this.generation++;
     this.sender.clear();
+    // Resamplers hold the interrupted reply's tail in their filters: the next starts fresh.
+    this.outbound.close();
     this.sendControl({ type: 'clear' });
     this.stopSpeaking();
   }
@@ -212,6 +218,7 @@ export class WebRTCPeer {
     this.sendControl({ type: 'bye', reason });
     this.setState('closed');
     this.receiver?.close();
+    this.outbound.close();
     const pc = this.pc;
     this.pc = undefined;
     await pc?.close().catch(() => {});

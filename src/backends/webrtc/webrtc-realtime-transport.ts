@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { OpusSampleRate } from '../../voice/audio/opus.js';
 import { type MountWebRTCOptions, mountWebRTC } from './signalling.js';
-import { type WebRTCVoiceBackendOptions, WebRTCVoiceBackend } from './webrtc-voice-backend.js';
+import type { WebRTCVoiceBackendOptions } from './webrtc-backend-options.js';
+import { WebRTCVoiceBackend } from './webrtc-voice-backend.js';
 
 export interface WebRTCRealtimeTransportOptions extends WebRTCVoiceBackendOptions {
   /** The seed's name for the transport rate: the PCM rate both ways (default 24000, the providers' output rate). */

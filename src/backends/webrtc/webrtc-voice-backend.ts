@@ -2,14 +2,15 @@ import { errorMessage, NotFoundError, RoomKitError, ValidationError } from '../.
 import { parseClientFrame } from '../../core/client-frame.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import type { OpusSampleRate } from '../../voice/audio/opus.js';
-import { bytesToInt16, downmixToMono } from '../../voice/audio/pcm.js';
-import { Resampler } from '../../voice/audio/resampler.js';
 import { VoiceBackend } from '../../voice/backends/voice-backend.js';
-import type { VoiceRefusal, VoiceSessionRequest } from '../../voice/backends/websocket-voice-backend.js';
+import type { VoiceRefusal } from '../../voice/backends/websocket-voice-backend.js';
 import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-connection.js';
 import type { AudioChunk, VoiceSession } from '../../voice/types.js';
 import { VoiceCapability, VoiceSessionState } from '../../voice/types.js';
+import { isAsyncIterable, type OutboundAudio } from '../rtp/outbound-audio.js';
 import { isOpusRate } from './opus-rtp-sender.js';
+import type { WebRTCAnswer, WebRTCClient, WebRTCVoiceBackendOptions } from './webrtc-backend-options.js';
+import { reapDeadlines, reapReason } from './webrtc-reaper.js';
 import { loadWebRTC } from './werift-loader.js';
 import { type PeerConfig, type PeerState, WebRTCPeer } from './webrtc-peer.js';
 import {
@@ -21,68 +22,7 @@ import {
   WebRTCSignallingError,
 } from './webrtc-protocol.js';
 
-export interface WebRTCVoiceBackendOptions {
-  /** STUN/TURN servers werift uses (default none: host candidates only; never a public default). */
-  iceServers?: IceServer[];
-  /** What `GET {path}` hands browsers (default `iceServers`); a function can mint TURN credentials per user. */
-  clientIceServers?: IceServer[] | ((auth: VoiceAuthResult) => IceServer[] | Promise<IceServer[]>);
-  /** Extra host candidate addresses (e.g. '127.0.0.1' for a loopback-only dev server, a 1:1 NAT's public IP). */
-  iceHostAddresses?: string[];
-  /** UDP ports to gather on, e.g. [40000, 40999] for a firewall rule. */
-  icePortRange?: [number, number];
-  iceTransportPolicy?: 'all' | 'relay';
-  /** PCM rate the framework sees both ways (default 16000). Opus decodes and encodes it natively. */
-  sampleRate?: OpusSampleRate;
-  /** Opus bitrate in bit/s for replies (default: libopus's choice for speech). */
-  bitrate?: number;
-  /** channelId of the sessions this backend creates on its own (default 'voice'). */
-  channelId?: string;
-  /** An answered offer must reach 'connected' within this (default 20 s), else it is reaped. */
-  connectTimeoutMs?: number;
-  /** A connected peer that sends nothing (RTP, RTCP, data) for this long is reaped (default 15 s). */
-  idleTimeoutMs?: number;
-  /** ICE 'disconnected' for this long ends the call (default 8 s; it may recover before). */
-  disconnectedTimeoutMs?: number;
-  /** Concurrent peers (answered offers); more get 503 (default 500). */
-  maxConnections?: number;
-  /** Trickled candidates accepted per peer (default 64). */
-  maxCandidates?: number;
-  /** Control messages are dropped past this much unsent data-channel backlog (default 256 KiB). */
-  maxBufferedBytes?: number;
-  /**
-   * Browsers cancel echo and control gain on the microphone themselves (getUserMedia's
-   * echoCancellation/autoGainControl, on by default and reported by the track's settings).
-   * The backend therefore declares NATIVE_AEC and NATIVE_AGC so the pipeline skips its own;
-   * turn these off for clients that capture without them.
-   */
-  nativeEchoCancellation?: boolean;
-  nativeGainControl?: boolean;
-  /**
-   * Decides each offer after the token's room scope (`rooms`, `roomId`) allowed it: true, or
-   * a refusal (`room_not_found` -> 404, `forbidden` -> 403). Use it to refuse rooms that do
-   * not exist. A callback that throws refuses.
-   */
-  authorizeSession?: (request: VoiceSessionRequest) => true | VoiceRefusal | Promise<true | VoiceRefusal>;
-  logger?: Logger;
-}
-
-/** What `onClientConnected` listeners get: a connected peer waiting for a session. */
-export interface WebRTCClient {
-  /** The connection id (the seed's webrtc_id); pass it as `connection` to startSession/accept. */
-  readonly id: string;
-  readonly roomId: string;
-  readonly participantId: string;
-  readonly metadata: Record<string, unknown>;
-}
-
-export interface WebRTCAnswer {
-  type: 'answer';
-  sdp: string;
-  connectionId: string;
-}
-
 type ClientConnectedCallback = (client: WebRTCClient) => unknown;
-type OutboundAudio = AudioChunk | Uint8Array | AsyncIterable<AudioChunk>;
 
 const SWEEP_MS = 1000;
 
@@ -106,7 +46,6 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   private readonly peers = new Map<string, WebRTCPeer>();
   private readonly bySession = new Map<string, WebRTCPeer>();
   private readonly pendingSince = new Map<string, number>();
-  private readonly resamplers = new Map<string, Resampler>();
   private readonly connectedListeners: ClientConnectedCallback[] = [];
   private sweeper?: NodeJS.Timeout;
   private closed = false;
@@ -252,7 +191,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     const peer = this.bySession.get(session.id);
     if (!peer?.connected) return;
     if (audio instanceof Uint8Array) {
-      peer.sendPcm(bytesToInt16(evenBytes(audio)), this.sampleRate);
+      peer.sendPcm(peer.outbound.fromBytes(audio), this.sampleRate);
       return;
     }
     if (!isAsyncIterable(audio)) {
@@ -268,10 +207,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   }
 
   interrupt(session: VoiceSession): void {
-    const peer = this.bySession.get(session.id);
-    if (!peer) return;
-    peer.clearPlayback();
-    for (const [key, r] of this.resamplers) if (key.startsWith(`${peer.id}:`)) r.reset();
+    this.bySession.get(session.id)?.clearPlayback();
   }
 
   override isPlaying(session: VoiceSession): boolean {
@@ -435,11 +371,6 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   /** Close a peer and forget it; its session ends as a client drop unless we ended it. */
   private async dropPeer(peer: WebRTCPeer, reason: string): Promise<void> {
     if (!this.peers.delete(peer.id)) return;
-    for (const [key, r] of this.resamplers) {
-      if (!key.startsWith(`${peer.id}:`)) continue;
-      r.close();
-      this.resamplers.delete(key);
-    }
     await peer.close(reason);
     const session = peer.session;
     this.logger.info({ backend: this.name, sessionId: session?.id, reason }, 'webrtc peer closed');
@@ -458,26 +389,15 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   /** Peers that vanished are reaped by deadline: never connected, disconnected, or silent. */
   private sweep(): void {
     const now = performance.now();
-    const o = this.options;
-    const connectMs = o.connectTimeoutMs ?? 20_000;
+    const deadlines = reapDeadlines(this.options);
     for (const peer of [...this.peers.values()]) {
-      let reason: string | undefined;
-      if ((peer.state === 'new' || peer.state === 'connecting') && now - peer.createdAt > connectMs)
-        reason = 'connect timeout';
-      else if (
-        peer.disconnectedAt !== undefined &&
-        now - peer.disconnectedAt > (o.disconnectedTimeoutMs ?? 8000)
-      )
-        reason = 'ice disconnected';
-      else if (peer.connected && now - peer.lastInboundAt > (o.idleTimeoutMs ?? 15_000))
-        reason = 'idle timeout';
-      else if (peer.connected && !peer.session && now - peer.createdAt > connectMs) reason = 'no session';
+      const reason = reapReason(peer, now, deadlines);
       if (!reason) continue;
       this.logger.info({ backend: this.name, connectionId: peer.id, reason }, 'reaping webrtc peer');
       void this.dropPeer(peer, reason);
     }
     for (const [id, since] of this.pendingSince) {
-      if (now - since <= connectMs) continue;
+      if (now - since <= deadlines.connectMs) continue;
       this.pendingSince.delete(id);
       const session = this.sessions.get(id);
       if (session && !this.bySession.has(id)) this.forgetSession(session);
@@ -488,35 +408,10 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     }
   }
 
+  /** Any PCM chunk (any rate, channels, split samples) as mono PCM at the session rate, then Opus. */
   private async sendChunk(peer: WebRTCPeer, chunk: AudioChunk, generation: number): Promise<void> {
-    if (chunk.format !== 'pcm_s16le') {
-      throw new ValidationError(`webrtc voice sends PCM s16le (encoded to Opus here), got ${chunk.format}`);
-    }
-    let pcm = downmixToMono(bytesToInt16(evenBytes(chunk.data)), chunk.channels);
-    let rate = chunk.sampleRate;
-    if (!isOpusRate(rate)) {
-      const key = `${peer.id}:${rate}`;
-      let resampler = this.resamplers.get(key);
-      if (!resampler) {
-        resampler = await Resampler.create({ inputRate: rate, outputRate: this.sampleRate });
-        this.resamplers.set(key, resampler);
-      }
-      if (peer.generation !== generation || !this.peers.has(peer.id)) return;
-      pcm = resampler.process(pcm);
-      rate = this.sampleRate;
-    }
-    peer.sendPcm(pcm, rate);
+    const pcm = await peer.outbound.fromChunk(chunk);
+    if (peer.generation !== generation || !peer.connected) return;
+    peer.sendPcm(pcm, this.sampleRate);
   }
-}
-
-/**
- * PCM bytes as whole samples. Our channels always send whole samples; a stray odd byte from
- * a caller is dropped rather than shifting every later sample by one byte.
- */
-function evenBytes(data: Uint8Array): Uint8Array {
-  return data.byteLength % 2 === 0 ? data : data.subarray(0, data.byteLength - 1);
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<AudioChunk> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
