@@ -52,6 +52,7 @@ export async function attachSipVoice(
     port: opts.port,
     logger: kit.logger,
     registrar: opts.registrar,
+    channelId: SIP_VOICE_CHANNEL_ID,
     routeCall: async (call) => ({ roomId: await roomFor(call) }),
   });
   const channel = new VoiceChannel(SIP_VOICE_CHANNEL_ID, {

@@ -46,6 +46,8 @@ export interface SIPVoiceBackendOptions {
   routeCall?: (call: IncomingCallInfo) => CallRoute | undefined | Promise<CallRoute | undefined>;
   /** Room for incoming calls when there is no `routeCall`. */
   roomId?: string;
+  /** channelId of the sessions calls create (default 'voice'; the channel that adopts them). */
+  channelId?: string;
   /** Our user part in Contact and the default From (default 'roomkit'). */
   user?: string;
   /** From for outbound calls (default `sip:<user>@<advertisedHost>`). */
@@ -316,7 +318,11 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
         pending.call?.finish('setup_failed', 'local');
       })
       .finally(() => {
-        if (pending.call?.state !== 'early') this.pending.delete(callId);
+        // Refused or failed calls leave nothing behind (their ACK is the transaction's business).
+        if (pending.call?.state !== 'early') {
+          this.pending.delete(callId);
+          this.invites.delete(callId);
+        }
       });
   }
 
@@ -423,7 +429,7 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
         return { roomId: o.roomId ?? info.callee };
       },
       newCallSession: (roomId, participantId, metadata) =>
-        this.newSession(roomId, participantId, 'voice', metadata),
+        this.newSession(roomId, participantId, o.channelId ?? 'voice', metadata),
       openMedia: (session) => this.openMedia(session),
       adopt: (call) => {
         this.calls.set(call.session.id, call);
@@ -470,6 +476,9 @@ export class SIPVoiceBackend extends RTPVoiceBackend {
 
   private callEnded(call: SipCall, reason: string, by: 'remote' | 'local'): void {
     const session = call.session;
+    // A call that ended before its ACK (timeout, CANCEL) must not leave its INVITE behind.
+    this.pending.delete(call.callId);
+    this.invites.delete(call.callId);
     const wasLive = this.sessions.has(session.id);
     this.forget(session);
     const m = this.media.get(session.id);
