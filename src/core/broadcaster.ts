@@ -35,12 +35,16 @@ export class Broadcaster {
   constructor(private readonly kit: KitInternals) {}
 
   broadcast(state: RoomState, event: RoomEvent, opts: BroadcastOptions = {}): Promise<void> {
-    const fanout = new Fanout(() => state.cursor.complete(event.index));
+    const cursor = state.cursor;
+    const fanout = new Fanout(() => cursor.complete(event.index));
+    const { cluster } = this.kit;
     for (const reader of state.readers(this.kit.lookupChannel)) {
       const { binding, channel } = reader;
       if (binding.channelId === event.source.channelId && !channel.capabilities.multiplexed) continue;
       if (!canSee(event, binding)) continue;
       if (opts.skip?.(reader)) continue;
+      // In a cluster, this process delivers to its own endpoints, and to the rest if it owns the room.
+      if (cluster && !cluster.delivers(state, reader, opts.redelivery === true)) continue;
       fanout.add();
       const redelivery = opts.redelivery === true;
       state

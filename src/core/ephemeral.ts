@@ -58,14 +58,22 @@ class Subscriber {
  */
 export class EphemeralBus {
   private readonly rooms = new Map<string, Set<Subscriber>>();
+  /** @internal Where published events also go: the other processes of a cluster. */
+  relay?: (event: EphemeralEvent) => void;
 
   constructor(private readonly onError: (error: unknown) => void = () => {}) {}
 
   publish(event: Omit<EphemeralEvent, 'at'> & { at?: number }): void {
+    const full: EphemeralEvent = { ...event, at: event.at ?? Date.now() };
+    this.deliver(full);
+    this.relay?.(full);
+  }
+
+  /** @internal To this process's subscribers only (an event published by another process). */
+  deliver(event: EphemeralEvent): void {
     const subs = this.rooms.get(event.roomId);
     if (!subs) return;
-    const full: EphemeralEvent = { ...event, at: event.at ?? Date.now() };
-    for (const sub of subs) sub.offer(full);
+    for (const sub of subs) sub.offer(event);
   }
 
   subscribe(roomId: string, handler: EphemeralHandler, opts: EphemeralSubscribeOptions = {}): () => void {

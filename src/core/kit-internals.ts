@@ -1,4 +1,5 @@
 import type { Channel, ChannelOutput } from '../channels/channel.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import type { ChannelBinding, RoomEvent } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import type { FrameworkEvents } from './framework-events.js';
@@ -48,4 +49,6 @@ export interface KitInternals {
   ): Promise<void>;
   /** Called after each commit (room timers, activity). */
   touched(state: RoomState, event: RoomEvent): void;
+  /** This process's part in a cluster (`RoomKitOptions.pubsub`); undefined for a kit on its own. */
+  readonly cluster?: ClusterNode;
 }

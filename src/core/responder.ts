@@ -67,6 +67,13 @@ export class Responder {
     let text = '';
     let failed: unknown;
     const push = async (delta: string, done: boolean) => {
+      this.kit.cluster?.streamDelta({
+        roomId: state.id,
+        streamId,
+        text: delta,
+        done,
+        sourceChannelId: channel.id,
+      });
       for (const viewer of viewers) {
         try {
           await viewer.channel.deliverStreamDelta({

@@ -63,6 +63,7 @@ export class RoomOps {
       this.kit.timers.unwatch(roomId);
     }
     await this.kit.store.updateRoom(room);
+    this.kit.internals.cluster?.roomChanged(roomId);
     const named = STATUS_EVENTS[status as keyof typeof STATUS_EVENTS];
     if (named) {
       this.kit.events.emit(named.event, { room: { ...room } });
@@ -90,6 +91,7 @@ export class RoomOps {
     if (opts.deliveryTimeoutMs !== undefined) binding.deliveryTimeoutMs = opts.deliveryTimeoutMs;
     await this.kit.store.saveBinding(binding);
     state.setBinding(binding);
+    this.kit.internals.cluster?.roomChanged(roomId);
     this.kit.events.emit('channel_attached', { binding });
     this.fireHook(HookTrigger.ON_CHANNEL_ATTACHED, binding, roomId, channelId);
     return binding;
@@ -100,6 +102,7 @@ export class RoomOps {
     if (!state.bindings.has(channelId)) throw new NotFoundError('binding', `${roomId}/${channelId}`);
     await this.kit.store.removeBinding(roomId, channelId);
     state.deleteBinding(channelId);
+    this.kit.internals.cluster?.roomChanged(roomId);
     this.kit.events.emit('channel_detached', { roomId, channelId });
     this.fireHook(HookTrigger.ON_CHANNEL_DETACHED, { roomId, channelId }, roomId, channelId);
   }
@@ -117,6 +120,7 @@ export class RoomOps {
     const binding = { ...current, ...patch };
     await this.kit.store.saveBinding(binding);
     state.setBinding(binding);
+    this.kit.internals.cluster?.roomChanged(roomId);
     if (patch.muted !== undefined) {
       const trigger = patch.muted ? HookTrigger.ON_CHANNEL_MUTED : HookTrigger.ON_CHANNEL_UNMUTED;
       this.fireHook(trigger, binding, roomId, channelId);

@@ -21,8 +21,11 @@ export class RoomState {
   readonly queues = new Map<string, DeliveryQueue>();
   /** Participant ids known to be stored, so routing does not ask the store per message. */
   readonly participants = new Set<string>();
-  /** Up to which index every event is handled; starts where the store's cursor was. */
-  readonly cursor: DeliveryCursor;
+  /**
+   * Up to which index every event is handled; starts where the store's cursor was. Replaced when
+   * a process of a cluster takes the room over (fan-outs keep the cursor they started with).
+   */
+  cursor: DeliveryCursor;
   /** Set when loading the room re-drove undelivered events (after a restart). */
   resumed?: RoomRecovery;
   private readersCache?: Reader[];

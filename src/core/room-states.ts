@@ -57,6 +57,7 @@ export class RoomStates {
   adopt(room: Room): RoomState {
     const state = this.create(room, -1);
     this.states.set(room.id, state);
+    this.kit.cluster?.attach(state);
     return state;
   }
 
@@ -77,6 +78,13 @@ export class RoomStates {
     if (!room) return undefined;
     const state = this.create(room, await store.getDeliveryCursor(roomId));
     for (const binding of await store.listBindings(roomId)) state.setBinding(binding);
+    const { cluster } = this.kit;
+    if (cluster) {
+      // In a cluster the room's owner re-drives, when it takes the room over (cluster-node.ts).
+      this.states.set(roomId, state);
+      cluster.attach(state);
+      return state;
+    }
     // Before the state is published: re-driven events queue ahead of any new one.
     state.resumed = await redrive(this.kit, this.broadcaster, state, this.recovery);
     this.states.set(roomId, state);
@@ -85,12 +93,10 @@ export class RoomStates {
   }
 
   private create(room: Room, deliveredIndex: number): RoomState {
-    const { locks, store, logger } = this.kit;
-    const cursor = new DeliveryCursor(
-      deliveredIndex,
-      (index) => store.advanceDeliveryCursor(room.id, index),
-      logger,
-    );
+    const { locks, store, logger, cluster } = this.kit;
+    const cursor = cluster
+      ? cluster.cursorFor(room.id, deliveredIndex) // only an owner's cursor is written
+      : new DeliveryCursor(deliveredIndex, (index) => store.advanceDeliveryCursor(room.id, index), logger);
     return new RoomState(
       room,
       // Deliveries run after the lock is released and must not inherit its ownership.

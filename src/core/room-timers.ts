@@ -22,10 +22,12 @@ export class RoomTimerWheel {
 
   constructor(private readonly actions: TimerActions) {}
 
-  watch(roomId: string, timers: RoomTimers | undefined, paused = false): void {
+  /** `since`: when the room was last active (ISO), for a room taken over from another process. */
+  watch(roomId: string, timers: RoomTimers | undefined, paused = false, since?: string): void {
     this.unwatch(roomId);
     if (!timers || (timers.inactiveAfterMs === undefined && timers.closeAfterMs === undefined)) return;
-    const entry: Entry = { timers, lastActivity: performance.now(), paused };
+    const idleMs = since === undefined ? 0 : Math.max(0, Date.now() - Date.parse(since) || 0);
+    const entry: Entry = { timers, lastActivity: performance.now() - idleMs, paused };
     this.rooms.set(roomId, entry);
     this.arm(roomId, entry);
   }

@@ -17,6 +17,10 @@ import type { ConversationStore } from '../store/conversation-store.js';
 import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { Broadcaster } from './broadcaster.js';
+import type { ClusterNode, ClusterOptions } from './cluster/cluster-node.js';
+import { createClusterNode } from './cluster/create-cluster.js';
+import type { LeaseManager } from './cluster/leases.js';
+import type { PubSub } from './cluster/pubsub.js';
 import { deadlines } from './deadlines.js';
 import { contactRoutingOf } from './contact-identity.js';
 import { EphemeralBus, type EphemeralHandler, type EphemeralSubscribeOptions } from './ephemeral.js';
@@ -34,7 +38,7 @@ import { createLogger, type Logger } from './logger.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
 import { RateLimiter } from './resilience/rate-limiter.js';
 import type { RetryPolicy } from './resilience/retry.js';
-import type { RecoveryOptions, RoomRecovery } from './redrive.js';
+import { type RecoveryOptions, type RoomRecovery, redrive } from './redrive.js';
 import { Responder } from './responder.js';
 import { RoomOps } from './room-ops.js';
 import type { RoomState } from './room-state.js';
@@ -55,6 +59,16 @@ interface VoiceCapableChannel {
 export interface RoomKitOptions {
   store?: ConversationStore;
   lockManager?: LockManager;
+  /**
+   * Run as one process of a cluster (docs/cluster.md): committed and ephemeral events reach the
+   * kits of the other processes through it (`RedisPubSub` from 'roomkit/pubsub/redis'). Room locks
+   * and leases come from `lockManager`/`leases`, else from the store (PostgresStore).
+   */
+  pubsub?: PubSub;
+  /** Who owns which room in a cluster (default: the store's, e.g. PostgreSQL advisory locks). */
+  leases?: LeaseManager;
+  /** Cluster tuning: takeover scan interval, gap fill delay, per-process channels. */
+  cluster?: ClusterOptions;
   /** AI replies to AI replies stop at this depth, stored as a blocked audit event (default 5). */
   maxChainDepth?: number;
   /**
@@ -111,6 +125,8 @@ export class RoomKit {
   /** @internal */ readonly events: FrameworkEvents;
   /** @internal */ readonly pipeline: InboundPipeline;
   /** @internal */ readonly timers: RoomTimerWheel;
+  /** @internal This process's part in a cluster (when `pubsub` is given). */
+  readonly cluster?: ClusterNode;
   readonly rooms: RoomOps;
   private readonly channels = new Map<string, Channel>();
   private readonly states: RoomStates;
@@ -142,12 +158,35 @@ export class RoomKit {
     this.ephemeral = new EphemeralBus((error) =>
       this.logger.warn({ err: String(error) }, 'ephemeral subscriber failed'),
     );
+    let broadcaster!: Broadcaster;
+    if (options.pubsub) {
+      this.cluster = createClusterNode(options as RoomKitOptions & { pubsub: PubSub }, {
+        store: this.store,
+        logger: this.logger,
+        peek: (id) => this.states.peek(id),
+        load: (id) => this.states.load(id),
+        loaded: () => this.states.loaded(),
+        broadcast: (state, event, opts) => broadcaster.broadcast(state, event, opts),
+        redrive: (state) => redrive(this.internals, broadcaster, state, options.recovery ?? {}),
+        track: (work) => this.internals.track(work),
+        lookupChannel: (id) => this.channels.get(id),
+        deliverEphemeral: (event) => this.ephemeral.deliver(event),
+        watchTimers: (room) => {
+          if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) return;
+          this.timers.watch(room.id, room.timers, isPaused(room), room.lastActivityAt);
+        },
+        unwatchTimers: (id) => this.timers.unwatch(id),
+        roomActivity: (id) => this.timers.activity(id),
+      });
+      this.ephemeral.relay = (event) => this.cluster?.ephemeral(event);
+    }
     this.internals = this.makeInternals();
-    const broadcaster = new Broadcaster(this.internals);
+    broadcaster = new Broadcaster(this.internals);
     this.pipeline = new InboundPipeline(this.internals, broadcaster);
-    this.states = new RoomStates(this.internals, broadcaster, options.recovery ?? {}, (room) =>
-      this.timers.watch(room.id, room.timers, isPaused(room)),
-    );
+    // In a cluster only a room's owner watches its timers (the node starts them at takeover).
+    this.states = new RoomStates(this.internals, broadcaster, options.recovery ?? {}, (room) => {
+      if (!this.cluster) this.timers.watch(room.id, room.timers, isPaused(room));
+    });
     const responder = new Responder(this.internals, this.pipeline);
     this.internals.handleOutput = (state, channel, binding, trigger, output) =>
       responder.handle(state, channel, binding, trigger, output);
@@ -380,9 +419,16 @@ export class RoomKit {
    * answered. A room also resumes on its first use; call this once at startup, after
    * registering the channels, so nothing waits for a user to come back. Resolves when the
    * events are queued; `waitForIdle()` waits for them to be delivered.
+   *
+   * In a cluster it takes over the rooms left behind that no live process owns, and from then on
+   * looks for rooms whose owner died (every `cluster.scanIntervalMs`) to take them over.
    */
   recover(): Promise<{ rooms: RoomRecovery[]; events: number }> {
     this.assertOpen();
+    if (this.cluster) {
+      this.cluster.start();
+      return this.cluster.recover();
+    }
     return this.states.recover();
   }
 
@@ -412,6 +458,8 @@ export class RoomKit {
     // What was handled is saved, so a restart re-drives only what was not (and what is cut
     // short by the close from here on is not counted as handled).
     await Promise.allSettled([...this.states.loaded()].map((state) => state.cursor.close()));
+    // Owned rooms go to the other processes of the cluster now, not when their scan notices.
+    await this.cluster?.close();
     await this.store.close();
   }
 
@@ -440,7 +488,8 @@ export class RoomKit {
     return {
       kit: this,
       store: this.store,
-      locks: this.options.lockManager ?? new InMemoryLockManager(),
+      locks: this.cluster?.locks ?? this.options.lockManager ?? new InMemoryLockManager(),
+      cluster: this.cluster,
       hooks: this.hooks,
       events: this.events,
       logger: this.logger,
@@ -484,7 +533,10 @@ export class RoomKit {
         );
       },
       handleOutput: async () => {},
-      touched: (state) => this.timers.activity(state.id),
+      touched: (state, event) => {
+        this.timers.activity(state.id);
+        this.cluster?.committed(state, event);
+      },
     };
   }
 
