@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { errorFrame } from './protocol.js';
 
@@ -9,11 +10,13 @@ export interface AuthResult {
   metadata?: Record<string, unknown>;
 }
 
-let counter = 0;
-
 /** One authenticated client socket and the rooms it has joined. */
 export class ClientConnection {
-  readonly id = `conn_${++counter}_${Date.now().toString(36)}`;
+  /**
+   * Random, so it is unique across the processes of a cluster: an event names the connection it
+   * came from (`metadata.connectionId`) and every process skips that one connection only.
+   */
+  readonly id = `conn_${randomUUID()}`;
   readonly rooms = new Set<string>();
   alive = true;
   /** Client frames being handled now; past a limit the socket stops being read. */
