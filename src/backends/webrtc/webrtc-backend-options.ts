@@ -28,6 +28,8 @@ export interface WebRTCVoiceBackendOptions {
   disconnectedTimeoutMs?: number;
   /** Concurrent peers (answered offers); more get 503 (default 500). */
   maxConnections?: number;
+  /** Peers one user may hold at once (default 8): one token cannot take the whole server; more get 429. */
+  maxConnectionsPerUser?: number;
   /** Trickled candidates accepted per peer (default 64). */
   maxCandidates?: number;
   /** Control messages are dropped past this much unsent data-channel backlog (default 256 KiB). */

@@ -81,6 +81,7 @@ export type SignallingErrorCode =
   | 'unsupported_media_type'
   | 'too_large'
   | 'too_many_candidates'
+  | 'too_many_calls'
   | 'too_many_connections'
   | 'internal';
 
@@ -98,6 +99,7 @@ const STATUS: Record<SignallingErrorCode, number> = {
   unsupported_media_type: 415,
   too_large: 413,
   too_many_candidates: 429,
+  too_many_calls: 429,
   too_many_connections: 503,
   internal: 500,
 };

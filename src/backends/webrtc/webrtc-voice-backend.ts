@@ -108,6 +108,12 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     if (this.peers.size >= max) {
       throw new WebRTCSignallingError('too_many_connections', `this server takes ${max} calls at once`);
     }
+    const perUser = this.options.maxConnectionsPerUser ?? 8;
+    let mine = 0;
+    for (const p of this.peers.values()) if (p.auth.userId === auth.userId) mine++;
+    if (mine >= perUser) {
+      throw new WebRTCSignallingError('too_many_calls', `at most ${perUser} calls per user at once`);
+    }
     const werift = await loadWebRTC();
     // Authenticated metadata wins over what the client claims about itself.
     const metadata = { ...body.metadata, ...auth.metadata };

@@ -198,6 +198,20 @@ describe('WebRTC signalling: bad input gets a typed 4xx, never a crash', () => {
     expect((await fetch(`${s.url}/x`, { method: 'POST', headers: auth })).status).toBe(405);
   });
 
+  it('one user cannot take the whole server: maxConnectionsPerUser (429), others still get in', async () => {
+    const s = await server({ maxConnectionsPerUser: 2 });
+    for (let i = 0; i < 2; i++)
+      expect((await postJson(s.url, { sdp: await realOffer(), roomId: 'r' }, auth)).status).toBe(201);
+    const third = await postJson(s.url, { sdp: await realOffer(), roomId: 'r' }, auth);
+    expect(third).toMatchObject({ status: 429, body: { error: { code: 'too_many_calls' } } });
+    const other = await postJson(
+      s.url,
+      { sdp: await realOffer(), roomId: 'r' },
+      { authorization: 'Bearer user:bob' },
+    );
+    expect(other.status).toBe(201);
+  });
+
   it('too many connections: 503, retryable; the server still answers the next one after a slot frees', async () => {
     const s = await server({ maxConnections: 1 });
     const first = await postJson(s.url, { sdp: await realOffer(), roomId: 'r' }, auth);
