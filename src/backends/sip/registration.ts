@@ -1,6 +1,11 @@
 import type { Logger } from '../../core/logger.js';
 import type { PacerClock } from '../../voice/pacer.js';
-import { type DigestCredentials, digestAuthorization, parseChallenge } from './digest-auth.js';
+import {
+  type DigestChallenge,
+  type DigestCredentials,
+  digestAuthorization,
+  parseChallenge,
+} from './digest-auth.js';
 import { newCallId, newTag } from './sip-dialog.js';
 import { SipHeaders } from './sip-headers.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
@@ -51,6 +56,7 @@ export class Registration {
   private stopped = false;
   private readonly fromTag = newTag();
   private expires: number;
+  private lastChallenge?: { challenge: DigestChallenge; header: string };
 
   constructor(
     private readonly host: RegistrationHost,
@@ -90,30 +96,31 @@ export class Registration {
     if (expires > 0) this.setState('registering', {});
     const uri = this.registrarUri;
     const target = targetOf(uri, 'UDP');
-    let res = await this.send(this.build(expires, target.transport));
+    const creds: DigestCredentials = {
+      username: this.options.authUsername ?? this.options.username,
+      password: this.options.password,
+    };
+    const answer = (c: { challenge: DigestChallenge; header: string }): [string, string] => [
+      c.header,
+      digestAuthorization(c.challenge, creds, 'REGISTER', formatUri({ ...uri, params: {} }), ++this.nc),
+    ];
+    // Refreshes answer the last challenge up front (its nonce is usually still good), saving
+    // a round trip; a stale or refused nonce just brings a fresh challenge.
+    let res = await this.send(
+      this.build(expires, target.transport, this.lastChallenge && answer(this.lastChallenge)),
+    );
     for (let round = 0; round < 3 && res.status >= 300; round++) {
       if (res.status === 401 || res.status === 407) {
         const challenge = parseChallenge(
           res.headers.get(res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate') ?? '',
         );
         if (!challenge) break;
-        const creds: DigestCredentials = {
-          username: this.options.authUsername ?? this.options.username,
-          password: this.options.password,
-        };
-        const auth = digestAuthorization(
+        this.nc = 0;
+        this.lastChallenge = {
           challenge,
-          creds,
-          'REGISTER',
-          formatUri({ ...uri, params: {} }),
-          ++this.nc,
-        );
-        res = await this.send(
-          this.build(expires, target.transport, [
-            res.status === 401 ? 'Authorization' : 'Proxy-Authorization',
-            auth,
-          ]),
-        );
+          header: res.status === 401 ? 'Authorization' : 'Proxy-Authorization',
+        };
+        res = await this.send(this.build(expires, target.transport, answer(this.lastChallenge)));
       } else if (res.status === 423) {
         const min = Number.parseInt(res.headers.get('Min-Expires') ?? '', 10);
         if (!(min > 0)) break;

@@ -52,6 +52,8 @@ describe('SIPVoiceBackend with kamailio as registrar and proxy', () => {
     expect(k.log()).toContain('REGISTER challenge for sip:roomkit@127.0.0.1');
     // Refreshed before the 3 s binding lapses.
     await eventually(() => expect(registered(k), k.log().slice(-2000)).toBeGreaterThanOrEqual(2), 4000);
+    // The refresh answered the challenge it already had: no second 401 round trip.
+    expect(k.log().match(/REGISTER challenge/g)).toHaveLength(1);
     const ready: VoiceSession[] = [];
     const ended: VoiceSession[] = [];
     b.onSessionReady((s) => ready.push(s));
