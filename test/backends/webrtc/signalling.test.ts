@@ -212,6 +212,20 @@ describe('WebRTC signalling: bad input gets a typed 4xx, never a crash', () => {
     expect(other.status).toBe(201);
   });
 
+  it('configured STUN servers are used (their reflexive address is in the answer); none by default', async () => {
+    const { FakeStunServer } = await import('./stun-server.js');
+    const stun = await FakeStunServer.start({ host: '203.0.113.7', port: 40000 });
+    closers.push(async () => stun.close());
+    const plain = await server();
+    const hostOnly = await postJson(plain.url, { sdp: await realOffer(), roomId: 'r' }, auth);
+    expect(hostOnly.body.sdp).toMatch(/typ host/);
+    expect(hostOnly.body.sdp).not.toMatch(/typ srflx/);
+    const natted = await server({ iceServers: [{ urls: stun.url }] });
+    const answer = await postJson(natted.url, { sdp: await realOffer(), roomId: 'r' }, auth);
+    expect(stun.requests).toBeGreaterThan(0);
+    expect(answer.body.sdp).toMatch(/ 203\.0\.113\.7 40000 typ srflx/);
+  });
+
   it('too many connections: 503, retryable; the server still answers the next one after a slot frees', async () => {
     const s = await server({ maxConnections: 1 });
     const first = await postJson(s.url, { sdp: await realOffer(), roomId: 'r' }, auth);
