@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { ProviderError } from '../../core/errors.js';
 
 /**
@@ -15,7 +15,7 @@ export class SherpaOnnxModelError extends ProviderError {
   }
 }
 
-export type ModelPath = { option: string; path: string | undefined; kind?: 'file' | 'directory' };
+export type ModelPath = { option: string; path: string | undefined; kind?: 'file' | 'onnx' | 'directory' };
 
 /**
  * Checks every path before sherpa-onnx sees it: the native side only prints "Errors in
@@ -36,8 +36,12 @@ export function checkModelPaths(provider: string, paths: ModelPath[]): void {
       problems[option] = `not found: ${path}`;
       continue;
     }
-    if (kind === 'file' && !stat.isFile()) problems[option] = `not a file: ${path}`;
-    if (kind === 'directory' && !stat.isDirectory()) problems[option] = `not a directory: ${path}`;
+    if (kind !== 'directory' && !stat.isFile()) problems[option] = `not a file: ${path}`;
+    else if (kind === 'directory' && !stat.isDirectory()) problems[option] = `not a directory: ${path}`;
+    else if (kind === 'onnx') {
+      const problem = onnxProblem(path, stat.size);
+      if (problem) problems[option] = `${problem}: ${path}`;
+    }
   }
   const entries = Object.entries(problems);
   if (entries.length === 0) return;
@@ -61,4 +65,55 @@ export async function createNative<T>(
       err,
     );
   }
+}
+
+/**
+ * Why `path` is not a whole ONNX model, or undefined when it looks like one. onnxruntime
+ * aborts the whole process on a file it cannot parse, so a wrong file (a tokens.txt, a
+ * Git LFS pointer, an HTML error page, a truncated download) must never reach it. An ONNX
+ * model is a protobuf ModelProto: walking its top-level fields (a few small reads, not the
+ * whole file) must land exactly on the end of the file.
+ */
+export function onnxProblem(path: string, size: number): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    let at = 0;
+    let fields = 0;
+    while (at < size) {
+      const n = readSync(fd, head, 0, head.length, at);
+      const tag = varint(head, 0, n);
+      if (!tag || tag.value === 0) return 'not an ONNX model';
+      let next = at + tag.bytes;
+      const wire = tag.value % 8;
+      if (wire === 0) {
+        const v = varint(head, tag.bytes, n);
+        if (!v) return 'not an ONNX model';
+        next += v.bytes;
+      } else if (wire === 2) {
+        const len = varint(head, tag.bytes, n);
+        if (!len) return 'not an ONNX model';
+        next += len.bytes + len.value;
+      } else if (wire === 1) next += 8;
+      else if (wire === 5) next += 4;
+      else return 'not an ONNX model';
+      if (next > size) return fields === 0 ? 'not an ONNX model' : 'truncated ONNX model';
+      at = next;
+      fields++;
+    }
+    return fields === 0 ? 'empty file' : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function varint(buf: Buffer, from: number, end: number): { value: number; bytes: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = from; i < end && i < from + 10; i++) {
+    value += (buf[i] & 0x7f) * scale;
+    if ((buf[i] & 0x80) === 0) return { value, bytes: i - from + 1 };
+    scale *= 128;
+  }
+  return undefined;
 }

@@ -123,10 +123,10 @@ export function resolveSTTConfig(config: SherpaOnnxSTTConfig): ResolvedSTTConfig
   }
   const paths: ModelPath[] = [
     { option: 'tokens', path: c.tokens },
-    { option: 'encoder', path: c.encoder },
-    { option: 'decoder', path: c.decoder },
+    { option: 'encoder', path: c.encoder, kind: 'onnx' },
+    { option: 'decoder', path: c.decoder, kind: 'onnx' },
   ];
-  if (c.mode === 'transducer') paths.push({ option: 'joiner', path: c.joiner });
+  if (c.mode === 'transducer') paths.push({ option: 'joiner', path: c.joiner, kind: 'onnx' });
   checkModelPaths(STT_PROVIDER, paths);
   return c;
 }

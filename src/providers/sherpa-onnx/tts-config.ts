@@ -73,7 +73,7 @@ export function resolveTTSConfig(config: SherpaOnnxTTSConfig): ResolvedTTSConfig
   positiveInteger(c.sampleRate, 'sampleRate', TTS_PROVIDER);
   positiveInteger(c.numThreads, 'numThreads', TTS_PROVIDER);
   const paths: ModelPath[] = [
-    { option: 'model', path: c.model },
+    { option: 'model', path: c.model, kind: 'onnx' },
     { option: 'tokens', path: c.tokens },
   ];
   if (c.dataDir) paths.push({ option: 'dataDir', path: c.dataDir, kind: 'directory' });

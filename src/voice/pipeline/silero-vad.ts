@@ -111,7 +111,7 @@ export class SileroVADProvider implements VADProvider {
         );
       }
     }
-    checkModelPaths('silero-vad', [{ option: 'model', path }]);
+    checkModelPaths('silero-vad', [{ option: 'model', path, kind: 'onnx' }]);
     this.modelPath = path;
     return path;
   }
