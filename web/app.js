@@ -2,8 +2,6 @@
 // Talks to the server's JSON API and its WebSocket channel (/ws). Who we are comes from the
 // token (the server says it), never from the page.
 import { forgetToken, takeToken } from './auth.js';
-// The talk button is roomkit/client's VoiceCall: WebRTC, falling back to the WebSocket.
-import { VoiceCall } from '/client/roomkit-client.js';
 
 const token = takeToken();
 const params = new URLSearchParams(location.search);
@@ -296,6 +294,14 @@ function setupVoice(voiceInfo) {
   };
   $('talk').onclick = async () => {
     if (call) return call.hangUp('voice off');
+    // The talk button is roomkit/client's VoiceCall (WebRTC, falling back to the WebSocket),
+    // loaded on first use so the rest of the console works even where it is not built.
+    let VoiceCall;
+    try {
+      ({ VoiceCall } = await import('/client/roomkit-client.js'));
+    } catch (err) {
+      return status(`voice error: the browser client did not load (${err.message})`);
+    }
     const c = VoiceCall.create({
       roomId: state.roomId,
       token,
