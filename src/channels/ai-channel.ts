@@ -1,8 +1,18 @@
+import type { Context, Span } from '@opentelemetry/api';
 import type { Tool } from '../ai/tool.js';
 import { answerToolCall } from '../ai/tool-call.js';
-import type { AIMessage, AIProvider, AIRequest, AIResponse, AIStreamPart, AIToolCall } from '../ai/types.js';
+import type {
+  AIMessage,
+  AIProvider,
+  AIRequest,
+  AIResponse,
+  AIStreamPart,
+  AIToolCall,
+  AIUsage,
+} from '../ai/types.js';
 import { idleTimeout, withDeadline } from '../core/deadlines.js';
 import { ProviderError } from '../core/errors.js';
+import { fail } from '../core/telemetry/inbound-trace.js';
 import {
   ChannelCategory,
   type ChannelBinding,
@@ -50,6 +60,8 @@ export class AIChannel extends Channel {
   override readonly category = ChannelCategory.INTELLIGENCE;
   readonly channelType = ChannelType.AI;
   private readonly tools: Map<string, Tool>;
+  /** Replies being generated, per room: what `stop(roomId)` aborts. */
+  private readonly generating = new Map<string, Set<AbortController>>();
 
   constructor(
     id: string,
@@ -74,25 +86,67 @@ export class AIChannel extends Channel {
       upToIndex: event.index,
     });
     if (!messages.length) return {};
+    const stop = this.startGenerating(event.roomId);
     const request: AIRequest = {
       messages,
       systemPrompt: this.opts.systemPrompt,
       tools: this.tools.size ? [...this.tools.values()].map((t) => t.definition) : undefined,
       temperature: this.opts.temperature,
       maxTokens: this.opts.maxTokens,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, stop.signal]),
     };
     const streaming = this.opts.streaming ?? this.provider.supportsStreaming;
     if (streaming && this.provider.stream)
-      return { responseStream: this.streamReply(request, event.roomId, ctx) };
-    const text = await this.generateReply(request, event.roomId, ctx);
-    return text ? { responseEvents: [{ content: { type: 'text', body: text } }] } : {};
+      return { responseStream: this.streamReply(request, event.roomId, ctx, stop) };
+    try {
+      const text = await this.generateReply(request, event.roomId, ctx);
+      return text ? { responseEvents: [{ content: { type: 'text', body: text } }] } : {};
+    } catch (error) {
+      // Stopped on purpose (`stop`): no reply, and no failure to report.
+      if (stop.signal.aborted) return {};
+      throw error;
+    } finally {
+      this.doneGenerating(event.roomId, stop);
+    }
+  }
+
+  /**
+   * Stop the replies being generated in a room now (a user's "stop" button): the model calls
+   * are aborted; a streamed reply ends where it is (the text so far is kept as the reply), a
+   * reply that was not streamed is dropped. Neither counts as a failure. Returns how many
+   * replies were stopped.
+   */
+  stop(roomId: string): number {
+    const running = this.generating.get(roomId);
+    if (!running) return 0;
+    for (const controller of running)
+      controller.abort(new ProviderError(this.provider.name, 'stopped', { code: 'stopped' }));
+    this.generating.delete(roomId);
+    return running.size;
+  }
+
+  /** Replies being generated in a room now. */
+  generatingIn(roomId: string): number {
+    return this.generating.get(roomId)?.size ?? 0;
+  }
+
+  private startGenerating(roomId: string): AbortController {
+    const controller = new AbortController();
+    let running = this.generating.get(roomId);
+    if (!running) this.generating.set(roomId, (running = new Set()));
+    running.add(controller);
+    return controller;
+  }
+
+  private doneGenerating(roomId: string, controller: AbortController): void {
+    const running = this.generating.get(roomId);
+    if (running?.delete(controller) && running.size === 0) this.generating.delete(roomId);
   }
 
   private async generateReply(request: AIRequest, roomId: string, ctx: DeliveryContext): Promise<string> {
     const rounds = this.opts.maxToolRounds ?? 5;
     for (let round = 0; ; round++) {
-      const response = await this.generateOnce(request);
+      const response = await this.generateOnce(request, ctx.traceContext, roomId, round);
       if (!response.toolCalls.length || round + 1 >= rounds) return response.text;
       await this.runTools(request, response.text, response.toolCalls, roomId, ctx);
     }
@@ -102,50 +156,122 @@ export class AIChannel extends Channel {
     request: AIRequest,
     roomId: string,
     ctx: DeliveryContext,
+    stop: AbortController,
   ): AsyncIterable<string> {
     const rounds = this.opts.maxToolRounds ?? 5;
-    for (let round = 0; ; round++) {
-      let text = '';
-      const calls: AIToolCall[] = [];
-      for await (const part of this.streamOnce(request)) {
-        if (part.type === 'text-delta') {
-          text += part.text;
-          yield part.text;
-        } else if (part.type === 'tool-call') {
-          calls.push(part.toolCall);
+    try {
+      for (let round = 0; ; round++) {
+        let text = '';
+        const calls: AIToolCall[] = [];
+        for await (const part of this.streamOnce(request, ctx.traceContext, roomId, round, stop.signal)) {
+          if (part.type === 'text-delta') {
+            text += part.text;
+            yield part.text;
+          } else if (part.type === 'tool-call') {
+            calls.push(part.toolCall);
+          }
         }
+        if (stop.signal.aborted || !calls.length || round + 1 >= rounds) return;
+        await this.runTools(request, text, calls, roomId, ctx);
       }
-      if (!calls.length || round + 1 >= rounds) return;
-      await this.runTools(request, text, calls, roomId, ctx);
+    } catch (error) {
+      // Stopped on purpose: the reply ends here, with what was said so far.
+      if (stop.signal.aborted) return;
+      throw error;
+    } finally {
+      this.doneGenerating(roomId, stop);
     }
   }
 
   /** One non-streamed model call under its deadline (aborted when it passes). */
-  private generateOnce(request: AIRequest): Promise<AIResponse> {
+  private async generateOnce(
+    request: AIRequest,
+    parent: Context | undefined,
+    roomId: string,
+    round: number,
+  ): Promise<AIResponse> {
     const ms =
       this.opts.generateTimeoutMs ?? this.provider.deadlines?.generateMs ?? DEFAULT_GENERATE_TIMEOUT_MS;
     const call = this.callScope(request);
-    return withDeadline(
-      this.provider.generate(call.request),
-      ms,
-      () => call.expire(`no answer within ${ms} ms`),
-      this.kit,
-    );
+    const span = this.callSpan(parent, roomId, round, false);
+    try {
+      const response = await withDeadline(
+        this.provider.generate(call.request),
+        ms,
+        () => call.expire(`no answer within ${ms} ms`),
+        this.kit,
+      );
+      if (span) endCall(span, response.finishReason, response.usage);
+      return response;
+    } catch (error) {
+      if (span) endCall(span, undefined, undefined, error);
+      throw error;
+    }
   }
 
-  /** One streamed model call, cut when the provider goes quiet for too long. */
-  private streamOnce(request: AIRequest): AsyncIterable<AIStreamPart> {
+  /**
+   * One streamed model call, cut when the provider goes quiet for too long, and ended at once
+   * by `stopped` (a provider that does not watch its signal cannot hold a stopped reply).
+   */
+  private async *streamOnce(
+    request: AIRequest,
+    parent: Context | undefined,
+    roomId: string,
+    round: number,
+    stopped: AbortSignal,
+  ): AsyncIterable<AIStreamPart> {
     const ms =
       this.opts.streamIdleTimeoutMs ??
       this.provider.deadlines?.streamIdleMs ??
       DEFAULT_STREAM_IDLE_TIMEOUT_MS;
     const call = this.callScope(request);
-    return idleTimeout(
+    const span = this.callSpan(parent, roomId, round, true);
+    const parts = idleTimeout(
       this.provider.stream!(call.request),
       ms,
       () => call.expire(`the stream was silent for ${ms} ms`),
       this.kit,
-    );
+    )[Symbol.asyncIterator]();
+    const stop = new Promise<IteratorResult<AIStreamPart>>((resolve) => {
+      if (stopped.aborted) resolve({ done: true, value: undefined });
+      stopped.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+    });
+    let finish: AIStreamPart | undefined;
+    try {
+      for (;;) {
+        const next = await Promise.race([parts.next(), stop]);
+        if (next.done) break;
+        if (next.value.type === 'finish') finish = next.value;
+        yield next.value;
+      }
+      if (span)
+        endCall(
+          span,
+          stopped.aborted ? 'stopped' : finish?.type === 'finish' ? finish.finishReason : undefined,
+          finish?.type === 'finish' ? finish.usage : undefined,
+        );
+    } catch (error) {
+      if (span) endCall(span, undefined, undefined, error);
+      throw error;
+    } finally {
+      void parts.return?.(undefined)?.catch?.(() => {});
+    }
+  }
+
+  /** The model call's span (under the delivery's), when the kit traces. */
+  private callSpan(
+    parent: Context | undefined,
+    roomId: string,
+    round: number,
+    streamed: boolean,
+  ): Span | undefined {
+    if (!parent) return undefined;
+    return this.kit?.telemetry.startAICall(parent, this.provider, {
+      'roomkit.room.id': roomId,
+      'roomkit.channel.id': this.id,
+      'roomkit.ai.streamed': streamed,
+      'roomkit.ai.tool_round': round,
+    });
   }
 
   /** A request whose signal also aborts when this call's deadline passes. */
@@ -212,4 +338,13 @@ export class AIChannel extends Channel {
       ...results,
     ];
   }
+}
+
+/** End a model call's span: why it finished, the tokens it used, or its error. */
+function endCall(span: Span, finishReason?: string, usage?: AIUsage, error?: unknown): void {
+  if (finishReason) span.setAttribute('gen_ai.response.finish_reasons', [finishReason]);
+  if (usage?.inputTokens !== undefined) span.setAttribute('gen_ai.usage.input_tokens', usage.inputTokens);
+  if (usage?.outputTokens !== undefined) span.setAttribute('gen_ai.usage.output_tokens', usage.outputTokens);
+  if (error !== undefined) fail(span, error);
+  span.end();
 }

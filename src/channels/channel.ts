@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { RoomKit } from '../core/roomkit.js';
 import type { RateLimit } from '../core/resilience/rate-limiter.js';
 import type { RetryPolicy } from '../core/resilience/retry.js';
@@ -42,6 +43,11 @@ export interface DeliveryContext {
    * have received it before the crash. Delivery is at least once; drop repeats by `event.id`.
    */
   readonly redelivery?: boolean;
+  /**
+   * The delivery's OpenTelemetry context when the kit traces (an SDK is registered): a channel's
+   * own spans (a model call) start under it, so they join the event's trace.
+   */
+  readonly traceContext?: Context;
 }
 
 /** A reply an intelligence channel wants to post: content, optionally with metadata. */

@@ -1,3 +1,4 @@
+import type { Context, Span } from '@opentelemetry/api';
 import type { Channel, ChannelOutput, DeliveryContext } from '../channels/channel.js';
 import {
   ChannelCategory,
@@ -14,6 +15,7 @@ import type { KitInternals } from './kit-internals.js';
 import type { CircuitBreaker } from './resilience/circuit-breaker.js';
 import { backoffDelay, DEFAULT_RETRY } from './resilience/retry.js';
 import type { Reader, RoomState } from './room-state.js';
+import { type HookRun, traceError } from './telemetry/event-traces.js';
 import { transcodeFor } from './transcode.js';
 import { canSee } from './visibility.js';
 
@@ -22,6 +24,8 @@ export interface BroadcastOptions {
   redelivery?: boolean;
   /** Leave a reader out (re-drive: an AI that already answered, or a message too old to answer). */
   skip?: (reader: Reader) => boolean;
+  /** The event's trace context: each delivery becomes a `roomkit.deliver` span under it. */
+  trace?: Context;
 }
 
 /**
@@ -49,7 +53,7 @@ export class Broadcaster {
       const redelivery = opts.redelivery === true;
       state
         .queueFor(binding.channelId)
-        .push(() => this.deliverTo(state, event, channel, binding, fanout, redelivery));
+        .push(() => this.deliverTo(state, event, channel, binding, fanout, redelivery, opts.trace));
     }
     fanout.sealed();
     return fanout.delivered.then(() => this.afterBroadcast(state, event));
@@ -58,8 +62,12 @@ export class Broadcaster {
   private afterBroadcast(state: RoomState, event: RoomEvent): void {
     this.kit.events.emit('event_processed', { event });
     if (this.kit.hooks.has(HookTrigger.AFTER_BROADCAST)) {
-      this.kit.track(
-        this.kit.hooks.runAsync(HookTrigger.AFTER_BROADCAST, event, {
+      const traces = this.kit.eventTraces;
+      const runs: HookRun[] | undefined = traces ? [] : undefined;
+      const after = this.kit.hooks.runAsync(
+        HookTrigger.AFTER_BROADCAST,
+        event,
+        {
           kit: this.kit.kit,
           trigger: HookTrigger.AFTER_BROADCAST,
           roomId: state.id,
@@ -67,8 +75,10 @@ export class Broadcaster {
           channelId: event.source.channelId,
           channelType: event.source.channelType,
           direction: 'inbound',
-        }),
+        },
+        runs,
       );
+      this.kit.track(runs ? after.then(() => traces?.afterHooks(event, runs)) : after);
     }
   }
 
@@ -84,36 +94,56 @@ export class Broadcaster {
     binding: ChannelBinding,
     fanout: Fanout,
     redelivery: boolean,
+    traceContext: Context | undefined,
   ): Promise<void> {
     try {
       let shaped: RoomEvent | undefined;
+      const delivery = traceContext && this.kit.telemetry.startDelivery(traceContext, channel);
+      const started = this.kit.eventTraces ? performance.now() : 0;
       try {
         shaped = transcodeFor(event, channel.capabilities);
       } catch (error) {
         this.reportFailure(event, channel, error, 1);
+        this.finished(event, channel, delivery?.span, started, 1, error);
         return;
       }
-      if (!shaped) return;
+      if (!shaped) {
+        delivery?.span.end();
+        return;
+      }
       const limiter = this.kit.limiterFor(channel);
       const breaker = this.kit.breakerFor(channel.id);
       const policy = channel.retryPolicy ?? this.kit.retryPolicy;
       const maxRetries = policy.maxRetries ?? DEFAULT_RETRY.maxRetries;
       const timeoutMs = this.timeoutFor(channel, binding);
       let output: ChannelOutput | undefined;
+      let attempts = 0;
       for (let attempt = 0; ; attempt++) {
+        attempts = attempt + 1;
         try {
           if (limiter) await limiter.acquire(this.kit.signal);
-          output = await this.attempt(breaker, state.room, channel, binding, shaped, timeoutMs, redelivery);
+          output = await this.attempt(
+            breaker,
+            state.room,
+            channel,
+            binding,
+            shaped,
+            timeoutMs,
+            redelivery,
+            delivery?.context,
+          );
           break;
         } catch (error) {
           if (attempt < maxRetries && isRetryable(error) && !this.kit.signal.aborted) {
             await sleep(backoffDelay(policy, attempt));
             continue;
           }
-          this.reportFailure(event, channel, error, attempt + 1);
+          this.reportFailure(event, channel, error, attempts);
+          this.finished(event, channel, delivery?.span, started, attempts, error);
           return;
         }
       }
+      this.finished(event, channel, delivery?.span, started, attempts);
       if (output && channel.category === ChannelCategory.INTELLIGENCE) {
         // The reply is produced in the background (see docs/decisions.md), but the event counts
         // as handled only once it is: the delivery cursor must not pass an unanswered message.
@@ -140,9 +170,10 @@ export class Broadcaster {
     event: RoomEvent,
     timeoutMs: number,
     redelivery: boolean,
+    traceContext: Context | undefined,
   ): Promise<ChannelOutput> {
     const trial = breaker.admit();
-    const call = new LaneCall(this.kit.kit, room, this.kit.signal, redelivery);
+    const call = new LaneCall(this.kit.kit, room, this.kit.signal, redelivery, traceContext);
     return new Promise<ChannelOutput>((resolve, reject) => {
       let open = true;
       const end = (ok: boolean): boolean => {
@@ -193,6 +224,25 @@ export class Broadcaster {
         ? this.kit.intelligenceTimeoutMs
         : this.kit.deliveryTimeoutMs)
     );
+  }
+
+  /** A delivery is over (after retries): metrics, its span, and the event's trace. */
+  private finished(
+    event: RoomEvent,
+    channel: Channel,
+    span: Span | undefined,
+    started: number,
+    attempts: number,
+    error?: unknown,
+  ): void {
+    this.kit.telemetry.delivered(channel.id, span, attempts, error);
+    this.kit.eventTraces?.delivery(event, {
+      channelId: channel.id,
+      outcome: error === undefined ? 'delivered' : 'failed',
+      attempts,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(error === undefined ? {} : { error: traceError(error) }),
+    });
   }
 
   private reportFailure(event: RoomEvent, channel: Channel, error: unknown, attempts: number): void {
@@ -279,6 +329,7 @@ class LaneCall implements DeliveryContext {
     readonly room: Room,
     private readonly kitSignal: AbortSignal,
     readonly redelivery: boolean,
+    readonly traceContext: Context | undefined,
   ) {}
 
   get signal(): AbortSignal {

@@ -20,6 +20,8 @@ import { newId, nowIso } from './ids.js';
 import { validateModifiedEvent } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import type { RoomState } from './room-state.js';
+import type { HookRun } from './telemetry/event-traces.js';
+import type { InboundTrace } from './telemetry/inbound-trace.js';
 
 /** Everything about an event except what the pipeline assigns (id, index, status, time). */
 export interface EventDraft {
@@ -43,6 +45,8 @@ export interface RunOptions {
   block?: { reason: string; blockedBy: string };
   /** Events to add after this one, delivered only to their targets. */
   inject?: readonly InjectedEvent[];
+  /** The event's trace, when the caller started it (processInbound: routing came first). */
+  trace?: InboundTrace;
 }
 
 /**
@@ -54,6 +58,8 @@ class Attempt {
   expired = false;
   committing = false;
   private controller?: AbortController;
+
+  constructor(readonly trace: InboundTrace | undefined) {}
 
   /** Created only when a hook reads it. */
   get signal(): AbortSignal {
@@ -86,17 +92,42 @@ export class InboundPipeline {
     private readonly broadcaster: Broadcaster,
   ) {}
 
-  async run(state: RoomState, draft: EventDraft, opts: RunOptions = {}): Promise<InboundResult> {
-    const attempt = new Attempt();
+  run(state: RoomState, draft: EventDraft, opts: RunOptions = {}): Promise<InboundResult> {
+    const trace =
+      opts.trace ??
+      this.kit.telemetry.startInbound(draft.source.channelId, draft.source.channelType, draft.responseTo);
+    if (!trace) return this.runTraced(state, draft, opts, undefined);
+    return this.runTraced(state, draft, opts, trace).catch((error: unknown) => {
+      trace.end(error);
+      throw error;
+    });
+  }
+
+  private async runTraced(
+    state: RoomState,
+    draft: EventDraft,
+    opts: RunOptions,
+    trace: InboundTrace | undefined,
+  ): Promise<InboundResult> {
+    const attempt = new Attempt(trace);
+    trace?.begin('lock');
     const ms = this.kit.processTimeoutMs;
     const committed =
       ms === undefined || ms === Number.POSITIVE_INFINITY
         ? await this.kit.locks.withLock(state.id, () => this.locked(state, draft, attempt, opts))
         : await this.withPreCommitDeadline(state, draft, attempt, opts, ms);
-    if (!committed) return { blocked: true, reason: 'timeout' };
+    if (!committed) {
+      trace?.outcome('timeout');
+      trace?.end();
+      return { blocked: true, reason: 'timeout' };
+    }
     if (committed.delivery) {
+      // The trace ends with the deliveries (its `roomkit.deliver` children), not at the commit.
+      if (trace) committed.delivery.then(() => trace.end(), noop);
       if (opts.awaitDelivery === false) this.kit.track(committed.delivery);
       else await committed.delivery;
+    } else {
+      trace?.end();
     }
     return committed.result;
   }
@@ -162,8 +193,11 @@ export class InboundPipeline {
   ): Promise<Committed> {
     if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
     const { room } = state;
+    const trace = attempt.trace;
+    trace?.endStage();
     if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) {
       this.kit.events.emit('event_blocked', { roomId: room.id, reason: 'room_closed' });
+      trace?.outcome('room_closed');
       return { result: { blocked: true, reason: 'room_closed' } };
     }
     // A message to a paused room wakes it; the timers re-arm on commit.
@@ -172,6 +206,7 @@ export class InboundPipeline {
     if (draft.idempotencyKey !== undefined) {
       const first = await this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey);
       if (first) {
+        trace?.outcome('duplicate');
         return {
           result: {
             event: first,
@@ -186,6 +221,7 @@ export class InboundPipeline {
     const event = this.build(state, draft, state.nextIndex);
     let injected: readonly InjectedEvent[] = opts.inject ?? [];
     let reason: string | undefined;
+    const hookRuns: HookRun[] | undefined = this.kit.eventTraces ? [] : undefined;
     if (opts.block) {
       reason = opts.block.reason;
       event.status = EventStatus.BLOCKED;
@@ -209,12 +245,15 @@ export class InboundPipeline {
             return attempt.signal;
           },
         };
+        trace?.begin('hooks');
         const outcome = await this.kit.hooks.runSync(
           HookTrigger.BEFORE_BROADCAST,
           event,
           ctx,
           validateModifiedEvent,
+          hookRuns,
         );
+        trace?.endStage();
         if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
         // A hook may rewrite content, metadata and visibility (validated); the rest is ours.
         const changed = outcome.payload;
@@ -242,7 +281,14 @@ export class InboundPipeline {
 
     if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
     attempt.committing = true;
+    trace?.begin('commit');
     await this.commit(state, event);
+    this.kit.eventTraces?.record(event, hookRuns);
+    if (trace) {
+      trace.endStage();
+      trace.event(event);
+      this.kit.telemetry.committed(event.id, trace.span);
+    }
     const deliveries: Promise<void>[] = [];
     if (event.status === EventStatus.BLOCKED) {
       this.kit.events.emit('event_blocked', {
@@ -253,12 +299,15 @@ export class InboundPipeline {
       });
       state.cursor.complete(event.index);
     } else {
-      deliveries.push(this.broadcaster.broadcast(state, event));
+      deliveries.push(this.broadcaster.broadcast(state, event, trace ? { trace: trace.context } : undefined));
     }
     for (const inj of injected) {
       const injectedEvent = this.build(state, injectedDraft(inj, event), state.nextIndex);
       await this.commit(state, injectedEvent);
-      deliveries.push(this.broadcaster.broadcast(state, injectedEvent));
+      this.kit.eventTraces?.record(injectedEvent, undefined);
+      deliveries.push(
+        this.broadcaster.broadcast(state, injectedEvent, trace ? { trace: trace.context } : undefined),
+      );
     }
     const delivery =
       deliveries.length === 0

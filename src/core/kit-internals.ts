@@ -11,6 +11,8 @@ import type { RateLimiter } from './resilience/rate-limiter.js';
 import type { RetryPolicy } from './resilience/retry.js';
 import type { RoomState } from './room-state.js';
 import type { RoomKit } from './roomkit.js';
+import type { EventTraceLog } from './telemetry/event-traces.js';
+import type { KitTelemetry } from './telemetry/kit-telemetry.js';
 
 /**
  * What the pipeline pieces (pipeline, broadcaster, responders) need from the kit, kept as
@@ -49,6 +51,10 @@ export interface KitInternals {
   ): Promise<void>;
   /** Called after each commit (room timers, activity). */
   touched(state: RoomState, event: RoomEvent): void;
+  /** OpenTelemetry spans and metrics (no-ops until an SDK is registered). */
+  readonly telemetry: KitTelemetry;
+  /** Per-event hook and delivery traces for inspectors, when the kit keeps them. */
+  readonly eventTraces?: EventTraceLog;
   /** This process's part in a cluster (`RoomKitOptions.pubsub`); undefined for a kit on its own. */
   readonly cluster?: ClusterNode;
 }

@@ -45,6 +45,8 @@ import type { RoomState } from './room-state.js';
 import { isPaused, RoomStates } from './room-states.js';
 import { RoomTimerWheel } from './room-timers.js';
 import { Router } from './router.js';
+import { EventTraceLog, type EventTraceOptions } from './telemetry/event-traces.js';
+import { KitTelemetry, type TelemetryOptions } from './telemetry/kit-telemetry.js';
 
 /** A channel that carries voice sessions (VoiceChannel); core knows it only by shape. */
 interface VoiceCapableChannel {
@@ -95,6 +97,16 @@ export interface RoomKitOptions {
   circuitBreaker?: CircuitBreakerOptions;
   /** Timers for rooms created without their own. */
   defaultRoomTimers?: RoomTimers;
+  /**
+   * OpenTelemetry providers (default: the global ones of `@opentelemetry/api`, which record
+   * nothing until the app registers an SDK). See docs/observability.md.
+   */
+  telemetry?: TelemetryOptions;
+  /**
+   * Keep each recent event's hook decisions and deliveries in memory (`kit.eventTraces`), for
+   * inspectors like `roomkit serve`'s console (default false; `true` keeps 200 events per room).
+   */
+  eventTraces?: boolean | EventTraceOptions;
 }
 
 export interface CreateRoomOptions {
@@ -128,6 +140,10 @@ export class RoomKit {
   /** @internal This process's part in a cluster (when `pubsub` is given). */
   readonly cluster?: ClusterNode;
   readonly rooms: RoomOps;
+  /** Spans and metrics through `@opentelemetry/api`. */
+  readonly telemetry: KitTelemetry;
+  /** Recent events' hook decisions and deliveries, when `eventTraces` is on. */
+  readonly eventTraces?: EventTraceLog;
   private readonly channels = new Map<string, Channel>();
   private readonly states: RoomStates;
   private readonly breakers = new Map<string, CircuitBreaker>();
@@ -180,6 +196,19 @@ export class RoomKit {
       });
       this.ephemeral.relay = (event) => this.cluster?.ephemeral(event);
     }
+    this.telemetry = new KitTelemetry(options.telemetry ?? {}, this.events, {
+      breakers: () => [...this.breakers.values()].map((b) => ({ channelId: b.name, state: b.state })),
+      queueDepths: () => {
+        const depths = new Map<string, number>();
+        for (const state of this.states.loaded()) {
+          for (const [channelId, queue] of state.queues)
+            depths.set(channelId, (depths.get(channelId) ?? 0) + queue.size);
+        }
+        return depths;
+      },
+    });
+    if (options.eventTraces)
+      this.eventTraces = new EventTraceLog(options.eventTraces === true ? {} : options.eventTraces);
     this.internals = this.makeInternals();
     broadcaster = new Broadcaster(this.internals);
     this.pipeline = new InboundPipeline(this.internals, broadcaster);
@@ -222,6 +251,24 @@ export class RoomKit {
 
   createRoom(opts: CreateRoomOptions = {}): Promise<Room> {
     return this.rooms.create(opts);
+  }
+
+  /**
+   * The room with this id, created (with `opts`) when it does not exist yet: setup code that
+   * runs at every start (`getOrCreateRoom` then `attachChannel`) works against a store that
+   * already holds the room.
+   */
+  async getOrCreateRoom(opts: CreateRoomOptions & { roomId: string }): Promise<Room> {
+    const existing = await this.getRoom(opts.roomId);
+    if (existing) return existing;
+    try {
+      return await this.rooms.create(opts);
+    } catch (error) {
+      // Created in between by a concurrent call: that one is the room.
+      const room = error instanceof DuplicateError ? await this.getRoom(opts.roomId) : undefined;
+      if (room) return room;
+      throw error;
+    }
   }
 
   async getRoom(roomId: string): Promise<Room | undefined> {
@@ -335,14 +382,24 @@ export class RoomKit {
     const message = validateInbound(input);
     const channel = this.channels.get(message.channelId);
     if (!channel) throw new NotFoundError('channel', message.channelId);
-    const state = await this.router.route(message, channel);
-    let normalized = await channel.handleInbound({ ...message, roomId: state.id });
-    if (normalized.content !== message.content || normalized.metadata !== message.metadata) {
-      normalized = validateInbound(normalized);
-    }
+    // One trace per inbound event when an OpenTelemetry SDK records; routing is its first stage.
+    const trace = this.telemetry.startInbound(channel.id, channel.channelType);
+    trace?.begin('route');
+    let state: RoomState;
+    let msg: InboundMessage;
     let runOpts = {};
-    let msg = normalized;
-    if (this.identity) ({ message: msg, runOpts } = await this.identity.apply(state, channel, normalized));
+    try {
+      state = await this.router.route(message, channel);
+      let normalized = await channel.handleInbound({ ...message, roomId: state.id });
+      if (normalized.content !== message.content || normalized.metadata !== message.metadata) {
+        normalized = validateInbound(normalized);
+      }
+      msg = normalized;
+      if (this.identity) ({ message: msg, runOpts } = await this.identity.apply(state, channel, normalized));
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
     return this.pipeline.run(
       state,
       {
@@ -353,7 +410,7 @@ export class RoomKit {
         metadata: msg.metadata ?? {},
         idempotencyKey: msg.idempotencyKey,
       },
-      runOpts,
+      trace ? { ...runOpts, trace } : runOpts,
     );
   }
 
@@ -533,6 +590,8 @@ export class RoomKit {
         );
       },
       handleOutput: async () => {},
+      telemetry: this.telemetry,
+      eventTraces: this.eventTraces,
       touched: (state, event) => {
         this.timers.activity(state.id);
         this.cluster?.committed(state, event);

@@ -1,6 +1,6 @@
 import type { HookContext } from '../core/hooks/types.js';
 import type { RoomKit } from '../core/roomkit.js';
-import { Access, type ChannelBinding, type ChannelType, type HookTrigger } from '../models/index.js';
+import { Access, type ChannelBinding, type ChannelType, HookTrigger } from '../models/index.js';
 import type { VoiceSession } from './types.js';
 
 /** The channel side of a session hook: which kit, which channel. */
@@ -40,6 +40,11 @@ export function fireSessionHook(
   direction: 'inbound' | 'outbound' = 'inbound',
 ): void {
   const kit = src.kit;
+  // The live-sessions gauge counts what the voice and realtime channels report here.
+  if (trigger === HookTrigger.ON_SESSION_STARTED)
+    kit?.telemetry.sessionChanged(src.channelId, session.id, true);
+  else if (trigger === HookTrigger.ON_SESSION_ENDED)
+    kit?.telemetry.sessionChanged(src.channelId, session.id, false);
   if (!kit?.hooks.has(trigger)) return;
   kit.internals.track(
     kit.hooks.runAsync(trigger, payload, sessionHookContext({ ...src, kit }, trigger, session, direction)),

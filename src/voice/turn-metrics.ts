@@ -5,8 +5,13 @@ import type { TurnMetrics } from './voice-hooks.js';
  * transcript, first AI token, first TTS audio, first frame handed to the transport.
  */
 export class TurnClock {
-  private readonly userStopAt: number;
+  /** `performance.now()` when the user stopped speaking. */
+  readonly userStopAt: number;
   readonly metrics: TurnMetrics = {};
+  /** The room event the turn's transcript became ('' when it became none); set once it is known. */
+  eventId?: string;
+  /** Written to OpenTelemetry already (once complete and its event known). */
+  traced = false;
 
   constructor(userStopAt = performance.now()) {
     this.userStopAt = userStopAt;

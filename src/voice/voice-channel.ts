@@ -12,7 +12,7 @@ import {
 import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from './pipeline/energy-vad.js';
 import { type PacerClock, systemClock } from './pacer.js';
-import { METRIC_NAMES } from './turn-metrics.js';
+import { METRIC_NAMES, type TurnClock } from './turn-metrics.js';
 import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
 import { spokenText } from './voice-text.js';
 import { VoiceTurns } from './voice-turns.js';
@@ -240,11 +240,26 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   turnComplete(rt: VoiceSessionRuntime): void {
     const turn = rt.turn;
     if (!turn) return;
+    this.traceTurn(rt, turn);
     this.fire(
       HookTrigger.ON_TURN_COMPLETE,
       { session: rt.session, transcript: this.turns.lastTranscript(rt), metrics: turn.metrics },
       rt.session,
     );
+  }
+
+  /**
+   * @internal A turn as an OpenTelemetry trace, once both its first audio went out and the room
+   * event of its transcript is known (whichever comes last writes it).
+   */
+  traceTurn(rt: VoiceSessionRuntime, turn: TurnClock): void {
+    if (turn.traced || !turn.complete || turn.eventId === undefined) return;
+    turn.traced = true;
+    this.kit?.telemetry.voiceTurn(turn, {
+      'roomkit.room.id': rt.session.roomId,
+      'roomkit.channel.id': this.id,
+      'roomkit.voice.session.id': rt.session.id,
+    });
   }
 
   /** @internal ON_TTS_CANCELLED for speech cut short, with what had been heard. */

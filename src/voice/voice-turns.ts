@@ -225,7 +225,7 @@ export class VoiceTurns {
     }
     this.transcripts.set(rt, text);
     await this.ch.backend.sendTranscription(session, text, 'user');
-    await kit.processInbound({
+    const inbound = await kit.processInbound({
       channelId: this.ch.id,
       roomId: session.roomId,
       senderId: session.participantId,
@@ -235,6 +235,9 @@ export class VoiceTurns {
         ...(result.confidence !== undefined ? { confidence: result.confidence } : {}),
       },
     });
+    // The turn's trace links to the event; it is written once the turn's audio went out too.
+    turn.eventId = inbound.event?.id ?? '';
+    this.ch.traceTurn(rt, turn);
   }
 
   private bargeIn(rt: VoiceSessionRuntime): void {

@@ -1,6 +1,7 @@
 import { FAIL_CLOSED_TRIGGERS, type HookExecution, HookTrigger, parseContent } from '../../models/index.js';
 import { deadlines, isThenable } from '../deadlines.js';
 import { errorMessage, TimeoutError, ValidationError } from '../errors.js';
+import { type HookRun, traceError } from '../telemetry/event-traces.js';
 import { HookResult, type InjectedEvent } from './hook-result.js';
 import type { HookContext, HookFn, HookOptions, HookRegistration } from './types.js';
 
@@ -90,19 +91,21 @@ export class HookEngine {
    * Run the sync hooks of a trigger in priority order. Block stops the chain; modify feeds
    * the new payload to later hooks. A throwing hook, one past its deadline, or one whose
    * modified payload `validate` refuses, is skipped (allow), except on the fail-closed
-   * triggers where it blocks.
+   * triggers where it blocks. `record`, when given, gets one entry per hook that ran.
    */
   async runSync<E>(
     trigger: HookTrigger,
     payload: E,
     ctx: HookContext,
     validate?: PayloadValidator<E>,
+    record?: HookRun[],
   ): Promise<SyncOutcome<E>> {
     const outcome: SyncOutcome<E> = { allowed: true, payload, injected: [], metadata: {} };
     const list = this.byTrigger.get(trigger);
     if (!list) return outcome;
     for (const reg of list) {
       if (reg.execution !== 'sync' || !matches(reg, ctx)) continue;
+      const started = record ? performance.now() : 0;
       let result: unknown;
       let modified: E | undefined;
       let injected: InjectedEvent[] | undefined;
@@ -116,6 +119,7 @@ export class HookEngine {
         }
       } catch (error) {
         this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+        record?.push(run(reg, started, 'error', { error: traceError(error) }));
         if (FAIL_CLOSED_TRIGGERS.has(trigger)) {
           return {
             ...outcome,
@@ -126,34 +130,46 @@ export class HookEngine {
         }
         continue;
       }
-      if (!isHookResult(result)) continue;
+      if (!isHookResult(result)) {
+        record?.push(run(reg, started, 'allow'));
+        continue;
+      }
       if (injected) outcome.injected.push(...injected);
       if (result.metadata) Object.assign(outcome.metadata, result.metadata);
       if (result.action === 'block') {
         outcome.allowed = false;
         outcome.reason = result.reason ?? 'blocked';
         outcome.blockedBy = reg.name;
+        record?.push(run(reg, started, 'block', { reason: outcome.reason }));
         return outcome;
       }
       if (modified !== undefined) outcome.payload = modified;
+      record?.push(run(reg, started, modified !== undefined ? 'modify' : 'allow'));
     }
     return outcome;
   }
 
   /**
    * Run the async hooks of a trigger concurrently, each under its own timeout; resolves
-   * when all have settled. Errors are reported, never thrown.
+   * when all have settled. Errors are reported, never thrown. `record`, when given, gets one
+   * entry per hook as it settles.
    */
-  async runAsync<E>(trigger: HookTrigger, payload: E, ctx: HookContext): Promise<void> {
+  async runAsync<E>(trigger: HookTrigger, payload: E, ctx: HookContext, record?: HookRun[]): Promise<void> {
     const list = this.byTrigger.get(trigger);
     if (!list) return;
     const running: Promise<void>[] = [];
     for (const reg of list) {
       if (reg.execution !== 'async' || !matches(reg, ctx)) continue;
-      const report = (error: unknown) => this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+      const started = record ? performance.now() : 0;
+      const report = (error: unknown) => {
+        this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+        record?.push(run(reg, started, 'error', { error: traceError(error) }));
+      };
+      const done = record ? () => void record.push(run(reg, started, 'allow')) : noop;
       try {
         const result = callWithTimeout(reg, payload, ctx, this.owner);
-        if (isThenable(result)) running.push(Promise.resolve(result).then(noop, report));
+        if (isThenable(result)) running.push(Promise.resolve(result).then(done, report));
+        else done();
       } catch (error) {
         report(error);
       }
@@ -177,6 +193,21 @@ export class HookEngine {
 }
 
 function noop(): void {}
+
+function run(
+  reg: HookRegistration,
+  started: number,
+  decision: HookRun['decision'],
+  extra?: { reason?: string; error?: string },
+): HookRun {
+  const entry: HookRun = {
+    hook: reg.name,
+    trigger: reg.trigger,
+    decision,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+  };
+  return extra ? Object.assign(entry, extra) : entry;
+}
 
 /** An injected event is content the hook writes into the room: it must be valid content. */
 function checkInjected(inj: InjectedEvent, i: number): InjectedEvent {
