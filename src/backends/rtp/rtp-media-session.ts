@@ -378,10 +378,8 @@ export class RtpMediaSession {
     if (isDtmf) this.receiveDtmf(p.timestamp, p.payload, now);
     // DTMF and CN packets share the sequence space: they take their slot in the buffer
     // (so they are not mistaken for losses) but carry no audio.
-    const item: Inbound = {
-      payloadType: p.payloadType,
-      payload: isAudio ? Uint8Array.from(p.payload) : EMPTY,
-    };
+    // Node hands every datagram its own buffer, so the payload view can be kept as is.
+    const item: Inbound = { payloadType: p.payloadType, payload: isAudio ? p.payload : EMPTY };
     this.jitter.insert(p.sequenceNumber, p.timestamp, item);
   }
 
