@@ -38,7 +38,14 @@ export function findSherpaModels(root = process.env[MODELS_ENV]): FoundModels {
     if (encoder && decoder && joiner && tokens && !found.transducer) {
       found.transducer = { mode: 'transducer', encoder, decoder, joiner, tokens, numThreads: 1 };
     } else if (encoder && decoder && !joiner && whisperTokens && !found.whisper) {
-      found.whisper = { mode: 'whisper', encoder, decoder, tokens: whisperTokens, language: 'en', numThreads: 1 };
+      found.whisper = {
+        mode: 'whisper',
+        encoder,
+        decoder,
+        tokens: whisperTokens,
+        language: 'en',
+        numThreads: 1,
+      };
     } else if (!encoder && tokens && !found.vits) {
       const model = pick(/\.onnx$/);
       if (!model) continue;
@@ -60,6 +67,8 @@ export function reportMissing(what: string, found: unknown): boolean {
   const where = process.env[MODELS_ENV]
     ? `no ${what} model under ${MODELS_ENV}=${process.env[MODELS_ENV]}`
     : `${MODELS_ENV} is not set`;
-  console.log(`[sherpa-onnx] SKIPPED the real ${what} model test: ${where} (no npm or Debian package ships one; see docs/offline-voice.md)`);
+  console.log(
+    `[sherpa-onnx] SKIPPED the real ${what} model test: ${where} (no npm or Debian package ships one; see docs/offline-voice.md)`,
+  );
   return true;
 }

@@ -124,7 +124,9 @@ describe('SherpaOnnxSTTProvider config', () => {
   });
 
   it('whisper mode needs no joiner', () => {
-    expect(() => new SherpaOnnxSTTProvider({ mode: 'whisper', tokens, encoder: ONNX, decoder: ONNX })).not.toThrow();
+    expect(
+      () => new SherpaOnnxSTTProvider({ mode: 'whisper', tokens, encoder: ONNX, decoder: ONNX }),
+    ).not.toThrow();
   });
 
   it('streaming in whisper mode fails with an error that says to use a transducer', async () => {

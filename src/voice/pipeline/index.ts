@@ -5,6 +5,7 @@ export * from './events.js';
 export * from './gain-post-processor.js';
 export * from './goertzel-dtmf.js';
 export * from './rnnoise-denoiser.js';
+export * from './silero-vad.js';
 export * from './simple-agc.js';
 export * from './speech-segmenter.js';
 export * from './speex-aec.js';

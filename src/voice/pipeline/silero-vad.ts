@@ -31,8 +31,8 @@ const MODEL_FILE = 'silero_vad_v5.onnx';
  * Voice activity from the Silero VAD neural model, run by sherpa-onnx's `Vad` (the optional
  * `sherpa-onnx-node` package: a 32 MB runtime, where onnxruntime-node would be 288 MB). It
  * judges each 32 ms window from the sound of speech rather than its loudness, so it holds
- * up in noise where the energy VAD cannot (see the VAD table in docs/voice.md). Silero
- * knows 16 and 8 kHz; other pipeline rates are analysed through a 16 kHz copy.
+ * up in noise where the energy VAD cannot (see the VAD table in docs/voice.md). The model
+ * runs at 16 kHz; other pipeline rates are analysed through a 16 kHz copy.
  */
 export class SileroVADProvider implements VADProvider {
   readonly name = 'silero';
@@ -69,7 +69,8 @@ export class SileroVADProvider implements VADProvider {
 
   async createStage(ctx: StageContext): Promise<VADStage> {
     const sherpa = loadSherpaOnnx(COMPONENT);
-    const analysisRate = ctx.sampleRate === 8000 ? 8000 : 16000;
+    // sherpa-onnx runs Silero v5 at 16 kHz only (any other rate or window exits the process).
+    const analysisRate = 16000;
     const vad = new sherpa.Vad(
       {
         sileroVad: {
@@ -78,7 +79,7 @@ export class SileroVADProvider implements VADProvider {
           // Near-zero: the shared segmenter applies minSpeechMs / silenceMs like every other VAD.
           minSilenceDuration: 0.01,
           minSpeechDuration: 0.01,
-          windowSize: analysisRate === 16000 ? 512 : 256,
+          windowSize: 512,
           maxSpeechDuration: 3600,
         },
         sampleRate: analysisRate,
