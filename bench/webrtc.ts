@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -172,6 +173,8 @@ async function measure(n: number, profile = false) {
     serverCpuPercentOfOneCore: round(((measured?.cpuMs ?? 0) / wall) * 100),
     serverCpuMsPerSessionSecond: round(((measured?.cpuMs ?? 0) / wall) * (1000 / n)),
     clientCpuPercentOfOneCore: round((client.cpuMs / (SECONDS * 1000)) * 100),
+    // Latency figures mean little on a busy machine: the 1-minute load average says how busy.
+    loadAverage1m: round(loadavg()[0]!),
     ok: client.opened === n && client.p99 < 20,
     breakdown,
   };
