@@ -1,6 +1,10 @@
-// roomkit/providers/twilio: everything Twilio. SMS/MMS now; the media-stream voice backend
-// shares the REST client and the signature check.
+// roomkit/providers/twilio: everything Twilio. SMS/MMS, and phone calls through Media Streams
+// (the voice backend, call control and TwiML), sharing the REST client and the signature check.
+export * from './call-control.js';
+export * from './media-stream-backend.js';
+export * from './media-stream-protocol.js';
 export * from './rest-client.js';
 export * from './signature.js';
 export * from './sms-provider.js';
 export * from './sms-webhook.js';
+export * from './twiml.js';

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeForm, type FormFields, field, parseUrlEncoded } from '../../providers/shared/form-body.js';
 import { twilioSignature } from '../../providers/twilio/signature.js';
+import { FakeTwilioVoice } from './media-stream/fake-twilio-voice.js';
 import {
   type DispatchedWebhook,
   FakeCarrierServer,
@@ -32,12 +33,15 @@ export class FakeTwilioServer extends FakeCarrierServer {
   phoneNumber: string;
   /** Numbers that texted STOP: Twilio refuses to send to them (21610). */
   readonly blocked = new Set<string>();
+  /** Phone calls: place calls to our voice webhook, the Media Streams protocol, the Calls API. */
+  readonly voice: FakeTwilioVoice;
 
   constructor(opts: FakeTwilioOptions = {}) {
     super(opts);
     this.accountSid = opts.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
     this.authToken = opts.authToken ?? randomBytes(16).toString('hex');
     this.phoneNumber = opts.phoneNumber ?? '+15005550006';
+    this.voice = new FakeTwilioVoice(this);
   }
 
   /** Options for TwilioSMSProvider pointing at this fake. */
@@ -51,6 +55,9 @@ export class FakeTwilioServer extends FakeCarrierServer {
   }
 
   protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
+    // Calls (dial, hang up, transfer) are the voice half's.
+    const call = await this.voice.api(req, url);
+    if (call) return call;
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return undefined;
     const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`;

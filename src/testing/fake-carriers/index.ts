@@ -15,3 +15,4 @@ export { FakeVonageServer, type FakeVonageOptions } from './fake-vonage-server.j
 export { FakeWhatsAppServer, type FakeWhatsAppOptions } from './fake-whatsapp-server.js';
 export { type FakeEmail, FakeMailgunRoutes, FakeSendGridInboundParse } from './fake-email-webhooks.js';
 export { FakeSMTPServer, type ReceivedEmail } from './fake-smtp-server.js';
+export * from './media-stream/index.js';

@@ -1,0 +1,251 @@
+/**
+ * The carrier's side of one media stream, as the fakes play it: opens the WebSocket to our
+ * stream URL, sends the start message, streams caller audio in real time (20 ms messages,
+ * or the carrier's chunk size), and plays what we send back through a playback buffer that
+ * runs at real time: marks are echoed when playback reaches them, `clear` drops the buffer
+ * (echoing pending marks where the carrier does). Everything is recorded with its time.
+ */
+import { WebSocket } from 'ws';
+import {
+  decodeWire,
+  encodeWire,
+  type WireEncoding,
+} from '../../../providers/shared/media-stream/wire-audio.js';
+import { decodeWav } from '../../../voice/audio/wav.js';
+import { Resampler } from '../../../voice/audio/resampler.js';
+
+/** What the carrier says and how it reads what we say: one per carrier protocol. */
+export interface FakeStreamDialect {
+  readonly carrier: string;
+  readonly encoding: WireEncoding;
+  readonly sampleRate: number;
+  /** Caller audio per message (ms): 20, Exotel 100. */
+  readonly chunkMs: number;
+  /** Messages on open (connected + start; Vonage's websocket:connected). */
+  opening(call: FakeStreamInfo): (string | Buffer)[];
+  media(call: FakeStreamInfo, payload: Uint8Array, seq: number): string | Buffer;
+  dtmf(call: FakeStreamInfo, digit: string): string;
+  /** The carrier's stop message when the caller hangs up (undefined: it just closes). */
+  stop(call: FakeStreamInfo): string | undefined;
+  /** One message of ours. */
+  read(data: Buffer, isBinary: boolean): FakeReceived;
+  markEcho(call: FakeStreamInfo, name: string): string;
+  /** Acknowledgement of a clear, where the carrier sends one. */
+  clearedEcho?(call: FakeStreamInfo): string;
+  /** Twilio and Exotel echo every pending mark when they clear. */
+  readonly echoesMarksOnClear: boolean;
+}
+
+export type FakeReceived =
+  | { type: 'media'; payload: Uint8Array }
+  | { type: 'mark'; name: string }
+  | { type: 'clear' }
+  | { type: 'other'; message: unknown };
+
+export interface FakeStreamInfo {
+  streamId: string;
+  callId: string;
+  from: string;
+  to: string;
+  parameters: Record<string, string>;
+}
+
+export interface FakeStreamCallOptions {
+  /** Delay before audio that arrives on an idle buffer starts playing (a jitter buffer; default 0). */
+  playoutDelayMs?: number;
+}
+
+interface Queued {
+  startAt: number;
+  endAt: number;
+  ms: number;
+  mark?: string;
+}
+
+export class FakeStreamCall {
+  /** Our media messages, as they arrived. */
+  readonly received: { at: number; payload: Uint8Array }[] = [];
+  /** Marks we sent, when they arrived, and when the fake echoed them (undefined: still pending/dropped). */
+  readonly marks: { name: string; at: number; echoedAt?: number; cleared?: boolean }[] = [];
+  /** Each clear: when, and how much of our audio had been played by then (ms). */
+  readonly clears: { at: number; playedMs: number }[] = [];
+  readonly other: unknown[] = [];
+  /** Audio played to the caller so far (ms). */
+  playedMs = 0;
+  closeCode?: number;
+  readonly socket: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<number>;
+  private queue: Queued[] = [];
+  private lastEndAt = 0;
+  private player?: NodeJS.Timeout;
+  private seq = 0;
+
+  constructor(
+    readonly dialect: FakeStreamDialect,
+    readonly info: FakeStreamInfo,
+    url: string,
+    headers: Record<string, string> = {},
+    private readonly opts: FakeStreamCallOptions = {},
+  ) {
+    this.socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => {
+        for (const message of dialect.opening(info)) this.socket.send(message);
+        resolve();
+      });
+      this.socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`${dialect.carrier} fake: stream upgrade refused (${res.statusCode})`)),
+      );
+      this.socket.once('error', reject);
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.socket.once('close', (code) => {
+        this.closeCode = code;
+        clearInterval(this.player);
+        resolve(code);
+      });
+    });
+    this.socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    this.socket.on('error', () => {});
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Our audio as PCM at the stream's rate, everything received so far. */
+  receivedPcm(): Int16Array {
+    const parts = this.received.map((r) => decodeWire(r.payload, this.dialect.encoding));
+    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** Milliseconds of our audio received so far. */
+  get receivedMs(): number {
+    const bytesPerMs = (this.dialect.sampleRate / 1000) * (this.dialect.encoding === 'mulaw' ? 1 : 2);
+    return this.received.reduce((n, r) => n + r.payload.byteLength, 0) / bytesPerMs;
+  }
+
+  /**
+   * Stream caller audio in real time, one message per `chunkMs`: PCM at the stream's rate, or a
+   * WAV (any rate, resampled) as the carrier would encode it. Resolves when all was sent.
+   */
+  async streamAudio(audio: Int16Array | Uint8Array): Promise<void> {
+    const pcm = audio instanceof Int16Array ? audio : await this.fromWav(audio);
+    const chunk = Math.round((this.dialect.sampleRate * this.dialect.chunkMs) / 1000);
+    const startedAt = performance.now();
+    for (let i = 0, n = 0; i < pcm.length; i += chunk, n++) {
+      if (!this.isOpen) return;
+      // Drift-free real time: each message leaves at its own due time.
+      const due = startedAt + n * this.dialect.chunkMs;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const payload = encodeWire(pcm.subarray(i, Math.min(pcm.length, i + chunk)), this.dialect.encoding);
+      this.socket.send(this.dialect.media(this.info, payload, ++this.seq));
+    }
+  }
+
+  sendDtmf(digit: string): void {
+    this.socket.send(this.dialect.dtmf(this.info, digit));
+  }
+
+  /** The caller hangs up: the carrier's stop message, then the socket closes. */
+  hangup(): Promise<number> {
+    const stop = this.dialect.stop(this.info);
+    if (stop && this.isOpen) this.socket.send(stop);
+    if (this.isOpen) this.socket.close(1000);
+    return this.closed;
+  }
+
+  /** The carrier tears the stream down (REST hang-up, transfer): stop, then close. */
+  end(): void {
+    void this.hangup();
+  }
+
+  private async fromWav(bytes: Uint8Array): Promise<Int16Array> {
+    const wav = decodeWav(bytes);
+    if (wav.sampleRate === this.dialect.sampleRate) return wav.samples;
+    const resampler = await Resampler.create({
+      inputRate: wav.sampleRate,
+      outputRate: this.dialect.sampleRate,
+    });
+    try {
+      return resampler.process(wav.samples).slice();
+    } finally {
+      resampler.close();
+    }
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    const now = performance.now();
+    const msg = this.dialect.read(data, isBinary);
+    if (msg.type === 'media') {
+      this.received.push({ at: now, payload: msg.payload });
+      const bytesPerMs = (this.dialect.sampleRate / 1000) * (this.dialect.encoding === 'mulaw' ? 1 : 2);
+      const ms = msg.payload.byteLength / bytesPerMs;
+      const idle = this.lastEndAt <= now;
+      const startAt = idle ? now + (this.opts.playoutDelayMs ?? 0) : this.lastEndAt;
+      this.lastEndAt = startAt + ms;
+      this.queue.push({ startAt, endAt: this.lastEndAt, ms });
+      this.armPlayer();
+    } else if (msg.type === 'mark') {
+      this.marks.push({ name: msg.name, at: now });
+      const at = Math.max(now, this.lastEndAt);
+      this.queue.push({ startAt: at, endAt: at, ms: 0, mark: msg.name });
+      this.armPlayer();
+    } else if (msg.type === 'clear') {
+      this.clear(now);
+    } else {
+      this.other.push(msg.message);
+    }
+  }
+
+  private clear(now: number): void {
+    this.play(now);
+    // The item playing now counts for what was played of it.
+    for (const item of this.queue) {
+      if (item.mark || item.startAt >= now) continue;
+      this.playedMs += Math.min(item.ms, now - item.startAt);
+    }
+    const pendingMarks = this.queue.filter((q) => q.mark).map((q) => q.mark!);
+    this.queue = [];
+    this.lastEndAt = now;
+    this.clears.push({ at: now, playedMs: this.playedMs });
+    for (const name of pendingMarks) {
+      const record = this.marks.find((m) => m.name === name && m.echoedAt === undefined);
+      if (record) record.cleared = true;
+      if (this.dialect.echoesMarksOnClear) this.echo(name, now);
+    }
+    const ack = this.dialect.clearedEcho?.(this.info);
+    if (ack && this.isOpen) this.socket.send(ack);
+  }
+
+  private armPlayer(): void {
+    this.player ??= setInterval(() => this.play(performance.now()), 5);
+  }
+
+  private play(now: number): void {
+    while (this.queue.length > 0 && this.queue[0]!.endAt <= now) {
+      const item = this.queue.shift()!;
+      if (item.mark) this.echo(item.mark, now);
+      else this.playedMs += item.ms;
+    }
+    if (this.queue.length === 0 && this.player) {
+      clearInterval(this.player);
+      this.player = undefined;
+    }
+  }
+
+  private echo(name: string, now: number): void {
+    const record = this.marks.find((m) => m.name === name && m.echoedAt === undefined);
+    if (record) record.echoedAt = now;
+    if (this.isOpen) this.socket.send(this.dialect.markEcho(this.info, name));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './fake-stream-call.js';
+export { FakeTwilioVoice, twilioDialect } from './fake-twilio-voice.js';
+export type * from './fake-voice-types.js';
+export { findXml, parseXml, streamOfXml, type XmlNode } from './markup.js';
