@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type SipCallEvent, SipCallError, SIPVoiceBackend } from '../../../src/backends/sip/index.js';
 import type { AudioFrame, VoiceSession } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
-import { freeUdpPort, memoryLogger } from './helpers.js';
+import { freeTcpPort, freeUdpPort, memoryLogger } from './helpers.js';
 import { FIXTURES, runSipp } from './sipp.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -92,6 +92,41 @@ describe('SIPVoiceBackend placing calls (UAC), SIPp answering', () => {
       'ended',
     ]);
     expect(events.at(-1)).toMatchObject({ reason: 'transferred', by: 'local' });
+  });
+
+  it("dials over TCP (SIPp's built-in UAS) and hangs up with a BYE on the same connection", async () => {
+    const b = new SIPVoiceBackend({ host: '127.0.0.1', port: 0, logger: memoryLogger(), rtcpInterval: 0 });
+    cleanup.push(() => b.close());
+    await b.listen();
+    const port = await freeTcpPort();
+    const mp = await freeUdpPort(true);
+    const run = runSipp(
+      [
+        '-sn',
+        'uas',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-t',
+        't1',
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(mp),
+        '-m',
+        '1',
+      ],
+      20,
+    );
+    cleanup.push(() => run.kill());
+    await new Promise((r) => setTimeout(r, 300));
+    const session = await b.dial(`sip:uas@127.0.0.1:${port};transport=tcp`, { roomId: 'tcp-room' });
+    expect(b.getCall(session)?.protocol).toBe('TCP');
+    expect(session.metadata.codec).toBe('PCMU');
+    await b.disconnect(session);
+    const result = await run.done;
+    expect(result.code, result.errors).toBe(0);
   });
 
   it('rejects with a SipCallError naming the status when nobody is there', async () => {
