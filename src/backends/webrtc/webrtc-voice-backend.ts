@@ -120,7 +120,13 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     const peer = new WebRTCPeer(werift, auth, roomId, metadata, this.peerConfig(), {
       onState: (p, s) => this.onPeerState(p, s),
       onAudio: (p, frame) => {
-        if (p.session) this.emitAudio(p.session, frame);
+        if (!p.session) return;
+        try {
+          this.emitAudio(p.session, frame);
+        } catch (error) {
+          // A throwing listener is a framework bug, not the caller's: log it, keep the call.
+          this.logger.error({ backend: this.name, err: errorMessage(error) }, 'webrtc audio listener failed');
+        }
       },
       onControlOpen: (p) => this.sendReady(p),
       onControlClosed: (p) => void this.dropPeer(p, 'client closed the data channel'),

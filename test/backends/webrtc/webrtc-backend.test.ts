@@ -136,6 +136,22 @@ describe('WebRTCVoiceBackend (werift client on loopback)', () => {
     expect(c.frames[0]!.marker).toBe(true);
   });
 
+  it('a throwing audio listener is logged and the call goes on (the next frames still arrive)', async () => {
+    const s = await server();
+    let calls = 0;
+    s.backend.onAudioReceived(() => {
+      calls++;
+      if (calls === 1) throw new Error('listener bug');
+    });
+    const { c } = await call(s);
+    void c.streamPcm(sine(440, 48000, 300, 8000));
+    await eventually(() => expect(calls).toBeGreaterThan(5));
+    expect(s.logger.lines.some((l) => l.level === 'error' && /audio listener failed/.test(l.msg ?? ''))).toBe(
+      true,
+    );
+    expect(s.backend.connectionCount).toBe(1);
+  });
+
   it('transcripts go down the data channel', async () => {
     const s = await server();
     const { c, session } = await call(s);
