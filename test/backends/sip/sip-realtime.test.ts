@@ -6,7 +6,7 @@ import {
   RealtimeVoiceChannel,
   SIPRealtimeTransport,
 } from '../../../src/realtime/index.js';
-import type { AudioFrame } from '../../../src/voice/types.js';
+import type { AudioFrame, VoiceSession } from '../../../src/voice/types.js';
 import { eventually } from '../../conformance/backend.js';
 import { powerAt, tone } from '../rtp/signal.js';
 import { memoryLogger } from './helpers.js';
@@ -67,5 +67,51 @@ describe('SIPRealtimeTransport: a phone call answered by a realtime model', () =
     expect(voiced.length).toBeGreaterThanOrEqual(23);
     const back = new Int16Array(voiced.flatMap((f) => [...f.data]));
     expect(powerAt(back, 600, 8000)).toBeGreaterThan(powerAt(tone(600, 8000, 4000), 600, 8000) - 6);
+  });
+
+  it('holds the first 80 ms of each answer back, then paces; barge-in drops what is held', async () => {
+    const sip = new SIPVoiceBackend({
+      host: '127.0.0.1',
+      port: 0,
+      transports: ['udp'],
+      logger: memoryLogger(),
+      rtcpInterval: 0,
+      roomId: 'rt',
+      codecs: ['PCMU'],
+    });
+    const transport = new SIPRealtimeTransport({ backend: sip });
+    cleanup.push(() => transport.close());
+    const phone = new SIPVoiceBackend({
+      host: '127.0.0.1',
+      port: 0,
+      transports: ['udp'],
+      logger: memoryLogger(),
+      rtcpInterval: 0,
+    });
+    cleanup.push(() => phone.close());
+    const ready: VoiceSession[] = [];
+    transport.onSessionReady((s) => ready.push(s));
+    const { udp } = await transport.listen();
+    await phone.dial(`sip:rt@127.0.0.1:${udp}`, { roomId: 'x' });
+    await eventually(() => expect(ready).toHaveLength(1));
+    const call = ready[0];
+    const chunk = (ms: number) => ({
+      data: new Uint8Array(8 * ms * 2).fill(7),
+      sampleRate: 8000,
+      channels: 1,
+      format: 'pcm_s16le' as const,
+    });
+    await transport.sendAudio(call, chunk(40));
+    expect(transport.isPlaying(call)).toBe(true); // held, not yet on the wire
+    expect(sip.isPlaying(call)).toBe(false);
+    await transport.sendAudio(call, chunk(40)); // 80 ms: the pre-buffer is full
+    expect(sip.isPlaying(call)).toBe(true);
+    transport.interrupt(call);
+    expect(transport.isPlaying(call)).toBe(false);
+    let played = 0;
+    sip.onAudioPlayed(() => played++);
+    await transport.sendAudio(call, chunk(20));
+    transport.endOfResponse(call); // a short answer goes out at its end, not never
+    await eventually(() => expect(played).toBe(1), 2000);
   });
 });
