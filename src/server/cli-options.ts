@@ -13,6 +13,10 @@ serve options:
   --port N             port to listen on (default 8080; 0 picks a free one)        env PORT
   --host ADDR          address to bind (default 127.0.0.1)                         env HOST
   --db PATH            SQLite file (default ./roomkit.db); its secret is PATH.secret env ROOMKIT_DB
+  --store URL          PostgreSQL instead of SQLite: postgres://user@host:5432/db  env ROOMKIT_STORE
+  --pubsub URL         run as one process of a cluster: redis://host:6379; start every
+                       process with the same --store, --pubsub and ROOMKIT_SECRET
+                       (docs/cluster.md)                                   env ROOMKIT_PUBSUB
   --token TOKEN        console token instead of a random one (16+ characters)     env ROOMKIT_TOKEN
   --no-auth            no token needed: anyone who reaches the server is a guest
                        in every room (logged loudly; for local demos only)
@@ -44,6 +48,10 @@ export interface ServeCommand {
   allowHosts: string[];
   /** SIP port for phone calls (undefined: no SIP). */
   sipPort?: number;
+  /** A PostgreSQL URL: the store instead of the SQLite file. */
+  storeUrl?: string;
+  /** A Redis URL: this process is one of a cluster. */
+  pubsubUrl?: string;
 }
 
 export interface TokenCommand {
@@ -65,6 +73,8 @@ const SERVE_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
   sip: { type: 'string' },
+  store: { type: 'string' },
+  pubsub: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -107,8 +117,11 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
   }
   if (token !== undefined && /\s/.test(token)) throw new UsageError('the token must not contain spaces');
   nonEmpty('ROOMKIT_SECRET', env.ROOMKIT_SECRET);
+  const { storeUrl, pubsubUrl } = clusterUrls(v, env);
   return {
     command: 'serve',
+    storeUrl,
+    pubsubUrl,
     port: portOf(nonEmpty('--port', v.port) ?? nonEmpty('PORT', env.PORT)),
     host: nonEmpty('--host', v.host) ?? nonEmpty('HOST', env.HOST) ?? '127.0.0.1',
     dbPath: nonEmpty('--db', v.db) ?? nonEmpty('ROOMKIT_DB', env.ROOMKIT_DB) ?? './roomkit.db',
@@ -149,6 +162,33 @@ function parseToken(args: string[], env: NodeJS.ProcessEnv): TokenCommand | { co
     expires,
     dbPath: nonEmpty('--db', v.db) ?? nonEmpty('ROOMKIT_DB', env.ROOMKIT_DB) ?? './roomkit.db',
   };
+}
+
+/**
+ * `--store` (PostgreSQL) and `--pubsub` (Redis). A pub/sub without a shared database would make
+ * processes that cannot see each other's rooms, so it needs --store; --db and --store exclude
+ * each other (both name the store).
+ */
+function clusterUrls(
+  v: { store?: string; pubsub?: string; db?: string },
+  env: NodeJS.ProcessEnv,
+): { storeUrl?: string; pubsubUrl?: string } {
+  const storeUrl = nonEmpty('--store', v.store) ?? nonEmpty('ROOMKIT_STORE', env.ROOMKIT_STORE);
+  const pubsubUrl = nonEmpty('--pubsub', v.pubsub) ?? nonEmpty('ROOMKIT_PUBSUB', env.ROOMKIT_PUBSUB);
+  if (storeUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/.test(storeUrl)) {
+    throw new UsageError('--store: a PostgreSQL URL like postgres://user@host:5432/db');
+  }
+  if (pubsubUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(pubsubUrl)) {
+    throw new UsageError('--pubsub: a Redis URL like redis://host:6379');
+  }
+  if (pubsubUrl !== undefined && storeUrl === undefined) {
+    throw new UsageError(
+      '--pubsub needs --store postgres://...: the processes of a cluster share one database',
+    );
+  }
+  if (storeUrl !== undefined && v.db !== undefined)
+    throw new UsageError('--db and --store both name the store: pick one');
+  return { storeUrl, pubsubUrl };
 }
 
 /** Set but empty (`--token=`, `--token ""`, `ROOMKIT_TOKEN=`) is an error, never "unset". */

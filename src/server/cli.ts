@@ -2,6 +2,7 @@ import { RoomKitError } from '../core/errors.js';
 import { loadSecret } from './auth/secret.js';
 import { TokenAuthority } from './auth/tokens.js';
 import { type Command, parseCommandLine, type ServeCommand, USAGE, UsageError } from './cli-options.js';
+import { openClusterParts } from './cluster-wiring.js';
 import { type RunningServer, startServer } from './server.js';
 import { exitOnShutdownSignals } from './shutdown.js';
 
@@ -64,18 +65,29 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 }
 
 async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
+  // --store / --pubsub: PostgreSQL and Redis, checked before anything listens.
+  const { store, pubsub } = await openClusterParts(command);
   const server = await startServer({
     port: command.port,
     host: command.host,
     dbPath: command.dbPath,
+    store,
+    pubsub,
     token: command.token,
     auth: command.auth,
     allowOrigins: command.allowOrigins,
     allowHosts: command.allowHosts,
     sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
+  }).catch(async (error: unknown) => {
+    // Open connections would keep the process alive after the error is printed.
+    await Promise.allSettled([pubsub?.close(), store?.close()]);
+    throw error;
   });
-  const { agent, store } = { agent: server.info.agent, store: server.info.store };
-  io.out(`roomkit serve: ${server.url}  (store: ${store}, agent: ${agent.name}/${agent.model})`);
+  const { agent, cluster } = server.info;
+  const joined = cluster ? `, cluster: ${cluster.pubsub} as ${cluster.processId}` : '';
+  io.out(
+    `roomkit serve: ${server.url}  (store: ${server.info.store}, agent: ${agent.name}/${agent.model}${joined})`,
+  );
   if (server.authRequired) {
     io.out(`Open the console: ${server.consoleUrl}`);
   } else {

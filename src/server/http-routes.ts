@@ -69,6 +69,14 @@ async function api(
     if (req.method !== 'GET') return methodNotAllowed(res, req);
     return json(res, 200, { ...ctx.info, me: { userId: me.userId, rooms: me.rooms } });
   }
+  if (parts[0] === 'cluster' && parts.length === 1) {
+    // Which rooms this process owns in its cluster (operators, and the cluster tests).
+    if (req.method !== 'GET') return methodNotAllowed(res, req);
+    if (me.rooms !== '*')
+      return sendError(res, new HttpError(403, 'forbidden', 'needs a token for every room'));
+    const node = ctx.kit.cluster;
+    return json(res, 200, { processId: node?.id ?? null, ownedRooms: node?.ownedRooms() ?? [] });
+  }
   if (parts[0] !== 'rooms') return notFound(res);
   if (parts.length === 1 && req.method === 'GET') {
     const limit = intParam(url, 'limit', 100, 1, 1000);

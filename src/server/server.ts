@@ -11,10 +11,13 @@ import { RoomKit } from '../core/roomkit.js';
 import { redactUrl, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
 import { ChannelCategory } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
+import type { ClusterOptions } from '../core/cluster/cluster-node.js';
+import type { PubSub } from '../core/cluster/pubsub.js';
 import { aiProviderFromEnv } from './ai-provider-from-env.js';
+import { clusterConsoleToken } from './cluster-wiring.js';
 import type { IssueTokenOptions } from './auth/tokens.js';
 import { handleHttp } from './http-routes.js';
-import { HttpError, sendError } from './http-util.js';
+import { HttpError, json, sendError } from './http-util.js';
 import { RequestGuard } from './request-guard.js';
 import { PerConnectionQueue } from './request-queue.js';
 import { ServerAuth } from './server-auth.js';
@@ -30,6 +33,12 @@ export interface ServeOptions {
   /** SQLite file (default ./roomkit.db); ignored when `store` is given. */
   dbPath?: string;
   store?: ConversationStore;
+  /**
+   * Run as one process of a cluster (docs/cluster.md): every process gets the same store
+   * (PostgresStore), the same pub/sub (RedisPubSub) and the same secret (ROOMKIT_SECRET).
+   */
+  pubsub?: PubSub;
+  cluster?: ClusterOptions;
   /** The agent; default from the environment (Anthropic, OpenAI, else the local rules). */
   aiProvider?: AIProvider;
   systemPrompt?: string;
@@ -81,6 +90,8 @@ export interface ServerInfo {
   /** SMS, WhatsApp, email and webhook channels, with their webhook paths. */
   textChannels?: TextChannelInfo[];
   store: string;
+  /** This process in its cluster, when it runs in one. */
+  cluster?: { processId: string; pubsub: string };
   version: string;
 }
 
@@ -94,11 +105,19 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const store = opts.store ?? (await openSqlite(opts.dbPath ?? './roomkit.db'));
   // One person across SMS, WhatsApp, email and calls: text channels route by it.
   const contacts = new ContactIdentityResolver();
-  const kit = new RoomKit({ store, logger: opts.logger, identityResolver: contacts });
+  // In a cluster the console token is signed with the shared secret, so it works on every process.
+  const token = opts.token ?? (opts.pubsub ? await clusterConsoleToken(opts.secret) : undefined);
+  const kit = new RoomKit({
+    store,
+    logger: opts.logger,
+    identityResolver: contacts,
+    pubsub: opts.pubsub,
+    cluster: opts.cluster,
+  });
   contacts.observe(kit);
   const auth = new ServerAuth({
     auth: opts.auth,
-    token: opts.token,
+    token,
     secret: opts.secret,
     dbPath: opts.store ? undefined : (opts.dbPath ?? './roomkit.db'),
     logger: kit.logger,
@@ -131,7 +150,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await kit.attachChannel(room.id, agent.id, { category: ChannelCategory.INTELLIGENCE });
     return room;
   };
-  if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM);
+  // Processes of a cluster start together: another may create the lobby first.
+  if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM).catch(lobbyExists(kit));
   const sip =
     voice && opts.sip ? await attachSipVoice(kit, voice, { host, ...opts.sip, createRoom }) : undefined;
   // After a crash: what was committed but not yet delivered or answered is re-driven now,
@@ -150,6 +170,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     voice: voice ? { label: voice.label, path: '/voice', rtcPath: webrtc ? WEBRTC_PATH : undefined } : null,
     textChannels: text.info,
     store: store.name,
+    cluster: kit.cluster ? { processId: kit.cluster.id, pubsub: opts.pubsub!.name } : undefined,
     version: '0.1.0',
   };
   const routes = {
@@ -197,6 +218,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
       if (req.destroyed || res.destroyed) return; // the client went away mid-request
+      if (isUnavailable(error) && !res.headersSent) {
+        // The database (or Redis) is down: say so, typed and retryable, rather than a bare 500.
+        res.setHeader('retry-after', '1');
+        return json(res, 503, { error: 'the store is unavailable; try again', code: 'store_unavailable' });
+      }
       kit.logger.error({ err: errorMessage(error), url: redactUrl(req.url) }, 'http request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error', code: 'internal' }));
@@ -292,6 +318,20 @@ export class ServeError extends RoomKitError {
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** A failure to create the lobby is fine if the lobby exists now (created by another process). */
+function lobbyExists(kit: RoomKit): (error: unknown) => Promise<void> {
+  return async (error) => {
+    if (!(await kit.getRoom(DEFAULT_ROOM))) throw error;
+  };
+}
+
+function isUnavailable(error: unknown): boolean {
+  return (
+    error instanceof RoomKitError &&
+    (error.code === 'store_unavailable' || error.code === 'pubsub_unavailable')
+  );
+}
 
 async function openSqlite(path: string): Promise<ConversationStore> {
   const { SqliteStore } = await import('../store/sqlite/index.js');

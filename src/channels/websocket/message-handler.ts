@@ -86,7 +86,9 @@ export class ClientMessageHandler {
               ? code
               : code === 'validation_error'
                 ? 'invalid_message'
-                : 'internal';
+                : code === 'store_unavailable' || code === 'pubsub_unavailable'
+                  ? 'unavailable'
+                  : 'internal';
           if (known === 'internal') {
             kit.logger.error(
               { channelId: this.channel.id, err: errorMessage(error) },

@@ -72,6 +72,8 @@ export type ErrorCode =
   | 'room_not_found'
   | 'room_closed'
   | 'rate_limited'
+  /** The store (database) is unreachable for now: nothing was stored, send again later. */
+  | 'unavailable'
   | 'internal';
 
 export function errorFrame(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): string {

@@ -1,2 +1,2 @@
 /** roomkit/pubsub/redis: cross-process events for a cluster of kits (`ioredis`). */
-export { RedisPubSub, type RedisPubSubOptions } from './redis-pubsub.js';
+export { PubSubUnavailableError, RedisPubSub, type RedisPubSubOptions } from './redis-pubsub.js';

@@ -1,14 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PubSub } from '../../core/cluster/pubsub.js';
-import { ValidationError } from '../../core/errors.js';
+import { RoomKitError, ValidationError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 
 export interface RedisPubSubOptions {
   /** `redis://[:password@]host:6379[/db]` or `rediss://` for TLS (default redis://127.0.0.1:6379). */
   url?: string;
   /**
-   * Prefix of every channel name (default 'roomkit'): processes with the same prefix form one
-   * cluster, so two clusters (or test runs) can share one Redis.
+   * Prefix of every channel name (default: the URL's `?prefix=`, else 'roomkit'): processes with
+   * the same prefix form one cluster, so two clusters (or test runs) can share one Redis.
    */
   prefix?: string;
   /** How long one connection attempt may take (default 3000 ms). */
@@ -38,13 +38,13 @@ export class RedisPubSub implements PubSub {
   private closed = false;
 
   constructor(private readonly options: RedisPubSubOptions = {}) {
-    this.prefix = options.prefix ?? 'roomkit';
+    const { url, prefix } = splitPrefix(options.url ?? 'redis://127.0.0.1:6379');
+    this.prefix = options.prefix ?? prefix ?? 'roomkit';
     if (!PREFIX.test(this.prefix)) {
       throw new ValidationError(
         `prefix: 1-64 letters, digits or _ . : - (got ${JSON.stringify(this.prefix)})`,
       );
     }
-    const url = options.url ?? 'redis://127.0.0.1:6379';
     const common: RedisOptions = {
       connectTimeout: options.connectTimeoutMs ?? 3000,
       // 100 ms, 200 ms, ... then every 2 s, forever: Redis coming back is the normal case.
@@ -112,6 +112,17 @@ export class RedisPubSub implements PubSub {
     return this.pub.status === 'ready' && this.sub.status === 'ready';
   }
 
+  /** Resolves once both connections are up; rejects after `timeoutMs` (a start-up check). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.connected) {
+      if (this.closed) throw new PubSubUnavailableError('the pub/sub is closed');
+      if (Date.now() > deadline)
+        throw new PubSubUnavailableError(`no connection to Redis within ${timeoutMs} ms`);
+      await delay(20);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -170,6 +181,26 @@ export class RedisPubSub implements PubSub {
   private warn(what: string, error: unknown): void {
     if (this.closed) return;
     this.options.logger?.debug({ pubsub: 'redis', what, err: String(error) }, 'redis pub/sub error');
+  }
+}
+
+/** `?prefix=` is ours, not ioredis's: take it out of the URL. */
+function splitPrefix(url: string): { url: string; prefix?: string } {
+  if (!url.includes('prefix=')) return { url };
+  try {
+    const parsed = new URL(url);
+    const prefix = parsed.searchParams.get('prefix') ?? undefined;
+    parsed.searchParams.delete('prefix');
+    return { url: parsed.toString(), prefix };
+  } catch {
+    return { url };
+  }
+}
+
+/** Redis did not answer in time (start-up): retryable, like a store that is down. */
+export class PubSubUnavailableError extends RoomKitError {
+  constructor(message: string) {
+    super(`pub/sub unavailable: ${message}`, { code: 'pubsub_unavailable', retryable: true });
   }
 }
 

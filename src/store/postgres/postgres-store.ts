@@ -31,9 +31,12 @@ import { migrate } from './schema.js';
 import { decodeJson, decodeText, encodeText } from './text-codec.js';
 
 export interface PostgresStoreOptions {
-  /** `postgres://user@host:5432/db` (default: the PG* environment variables, as `psql`). */
+  /**
+   * `postgres://user@host:5432/db` (default: the PG* environment variables, as `psql`). A
+   * `?schema=name` parameter sets `schema` (so one URL says everything, e.g. for `roomkit serve`).
+   */
   connectionString?: string;
-  /** Schema holding roomkit's tables, created on first use (default 'roomkit'). */
+  /** Schema holding roomkit's tables, created on first use (default: the URL's, else 'roomkit'). */
   schema?: string;
   /** Connections in the pool (default 10). */
   maxConnections?: number;
@@ -81,13 +84,17 @@ export class PostgresStore implements ConversationStore {
   private closed = false;
   private coordinationHandle?: PostgresCoordination;
 
-  constructor(readonly options: PostgresStoreOptions = {}) {
-    this.schema = options.schema ?? DEFAULT_SCHEMA;
+  readonly options: PostgresStoreOptions;
+
+  constructor(options: PostgresStoreOptions = {}) {
+    const { connectionString, schema } = splitSchema(options.connectionString);
+    this.options = { ...options, connectionString };
+    this.schema = options.schema ?? schema ?? DEFAULT_SCHEMA;
     if (!SCHEMA_NAME.test(this.schema)) {
       throw new ValidationError(`schema must be a plain SQL identifier (letters, digits, _): ${this.schema}`);
     }
     this.sql = queries(this.schema);
-    this.pool = new pg.Pool(PostgresStore.poolConfig(options, options.maxConnections ?? 10));
+    this.pool = new pg.Pool(PostgresStore.poolConfig(this.options, options.maxConnections ?? 10));
     // An idle client whose connection dies (database restart) emits 'error' on the pool; the pool
     // drops it and connects anew on the next query. Without a listener it would crash the process.
     this.pool.on('error', () => {});
@@ -380,6 +387,19 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
   if (oid === 20) return Number;
   if (oid === 114 || oid === 3802) return decodeJson;
   return pg.types.getTypeParser(oid, format as 'text');
+}
+
+/** `?schema=` is ours, not PostgreSQL's: take it out of the URL before `pg` sees it. */
+function splitSchema(url: string | undefined): { connectionString?: string; schema?: string } {
+  if (!url?.includes('schema=')) return { connectionString: url };
+  try {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    parsed.searchParams.delete('schema');
+    return { connectionString: parsed.toString(), schema };
+  } catch {
+    return { connectionString: url };
+  }
 }
 
 function count(name: string, value: number): number {
