@@ -23,7 +23,7 @@ export class SignallingError extends Error {
 export class SignallingClient {
   connectionId?: string;
   private readonly pending: (RTCIceCandidateInit | null)[] = [];
-  private flushing?: Promise<void>;
+  private flushing = false;
 
   constructor(
     private readonly url: string,
@@ -61,16 +61,19 @@ export class SignallingClient {
 
   private async flush(): Promise<void> {
     if (!this.connectionId || this.flushing) return;
-    this.flushing = (async () => {
+    // Set and cleared without an await in between, so a candidate queued while a PATCH is in
+    // flight is picked up by the loop rather than stranded.
+    this.flushing = true;
+    try {
       while (this.pending.length > 0 && this.connectionId) {
         const candidates = this.pending.splice(0, 32);
         await this.request('PATCH', `${this.url}/${this.connectionId}`, { candidates }).catch(() => {
           // A refused candidate only loses that path; ICE tries the others.
         });
       }
-    })();
-    await this.flushing;
-    this.flushing = undefined;
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private headers(json = false): Record<string, string> {
