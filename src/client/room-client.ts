@@ -193,9 +193,20 @@ export class RoomClient extends Emitter<RoomClientEvents> {
           done: Boolean(frame.done),
         });
         return;
-      case 'ephemeral':
-        this.emit('ephemeral', frame.event ?? {});
+      case 'ephemeral': {
+        const event = frame.event ?? {};
+        this.emit('ephemeral', event);
+        // The room's agent or channels reporting a failure (a provider down, a carrier error).
+        if (event.type === 'notice') {
+          const data = event.data ?? {};
+          this.emit('notice', {
+            level: data.level === 'error' ? 'error' : data.level === 'info' ? 'info' : 'warning',
+            code: String(data.code ?? 'notice'),
+            message: String(data.message ?? 'something failed'),
+          });
+        }
         return;
+      }
       case 'error':
         if (!frame.clientId)
           this.emit('notice', { level: 'error', code: String(frame.code), message: String(frame.message) });
