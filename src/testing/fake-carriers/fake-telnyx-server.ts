@@ -14,6 +14,7 @@ import {
   type FakeRequest,
   type FakeStatus,
 } from './fake-carrier-server.js';
+import { FakeTelnyxVoice } from './media-stream/fake-telnyx-voice.js';
 
 export interface FakeTelnyxOptions extends FakeCarrierOptions {
   apiKey?: string;
@@ -36,6 +37,8 @@ export class FakeTelnyxServer extends FakeCarrierServer {
   private readonly privateKey: KeyObject;
   /** Seconds added to the signing clock (negative: old, for stale-request tests). */
   clockSkewSeconds = 0;
+  /** Phone calls: TeXML webhooks, the media-streaming protocol, the Call Control API. */
+  readonly voice: FakeTelnyxVoice;
 
   constructor(opts: FakeTelnyxOptions = {}) {
     super(opts);
@@ -44,6 +47,7 @@ export class FakeTelnyxServer extends FakeCarrierServer {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     this.privateKey = privateKey;
     this.publicKey = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+    this.voice = new FakeTelnyxVoice(this);
   }
 
   get providerOptions() {
@@ -56,6 +60,9 @@ export class FakeTelnyxServer extends FakeCarrierServer {
   }
 
   protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
+    // Calls (dial, hang up, transfer) are the voice half's.
+    const call = await this.voice.api(req, url);
+    if (call) return call;
     if (url.pathname !== '/v2/messages' || req.method !== 'POST') return undefined;
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return {

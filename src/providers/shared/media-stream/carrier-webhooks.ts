@@ -65,7 +65,11 @@ export async function handleAnswerWebhook(
     if (dialId) {
       const dialled = host.pending.get(dialId);
       claim.commit();
-      return dialled ? host.answerMarkup(dialled) : host.rejectMarkup();
+      if (!dialled) return host.rejectMarkup();
+      // The carrier names the answered call here for the first time (Plivo's CallUUID).
+      const answered = host.incomingCall(req).callId;
+      if (answered) dialled.call.callId = answered;
+      return host.answerMarkup(dialled);
     }
     const call = host.incomingCall(req);
     const route = await host.routeCall(call);

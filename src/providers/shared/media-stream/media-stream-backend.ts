@@ -447,7 +447,8 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       direction: 'inbound',
       parameters: {},
     };
-    if (start.callId && !info.callId) info.callId = start.callId;
+    // The stream names the call the way call control wants it (Telnyx: call_control_id).
+    if (start.callId) info.callId = start.callId;
     const parameters = { ...info.parameters, ...start.customParameters };
     let route = pending?.route;
     if (!route) {

@@ -9,20 +9,10 @@ import { encodeForm, field, parseUrlEncoded } from '../../../providers/shared/fo
 import { twilioSignature } from '../../../providers/twilio/signature.js';
 import { fromBase64, toBase64 } from '../../../providers/shared/media-stream/wire-audio.js';
 import type { DispatchedWebhook, FakeCarrierReply, FakeRequest } from '../fake-carrier-server.js';
-import { postWebhook } from '../fake-carrier-server.js';
-import {
-  FakeStreamCall,
-  type FakeStreamCallOptions,
-  type FakeStreamDialect,
-  type FakeStreamInfo,
-} from './fake-stream-call.js';
+import type { FakeStreamDialect } from './fake-stream-call.js';
+import { FakeVoiceBase } from './fake-voice-base.js';
+import type { FakeWebhookRequest } from './fake-voice-types.js';
 import { findXml, parseXml, streamOfXml } from './markup.js';
-import type {
-  FakeCallCommand,
-  FakeCarrierVoice,
-  FakePlacedCall,
-  FakeWebhookRequest,
-} from './fake-voice-types.js';
 
 export const twilioDialect: FakeStreamDialect = {
   carrier: 'twilio',
@@ -93,17 +83,12 @@ export interface FakeTwilioVoiceHost {
   phoneNumber: string;
 }
 
-export class FakeTwilioVoice implements FakeCarrierVoice {
-  /** REST call-control commands our code sent, in order. */
-  readonly commands: FakeCallCommand[] = [];
-  /** Streams of calls our code dialled, once the callee "answered". */
-  readonly dialled: FakeStreamCall[] = [];
-  /** Every stream the fake opened, by CallSid. */
-  readonly streams = new Map<string, FakeStreamCall>();
-  /** Options for streams the fake opens (playout delay...). */
-  streamOptions: FakeStreamCallOptions = {};
+export class FakeTwilioVoice extends FakeVoiceBase {
+  readonly dialect = twilioDialect;
 
-  constructor(private readonly host: FakeTwilioVoiceHost) {}
+  constructor(private readonly host: FakeTwilioVoiceHost) {
+    super();
+  }
 
   /** Upgrade headers as Twilio signs them: `X-Twilio-Signature` over the wss URL. */
   upgradeHeaders(url: string): Record<string, string> {
@@ -139,39 +124,16 @@ export class FakeTwilioVoice implements FakeCarrierVoice {
     };
   }
 
-  /** An incoming call: the signed voice webhook, then the stream its TwiML names. */
-  async placeCall(opts: { webhookUrl: string; from: string; to?: string }): Promise<FakePlacedCall> {
-    const request = this.answerRequest(opts);
-    const webhook = await postWebhook(request.url, request.headers, request.body, request.method);
-    if (webhook.response.status !== 200 || !findXml(parseXml(webhook.response.body), 'Stream')) {
-      return { webhook, callId: request.callId };
-    }
-    const stream = streamOfXml(webhook.response.body);
-    const call = this.openStream(stream.url, { ...request, parameters: stream.parameters });
-    await call.opened;
-    return { webhook, callId: request.callId, call };
-  }
-
   streamUrlOf(webhook: DispatchedWebhook): string {
     return streamOfXml(webhook.response.body).url;
   }
 
-  /** Open a stream as Twilio does (the upgrade signed over its URL, unless `headers` says otherwise). */
-  openStream(
-    url: string,
-    call: { callId: string; from: string; to: string; parameters?: Record<string, string> },
-    headers = this.upgradeHeaders(url),
-  ): FakeStreamCall {
-    const info: FakeStreamInfo = {
-      streamId: `MZ${randomBytes(16).toString('hex')}`,
-      callId: call.callId,
-      from: call.from,
-      to: call.to,
-      parameters: { ...call.parameters, __accountSid: this.host.accountSid },
-    };
-    const stream = new FakeStreamCall(twilioDialect, info, url, headers, this.streamOptions);
-    this.streams.set(call.callId, stream);
-    return stream;
+  protected override streamParameters(webhook: DispatchedWebhook): Record<string, string> {
+    return { ...streamOfXml(webhook.response.body).parameters, __accountSid: this.host.accountSid };
+  }
+
+  protected override newStreamId(): string {
+    return `MZ${randomBytes(16).toString('hex')}`;
   }
 
   /** `/2010-04-01/Accounts/{sid}/Calls[.json|/{CallSid}.json]`; undefined for other routes. */
@@ -185,18 +147,14 @@ export class FakeTwilioVoice implements FakeCarrierVoice {
     const params = parseUrlEncoded(req.body.toString('utf8'));
     if (!m[2]) return this.create(params);
     const sid = decodeURIComponent(m[2]);
-    const stream = this.streams.get(sid);
-    if (!stream) return { status: 404, body: { code: 20404, message: `Call ${sid} not found`, status: 404 } };
     const twiml = field(params, 'Twiml');
-    if (field(params, 'Status') === 'completed') {
-      this.commands.push({ action: 'hangup', callId: sid, raw: params });
-      stream.end();
-    } else if (twiml) {
+    let known: boolean;
+    if (field(params, 'Status') === 'completed') known = this.endByCommand('hangup', sid, params);
+    else if (twiml) {
       const dial = findXml(parseXml(twiml), 'Dial');
-      const target = dial?.children[0]?.text ?? dial?.text ?? '';
-      this.commands.push({ action: 'transfer', callId: sid, target, raw: params });
-      stream.end();
+      known = this.endByCommand('transfer', sid, params, dial?.children[0]?.text ?? dial?.text ?? '');
     } else return { status: 400, body: { code: 21220, message: 'Invalid call state', status: 400 } };
+    if (!known) return { status: 404, body: { code: 20404, message: `Call ${sid} not found`, status: 404 } };
     return { status: 200, body: { sid, status: 'completed', account_sid: this.host.accountSid } };
   }
 
@@ -207,14 +165,12 @@ export class FakeTwilioVoice implements FakeCarrierVoice {
     if (!to || !from || !twiml)
       return { status: 400, body: { code: 21205, message: 'To, From and Twiml are required', status: 400 } };
     const sid = `CA${randomBytes(16).toString('hex')}`;
-    this.commands.push({ action: 'dial', callId: sid, target: to, raw: params });
-    // The callee answers a moment later and the TwiML connects the stream.
-    setTimeout(() => {
-      const stream = streamOfXml(twiml);
-      this.dialled.push(
-        this.openStream(stream.url, { callId: sid, from, to, parameters: stream.parameters }),
-      );
-    }, 10).unref();
+    const stream = streamOfXml(twiml);
+    this.dial(
+      { callId: sid, from, to, parameters: { ...stream.parameters, __accountSid: this.host.accountSid } },
+      stream.url,
+      params,
+    );
     return { status: 201, body: { sid, status: 'queued', to, from, account_sid: this.host.accountSid } };
   }
 }

@@ -2,3 +2,5 @@ export * from './fake-stream-call.js';
 export { FakeTwilioVoice, twilioDialect } from './fake-twilio-voice.js';
 export type * from './fake-voice-types.js';
 export { findXml, parseXml, streamOfXml, type XmlNode } from './markup.js';
+export { FakeTelnyxVoice, telnyxDialect } from './fake-telnyx-voice.js';
+export { FakeVoiceBase } from './fake-voice-base.js';
