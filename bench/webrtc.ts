@@ -47,7 +47,11 @@ async function startServer() {
     maxConnections: 2000,
   });
   const http = createServer();
-  mountWebRTC(http, backend, { authenticate: () => ({ userId: 'load' }), logger: silent });
+  // One user per client, as real callers are (the per-user cap applies as in production).
+  mountWebRTC(http, backend, {
+    authenticate: (_req, token) => ({ userId: token ?? 'load' }),
+    logger: silent,
+  });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const pacers = new Map<string, OutboundPacer>();
   let inbound = 0;
@@ -419,7 +423,12 @@ async function runClients(url: string, n: number, seconds: number): Promise<void
   for (let i = 0; i < n; i += 5) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(5, n - i) }, (_, j) =>
-        WeriftClient.connect({ url, roomId: `load-${i + j}`, sampleRate: 48000 }).then(async (c) => {
+        WeriftClient.connect({
+          url,
+          token: `caller-${i + j}`,
+          roomId: `load-${i + j}`,
+          sampleRate: 48000,
+        }).then(async (c) => {
           await c.waitConnected(20_000);
           return c;
         }),
