@@ -1,6 +1,7 @@
 import type { PubSub } from '../core/cluster/pubsub.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { RoomKit } from '../core/roomkit.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import { loadSecret } from './auth/secret.js';
 import { ADMIN_USER, TokenAuthority } from './auth/tokens.js';
@@ -82,6 +83,18 @@ export async function clusterConsoleToken(secret?: string | Uint8Array): Promise
     rooms: '*',
     expires: CLUSTER_CONSOLE_TOKEN_LIFETIME,
   });
+}
+
+/**
+ * One log line when a room pauses or closes (its inactivity timers, or an operator): in a cluster
+ * only the room's owner does either, so the lines say which process acted, once.
+ */
+export function logRoomLifecycle(kit: RoomKit): void {
+  for (const name of ['room_paused', 'room_closed'] as const) {
+    kit.on(name, ({ room }) =>
+      kit.logger.info({ roomId: room.id, status: room.status }, name.replace('_', ' ')),
+    );
+  }
 }
 
 /** A connection URL without its password, for messages. */

@@ -4,6 +4,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFrame, readHistoryPage } from '../channels/websocket/history.js';
 import type { RoomKit } from '../core/roomkit.js';
+import type { RoomTimers } from '../models/index.js';
 import { type Identity, mayAccess, ROOM_ID } from './auth/tokens.js';
 import { HttpError, json, readJsonObject, sendError } from './http-util.js';
 
@@ -21,7 +22,7 @@ export interface RouteContext {
   kit: RoomKit;
   info: object;
   /** Creates a room wired with the server's channels. */
-  createRoom(roomId?: string): Promise<unknown>;
+  createRoom(roomId?: string, timers?: RoomTimers): Promise<unknown>;
   /** The channel whose view of a room the API shows (the WebSocket channel's). */
   viewChannelId: string;
   identify(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
@@ -102,10 +103,11 @@ async function api(
         new HttpError(400, 'invalid_request', 'roomId: 1-100 letters, digits, _ . - only'),
       );
     }
+    const timers = roomTimersOf(body.timers);
     if (roomId && (await ctx.kit.getRoom(roomId))) {
       return sendError(res, new HttpError(409, 'room_exists', `room exists: ${roomId}`));
     }
-    return json(res, 201, { room: await ctx.createRoom(roomId) });
+    return json(res, 201, { room: await ctx.createRoom(roomId, timers) });
   }
   if (parts.length === 3 && parts[2] === 'events' && req.method === 'GET') {
     const roomId = decodeSegment(parts[1]!);
@@ -135,6 +137,27 @@ async function api(
   }
   if (parts[0] === 'rooms' && parts.length <= 3) return methodNotAllowed(res, req);
   return notFound(res);
+}
+
+const MAX_TIMER_MS = 30 * 24 * 3600_000;
+
+/** `timers: { inactiveAfterMs?, closeAfterMs? }` of POST /api/rooms: whole milliseconds, 1 s to 30 days. */
+function roomTimersOf(raw: unknown): RoomTimers | undefined {
+  if (raw === undefined) return undefined;
+  const bad = () =>
+    new HttpError(
+      400,
+      'invalid_request',
+      'timers: { inactiveAfterMs?, closeAfterMs? } in ms, 1000 to 30 days',
+    );
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad();
+  const timers: RoomTimers = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== 'inactiveAfterMs' && key !== 'closeAfterMs') throw bad();
+    if (!Number.isInteger(value) || (value as number) < 1000 || (value as number) > MAX_TIMER_MS) throw bad();
+    timers[key] = value as number;
+  }
+  return timers;
 }
 
 function notFound(res: ServerResponse): void {

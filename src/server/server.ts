@@ -9,12 +9,12 @@ import { errorMessage, RoomKitError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
 import { redactUrl, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
-import { ChannelCategory } from '../models/index.js';
+import { ChannelCategory, type RoomTimers } from '../models/index.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import type { ClusterOptions } from '../core/cluster/cluster-node.js';
 import type { PubSub } from '../core/cluster/pubsub.js';
 import { aiProviderFromEnv } from './ai-provider-from-env.js';
-import { clusterConsoleToken } from './cluster-wiring.js';
+import { clusterConsoleToken, logRoomLifecycle } from './cluster-wiring.js';
 import type { IssueTokenOptions } from './auth/tokens.js';
 import { handleHttp } from './http-routes.js';
 import { HttpError, json, sendError } from './http-util.js';
@@ -115,6 +115,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     cluster: opts.cluster,
   });
   contacts.observe(kit);
+  logRoomLifecycle(kit);
   const auth = new ServerAuth({
     auth: opts.auth,
     token,
@@ -144,8 +145,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
   const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host }) : undefined;
 
-  const createRoom = async (roomId?: string) => {
-    const room = await kit.createRoom({ roomId });
+  const createRoom = async (roomId?: string, timers?: RoomTimers) => {
+    const room = await kit.createRoom({ roomId, timers });
     await kit.attachChannel(room.id, ws.id);
     await kit.attachChannel(room.id, agent.id, { category: ChannelCategory.INTELLIGENCE });
     return room;
