@@ -9,7 +9,10 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** JSON logs on stderr; level from ROOMKIT_LOG_LEVEL (default 'warn', so libraries stay quiet). */
-export function createLogger(name = 'roomkit'): Logger {
-  return pino({ name, level: process.env.ROOMKIT_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+/**
+ * JSON logs on stderr; level from `level`, else ROOMKIT_LOG_LEVEL, else 'warn' (so libraries
+ * stay quiet).
+ */
+export function createLogger(name = 'roomkit', level?: string): Logger {
+  return pino({ name, level: level ?? process.env.ROOMKIT_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }

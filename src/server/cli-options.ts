@@ -25,11 +25,14 @@ serve options:
                        e.g. a reverse proxy's public name (repeatable; '*' any)
   --sip PORT           answer phone calls over SIP (UDP and TCP) on PORT: a call to
                        sip:ROOM@host joins that room, others the lobby      env ROOMKIT_SIP_PORT
+  --otel               export traces and metrics over OTLP/HTTP, configured by the
+                       standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT...)
   -h, --help           this text
 
 The agent is Anthropic when ANTHROPIC_API_KEY is set, OpenAI when OPENAI_API_KEY is set,
 else a local rule-based agent. User tokens are signed with ROOMKIT_SECRET, else with a
-secret kept beside the database. Logs: JSON on stderr (ROOMKIT_LOG_LEVEL).
+secret kept beside the database. Logs: JSON on stderr, ROOMKIT_LOG_LEVEL (default info;
+debug adds every HTTP request).
 `;
 
 /** Bad command-line input: printed with the usage, exit code 2. */
@@ -48,6 +51,8 @@ export interface ServeCommand {
   allowHosts: string[];
   /** SIP port for phone calls (undefined: no SIP). */
   sipPort?: number;
+  /** Export OpenTelemetry traces and metrics (OTLP/HTTP, OTEL_* variables). */
+  otel: boolean;
   /** A PostgreSQL URL: the store instead of the SQLite file. */
   storeUrl?: string;
   /** A Redis URL: this process is one of a cluster. */
@@ -73,6 +78,7 @@ const SERVE_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
   sip: { type: 'string' },
+  otel: { type: 'boolean' },
   store: { type: 'string' },
   pubsub: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -127,6 +133,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
     dbPath: nonEmpty('--db', v.db) ?? nonEmpty('ROOMKIT_DB', env.ROOMKIT_DB) ?? './roomkit.db',
     token,
     auth: !v['no-auth'],
+    otel: v.otel === true,
     allowOrigins: (v['allow-origin'] ?? []).map(originOf),
     allowHosts: (v['allow-host'] ?? []).map(hostOf),
     sipPort: optionalPort(

@@ -1,4 +1,5 @@
 import { RoomKitError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
 import { loadSecret } from './auth/secret.js';
 import { TokenAuthority } from './auth/tokens.js';
 import { type Command, parseCommandLine, type ServeCommand, USAGE, UsageError } from './cli-options.js';
@@ -78,6 +79,9 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     allowOrigins: command.allowOrigins,
     allowHosts: command.allowHosts,
     sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
+    otel: command.otel,
+    // A server says what it does (start, connections, voice sessions) unless told otherwise.
+    logger: createLogger('roomkit', io.env.ROOMKIT_LOG_LEVEL || 'info'),
   }).catch(async (error: unknown) => {
     // Open connections would keep the process alive after the error is printed.
     await Promise.allSettled([pubsub?.close(), store?.close()]);

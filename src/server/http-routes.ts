@@ -7,6 +7,8 @@ import type { RoomKit } from '../core/roomkit.js';
 import type { RoomTimers } from '../models/index.js';
 import { type Identity, mayAccess, ROOM_ID } from './auth/tokens.js';
 import { HttpError, json, readJsonObject, sendError } from './http-util.js';
+import { handleInspector, type InspectorContext } from './inspector-routes.js';
+import { redactUrl } from '../core/ws-upgrade.js';
 
 /** The console's files: `web/` at the package root (same relative path from src/ and dist/). */
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -25,6 +27,8 @@ export interface RouteContext {
   createRoom(roomId?: string, timers?: RoomTimers): Promise<unknown>;
   /** The channel whose view of a room the API shows (the WebSocket channel's). */
   viewChannelId: string;
+  /** The console's inspector routes (room details, traces, channel changes, stop). */
+  inspector?: InspectorContext;
   identify(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
 }
 
@@ -42,7 +46,13 @@ export async function handleHttp(
   const path = url.pathname;
   if (path.startsWith('/api/') || path === '/api') {
     const identity = await ctx.identify(req, url);
-    if (!identity) return sendError(res, new HttpError(401, 'unauthorized', 'a valid token is required'));
+    if (!identity) {
+      ctx.kit.logger.info(
+        { method: req.method, path: redactUrl(req.url) },
+        'refused an API request without a valid token',
+      );
+      return sendError(res, new HttpError(401, 'unauthorized', 'a valid token is required'));
+    }
     return api(req, res, url, identity, ctx);
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -78,6 +88,7 @@ async function api(
     const node = ctx.kit.cluster;
     return json(res, 200, { processId: node?.id ?? null, ownedRooms: node?.ownedRooms() ?? [] });
   }
+  if (ctx.inspector && (await handleInspector(req, res, parts, me, ctx.inspector))) return;
   if (parts[0] !== 'rooms') return notFound(res);
   if (parts.length === 1 && req.method === 'GET') {
     const limit = intParam(url, 'limit', 100, 1, 1000);

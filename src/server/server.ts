@@ -6,7 +6,7 @@ import { AIChannel } from '../channels/ai-channel.js';
 import { WebSocketChannel } from '../channels/websocket/websocket-channel.js';
 import { ContactIdentityResolver } from '../core/contact-identity.js';
 import { errorMessage, RoomKitError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
 import { redactUrl, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
 import { ChannelCategory, type RoomTimers } from '../models/index.js';
@@ -17,6 +17,8 @@ import { aiProviderFromEnv } from './ai-provider-from-env.js';
 import { clusterConsoleToken, logRoomLifecycle } from './cluster-wiring.js';
 import type { IssueTokenOptions } from './auth/tokens.js';
 import { handleHttp } from './http-routes.js';
+import { startOtel } from './otel.js';
+import { VoiceFeed } from './voice-feed.js';
 import { HttpError, json, sendError } from './http-util.js';
 import { RequestGuard } from './request-guard.js';
 import { PerConnectionQueue } from './request-queue.js';
@@ -57,6 +59,11 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
   voice?: ServerVoice | false;
+  /**
+   * Export traces and metrics over OTLP/HTTP (`--otel`), configured by the standard `OTEL_*`
+   * environment variables (docs/observability.md). The SDK is loaded only then.
+   */
+  otel?: boolean;
   /** Answer phone calls over SIP (`--sip PORT`) with the same speech engines (needs `voice`). */
   sip?: SipServeOptions;
   logger?: Logger;
@@ -102,6 +109,9 @@ export const WEB_CHANNEL_ID = 'web';
 /** Everything `roomkit serve` runs: one kit, HTTP API + console, WebSocket clients, an agent. */
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  const logger = opts.logger ?? createLogger();
+  // Before the kit: its metrics use the meter provider registered when it is created.
+  const otel = opts.otel ? await startOtel(logger) : undefined;
   const store = opts.store ?? (await openSqlite(opts.dbPath ?? './roomkit.db'));
   // One person across SMS, WhatsApp, email and calls: text channels route by it.
   const contacts = new ContactIdentityResolver();
@@ -109,13 +119,17 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const token = opts.token ?? (opts.pubsub ? await clusterConsoleToken(opts.secret) : undefined);
   const kit = new RoomKit({
     store,
-    logger: opts.logger,
+    logger,
     identityResolver: contacts,
+    // The console's inspector shows each recent event's hook decisions and deliveries.
+    eventTraces: true,
     pubsub: opts.pubsub,
     cluster: opts.cluster,
   });
   contacts.observe(kit);
   logRoomLifecycle(kit);
+  // Voice sessions, levels, interim transcripts and turn latencies, live, for the console.
+  const voiceFeed = new VoiceFeed(kit, kit.logger);
   const auth = new ServerAuth({
     auth: opts.auth,
     token,
@@ -133,8 +147,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     provider,
     systemPrompt: opts.systemPrompt ?? 'You are a helpful assistant in a chat room. Keep answers short.',
   });
-  const authenticate = async (_req: IncomingMessage, token: string | undefined) => {
+  const authenticate = async (req: IncomingMessage, token: string | undefined) => {
     const identity = await auth.identify(token);
+    // WebSocket connections (/ws, /voice) are worth a line each; signalling requests only at debug.
+    const at = req.headers.upgrade ? 'info' : 'debug';
+    const path = redactUrl(req.url);
+    if (identity) kit.logger[at]({ path, userId: identity.userId }, 'client connected');
+    else kit.logger.info({ path }, 'refused a client without a valid token');
     return identity ? { userId: identity.userId, rooms: identity.rooms } : null;
   };
   const ws = new WebSocketChannel(WEB_CHANNEL_ID, { authenticate });
@@ -179,6 +198,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     info,
     createRoom,
     viewChannelId: ws.id,
+    inspector: { kit, viewChannelId: ws.id, voice: voiceFeed },
     identify: (req: IncomingMessage, url: URL) => auth.identifyRequest(req, url),
   };
   const upgrades: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void> = {
@@ -202,6 +222,18 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     inflight.add(work);
   });
   const serveRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    res.once('finish', () =>
+      kit.logger.debug(
+        {
+          method: req.method,
+          path: redactUrl(req.url),
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'http request',
+      ),
+    );
     try {
       const url = requestUrl(req);
       if (!url) throw new HttpError(400, 'bad_request', 'malformed request target');
@@ -243,12 +275,25 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await listen(http, opts.port ?? 8080, host);
   } catch (error) {
     await sip?.close();
+    voiceFeed.close();
     await kit.close();
+    await otel?.shutdown();
     throw error;
   }
   const { port, address } = http.address() as AddressInfo;
   const shown = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
   const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  kit.logger.info(
+    {
+      url,
+      store: info.store,
+      agent: `${info.agent.name}/${info.agent.model}`,
+      voice: info.voice?.label ?? null,
+      auth: auth.required,
+      otel: otel ? { traces: otel.traces, metrics: otel.metrics } : false,
+    },
+    'roomkit serve listening',
+  );
   let closing: Promise<void> | undefined;
   return {
     kit,
@@ -267,9 +312,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         // Requests already running (a room being created) finish, within a deadline.
         await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
         await sip?.close(); // calls get their BYE while the channels still listen
+        voiceFeed.close();
         await kit.close(); // channels finish in-flight frames, close their sockets, then the store
         await webrtc?.backend.close(); // peers that were never bound to a session
         http.closeAllConnections();
+        await otel?.shutdown(); // the last spans and metrics are exported
       })();
       return closing;
     },
@@ -285,7 +332,7 @@ function corsPreflight(req: IncomingMessage, res: ServerResponse, guard: Request
   if (req.method !== 'OPTIONS') return false;
   res
     .writeHead(204, {
-      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-methods': 'GET, POST, PUT, PATCH',
       'access-control-allow-headers': 'authorization, content-type',
       'access-control-max-age': '600',
     })
