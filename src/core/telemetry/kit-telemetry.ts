@@ -64,6 +64,8 @@ export class KitTelemetry {
     events.on('provider_error', failure('provider'));
     events.on('hook_error', failure('hook'));
     events.on('channel_error', failure('channel'));
+    // The gauges exist from the start (they are read at collection, not on the hot path).
+    this.metrics();
   }
 
   /** The tracer, or undefined when nothing records spans (no SDK registered). */
@@ -179,12 +181,14 @@ export class KitTelemetry {
 
   /** A voice or realtime session started or ended on a channel (ended without starting counts nothing). */
   sessionChanged(channelId: string, sessionId: string, live: boolean): void {
+    this.metrics();
     let ids = this.sessions.get(channelId);
     if (live) {
       if (!ids) this.sessions.set(channelId, (ids = new Set()));
       ids.add(sessionId);
-    } else if (ids?.delete(sessionId) && ids.size === 0) {
-      this.sessions.delete(channelId);
+    } else {
+      // The channel stays, at zero: the gauge must say its sessions are over, not go silent.
+      ids?.delete(sessionId);
     }
   }
 
