@@ -4,3 +4,4 @@ export type * from './fake-voice-types.js';
 export { findXml, parseXml, streamOfXml, type XmlNode } from './markup.js';
 export { FakeTelnyxVoice, telnyxDialect } from './fake-telnyx-voice.js';
 export { FakeVoiceBase } from './fake-voice-base.js';
+export { FakePlivoVoice, plivoDialect } from './fake-plivo-voice.js';

@@ -1,0 +1,8 @@
+// roomkit/providers/plivo: phone calls on Plivo through Audio Streaming (the voice backend,
+// call control, Plivo XML), sharing the REST client and the V3 signature check.
+export * from './call-control.js';
+export * from './media-stream-backend.js';
+export * from './media-stream-protocol.js';
+export * from './plivo-xml.js';
+export * from './rest-client.js';
+export * from './signature.js';
