@@ -1,134 +1,133 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Channel,
-  type ChannelOutput,
-  type ConversationStore,
-  HookResult,
-  HookTrigger,
-  type Logger,
-  MemoryStore,
-  RoomKit,
-} from '../src/index.js';
-import { SqliteStore } from '../src/store/sqlite/index.js';
+import { type ConversationStore, MemoryStore } from '../src/index.js';
+import { SqliteStore, type SqliteSynchronous } from '../src/store/sqlite/index.js';
+import { drive, load, Stopwatch, setUp } from './text-workload.js';
 
 /**
- * The reference text workload: 20,000 inbound text messages, three transport channels per
- * room (the sender and another with a no-op send, one counting). Throughput is reported
- * overall and per quarter, which must stay flat as the room grows.
+ * The reference text workload: 20,000 inbound text messages per case, three transport channels
+ * per room (see text-workload.ts). Each line reports wall-clock throughput, messages per
+ * CPU-second of this process (comparable on a loaded machine) and the load average around the
+ * run. Then the room-size curve: throughput into one room measured when it holds 1k, 10k and
+ * 100k events, which must stay flat.
  */
 
 const TOTAL = 20_000;
 
-class NoopChannel extends Channel {
-  readonly channelType = 'websocket';
-  override async deliver(): Promise<ChannelOutput> {
-    return {};
-  }
-}
-
-class CountingChannel extends Channel {
-  readonly channelType = 'webhook';
-  count = 0;
-  override async deliver(): Promise<ChannelOutput> {
-    this.count++;
-    return {};
-  }
-}
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
-
 interface Case {
   name: string;
   rooms: number;
-  store: () => ConversationStore;
-  hook: boolean;
+  store: 'memory' | 'sqlite';
+  synchronous?: SqliteSynchronous;
+  hook?: boolean;
   /** Messages in flight at once per room (1 = each waits for the previous). */
-  inFlight: number;
+  inFlight?: number;
 }
 
-async function runCase(c: Case, total = TOTAL): Promise<Record<string, unknown>> {
-  const kit = new RoomKit({ store: c.store(), logger: silent });
-  const counter = new CountingChannel('counter');
-  kit.registerChannel(new NoopChannel('sender'));
-  kit.registerChannel(new NoopChannel('peer'));
-  kit.registerChannel(counter);
-  if (c.hook) kit.hook(HookTrigger.BEFORE_BROADCAST, () => HookResult.allow(), { name: 'noop-sync-hook' });
-  const roomIds = Array.from({ length: c.rooms }, (_, i) => `bench-${i}`);
-  for (const id of roomIds) {
-    await kit.createRoom({ roomId: id });
-    for (const ch of ['sender', 'peer', 'counter']) await kit.attachChannel(id, ch);
-  }
-  const perRoom = total / c.rooms;
-  const quarterMarks: number[] = [];
-  let done = 0;
-  const start = performance.now();
-  const tick = () => {
-    done++;
-    if (done % (total / 4) === 0) quarterMarks.push(performance.now());
-  };
-  await Promise.all(
-    roomIds.flatMap((roomId) =>
-      Array.from({ length: c.inFlight }, async (_, lane) => {
-        for (let i = lane; i < perRoom; i += c.inFlight) {
-          await kit.processInbound({
-            channelId: 'sender',
-            roomId,
-            content: { type: 'text', body: `message ${i}` },
-          });
-          tick();
-        }
-      }),
-    ),
-  );
-  await kit.waitForIdle();
-  const elapsed = performance.now() - start;
-  const quarters = quarterMarks.map((t, i) =>
-    Math.round(total / 4 / ((t - (i === 0 ? start : quarterMarks[i - 1]!)) / 1000)),
-  );
-  const stored = (await Promise.all(roomIds.map((id) => kit.store.countEvents(id)))).reduce(
+const CASES: Case[] = [
+  { name: '1 room, memory', rooms: 1, store: 'memory' },
+  { name: '1 room, memory, sync hook', rooms: 1, store: 'memory', hook: true },
+  { name: '1 room, memory, 32 in flight', rooms: 1, store: 'memory', inFlight: 32 },
+  { name: '40 rooms, memory', rooms: 40, store: 'memory' },
+  { name: '40 rooms, memory, sync hook', rooms: 40, store: 'memory', hook: true },
+  { name: '1 room, sqlite', rooms: 1, store: 'sqlite' },
+  { name: '1 room, sqlite, 32 in flight', rooms: 1, store: 'sqlite', inFlight: 32 },
+  { name: '40 rooms, sqlite', rooms: 40, store: 'sqlite' },
+  { name: '40 rooms, sqlite, synchronous=full', rooms: 40, store: 'sqlite', synchronous: 'full' },
+];
+
+/** Room sizes at which the curve measures, and messages per measurement. */
+const CURVE_SIZES = [1_000, 10_000, 100_000];
+const CURVE_WINDOW = 5_000;
+
+function makeStore(c: Pick<Case, 'store' | 'synchronous'>, dir: string): ConversationStore {
+  if (c.store === 'memory') return new MemoryStore();
+  return new SqliteStore({
+    path: join(dir, `${Math.random().toString(36).slice(2)}.db`),
+    synchronous: c.synchronous,
+  });
+}
+
+async function runCase(c: Case, dir: string, total = TOTAL): Promise<Record<string, unknown>> {
+  const w = await setUp(makeStore(c, dir), c.rooms, c.hook === true);
+  const inFlight = c.inFlight ?? 1;
+  const loadBefore = load();
+  const quarters: number[] = [];
+  const quarterClock = new Stopwatch();
+  const clock = new Stopwatch();
+  await drive(w, total, inFlight, (done) => {
+    if (done % (total / 4) === 0) quarters.push(quarterClock.lap(total / 4).msgPerSec);
+  });
+  const figures = clock.lap(total);
+  const stored = (await Promise.all(w.roomIds.map((id) => w.kit.store.countEvents(id)))).reduce(
     (a, b) => a + b,
     0,
   );
-  await kit.close();
-  if (counter.count !== total || stored !== total)
-    throw new Error(`${c.name}: delivered ${counter.count}, stored ${stored}`);
+  await w.kit.close();
+  if (w.delivered() !== total || stored !== total)
+    throw new Error(`${c.name}: delivered ${w.delivered()}, stored ${stored} of ${total}`);
   return {
     bench: 'text_throughput',
     case: c.name,
     messages: total,
     rooms: c.rooms,
-    store: c.name.includes('sqlite') ? 'sqlite' : 'memory',
-    syncHook: c.hook,
-    inFlightPerRoom: c.inFlight,
-    msgPerSec: Math.round(total / (elapsed / 1000)),
+    store: c.store,
+    ...(c.synchronous ? { synchronous: c.synchronous } : {}),
+    syncHook: c.hook === true,
+    inFlightPerRoom: inFlight,
+    ...figures,
     msgPerSecByQuarter: quarters,
+    loadAvg: [loadBefore, load()],
+  };
+}
+
+/**
+ * One room grown to 100k events, one message at a time: throughput over CURVE_WINDOW messages
+ * starting at each of CURVE_SIZES. Flat means the per-message cost does not depend on history.
+ */
+async function runCurve(store: 'memory' | 'sqlite', dir: string): Promise<Record<string, unknown>> {
+  const w = await setUp(makeStore({ store }, dir), 1, false);
+  const total = CURVE_SIZES[CURVE_SIZES.length - 1]! + CURVE_WINDOW;
+  const points: Record<string, unknown>[] = [];
+  const loadBefore = load();
+  let clock: Stopwatch | undefined;
+  let from = 0;
+  await drive(w, total, 1, (done) => {
+    if (CURVE_SIZES.includes(done)) {
+      clock = new Stopwatch();
+      from = done;
+    } else if (clock && done === from + CURVE_WINDOW) {
+      points.push({ eventsInRoom: from, ...clock.lap(CURVE_WINDOW), loadAvg: load() });
+      clock = undefined;
+    }
+  });
+  const stored = await w.kit.store.countEvents(w.roomIds[0]!);
+  await w.kit.close();
+  if (w.delivered() !== total || stored !== total)
+    throw new Error(`curve (${store}): delivered ${w.delivered()}, stored ${stored} of ${total}`);
+  const rates = points.map((p) => p.msgPerCpuSec as number);
+  return {
+    bench: 'text_room_size_curve',
+    case: `1 room, ${store}, growing to ${total} events`,
+    store,
+    windowMessages: CURVE_WINDOW,
+    points,
+    // Messages per CPU-second at the largest size over the smallest: 1.0 is perfectly flat.
+    flatness: Number((rates[rates.length - 1]! / rates[0]!).toFixed(2)),
+    loadAvg: [loadBefore, load()],
   };
 }
 
 export async function benchTextThroughput(): Promise<Record<string, unknown>[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rk-bench-'));
-  const memory = () => new MemoryStore();
-  const cases: Case[] = [
-    { name: '1 room, memory', rooms: 1, store: memory, hook: false, inFlight: 1 },
-    { name: '1 room, memory, sync hook', rooms: 1, store: memory, hook: true, inFlight: 1 },
-    { name: '1 room, memory, 32 in flight', rooms: 1, store: memory, hook: false, inFlight: 32 },
-    { name: '40 rooms, memory', rooms: 40, store: memory, hook: false, inFlight: 1 },
-    { name: '40 rooms, memory, sync hook', rooms: 40, store: memory, hook: true, inFlight: 1 },
-    {
-      name: '1 room, sqlite',
-      rooms: 1,
-      store: () => new SqliteStore({ path: join(dir, 'a.db') }),
-      hook: false,
-      inFlight: 1,
-    },
-  ];
   const out: Record<string, unknown>[] = [];
   try {
     // Warm the JIT so the first quarter measures the framework, not the compiler.
-    await runCase({ ...cases[0]!, name: 'warm-up' }, 4_000);
-    for (const c of cases) out.push(await runCase(c));
+    await runCase({ ...CASES[0]!, name: 'warm-up' }, dir, 4_000);
+    for (const c of CASES) out.push(await runCase(c, dir));
+    out.push(await runCurve('memory', dir));
+    out.push(await runCurve('sqlite', dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
