@@ -14,7 +14,7 @@ import {
   type MediaStreamBackendOptions,
 } from '../shared/media-stream/media-stream-backend.js';
 import type { CarrierCallInfo, PendingCall } from '../shared/media-stream/pending-calls.js';
-import { webhookFields } from '../shared/media-stream/webhook-fields.js';
+import { webhookFields, withPlus } from '../shared/media-stream/webhook-fields.js';
 import type { WireFormat } from '../shared/media-stream/wire-audio.js';
 import {
   headerValue,
@@ -91,8 +91,8 @@ export class PlivoMediaStreamBackend extends MediaStreamBackend {
     if (!callId) throw new WebhookPayloadError('plivo', 'answer request without CallUUID');
     return {
       callId,
-      from: plus(f.From),
-      to: plus(f.To),
+      from: withPlus(f.From),
+      to: withPlus(f.To),
       direction: f.Direction === 'outbound' ? 'outbound' : 'inbound',
       parameters: f.RequestUUID ? { RequestUUID: f.RequestUUID } : {},
     };
@@ -157,9 +157,4 @@ export class PlivoMediaStreamBackend extends MediaStreamBackend {
   private httpOrigin(): string {
     return this.streamBase().replace(/^ws/, 'http').slice(0, -`${this.basePath}/stream`.length);
   }
-}
-
-/** Plivo writes numbers without the plus. */
-function plus(number: string | undefined): string | undefined {
-  return number && /^\d{8,15}$/.test(number) ? `+${number}` : number;
 }

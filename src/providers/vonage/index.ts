@@ -4,3 +4,7 @@ export * from './rest-client.js';
 export * from './signature.js';
 export * from './sms-provider.js';
 export * from './sms-webhook.js';
+export * from './call-control.js';
+export * from './media-stream-backend.js';
+export * from './media-stream-protocol.js';
+export * from './ncco.js';

@@ -62,8 +62,19 @@ export class VonageRestClient {
   }
 
   async post(path: string, json: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return this.request('POST', path, json, signal);
+  }
+
+  /** Any method (the Voice API updates calls with PUT). */
+  async request(
+    method: 'POST' | 'PUT' | 'GET',
+    path: string,
+    json: unknown,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>> {
     const response = await restRequest({
       provider: 'vonage',
+      method,
       url: `${this.baseUrl}/${path.replace(/^\/+/, '')}`,
       headers: { authorization: await this.authorization() },
       json,

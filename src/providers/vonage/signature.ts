@@ -35,3 +35,37 @@ export async function checkVonageRequest(
   assertFresh('vonage', claims.iat * 1000, toleranceMs);
   return `vonage:${typeof claims.jti === 'string' ? claims.jti : token}`;
 }
+
+/**
+ * The Voice API's signed requests (answer and event webhooks, and the WebSocket handshake when
+ * the endpoint asks for `authorization: { type: 'vonage' }`): the same HS256 JWT. A body, when
+ * there is one, must match `payload_hash`; a bodiless request (a GET answer, the handshake)
+ * is proven by the token alone. Returns the replay key (the JWT id).
+ */
+export async function checkVonageVoiceRequest(
+  signatureSecret: string | undefined,
+  authorization: string | undefined,
+  rawBody: Buffer,
+  toleranceMs?: number,
+): Promise<string> {
+  if (!signatureSecret)
+    throw new WebhookAuthError('vonage', 'not_configured', 'no signature secret (VONAGE_SIGNATURE_SECRET)');
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+  if (!token) throw new WebhookAuthError('vonage', 'missing_signature');
+  let claims: Record<string, unknown>;
+  try {
+    ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(signatureSecret), {
+      algorithms: ['HS256'],
+    }));
+  } catch {
+    throw new WebhookAuthError('vonage', 'bad_signature');
+  }
+  if (rawBody.length > 0 || typeof claims.payload_hash === 'string') {
+    const hash = createHash('sha256').update(rawBody).digest('hex');
+    if (typeof claims.payload_hash !== 'string' || !safeEqual(claims.payload_hash, hash))
+      throw new WebhookAuthError('vonage', 'bad_signature', 'payload_hash does not match the body');
+  }
+  if (typeof claims.iat !== 'number') throw new WebhookAuthError('vonage', 'bad_signature', 'no iat');
+  assertFresh('vonage', claims.iat * 1000, toleranceMs);
+  return `vonage:${typeof claims.jti === 'string' ? claims.jti : token}`;
+}

@@ -16,6 +16,7 @@ import {
   type FakeRequest,
   type FakeStatus,
 } from './fake-carrier-server.js';
+import { FakeVonageVoice } from './media-stream/fake-vonage-voice.js';
 
 export interface FakeVonageOptions extends FakeCarrierOptions {
   apiKey?: string;
@@ -40,6 +41,8 @@ export class FakeVonageServer extends FakeCarrierServer {
   phoneNumber: string;
   /** Seconds added to the signing clock (negative: old, for stale-request tests). */
   clockSkewSeconds = 0;
+  /** Phone calls: NCCO answer webhooks, Voice API WebSockets, the Voice API. */
+  readonly voice: FakeVonageVoice;
 
   constructor(opts: FakeVonageOptions = {}) {
     super(opts);
@@ -47,6 +50,7 @@ export class FakeVonageServer extends FakeCarrierServer {
     this.apiSecret = opts.apiSecret ?? randomBytes(8).toString('hex');
     this.signatureSecret = opts.signatureSecret ?? randomBytes(24).toString('hex');
     this.phoneNumber = opts.phoneNumber ?? '+447700900000';
+    this.voice = new FakeVonageVoice(this);
   }
 
   get providerOptions() {
@@ -60,6 +64,9 @@ export class FakeVonageServer extends FakeCarrierServer {
   }
 
   protected async api(req: FakeRequest, url: URL): Promise<FakeCarrierReply | undefined> {
+    // Calls (dial, hang up, transfer) are the voice half's.
+    const call = await this.voice.api(req, url);
+    if (call) return call;
     if (url.pathname !== '/v1/messages' || req.method !== 'POST') return undefined;
     const expected = `Basic ${Buffer.from(`${this.apiKey}:${this.apiSecret}`).toString('base64')}`;
     if (req.headers.authorization !== expected)

@@ -17,7 +17,8 @@ export function webhookFields(req: WebhookRequest, carrier: string): Record<stri
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new WebhookPayloadError(carrier, 'webhook body is not a JSON object');
     for (const [key, value] of Object.entries(body)) {
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        out[key] = String(value);
     }
     return out;
   }
@@ -25,4 +26,9 @@ export function webhookFields(req: WebhookRequest, carrier: string): Record<stri
     out[key] = Array.isArray(value) ? (value[0] ?? '') : value;
   }
   return out;
+}
+
+/** Carriers that write numbers without the plus (Plivo, Vonage): E.164 with it. */
+export function withPlus(number: string | undefined): string | undefined {
+  return number && /^\d{8,15}$/.test(number) ? `+${number}` : number;
 }

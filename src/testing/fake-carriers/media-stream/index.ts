@@ -5,3 +5,4 @@ export { findXml, parseXml, streamOfXml, type XmlNode } from './markup.js';
 export { FakeTelnyxVoice, telnyxDialect } from './fake-telnyx-voice.js';
 export { FakeVoiceBase } from './fake-voice-base.js';
 export { FakePlivoVoice, plivoDialect } from './fake-plivo-voice.js';
+export { FakeVonageVoice, vonageDialect } from './fake-vonage-voice.js';
