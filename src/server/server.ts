@@ -250,7 +250,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       await handleHttp(req, res, url, routes);
     } catch (error) {
       if (error instanceof HttpError) return sendError(res, error);
-      if (req.destroyed || res.destroyed) return; // the client went away mid-request
+      // The client went away mid-request. (Not `req.destroyed`: a request whose body was read to
+      // the end is destroyed too, and a POST failing after that would never be answered.)
+      if (res.destroyed || req.socket.destroyed) return;
       if (isUnavailable(error) && !res.headersSent) {
         // The database (or Redis) is down: say so, typed and retryable, rather than a bare 500.
         res.setHeader('retry-after', '1');
