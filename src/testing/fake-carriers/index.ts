@@ -12,6 +12,7 @@ export {
 export { FakeTwilioServer, type FakeTwilioOptions } from './fake-twilio-server.js';
 export { FakeTelnyxServer, type FakeTelnyxOptions } from './fake-telnyx-server.js';
 export { FakePlivoServer, type FakePlivoOptions } from './fake-plivo-server.js';
+export { FakeExotelServer, type FakeExotelOptions } from './fake-exotel-server.js';
 export { FakeVonageServer, type FakeVonageOptions } from './fake-vonage-server.js';
 export { FakeWhatsAppServer, type FakeWhatsAppOptions } from './fake-whatsapp-server.js';
 export { type FakeEmail, FakeMailgunRoutes, FakeSendGridInboundParse } from './fake-email-webhooks.js';

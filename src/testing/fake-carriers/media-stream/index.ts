@@ -6,3 +6,4 @@ export { FakeTelnyxVoice, telnyxDialect } from './fake-telnyx-voice.js';
 export { FakeVoiceBase } from './fake-voice-base.js';
 export { FakePlivoVoice, plivoDialect } from './fake-plivo-voice.js';
 export { FakeVonageVoice, vonageDialect } from './fake-vonage-voice.js';
+export { exotelDialect, FakeExotelVoice } from './fake-exotel-voice.js';

@@ -1,0 +1,7 @@
+// roomkit/providers/exotel: phone calls on Exotel through the Voicebot applet's stream (the
+// voice backend and call control), sharing the REST client and the Basic-auth check.
+export * from './call-control.js';
+export * from './media-stream-backend.js';
+export * from './media-stream-protocol.js';
+export * from './rest-client.js';
+export * from './signature.js';
