@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/errors.js';
+import { PolyphaseResampler, polyphaseRatio } from './polyphase/polyphase-resampler.js';
 import { assertSupportedSampleRate } from './sample-rates.js';
 import { type EmscriptenModule, loadWasmModule, WasmBuffer } from './wasm-module.js';
 
@@ -7,14 +8,22 @@ export interface ResamplerOptions {
   outputRate: number;
   /** Interleaved channel count (default 1). */
   channels?: number;
-  /** Speex quality 0-10 (default 5): higher is cleaner and slower. */
+  /**
+   * Speex quality 0-10 (default 5) for the conversions the polyphase filter does not cover
+   * (44.1 and 22.05 kHz to or from the others, more than one channel): higher is cleaner and
+   * slower. Fixed ratios among 8/16/24/48 kHz (and 22.05 <-> 44.1) always use the polyphase
+   * filter, which is flat to 0.875 of the lower Nyquist and at least 88 dB down above it.
+   */
   quality?: number;
 }
 
 const COMPONENT = 'Resampler (@echogarden/speex-resampler-wasm)';
 let speex: EmscriptenModule | undefined;
 
-/** Loads the Speex resampler wasm (once); `new Resampler()` needs it for differing rates. */
+/**
+ * Loads the Speex resampler wasm (once): `new Resampler()` needs it for the ratios the
+ * polyphase filter does not cover. Harmless to call for the others.
+ */
 export async function loadResampler(): Promise<void> {
   if (speex) return;
   try {
@@ -26,9 +35,10 @@ export async function loadResampler(): Promise<void> {
 }
 
 /**
- * Streaming sample-rate converter (Speex resampler in wasm). One instance per stream: it
- * keeps the filter history, so consecutive frames join without clicks. Equal rates are a
- * pass-through that never touches wasm.
+ * Streaming sample-rate converter. One instance per stream: it keeps the filter history, so
+ * consecutive frames join without clicks. Equal rates are a pass-through; fixed small ratios
+ * of mono audio (8/16/24/48 kHz among themselves, 22.05 <-> 44.1 kHz) run a polyphase FIR in
+ * wasm SIMD (polyphase/); anything else runs the Speex resampler in wasm.
  *
  * `process()` returns a view into a buffer this instance reuses: copy it to keep it past
  * the next call.
@@ -38,6 +48,7 @@ export class Resampler {
   readonly outputRate: number;
   readonly channels: number;
   private readonly mod: EmscriptenModule | undefined;
+  private readonly polyphase: PolyphaseResampler | undefined;
   private state = 0;
   private lengths = 0; // two uint32 slots: in_len, out_len
   private input: WasmBuffer<Int16Array> | undefined;
@@ -47,7 +58,7 @@ export class Resampler {
 
   /** Loads the wasm if needed, then builds the resampler. */
   static async create(opts: ResamplerOptions): Promise<Resampler> {
-    if (opts.inputRate !== opts.outputRate) await loadResampler();
+    if (Resampler.needsSpeex(opts)) await loadResampler();
     return new Resampler(opts);
   }
 
@@ -61,14 +72,18 @@ export class Resampler {
       throw new ValidationError(`resampler channels must be 1-8, got ${this.channels}`);
     }
     if (this.inputRate === this.outputRate) return;
+    const quality = opts.quality ?? 5;
+    if (!Number.isInteger(quality) || quality < 0 || quality > 10) {
+      throw new ValidationError(`resampler quality must be 0-10, got ${quality}`);
+    }
+    if (!Resampler.needsSpeex(opts)) {
+      this.polyphase = new PolyphaseResampler(this.inputRate, this.outputRate);
+      return;
+    }
     if (!speex) {
       throw new ValidationError(
         'the resampler wasm is not loaded yet: await loadResampler() or Resampler.create()',
       );
-    }
-    const quality = opts.quality ?? 5;
-    if (!Number.isInteger(quality) || quality < 0 || quality > 10) {
-      throw new ValidationError(`resampler quality must be 0-10, got ${quality}`);
     }
     this.mod = speex;
     this.lengths = this.mod._malloc(8);
@@ -84,11 +99,15 @@ export class Resampler {
 
   /** True when the rates match and frames pass through untouched. */
   get isPassThrough(): boolean {
-    return this.mod === undefined;
+    return this.mod === undefined && this.polyphase === undefined;
   }
 
   /** Converts interleaved samples; the result is reused by the next call. */
   process(samples: Int16Array): Int16Array {
+    if (this.polyphase) {
+      if (this.polyphase.closed) throw new ValidationError('resampler is closed');
+      return this.polyphase.process(samples);
+    }
     const mod = this.mod;
     if (!mod) return samples;
     if (!this.state) throw new ValidationError('resampler is closed');
@@ -136,10 +155,12 @@ export class Resampler {
 
   /** Forgets the filter history (a new, unrelated stream follows). */
   reset(): void {
+    this.polyphase?.reset();
     if (this.mod && this.state) this.mod._speex_resampler_reset_mem(this.state);
   }
 
   close(): void {
+    this.polyphase?.close();
     const mod = this.mod;
     if (!mod || !this.state) return;
     mod._speex_resampler_destroy(this.state);
@@ -147,6 +168,12 @@ export class Resampler {
     this.input?.free();
     this.output?.free();
     this.state = 0;
+  }
+
+  /** Speex does what the polyphase filter does not cover (and only when rates differ). */
+  private static needsSpeex(opts: ResamplerOptions): boolean {
+    if (opts.inputRate === opts.outputRate) return false;
+    return (opts.channels ?? 1) !== 1 || !polyphaseRatio(opts.inputRate, opts.outputRate);
   }
 
   private ensureCapacity(mod: EmscriptenModule, inSamples: number, outSamples: number): void {

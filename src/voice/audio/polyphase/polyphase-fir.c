@@ -1,0 +1,116 @@
+// Polyphase FIR resampler kernel (wasm32 + SIMD128). Built by scripts/polyphase/build-wasm.sh
+// into polyphase-wasm.ts; polyphase-resampler.ts owns the memory layout and calls it.
+//
+// Conversion by L/M (up by L, down by M): output n sits at t = n*M on the L-times-upsampled
+// time axis; its newest input sample is i = t / L and its filter phase p = t % L, so
+//   y[n] = sum_j g_p[j] * x[i - K + 1 + j]
+// where g_p holds phase p's K taps reversed (and scaled by L), so the sum runs over an
+// ascending window of the input: four taps per SIMD multiply, four outputs per pass.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+typedef struct {
+  int32_t L, M, K;   // phases, decimation, taps per phase (multiple of 4)
+  int32_t t;         // the next output's position, upsampled units, from hist[0]
+  int32_t filled;    // samples held in hist
+  float *coefs;      // L * K taps: phase p at coefs + p * K
+  float *hist;       // the last K - 1 samples, then the new block
+} polyphase_t;
+
+static inline float hsum(v128_t a) {
+  v128_t s = wasm_f32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+  s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(s, 0);
+}
+
+static inline int16_t to_int16(float v) {
+  v += v >= 0 ? 0.5f : -0.5f;
+  if (v >= 32767.f) return 32767;
+  if (v <= -32768.f) return -32768;
+  return (int16_t)v;
+}
+
+static inline float dot(const float *g, const float *x, int32_t K) {
+  v128_t a = wasm_f32x4_splat(0);
+  for (int32_t k = 0; k < K; k += 4) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(g + k), wasm_v128_load(x + k)));
+  return hsum(a);
+}
+
+// Pure decimation (L == 1): every output uses the same taps, so one load of them serves four.
+static int32_t decimate(polyphase_t *s, int16_t *out) {
+  const int32_t K = s->K, M = s->M, f = s->filled;
+  const float *g = s->coefs, *h = s->hist;
+  int32_t start = s->t - K + 1, o = 0;  // window start of the next output
+  for (; start + 3 * M + K <= f; start += 4 * M) {
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    const float *x = h + start;
+    for (int32_t k = 0; k < K; k += 4) {
+      v128_t c = wasm_v128_load(g + k);
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(c, wasm_v128_load(x + k)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(c, wasm_v128_load(x + M + k)));
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(c, wasm_v128_load(x + 2 * M + k)));
+      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(c, wasm_v128_load(x + 3 * M + k)));
+    }
+    out[o] = to_int16(hsum(a0));
+    out[o + 1] = to_int16(hsum(a1));
+    out[o + 2] = to_int16(hsum(a2));
+    out[o + 3] = to_int16(hsum(a3));
+    o += 4;
+  }
+  for (; start + K <= f; start += M) out[o++] = to_int16(dot(g, h + start, K));
+  s->t = start + K - 1;
+  return o;
+}
+
+// Any L/M: each output has its own phase and window.
+static int32_t resample(polyphase_t *s, int16_t *out) {
+  const int32_t L = s->L, M = s->M, K = s->K, f = s->filled;
+  const float *h = s->hist - (K - 1);
+  int32_t t = s->t, o = 0;
+  for (; (t + 3 * M) / L < f; t += 4 * M) {
+    const float *x0 = h + t / L, *x1 = h + (t + M) / L, *x2 = h + (t + 2 * M) / L, *x3 = h + (t + 3 * M) / L;
+    const float *g0 = s->coefs + (t % L) * K, *g1 = s->coefs + ((t + M) % L) * K;
+    const float *g2 = s->coefs + ((t + 2 * M) % L) * K, *g3 = s->coefs + ((t + 3 * M) % L) * K;
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (int32_t k = 0; k < K; k += 4) {
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(g0 + k), wasm_v128_load(x0 + k)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(g1 + k), wasm_v128_load(x1 + k)));
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(g2 + k), wasm_v128_load(x2 + k)));
+      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(g3 + k), wasm_v128_load(x3 + k)));
+    }
+    out[o] = to_int16(hsum(a0));
+    out[o + 1] = to_int16(hsum(a1));
+    out[o + 2] = to_int16(hsum(a2));
+    out[o + 3] = to_int16(hsum(a3));
+    o += 4;
+  }
+  for (; t / L < f; t += M) out[o++] = to_int16(dot(s->coefs + (t % L) * K, h + t / L, K));
+  s->t = t;
+  return o;
+}
+
+// Appends n samples and writes every output they complete; returns how many.
+__attribute__((export_name("polyphase_process")))
+int32_t polyphase_process(polyphase_t *s, const int16_t *in, int32_t n, int16_t *out) {
+  float *h = s->hist + s->filled;
+  for (int32_t i = 0; i < n; i++) h[i] = in[i];
+  s->filled += n;
+  int32_t produced = s->L == 1 ? decimate(s, out) : resample(s, out);
+  // Keep the K - 1 samples before the next output's newest one.
+  int32_t drop = s->t / s->L - (s->K - 1);
+  if (drop > 0) {
+    int32_t keep = s->filled - drop;
+    for (int32_t i = 0; i < keep; i++) s->hist[i] = s->hist[drop + i];
+    s->filled = keep;
+    s->t -= drop * s->L;
+  }
+  return produced;
+}
+
+// Silence as history: the first output's newest sample is the first input sample.
+__attribute__((export_name("polyphase_reset")))
+void polyphase_reset(polyphase_t *s) {
+  for (int32_t i = 0; i < s->K - 1; i++) s->hist[i] = 0;
+  s->filled = s->K - 1;
+  s->t = (s->K - 1) * s->L;
+}
