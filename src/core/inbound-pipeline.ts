@@ -12,13 +12,13 @@ import {
   type Visibility,
 } from '../models/index.js';
 import type { Broadcaster } from './broadcaster.js';
-import { deadlines } from './deadlines.js';
-import { TimeoutError } from './errors.js';
+import { Attempt } from './inbound-attempt.js';
 import type { InjectedEvent } from './hooks/hook-result.js';
 import type { HookContext } from './hooks/types.js';
 import { newId, nowIso } from './ids.js';
 import { validateModifiedEvent } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
+import { type LockSection, WHOLE_SECTION } from './locks.js';
 import type { RoomState } from './room-state.js';
 import type { HookRun } from './telemetry/event-traces.js';
 import type { InboundTrace } from './telemetry/inbound-trace.js';
@@ -47,30 +47,6 @@ export interface RunOptions {
   inject?: readonly InjectedEvent[];
   /** The event's trace, when the caller started it (processInbound: routing came first). */
   trace?: InboundTrace;
-}
-
-/**
- * One run's bookkeeping for the pre-commit deadline. When it passes before the commit starts,
- * the run is abandoned: the hooks' signal aborts, the locked section lets go of the room lock
- * at once (the hook still running is left behind and can no longer commit), nothing is stored.
- */
-class Attempt {
-  expired = false;
-  committing = false;
-  private controller?: AbortController;
-
-  constructor(readonly trace: InboundTrace | undefined) {}
-
-  /** Created only when a hook reads it. */
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
-  }
-
-  expire(reason: Error): void {
-    this.expired = true;
-    this.controller?.abort(reason);
-  }
 }
 
 interface Committed {
@@ -109,14 +85,23 @@ export class InboundPipeline {
     opts: RunOptions,
     trace: InboundTrace | undefined,
   ): Promise<InboundResult> {
-    const attempt = new Attempt(trace);
-    trace?.begin('lock');
     const ms = this.kit.processTimeoutMs;
-    const committed =
-      ms === undefined || ms === Number.POSITIVE_INFINITY
-        ? await this.kit.locks.withLock(state.id, () => this.locked(state, draft, attempt, opts))
-        : await this.withPreCommitDeadline(state, draft, attempt, opts, ms);
-    if (!committed) {
+    const attempt = new Attempt(
+      trace,
+      state.id,
+      ms === undefined || ms === Number.POSITIVE_INFINITY ? undefined : ms,
+      this,
+    );
+    trace?.begin('lock');
+    let entered = false;
+    const work = this.inSection(state.id, (section) => {
+      entered = true;
+      return this.locked(state, draft, attempt, opts, section);
+    });
+    // The room is busy: the pre-commit deadline covers the wait for its lock.
+    const committed = await (entered ? work : attempt.guard(work));
+    attempt.settle();
+    if (!committed || attempt.expired) {
       trace?.outcome('timeout');
       trace?.end();
       return { blocked: true, reason: 'timeout' };
@@ -132,57 +117,24 @@ export class InboundPipeline {
     return committed.result;
   }
 
-  /**
-   * The locked section under the pre-commit deadline (waiting for the lock included). Past it,
-   * unless the commit has started (then the event is kept, however slow the store), the caller
-   * hears `timeout` and the lock is released. The lock is held until `outcome` settles, and the
-   * deadline settles it: one promise and one deadline-wheel entry per message, no timer.
-   */
-  private withPreCommitDeadline(
-    state: RoomState,
-    draft: EventDraft,
-    attempt: Attempt,
-    opts: RunOptions,
-    ms: number,
-  ): Promise<Committed | undefined> {
-    let settle!: (committed: Committed | undefined) => void;
-    let fail!: (error: unknown) => void;
-    const outcome = new Promise<Committed | undefined>((resolve, reject) => {
-      settle = resolve;
-      fail = reject;
-    });
-    const deadline = deadlines.add(
-      ms,
-      () => {
-        if (attempt.committing) return;
-        attempt.expire(new TimeoutError('inbound processing before commit', ms));
-        this.kit.logger.warn(
-          { roomId: state.id, timeoutMs: ms },
-          'inbound processing timed out before commit; nothing stored',
-        );
-        this.kit.events.emit('event_blocked', { roomId: state.id, reason: 'timeout' });
-        settle(undefined);
-      },
-      this.kit.kit,
+  /** @internal The pre-commit deadline of a run passed (see Attempt). */
+  timedOut(roomId: string, ms: number): void {
+    this.kit.logger.warn(
+      { roomId, timeoutMs: ms },
+      'inbound processing timed out before commit; nothing stored',
     );
-    this.kit.locks
-      .withLock(state.id, () => {
-        if (!attempt.expired) {
-          this.locked(state, draft, attempt, opts).then(
-            (committed) => {
-              deadline.cancel();
-              settle(committed);
-            },
-            (error) => {
-              deadline.cancel();
-              fail(error);
-            },
-          );
-        }
-        return outcome;
-      })
-      .then(undefined, fail);
-    return outcome;
+    this.kit.events.emit('event_blocked', { roomId, reason: 'timeout' });
+  }
+
+  /** @internal Tags the deadlines of runs (the kit ends them when it closes). */
+  get owner(): object {
+    return this.kit.kit;
+  }
+
+  /** The room's locked section; user code in it (hooks) goes through `section.asOwner`. */
+  private inSection<T>(key: string, fn: (section: LockSection) => Promise<T>): Promise<T> {
+    const { locks } = this.kit;
+    return locks.withSection ? locks.withSection(key, fn) : locks.withLock(key, () => fn(WHOLE_SECTION));
   }
 
   private async locked(
@@ -190,8 +142,9 @@ export class InboundPipeline {
     draft: EventDraft,
     attempt: Attempt,
     opts: RunOptions,
+    section: LockSection,
   ): Promise<Committed> {
-    if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
+    if (attempt.expired) return timedOut();
     const { room } = state;
     const trace = attempt.trace;
     trace?.endStage();
@@ -201,10 +154,15 @@ export class InboundPipeline {
       return { result: { blocked: true, reason: 'room_closed' } };
     }
     // A message to a paused room wakes it; the timers re-arm on commit.
-    if (room.status === RoomStatus.PAUSED && !opts.trusted)
-      await this.kit.kit.rooms.setStatus(room.id, RoomStatus.ACTIVE);
+    if (room.status === RoomStatus.PAUSED && !opts.trusted) {
+      await attempt.guard(this.kit.kit.rooms.setStatus(room.id, RoomStatus.ACTIVE));
+      if (attempt.expired) return timedOut();
+    }
     if (draft.idempotencyKey !== undefined) {
-      const first = await this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey);
+      const first = await attempt.guard(
+        this.kit.store.findEventByIdempotencyKey(room.id, draft.idempotencyKey),
+      );
+      if (attempt.expired) return timedOut();
       if (first) {
         trace?.outcome('duplicate');
         return {
@@ -246,15 +204,14 @@ export class InboundPipeline {
           },
         };
         trace?.begin('hooks');
-        const outcome = await this.kit.hooks.runSync(
-          HookTrigger.BEFORE_BROADCAST,
-          event,
-          ctx,
-          validateModifiedEvent,
-          hookRuns,
+        // Hooks are user code: calls they make back into this room run as the lock's owner.
+        const outcome = await attempt.guard(
+          section.asOwner(() =>
+            this.kit.hooks.runSync(HookTrigger.BEFORE_BROADCAST, event, ctx, validateModifiedEvent, hookRuns),
+          ),
         );
         trace?.endStage();
-        if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
+        if (!outcome || attempt.expired) return timedOut();
         // A hook may rewrite content, metadata and visibility (validated); the rest is ours.
         const changed = outcome.payload;
         if (changed !== event) {
@@ -279,8 +236,8 @@ export class InboundPipeline {
       }
     }
 
-    if (attempt.expired) return { result: { blocked: true, reason: 'timeout' } };
-    attempt.committing = true;
+    if (attempt.expired) return timedOut();
+    attempt.settle();
     trace?.begin('commit');
     await this.commit(state, event);
     this.kit.eventTraces?.record(event, hookRuns);
@@ -375,3 +332,7 @@ function injectedDraft(inj: InjectedEvent, cause: RoomEvent): EventDraft {
 }
 
 function noop(): void {}
+
+function timedOut(): Committed {
+  return { result: { blocked: true, reason: 'timeout' } };
+}

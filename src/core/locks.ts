@@ -1,21 +1,39 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isThenable } from './deadlines.js';
 
 /** Serialises work per key (a room). Implementations may be in-process or distributed. */
 export interface LockManager {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Run `fn` as if no lock were held (work started here must queue like anyone else). */
   detached?<T>(fn: () => T): T;
+  /**
+   * `withLock` for framework code that knows where it calls user code. `fn` runs without an
+   * async context of its own and hands the user code it calls (hooks) to `section.asOwner`, so
+   * that only those calls back into the kit for the same key are re-entrant. A manager without
+   * it is used through `withLock`, where all of `fn` runs as the owner.
+   */
+  withSection?<T>(key: string, fn: (section: LockSection) => Promise<T>): Promise<T>;
 }
 
-interface KeyState {
-  locked: boolean;
-  waiters: (() => void)[];
+/** The holder's side of a locked section (see `LockManager.withSection`). */
+export interface LockSection {
+  /** Run user code as the lock's owner: calls it makes back into the kit for the key do not wait. */
+  asOwner<T>(fn: () => T): T;
 }
+
+/** For managers without sections: `withLock` already runs the whole section as the owner. */
+export const WHOLE_SECTION: LockSection = { asOwner: (fn) => fn() };
 
 /** Proof of holding one key; dead once the lock is released. */
 interface Ownership {
-  key: string;
-  active: boolean;
+  readonly key: string;
+  readonly active: boolean;
+}
+
+const NO_OWNERS: readonly Ownership[] = [];
+
+interface KeyState {
+  waiters: (() => void)[];
 }
 
 /**
@@ -23,52 +41,148 @@ interface Ownership {
  * calls back into the kit for the same room (from inside the locked section) runs at once
  * instead of deadlocking. Ownership travels with AsyncLocalStorage and dies on release,
  * so a timer or queue started inside the section and running later waits its turn.
+ *
+ * AsyncLocalStorage is only switched on while user code runs as an owner: on Node 20 an
+ * enabled storage runs a hook on every promise of the process, which is most of the cost of a
+ * text message when nothing needs it. The pipeline's own work in a section (`withSection`)
+ * runs outside it, and the storage is switched off again once no owner code is running.
  */
 export class InMemoryLockManager implements LockManager {
   private readonly keys = new Map<string, KeyState>();
   private readonly held = new AsyncLocalStorage<readonly Ownership[]>();
-
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const owned = this.held.getStore();
-    if (owned?.some((o) => o.key === key && o.active)) return fn();
-    await this.acquire(key);
-    const mine: Ownership = { key, active: true };
-    try {
-      return await this.held.run(owned ? [...owned.filter((o) => o.active), mine] : [mine], fn);
-    } finally {
-      mine.active = false;
-      this.release(key);
+  /** Whether the storage is switched on (it tracks every promise while it is). */
+  private tracking = false;
+  /** Owner code running (or awaiting) right now; the storage goes off when none is. */
+  private owners = 0;
+  private offScheduled = false;
+  private readonly ownerDone = (): void => {
+    if (--this.owners === 0 && !this.offScheduled) {
+      // Off at the next turn of the event loop rather than now: a busy kit with hooks would
+      // otherwise switch the promise hooks on and off for every message, which costs more.
+      this.offScheduled = true;
+      setImmediate(this.maybeOff).unref();
     }
+  };
+  private readonly maybeOff = (): void => {
+    this.offScheduled = false;
+    if (this.owners === 0 && this.tracking) {
+      this.tracking = false;
+      this.held.disable();
+    }
+  };
+
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.withSection(key, (section) => section.asOwner(fn));
+  }
+
+  withSection<T>(key: string, fn: (section: LockSection) => Promise<T>): Promise<T> {
+    const owned = this.ownership();
+    if (owned) {
+      for (const o of owned) if (o.key === key && o.active) return fn(new Nested(this, owned));
+    }
+    const state = this.keys.get(key);
+    if (!state) {
+      this.keys.set(key, { waiters: [] });
+      return this.enter(key, owned, fn);
+    }
+    return new Promise<void>((resolve) => state.waiters.push(resolve)).then(() => this.enter(key, owned, fn));
   }
 
   detached<T>(fn: () => T): T {
-    return this.held.exit(fn);
+    // Not `held.exit`: it switches the storage off and on around `fn`, the costly part.
+    return this.tracking ? this.held.run(NO_OWNERS, fn) : fn();
   }
 
   /** Whether the current async context holds the lock of `key`. */
   isHeld(key: string): boolean {
-    return this.held.getStore()?.some((o) => o.key === key && o.active) ?? false;
+    return this.ownership()?.some((o) => o.key === key && o.active) ?? false;
   }
 
-  private acquire(key: string): Promise<void> | undefined {
-    let state = this.keys.get(key);
-    if (!state) {
-      state = { locked: false, waiters: [] };
-      this.keys.set(key, state);
+  /** @internal Run `fn` with `owners` as the async context's ownership. */
+  runAsOwner<T>(owners: readonly Ownership[], fn: () => T): T {
+    this.owners++;
+    this.tracking = true;
+    let result: T;
+    try {
+      result = this.held.run(owners, fn);
+    } catch (error) {
+      this.ownerDone();
+      throw error;
     }
-    if (!state.locked) {
-      state.locked = true;
-      return undefined;
+    if (!isThenable(result)) {
+      this.ownerDone();
+      return result;
     }
-    const s = state;
-    return new Promise<void>((resolve) => s.waiters.push(resolve));
+    const settled = Promise.resolve(result);
+    settled.then(this.ownerDone, this.ownerDone);
+    return settled as T;
   }
 
-  private release(key: string): void {
-    const state = this.keys.get(key);
+  private ownership(): readonly Ownership[] | undefined {
+    return this.tracking ? this.held.getStore() : undefined;
+  }
+
+  private enter<T>(
+    key: string,
+    outer: readonly Ownership[] | undefined,
+    fn: (section: LockSection) => Promise<T>,
+  ): Promise<T> {
+    const section = new Section(this, key, outer);
+    let work: Promise<T>;
+    try {
+      work = fn(section);
+    } catch (error) {
+      this.release(section);
+      return Promise.reject(error);
+    }
+    return work.then(
+      (value) => {
+        this.release(section);
+        return value;
+      },
+      (error: unknown) => {
+        this.release(section);
+        throw error;
+      },
+    );
+  }
+
+  private release(section: Section): void {
+    section.active = false;
+    const state = this.keys.get(section.key);
     if (!state) return;
     const next = state.waiters.shift();
     if (next) next();
-    else this.keys.delete(key);
+    else this.keys.delete(section.key);
+  }
+}
+
+/** A section this process entered: its ownership token dies when it is released. */
+class Section implements LockSection, Ownership {
+  active = true;
+  private owners?: readonly Ownership[];
+
+  constructor(
+    private readonly manager: InMemoryLockManager,
+    readonly key: string,
+    private readonly outer: readonly Ownership[] | undefined,
+  ) {}
+
+  asOwner<T>(fn: () => T): T {
+    // Locks held further out (a hook of room A posting into room B) stay held in here too.
+    this.owners ??= this.outer ? [...this.outer.filter((o) => o.active), this] : [this];
+    return this.manager.runAsOwner(this.owners, fn);
+  }
+}
+
+/** A re-entrant call inside a section already held: its user code runs as the same owners. */
+class Nested implements LockSection {
+  constructor(
+    private readonly manager: InMemoryLockManager,
+    private readonly owners: readonly Ownership[],
+  ) {}
+
+  asOwner<T>(fn: () => T): T {
+    return this.manager.runAsOwner(this.owners, fn);
   }
 }

@@ -56,3 +56,99 @@ describe('re-entrant kit calls', () => {
     ]);
   });
 });
+
+describe('locked sections (withSection)', () => {
+  it('runs the framework part without owning: only code handed to asOwner is re-entrant', async () => {
+    const locks = new InMemoryLockManager();
+    const order: string[] = [];
+    let fromFramework!: Promise<void>;
+    await locks.withSection('k', async (section) => {
+      // Started by the section's own code, not through asOwner: it must wait for the release.
+      fromFramework = locks.withLock('k', async () => void order.push('framework call'));
+      const nested = await section.asOwner(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        return locks.withLock('k', async () => locks.isHeld('k'));
+      });
+      expect(nested).toBe(true);
+      order.push('section end');
+    });
+    await fromFramework;
+    expect(order).toEqual(['section end', 'framework call']);
+  });
+
+  it('keeps an outer room held inside a nested one (room A -> room B -> room A is re-entrant)', async () => {
+    const locks = new InMemoryLockManager();
+    const result = await locks.withSection('a', (outer) =>
+      outer.asOwner(() =>
+        locks.withSection('b', (inner) => inner.asOwner(() => locks.withLock('a', async () => 'reached a'))),
+      ),
+    );
+    expect(result).toBe('reached a');
+  });
+
+  it('a section that throws synchronously releases the lock', async () => {
+    const locks = new InMemoryLockManager();
+    await expect(
+      locks.withSection('k', () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await expect(locks.withLock('k', async () => 'free')).resolves.toBe('free');
+  });
+});
+
+describe('the pre-commit deadline', () => {
+  afterEach(async () => kit?.close());
+  let kit: RoomKit;
+
+  it('covers the wait for a busy room: past processTimeoutMs the caller hears timeout, nothing is stored', async () => {
+    const locks = new InMemoryLockManager();
+    kit = new RoomKit({ lockManager: locks, processTimeoutMs: 100 });
+    const a = new RecordingChannel('a');
+    const b = new RecordingChannel('b');
+    kit.registerChannel(a);
+    kit.registerChannel(b);
+    await kit.createRoom({ roomId: 'r' });
+    await kit.attachChannel('r', 'a');
+    await kit.attachChannel('r', 'b');
+    let release!: () => void;
+    const holding = locks.withLock('r', () => new Promise<void>((r) => (release = r)));
+    const started = performance.now();
+    const r = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('waits') });
+    expect(r).toEqual({ blocked: true, reason: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    release();
+    await holding;
+    const next = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('next') });
+    expect(next.event?.index).toBe(0);
+    expect((await kit.store.listEvents('r')).map((e) => (e.content as { body: string }).body)).toEqual([
+      'next',
+    ]);
+    expect(b.texts()).toEqual(['next']);
+  });
+
+  it('a hook in room A posting into room B whose hook posts back into A does not deadlock', async () => {
+    kit = new RoomKit({ processTimeoutMs: 5_000 });
+    const a = new RecordingChannel('a');
+    const b = new RecordingChannel('b');
+    kit.registerChannel(a);
+    kit.registerChannel(b);
+    for (const room of ['A', 'B']) {
+      await kit.createRoom({ roomId: room });
+      await kit.attachChannel(room, 'a');
+      await kit.attachChannel(room, 'b');
+    }
+    kit.hook(HookTrigger.BEFORE_BROADCAST, async (e: RoomEvent) => {
+      const body = (e.content as { body: string }).body;
+      if (e.roomId === 'A' && body === 'start') await kit.sendEvent('B', 'a', text('to B'));
+      if (e.roomId === 'B' && body === 'to B') await kit.sendEvent('A', 'a', text('back to A'));
+      return HookResult.allow();
+    });
+    const r = await kit.processInbound({ channelId: 'a', roomId: 'A', content: text('start') });
+    expect(r.blocked).toBe(false);
+    const bodies = async (room: string) =>
+      (await kit.store.listEvents(room)).map((e) => (e.content as { body: string }).body);
+    expect(await bodies('A')).toEqual(['back to A', 'start']);
+    expect(await bodies('B')).toEqual(['to B']);
+  });
+});
