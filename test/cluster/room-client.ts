@@ -96,6 +96,11 @@ export class RoomClient {
     return this.pending.size;
   }
 
+  /** Send again what was never acknowledged (after an error frame, say). */
+  retryPending(): void {
+    for (const message of this.pending.values()) this.transmit(message);
+  }
+
   typing(): void {
     this.socket?.send(JSON.stringify({ type: 'typing', roomId: this.roomId, typing: true }));
   }

@@ -81,7 +81,7 @@ describe('roomkit serve as a cluster of three processes', () => {
     // One process owns the room; the others never asked the agent.
     const owners = await Promise.all(nodes.map((n) => cluster.owned(n)));
     expect(owners.filter((rooms) => rooms.includes('chat'))).toHaveLength(1);
-  });
+  }, 45_000);
 
   it('carries typing indicators between processes', async () => {
     await createRoom(nodes[1]!, 'typing');
@@ -94,7 +94,7 @@ describe('roomkit serve as a cluster of three processes', () => {
       () => b!.ephemeral.some((e) => e.type === 'typing' && e.participantId === 'admin'),
       'typing on B',
     );
-  });
+  }, 45_000);
 
   it('lets a voice session on one process speak the AI replies produced on another', async () => {
     // The room is created through process 1, so process 1 owns it: its agent answers.
@@ -134,7 +134,7 @@ describe('roomkit serve as a cluster of three processes', () => {
     } finally {
       voice.terminate();
     }
-  });
+  }, 45_000);
 
   it('fires a room timer once in the whole cluster', async () => {
     await createRoom(nodes[2]!, 'timed', { timers: { inactiveAfterMs: 1000 } });
@@ -158,7 +158,7 @@ describe('roomkit serve as a cluster of three processes', () => {
     const res = await cluster.api(nodes[0]!, '/api/rooms?limit=1000');
     const rooms = ((await res.json()) as { rooms: { id: string; status: string }[] }).rooms;
     expect(rooms.find((r) => r.id === 'timed')?.status).toBe('paused');
-  });
+  }, 45_000);
 
   it('accepts the console token any process printed on every process', async () => {
     for (const issuer of nodes) {
@@ -180,5 +180,5 @@ describe('roomkit serve as a cluster of three processes', () => {
         });
       }
     }
-  });
+  }, 45_000);
 });
