@@ -1,360 +1,462 @@
-// The roomkit console: rooms on the left, the live timeline of one room, a composer.
-// Talks to the server's JSON API and its WebSocket channel (/ws). Who we are comes from the
-// token (the server says it), never from the page.
-import { forgetToken, takeToken } from './auth.js';
+// The roomkit console: rooms, the conversation of one room, and an inspector of what the
+// pipeline did (events with their hook traces, channels, people, voice). Talks to the JSON
+// API and the WebSocket channel (/ws). Who we are comes from the token, never from the page.
+import { ApiError, createApi } from './api.js';
+import { takeToken } from './auth.js';
+import { renderChat } from './chat.js';
+import { Connection } from './connection.js';
+import { $, h } from './dom.js';
+import { renderChannels, renderEvents, renderPeople } from './inspector.js';
+import { Outbox } from './outbox.js';
+import { RoomView } from './room-view.js';
+import { renderVoicePanel, setupTalk } from './voice-panel.js';
 
 const token = takeToken();
+const api = createApi(token);
 const params = new URLSearchParams(location.search);
-let user = '';
+const INSPECTOR_TABS = ['events', 'channels', 'people', 'voice'];
 
-const $ = (id) => document.getElementById(id);
-const state = {
-  ws: null,
-  roomId: null,
-  events: new Map(),
-  streams: new Map(),
-  notices: [],
-  pending: [],
-  nextBeforeIndex: undefined,
-};
-const MAX_NOTICES = 20;
+let me = { userId: '', rooms: [] };
+let rooms = [];
+let room = new RoomView(params.get('room') ?? '');
+let joinedRoom = null;
+let outbox;
+let conn;
+let tab = INSPECTOR_TABS.includes(params.get('tab')) ? params.get('tab') : 'events';
 
-async function api(path, init = {}) {
-  const headers = {
-    'content-type': 'application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  };
-  const res = await fetch(`/api${path}`, { ...init, headers });
-  const body = await res.json().catch(() => ({}));
-  if (res.status === 401) {
-    forgetToken();
-    throw new Error(
-      token
-        ? 'this token is not valid (any more): open the URL roomkit serve printed'
-        : 'this console needs a token: open the URL roomkit serve printed',
-    );
+// ---- rendering (coalesced to one pass per frame) -------------------------------------
+
+const dirty = new Set();
+function schedule(...parts) {
+  if (!dirty.size) requestAnimationFrame(flushRender);
+  for (const p of parts) dirty.add(p);
+}
+function flushRender() {
+  const parts = new Set(dirty);
+  dirty.clear();
+  if (parts.has('chat')) {
+    renderChat($('timeline'), $('chat-empty'), chatView(), {
+      stop: stopGenerating,
+      retry: (id) => {
+        outbox.retry(id);
+        flushOutbox();
+      },
+      discard: (id) => outbox.discard(id),
+    });
+    $('load-earlier').hidden = room.nextBeforeIndex === undefined;
   }
-  if (!res.ok) throw new Error(body.error ?? res.statusText);
-  return body;
+  if (parts.has('events'))
+    renderEvents($('panel-events'), { ...room, names: room.names }, { toggle: toggleTrace });
+  if (parts.has('channels'))
+    renderChannels(
+      $('panel-channels'),
+      { room: room.room, bindings: room.bindings, operator: me.rooms === '*' },
+      { patch: patchChannel, setStatus: setRoomStatus },
+    );
+  if (parts.has('people'))
+    renderPeople($('panel-people'), {
+      participants: room.participants,
+      user: me.userId,
+      voice: new Set(room.voice.live.map((s) => s.participantId)),
+    });
+  if (parts.has('voice')) renderVoicePanel($('panel-voice'), room.voice);
+  if (parts.has('rooms')) renderRooms();
+  if (parts.has('header')) renderHeader();
 }
+const renderAll = () => schedule('chat', 'events', 'channels', 'people', 'voice', 'rooms', 'header');
 
-async function loadRooms() {
-  const { rooms } = await api('/rooms');
-  const list = $('rooms');
-  list.replaceChildren(
-    ...rooms.map((room) => {
-      const li = document.createElement('li');
-      li.dataset.roomId = room.id;
-      li.className = room.id === state.roomId ? 'active' : '';
-      li.innerHTML = `<span></span><span class="muted"></span>`;
-      li.firstChild.textContent = room.id;
-      li.lastChild.textContent = room.status === 'active' ? `${room.eventCount}` : room.status;
-      li.onclick = () => openRoom(room.id);
-      return li;
-    }),
-  );
-  return rooms;
-}
-
-function connect() {
-  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(
-    `${proto}://${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`,
-  );
-  state.ws = ws;
-  ws.onopen = () => {
-    $('status').textContent = `connected as ${user}`;
-    for (const msg of state.pending.splice(0)) ws.send(JSON.stringify(msg));
+function chatView() {
+  return {
+    events: room.events,
+    streams: room.streams,
+    notices: room.notices,
+    pending: outbox?.inRoom(room.roomId) ?? [],
+    user: me.userId,
+    names: room.names,
+    thinking: room.thinking,
+    failedEvents: room.failedEvents,
   };
-  ws.onclose = () => {
-    $('status').textContent = 'disconnected — retrying…';
-    setTimeout(connect, 1000);
-  };
-  ws.onmessage = (msg) => onFrame(JSON.parse(msg.data));
 }
 
-function send(msg) {
-  if (state.ws?.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
-  else state.pending.push(msg);
+function renderRooms() {
+  const list = rooms.some((r) => r.id === room.roomId) ? rooms : [...rooms, room.room].filter(Boolean);
+  $('rooms').replaceChildren(
+    ...list.map((r) =>
+      h(
+        'li',
+        {
+          class: r.id === room.roomId ? 'active' : '',
+          dataset: { roomId: r.id },
+          onclick: () => openRoom(r.id),
+        },
+        h('span', { class: 'name' }, r.id),
+        h(
+          'span',
+          { class: 'counts' },
+          r.status !== 'active' && h('span', { class: `badge room-${r.status}` }, r.status),
+          h('span', { class: 'muted' }, `${r.eventCount} event${r.eventCount === 1 ? '' : 's'}`),
+        ),
+      ),
+    ),
+  );
 }
+
+function renderHeader() {
+  $('room-title').textContent = room.roomId || '—';
+  const badge = $('room-badge');
+  badge.hidden = !room.room;
+  if (room.room) {
+    badge.textContent = room.room.status;
+    badge.className = `badge room-${room.room.status}`;
+  }
+  const live = room.voice.live.length;
+  $('me').textContent = me.userId
+    ? `signed in as ${me.userId}${live ? ` · ${live} on a call here` : ''}`
+    : '';
+}
+
+function setStatus(text, problem = false) {
+  $('status').textContent = text;
+  $('status').classList.toggle('problem', problem);
+}
+
+function notify(data) {
+  room.notice(data);
+  schedule('chat');
+}
+
+// ---- the socket ------------------------------------------------------------------------
 
 function onFrame(frame) {
   switch (frame.type) {
     case 'ready':
-      user = frame.userId;
-      $('status').textContent = `connected as ${user}`;
-      if (state.roomId) send({ type: 'join', roomId: state.roomId, history: 100 });
+      me.userId = frame.userId;
+      setStatus(`connected as ${frame.userId}`);
+      // Rejoin first; what is pending is sent once the server has us in the room again.
+      if (room.roomId) conn.send({ type: 'join', roomId: room.roomId, history: 100 });
       break;
     case 'joined':
-      if (frame.roomId !== state.roomId) break;
-      state.events.clear();
-      addPage(frame);
+      if (frame.roomId !== room.roomId) break;
+      joinedRoom = frame.roomId;
+      room.addPage(frame, true);
+      if (frame.room) room.room = { ...room.room, ...frame.room };
+      flushOutbox();
+      refreshInspector();
+      refreshTraces(Math.min(...room.events.keys()));
+      schedule('chat', 'events', 'header');
       break;
     case 'history':
-      if (frame.roomId === state.roomId) addPage(frame);
+      if (frame.roomId !== room.roomId) break;
+      room.addPage(frame, false);
+      schedule('chat', 'events');
       break;
     case 'event':
     case 'ack':
-      if (frame.event && frame.event.roomId === state.roomId) {
-        state.events.set(frame.event.index, frame.event);
-        if (frame.event.metadata?.streamId) state.streams.delete(frame.event.metadata.streamId);
-        render();
+      if (frame.type === 'ack' && frame.clientId) outbox.acked(frame.clientId);
+      if (frame.event?.roomId === room.roomId) {
+        room.addEvent(frame.event, me.userId);
+        if (frame.event.content.type === 'system') refreshInspector();
+        refreshTraces();
+        schedule('chat', 'events', 'rooms', 'header');
       }
       break;
     case 'stream':
-      if (frame.roomId !== state.roomId) break;
-      if (frame.done) state.streams.delete(frame.streamId);
-      else state.streams.set(frame.streamId, (state.streams.get(frame.streamId) ?? '') + frame.text);
-      render();
+      if (frame.roomId !== room.roomId) break;
+      room.stream(frame);
+      schedule('chat');
       break;
     case 'ephemeral':
-      if (frame.event?.type === 'notice' && frame.event.roomId === state.roomId) {
-        addNotice(frame.event.data ?? {});
-      }
+      onEphemeral(frame.event ?? {});
       break;
     case 'error':
-      if (frame.code === 'too_large' && frame.roomId === state.roomId) {
-        addNotice({ level: 'warning', code: 'too_large', message: frame.message });
-      } else {
-        $('status').textContent = `error: ${frame.message}`;
-      }
+      onError(frame);
       break;
   }
 }
 
-/** A page of history (join or "load earlier"): merged by index, older pages on request. */
-function addPage(frame) {
-  for (const e of frame.events) state.events.set(e.index, e);
-  state.nextBeforeIndex = frame.hasMore ? frame.nextBeforeIndex : undefined;
-  $('load-earlier').hidden = state.nextBeforeIndex === undefined;
-  render();
-}
-
-/** Failures the room's agent or channels report (ephemeral: shown, never stored). */
-function addNotice(data) {
-  state.notices.push({ ...data, at: Date.now() });
-  if (state.notices.length > MAX_NOTICES) state.notices.shift();
-  render();
-}
-
-function textOf(content) {
-  switch (content.type) {
-    case 'text':
-    case 'rich':
-      return content.plainText ?? content.body;
-    case 'system':
-      return `${content.code.replaceAll('_', ' ')}${content.data?.channelId ? ` (${content.data.channelId})` : ''}`;
-    case 'media':
-      return content.caption ?? content.url;
-    default:
-      return `[${content.type}]`;
+function onEphemeral(event) {
+  if (event.roomId !== room.roomId) return;
+  if (event.type === 'notice') notify(event.data ?? {});
+  if (event.type === 'voice' && event.data && room.voice.apply(event.data)) {
+    schedule('voice');
+    if (event.data.kind === 'session') schedule('people', 'header');
   }
 }
 
-/** A carrier's delivery receipt (SMS, WhatsApp, email) shows on the event it is about. */
-function isReceipt(e) {
-  return e.content.type === 'system' && e.content.code === 'delivery_status' && e.content.data?.eventId;
-}
-
-function render() {
-  const timeline = $('timeline');
-  const receipts = new Map();
-  for (const e of [...state.events.values()].filter(isReceipt).sort((a, b) => a.index - b.index)) {
-    receipts.set(e.content.data.eventId, e.content.data);
-  }
-  const items = [...state.events.values()]
-    .filter((e) => !isReceipt(e))
-    .sort((a, b) => a.index - b.index)
-    .map((e) => {
-      const li = document.createElement('li');
-      const kind =
-        e.content.type === 'system'
-          ? 'system'
-          : e.source.channelType === 'ai'
-            ? 'agent'
-            : e.source.participantId === user
-              ? 'mine'
-              : '';
-      li.className = `${kind}${e.status === 'blocked' ? ' blocked' : ''}`;
-      li.dataset.index = e.index;
-      li.dataset.testid = 'event';
-      if (kind !== 'system') {
-        const who = document.createElement('span');
-        who.className = 'who';
-        who.textContent = e.source.participantId ?? e.source.channelId;
-        // Which channel it came through, when it is not the console's own (sms, whatsapp, email...).
-        if (!['websocket', 'ai', 'system'].includes(e.source.channelType))
-          who.textContent += ` · ${e.source.channelType}`;
-        li.append(who);
+/** Refusals of a message mark it failed; a transient one leaves it pending for the next try. */
+function onError(frame) {
+  if (frame.clientId) {
+    if (['not_joined', 'unavailable', 'rate_limited', 'internal'].includes(frame.code)) {
+      outbox.retry(frame.clientId);
+      if (frame.code === 'not_joined' && frame.roomId === room.roomId) {
+        joinedRoom = null;
+        conn.send({ type: 'join', roomId: room.roomId, history: 100 });
       }
-      li.append(document.createTextNode(textOf(e.content)));
-      const receipt = receipts.get(e.id);
-      if (receipt) {
-        const badge = document.createElement('span');
-        badge.className = `delivery ${receipt.status}`;
-        badge.dataset.testid = 'delivery';
-        badge.textContent = `${receipt.status}${receipt.errorCode ? ` (${receipt.errorCode})` : ''} · ${receipt.channelId}`;
-        li.append(badge);
-      }
-      return li;
-    });
-  for (const [streamId, text] of state.streams) {
-    const li = document.createElement('li');
-    li.className = 'agent streaming';
-    li.dataset.streamId = streamId;
-    li.textContent = text;
-    items.push(li);
+    } else {
+      outbox.failed(frame.clientId, frame.message);
+    }
+    return;
   }
-  for (const notice of state.notices) {
-    const li = document.createElement('li');
-    li.className = `notice ${notice.level === 'error' ? 'error' : 'warning'}`;
-    li.dataset.testid = 'notice';
-    li.setAttribute('role', 'alert');
-    const message = notice.message ?? 'something failed';
-    // Provider errors already start with the provider's name ("anthropic: invalid x-api-key").
-    const text =
-      notice.provider && !message.startsWith(`${notice.provider}:`)
-        ? `${notice.provider}: ${message}`
-        : message;
-    const retry = notice.retryable === false ? 'will not retry' : notice.retryable ? 'may work later' : '';
-    const detail = [notice.code, retry].filter(Boolean).join(', ');
-    li.textContent = `${notice.level === 'error' ? 'Error' : 'Warning'}: ${text}${detail ? ` (${detail})` : ''}`;
-    items.push(li);
-  }
-  timeline.replaceChildren(...items);
-  timeline.scrollTop = timeline.scrollHeight;
+  if (frame.code === 'too_large' && frame.roomId === room.roomId)
+    return notify({ level: 'warning', code: 'too_large', message: frame.message });
+  setStatus(`error: ${frame.message}`, true);
 }
 
-async function openRoom(roomId) {
-  if (state.roomId && state.roomId !== roomId) send({ type: 'leave', roomId: state.roomId });
-  state.roomId = roomId;
-  state.events.clear();
-  state.streams.clear();
-  state.notices = [];
-  state.nextBeforeIndex = undefined;
-  $('load-earlier').hidden = true;
-  $('room-title').textContent = roomId;
-  history.replaceState(
-    null,
-    '',
-    `?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), room: roomId })}`,
+/** While the socket is down, the status says so and how many messages wait. */
+function showDisconnected() {
+  if (!conn || conn.state === 'connected') return;
+  const pending = outbox?.inRoom(room.roomId).filter((i) => i.state !== 'failed').length ?? 0;
+  setStatus(
+    `${conn.state === 'reconnecting' ? 'server unreachable: reconnecting' : 'connecting'}…${pending ? ` (${pending} pending)` : ''}`,
+    conn.state === 'reconnecting',
   );
-  for (const li of $('rooms').children) li.className = li.dataset.roomId === roomId ? 'active' : '';
-  render();
-  send({ type: 'join', roomId, history: 100 });
 }
 
-$('load-earlier').onclick = () => {
-  if (state.nextBeforeIndex === undefined) return;
-  send({ type: 'history', roomId: state.roomId, beforeIndex: state.nextBeforeIndex, limit: 100 });
-};
+async function onConnection(state) {
+  if (state === 'connected') return;
+  joinedRoom = null;
+  outbox?.unsent();
+  showDisconnected();
+  // A socket that keeps failing may be a token the restarted server no longer takes.
+  if (state === 'reconnecting' && conn.failures >= 2) {
+    try {
+      await api('/info');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) setStatus(err.message, true);
+    }
+  }
+}
 
+function flushOutbox() {
+  if (joinedRoom === room.roomId && conn.state === 'connected')
+    outbox.flush(room.roomId, (f) => conn.send(f));
+}
+
+// ---- the inspector's data --------------------------------------------------------------
+
+let inspectTimer;
+async function refreshInspector() {
+  clearTimeout(inspectTimer);
+  const roomId = room.roomId;
+  try {
+    const body = await api(`/rooms/${encodeURIComponent(roomId)}/inspect`);
+    if (roomId !== room.roomId) return;
+    room.inspected(body);
+    schedule('channels', 'people', 'voice', 'header', 'chat', 'rooms');
+  } catch (err) {
+    if (err.status === 404 || err.status === 403) return;
+  } finally {
+    inspectTimer = setTimeout(refreshInspector, 10_000);
+  }
+}
+
+let tracesTimer;
+let tracesSince = Number.POSITIVE_INFINITY;
+/** The traces of the events from `since` on (default: the recent ones, still being delivered). */
+function refreshTraces(since = room.traceSince) {
+  clearTimeout(tracesTimer);
+  tracesSince = Math.min(tracesSince, Number.isFinite(since) ? since : 0);
+  // Deliveries finish after the event arrives: ask a moment later, once per burst.
+  tracesTimer = setTimeout(async () => {
+    const roomId = room.roomId;
+    const from = tracesSince;
+    tracesSince = Number.POSITIVE_INFINITY;
+    try {
+      const { traces } = await api(`/rooms/${encodeURIComponent(roomId)}/traces?since=${from}`);
+      if (roomId !== room.roomId) return;
+      room.addTraces(traces);
+      schedule('events', 'chat');
+    } catch {
+      // the next event asks again
+    }
+  }, 300);
+}
+
+async function toggleTrace(eventId) {
+  if (room.expanded.has(eventId)) room.expanded.delete(eventId);
+  else room.expanded.add(eventId);
+  schedule('events');
+  if (!room.expanded.has(eventId) || room.traces.has(eventId)) return;
+  try {
+    const { trace } = await api(
+      `/rooms/${encodeURIComponent(room.roomId)}/events/${encodeURIComponent(eventId)}/trace`,
+    );
+    room.addTraces([trace]);
+    schedule('events');
+  } catch {
+    // not kept: the panel says so
+  }
+}
+
+async function patchChannel(channelId, change) {
+  try {
+    await api(`/rooms/${encodeURIComponent(room.roomId)}/channels/${encodeURIComponent(channelId)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(change),
+    });
+  } catch (err) {
+    notify({ level: 'warning', code: err.code, message: `channel ${channelId}: ${err.message}` });
+  }
+  refreshInspector();
+}
+
+async function setRoomStatus(status) {
+  try {
+    const { room: updated } = await api(`/rooms/${encodeURIComponent(room.roomId)}/status`, {
+      method: 'POST',
+      body: JSON.stringify({ status }),
+    });
+    room.room = updated;
+    await loadRooms();
+  } catch (err) {
+    notify({ level: 'warning', code: err.code, message: err.message });
+  }
+  schedule('channels', 'header', 'rooms');
+}
+
+async function stopGenerating() {
+  room.stopped();
+  schedule('chat');
+  try {
+    await api(`/rooms/${encodeURIComponent(room.roomId)}/stop`, { method: 'POST' });
+  } catch (err) {
+    notify({ level: 'warning', code: err.code, message: `stop: ${err.message}` });
+  }
+}
+
+// ---- rooms, views, the composer --------------------------------------------------------
+
+async function loadRooms() {
+  try {
+    ({ rooms } = await api('/rooms'));
+    const current = rooms.find((r) => r.id === room.roomId);
+    if (current) room.room = { ...room.room, ...current };
+    schedule('rooms', 'header');
+  } catch {
+    // unreachable for now: the socket's status says so
+  }
+}
+
+function openRoom(roomId) {
+  if (room.roomId && room.roomId !== roomId) conn.send({ type: 'leave', roomId: room.roomId });
+  room = new RoomView(roomId);
+  joinedRoom = null;
+  const query = new URLSearchParams(location.search);
+  query.set('room', roomId);
+  history.replaceState(null, '', `?${query}`);
+  conn.send({ type: 'join', roomId, history: 100 });
+  if (document.body.dataset.view === 'rooms') setView('chat');
+  refreshInspector().then(applyDisplayName);
+  renderAll();
+}
+
+function setView(view) {
+  document.body.dataset.view = view;
+  if (INSPECTOR_TABS.includes(view)) setTab(view);
+  for (const b of $('views').querySelectorAll('button'))
+    b.classList.toggle('current', b.dataset.view === view);
+}
+
+function setTab(name) {
+  tab = name;
+  for (const el of document.querySelectorAll('[data-tab]'))
+    el.classList.toggle('current', el.dataset.tab === name);
+}
+
+/** The name the user chose, applied to the room they are in (once per room). */
+async function applyDisplayName() {
+  const name = localStorage.getItem(`roomkit.name.${me.userId}`);
+  if (!name || room.participants.find((p) => p.id === me.userId)?.displayName === name) return;
+  try {
+    await api(`/rooms/${encodeURIComponent(room.roomId)}/participants/me`, {
+      method: 'PUT',
+      body: JSON.stringify({ displayName: name }),
+    });
+    refreshInspector();
+  } catch (err) {
+    notify({ level: 'warning', code: err.code, message: `display name: ${err.message}` });
+  }
+}
+
+$('views').onclick = (ev) => ev.target.dataset.view && setView(ev.target.dataset.view);
+$('inspector-tabs').onclick = (ev) => ev.target.dataset.tab && setTab(ev.target.dataset.tab);
+$('load-earlier').onclick = () => {
+  if (room.nextBeforeIndex === undefined) return;
+  conn.send({ type: 'history', roomId: room.roomId, beforeIndex: room.nextBeforeIndex, limit: 100 });
+};
 $('composer').onsubmit = (ev) => {
   ev.preventDefault();
   const body = $('message').value.trim();
-  if (!body || !state.roomId) return;
-  send({
-    type: 'message',
-    roomId: state.roomId,
-    clientId: crypto.randomUUID(),
-    content: { type: 'text', body },
-  });
+  if (!body || !room.roomId) return;
+  outbox.add(room.roomId, body);
   $('message').value = '';
+  $('message').style.height = '';
+  flushOutbox();
 };
-
+$('message').onkeydown = (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    $('composer').requestSubmit();
+  }
+};
+$('message').oninput = () => {
+  const el = $('message');
+  el.style.height = '';
+  el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
+};
 $('new-room').onsubmit = async (ev) => {
   ev.preventDefault();
   try {
-    const { room } = await api('/rooms', {
+    const { room: created } = await api('/rooms', {
       method: 'POST',
       body: JSON.stringify({ roomId: $('new-room-id').value }),
     });
     $('new-room-id').value = '';
     await loadRooms();
-    openRoom(room.id);
+    openRoom(created.id);
   } catch (err) {
-    $('status').textContent = `error: ${err.message}`;
+    setStatus(`error: ${err.message}`, true);
   }
 };
+$('profile').onsubmit = (ev) => {
+  ev.preventDefault();
+  const name = $('display-name').value.trim();
+  if (!name) return;
+  localStorage.setItem(`roomkit.name.${me.userId}`, name);
+  applyDisplayName();
+};
 
-function setupVoice(voiceInfo) {
-  if (!voiceInfo) return;
-  $('voice').hidden = false;
-  const width = (db) => `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
-  // WebRTC by default; ?voice=websocket (or a server without /rtc) uses the WebSocket only.
-  const forced = params.get('voice');
-  const transport =
-    !voiceInfo.rtcPath || forced === 'websocket' ? 'websocket' : forced === 'webrtc' ? 'webrtc' : 'auto';
-  let call = null;
-  let heardMs = 0;
-  const status = (text) => {
-    $('voice-status').textContent = text;
-    $('talk').textContent = call ? 'Stop' : 'Talk';
-    $('talk').classList.toggle('on', Boolean(call));
-  };
-  $('talk').onclick = async () => {
-    if (call) return call.hangUp('voice off');
-    // The talk button is roomkit/client's VoiceCall (WebRTC, falling back to the WebSocket),
-    // loaded on first use so the rest of the console works even where it is not built.
-    let VoiceCall;
+// ---- start -----------------------------------------------------------------------------
+
+/** The server's /api/info; while it cannot be reached, the page says so and keeps trying. */
+async function boot() {
+  for (let wait = 1_000; ; wait = Math.min(wait * 2, 10_000)) {
     try {
-      ({ VoiceCall } = await import('/client/roomkit-client.js'));
+      return await api('/info');
     } catch (err) {
-      return status(`voice error: the browser client did not load (${err.message})`);
+      setStatus(err.message, true);
+      if (err.status !== 0) throw err;
+      await new Promise((r) => setTimeout(r, wait));
     }
-    const c = VoiceCall.create({
-      roomId: state.roomId,
-      token,
-      transport,
-      rtcPath: voiceInfo.rtcPath,
-      voicePath: voiceInfo.path,
-      levelIntervalMs: 50,
-    });
-    call = c;
-    c.on('state', (s) => {
-      if (s.state === 'connecting') return status('connecting voice…');
-      if (s.state === 'connected') return status(`talking (${s.transport})`);
-      if (call === c) call = null;
-      status(s.reason && s.reason !== 'voice off' ? `voice off: ${s.reason}` : 'voice off');
-    });
-    c.on('transcript', ({ text, role }) => {
-      $('live-transcript').textContent = `${role === 'user' ? 'you' : 'agent'}: ${text}`;
-    });
-    c.on('level', ({ input, output }) => {
-      $('level-in').style.width = width(input);
-      $('level-out').style.width = width(output);
-      if (output <= -50) return;
-      heardMs += 50;
-      $('voice-received').dataset.heardMs = String(heardMs);
-      $('voice-received').textContent = `${(heardMs / 1000).toFixed(1)} s heard`;
-    });
-    c.on('notice', (n) =>
-      addNotice({ level: n.level === 'error' ? 'error' : 'warning', code: n.code, message: n.message }),
-    );
-    try {
-      await c.connect();
-    } catch (err) {
-      if (call === c) call = null;
-      status(`voice error: ${err.message}`);
-    }
-  };
+  }
 }
 
-let info;
-try {
-  info = await api('/info');
-} catch (err) {
-  $('status').textContent = err.message;
-  $('status').classList.add('problem');
-  throw err;
-}
-user = info.me.userId;
-setupVoice(info.voice);
+setView(document.body.dataset.view);
+setTab(tab);
+const info = await boot();
+me = info.me;
+$('display-name').value = localStorage.getItem(`roomkit.name.${me.userId}`) ?? '';
 $('agent').textContent =
   info.agent.name === 'local-rules'
     ? 'agent: local rule-based (no API key)'
     : `agent: ${info.agent.name} ${info.agent.model}`;
-const rooms = await loadRooms();
-connect();
+outbox = new Outbox(me.userId, () => {
+  schedule('chat');
+  showDisconnected();
+});
+setupTalk({ info, token, params, roomId: () => room.roomId, onNotice: notify });
+conn = new Connection({ token, onFrame, onState: onConnection });
+conn.open();
+await loadRooms();
 openRoom(params.get('room') ?? rooms[0]?.id ?? 'lobby');
-setInterval(loadRooms, 5000);
+setInterval(loadRooms, 5_000);

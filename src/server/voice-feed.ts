@@ -93,6 +93,11 @@ export class VoiceFeed {
         view.turns.push(turn);
         if (view.turns.length > MAX_TURNS) view.turns.shift();
         this.publish(view, { kind: 'turn', turn });
+        // The utterance became a message: its interim words are done.
+        if (view.partial) {
+          view.partial = '';
+          this.publish(view, { kind: 'partial', text: '' });
+        }
         this.agent(session, true);
       },
     );
