@@ -4,6 +4,7 @@
  * of silence ends speech). Cases at 16 kHz, and 8/48 kHz input resampled to 16 kHz.
  * Returns one JSON-able record per case; `bench/run.ts` decides how to print them.
  */
+import os from 'node:os';
 import { AudioPipeline } from '../src/voice/pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from '../src/voice/pipeline/energy-vad.js';
 import { SimpleAGCProvider } from '../src/voice/pipeline/simple-agc.js';
@@ -55,9 +56,13 @@ async function runCase(name: string, inputRate: number, seconds: number): Promis
   utterances = 0;
   const frames = Math.round((seconds * 1000) / FRAME_MS);
   let checksum = 0;
+  const load = os.loadavg()[0];
+  const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < frames; i++) checksum += session.processInbound(cycle[i % cycle.length]).data[7];
   const elapsedNs = Number(process.hrtime.bigint() - start);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuUs = cpu.user + cpu.system;
   session.close();
   const framesPerSecond = frames / (elapsedNs / 1e9);
   return {
@@ -71,6 +76,10 @@ async function runCase(name: string, inputRate: number, seconds: number): Promis
     elapsedMs: Math.round(elapsedNs / 1e4) / 100,
     framesPerSecond: Math.round(framesPerSecond),
     usPerFrame: Math.round((elapsedNs / frames / 1000) * 1000) / 1000,
+    // CPU time is what other processes on a shared machine disturb least.
+    cpuUsPerFrame: Math.round((cpuUs / frames) * 1000) / 1000,
+    framesPerCpuSecond: Math.round(frames / (cpuUs / 1e6)),
+    loadAverage1m: Math.round(load * 100) / 100,
     realtimeFactor: Math.round(framesPerSecond * (FRAME_MS / 1000)),
     utterances,
     checksum,

@@ -83,15 +83,21 @@ export class SpeechSegmenter {
   private remember(samples: Int16Array): void {
     const ring = this.history;
     const cap = ring.length;
+    const n = samples.length;
     // Only the newest `cap` samples can matter.
-    const from = samples.length > cap ? samples.length - cap : 0;
+    const from = n > cap ? n - cap : 0;
     let w = this.historyWrite;
-    for (let i = from; i < samples.length; i++) {
-      ring[w] = samples[i];
-      w = w + 1 === cap ? 0 : w + 1;
+    if (from === 0 && w + n < cap) {
+      ring.set(samples, w); // the common case: one memcpy
+      w += n;
+    } else {
+      for (let i = from; i < n; i++) {
+        ring[w] = samples[i];
+        w = w + 1 === cap ? 0 : w + 1;
+      }
     }
     this.historyWrite = w;
-    this.historyFill = Math.min(cap, this.historyFill + samples.length - from);
+    this.historyFill = Math.min(cap, this.historyFill + n - from);
   }
 
   private startUtterance(): void {

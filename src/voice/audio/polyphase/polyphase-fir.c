@@ -62,30 +62,45 @@ static int32_t decimate(polyphase_t *s, int16_t *out) {
   return o;
 }
 
-// Any L/M: each output has its own phase and window.
+// Pure interpolation (M == 1): the L outputs of one input position share its window, so
+// each window load serves every phase. L is a constant in each caller, so `acc` lives in registers.
+static inline __attribute__((always_inline)) int32_t interpolate(polyphase_t *s, int16_t *out, const int32_t L) {
+  const int32_t K = s->K, f = s->filled;
+  const float *h = s->hist - (K - 1);
+  int32_t t = s->t, o = 0;
+  // Finish the position a previous call left part-way.
+  for (; t % L != 0 && t / L < f; t++) out[o++] = to_int16(dot(s->coefs + (t % L) * K, h + t / L, K));
+  for (int32_t i = t / L; i < f; i++) {
+    v128_t acc[6];
+    for (int32_t p = 0; p < L; p++) acc[p] = wasm_f32x4_splat(0);
+    const float *x = h + i;
+    for (int32_t k = 0; k < K; k += 4) {
+      v128_t v = wasm_v128_load(x + k);
+      for (int32_t p = 0; p < L; p++) acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_v128_load(s->coefs + p * K + k), v));
+    }
+    for (int32_t p = 0; p < L; p++) out[o++] = to_int16(hsum(acc[p]));
+    t += L;
+  }
+  s->t = t;
+  return o;
+}
+
+// Any other L/M (3/2, 2/3): each output has its own phase and window, stepped without dividing.
 static int32_t resample(polyphase_t *s, int16_t *out) {
   const int32_t L = s->L, M = s->M, K = s->K, f = s->filled;
   const float *h = s->hist - (K - 1);
-  int32_t t = s->t, o = 0;
-  for (; (t + 3 * M) / L < f; t += 4 * M) {
-    const float *x0 = h + t / L, *x1 = h + (t + M) / L, *x2 = h + (t + 2 * M) / L, *x3 = h + (t + 3 * M) / L;
-    const float *g0 = s->coefs + (t % L) * K, *g1 = s->coefs + ((t + M) % L) * K;
-    const float *g2 = s->coefs + ((t + 2 * M) % L) * K, *g3 = s->coefs + ((t + 3 * M) % L) * K;
-    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-    for (int32_t k = 0; k < K; k += 4) {
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(g0 + k), wasm_v128_load(x0 + k)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(g1 + k), wasm_v128_load(x1 + k)));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(g2 + k), wasm_v128_load(x2 + k)));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(g3 + k), wasm_v128_load(x3 + k)));
+  const float *coefs = s->coefs;
+  int32_t i = s->t / L, p = s->t % L, o = 0;
+  while (i < f) {
+    const float *x = h + i, *g = coefs + p * K;
+    out[o++] = to_int16(dot(g, x, K));
+    p += M;
+    while (p >= L) {
+      p -= L;
+      i++;
     }
-    out[o] = to_int16(hsum(a0));
-    out[o + 1] = to_int16(hsum(a1));
-    out[o + 2] = to_int16(hsum(a2));
-    out[o + 3] = to_int16(hsum(a3));
-    o += 4;
   }
-  for (; t / L < f; t += M) out[o++] = to_int16(dot(s->coefs + (t % L) * K, h + t / L, K));
-  s->t = t;
+  s->t = i * L + p;
   return o;
 }
 
@@ -95,7 +110,12 @@ int32_t polyphase_process(polyphase_t *s, const int16_t *in, int32_t n, int16_t 
   float *h = s->hist + s->filled;
   for (int32_t i = 0; i < n; i++) h[i] = in[i];
   s->filled += n;
-  int32_t produced = s->L == 1 ? decimate(s, out) : resample(s, out);
+  int32_t produced = s->L == 1   ? decimate(s, out)
+                     : s->M != 1 ? resample(s, out)
+                     : s->L == 2 ? interpolate(s, out, 2)
+                     : s->L == 3 ? interpolate(s, out, 3)
+                     : s->L == 6 ? interpolate(s, out, 6)
+                                 : resample(s, out);
   // Keep the K - 1 samples before the next output's newest one.
   int32_t drop = s->t / s->L - (s->K - 1);
   if (drop > 0) {
