@@ -6,6 +6,7 @@ import { checkOptions, optionNames } from '../shared/provider-options.js';
 import { compact, hasOption, option } from '../shared/realtime-config-keys.js';
 import type { OpenAIStyleConnection } from '../shared/openai-style-connection.js';
 import { OpenAIStyleRealtimeProvider } from '../shared/openai-style-realtime-provider.js';
+import type { RealtimeWireEncoding } from '../shared/realtime-wire-audio.js';
 
 export interface OpenAIRealtimeProviderOptions {
   /** Default: `OPENAI_API_KEY`. */
@@ -29,6 +30,9 @@ export interface OpenAIRealtimeProviderOptions {
  *   turns (then call `commitAudio`).
  * - `sttModel` / `transcriptionModel`: input transcription model (default 'gpt-4o-transcribe').
  * - `transcriptionLanguage`, `noiseReduction` ('near_field'|'far_field'), `speed`, `toolChoice`.
+ * - `audioFormat`: 'pcm16' (default, 24 kHz), or 'g711_ulaw' / 'g711_alaw' (8 kHz, GA `audio/pcmu`
+ *   / `audio/pcma`): a phone call's G.711 then reaches the model with no resampling (set the
+ *   channel's inputSampleRate and outputSampleRate to 8000 too).
  * GA sessions have no temperature; `temperature` is not sent.
  */
 export type OpenAIRealtimeProviderConfig = Record<string, unknown>;
@@ -81,14 +85,23 @@ export class OpenAIRealtimeProvider extends OpenAIStyleRealtimeProvider {
     };
   }
 
-  protected wireRates(): { input: number; output: number } {
-    return { input: WIRE_RATE, output: WIRE_RATE };
+  protected wireRates(session: RealtimeSession): { input: number; output: number } {
+    const rate = this.wireEncoding(session) === 'pcm16' ? WIRE_RATE : 8000;
+    return { input: rate, output: rate };
+  }
+
+  protected override wireEncoding(session: RealtimeSession): RealtimeWireEncoding {
+    return audioFormat(session.config.providerConfig);
   }
 
   protected buildSession(session: RealtimeSession): Record<string, unknown> {
     const { config } = session;
     const pc = config.providerConfig;
-    const format = { type: 'audio/pcm', rate: WIRE_RATE };
+    const encoding = audioFormat(pc);
+    const format =
+      encoding === 'pcm16'
+        ? { type: 'audio/pcm', rate: WIRE_RATE }
+        : { type: encoding === 'g711_ulaw' ? 'audio/pcmu' : 'audio/pcma' };
     const transcriptionModel = option<string>(pc, 'sttModel') ?? option<string>(pc, 'transcriptionModel');
     const noiseReduction = option<string | null>(pc, 'noiseReduction');
     return compact({
@@ -132,6 +145,15 @@ export class OpenAIRealtimeProvider extends OpenAIStyleRealtimeProvider {
     timer.unref();
     conn.timers.push(timer);
   }
+}
+
+/** The session's audio encoding: PCM16 by default; G.711 by the GA or the beta name. */
+function audioFormat(pc: Record<string, unknown> | undefined): RealtimeWireEncoding {
+  const value = option<string>(pc, 'audioFormat');
+  if (value === undefined || value === 'pcm16' || value === 'audio/pcm') return 'pcm16';
+  if (['g711_ulaw', 'audio/pcmu', 'pcmu'].includes(value)) return 'g711_ulaw';
+  if (['g711_alaw', 'audio/pcma', 'pcma'].includes(value)) return 'g711_alaw';
+  throw new ValidationError(`openai: unknown audioFormat ${value} (pcm16, g711_ulaw or g711_alaw)`);
 }
 
 /** Turn detection in the GA wire shape; server_vad by default, null for manual turns. */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AuthenticationError, ProviderError, type RoomKitError } from '../../core/errors.js';
 import { BaseRealtimeProvider } from '../../realtime/base-provider.js';
-import { base64ToPcm16, pcm16ToBase64, pcmDurationMs } from '../../realtime/pcm.js';
+import { pcmDurationMs } from '../../realtime/pcm.js';
 import type { RealtimeInterruptOptions } from '../../realtime/provider.js';
 import { AudioConverter } from '../../realtime/audio-converter.js';
 import type { RealtimeReconfigureOptions, RealtimeSession } from '../../realtime/session.js';
@@ -16,6 +16,11 @@ import {
 import { type CloseOutcome, closeOutcome } from './realtime-close.js';
 import { RealtimeSocket, type SocketCloseInfo } from './realtime-socket.js';
 import { validateMessage } from './validate-message.js';
+import {
+  decodeRealtimeAudio,
+  encodeRealtimeAudio,
+  type RealtimeWireEncoding,
+} from './realtime-wire-audio.js';
 import { OpenAIStyleConnection } from './openai-style-connection.js';
 
 /** Codes that report a harmless race (cancel after the response ended), not a problem. */
@@ -39,6 +44,11 @@ export abstract class OpenAIStyleRealtimeProvider extends BaseRealtimeProvider<O
   /** PCM rates on the wire for this session. */
   protected abstract wireRates(session: RealtimeSession): { input: number; output: number };
   protected connectTimeoutMs = 10_000;
+
+  /** How audio is encoded on the wire (PCM16 unless the session asks for G.711). */
+  protected wireEncoding(_session: RealtimeSession): RealtimeWireEncoding {
+    return 'pcm16';
+  }
 
   /** Whether the server cancels the response itself when the user starts speaking. */
   protected serverCancelsOnSpeech(_session: RealtimeSession): boolean {
@@ -94,7 +104,10 @@ export abstract class OpenAIStyleRealtimeProvider extends BaseRealtimeProvider<O
     if (!conn) return;
     const wire = conn.input.convertTransient(pcm);
     if (wire.length === 0) return;
-    conn.socket.send({ type: 'input_audio_buffer.append', audio: pcm16ToBase64(wire) });
+    conn.socket.send({
+      type: 'input_audio_buffer.append',
+      audio: encodeRealtimeAudio(wire, this.wireEncoding(session)),
+    });
   }
 
   async sendText(session: RealtimeSession, text: string): Promise<void> {
@@ -247,7 +260,7 @@ export abstract class OpenAIStyleRealtimeProvider extends BaseRealtimeProvider<O
     },
     'response.output_audio.delta': (session, conn, msg) => {
       if (conn.droppedItems.has(msg.item_id)) return;
-      const pcm = base64ToPcm16(msg.delta);
+      const pcm = decodeRealtimeAudio(msg.delta, this.wireEncoding(session));
       conn.audioMsByItem.set(
         msg.item_id,
         (conn.audioMsByItem.get(msg.item_id) ?? 0) + pcmDurationMs(pcm.length, conn.wireOutputRate),

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { base64ToPcm16 } from '../../realtime/pcm.js';
+import { decodeRealtimeAudio, encodeRealtimeAudio } from '../../providers/shared/realtime-wire-audio.js';
 import type { FakeRealtimeConnection, FakeRealtimeServerOptions } from './fake-server-base.js';
 import { OpenAIFakeTurns, type OpenAIFakeState } from './openai-fake-turns.js';
 
@@ -101,11 +101,22 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
   }
 
   protected inputRate(conn: Conn): number {
-    return conn.state.session.audio?.input?.format?.rate ?? 24000;
+    const format = conn.state.session.audio?.input?.format;
+    return g711(format) ? 8000 : (format?.rate ?? 24000);
   }
 
   protected outputRate(conn: Conn): number {
-    return conn.state.session.audio?.output?.format?.rate ?? 24000;
+    const format = conn.state.session.audio?.output?.format;
+    return g711(format) ? 8000 : (format?.rate ?? 24000);
+  }
+
+  /** G.711 sessions (`audio/pcmu`, `audio/pcma`) carry base64 codes, 8 kHz. */
+  protected override encodeAudio(conn: Conn, pcm: Int16Array): string {
+    return encodeRealtimeAudio(pcm, g711(conn.state.session.audio?.output?.format) ?? 'pcm16');
+  }
+
+  private decodeInput(conn: Conn, b64: string): Int16Array {
+    return decodeRealtimeAudio(b64, g711(conn.state.session.audio?.input?.format) ?? 'pcm16');
   }
 
   protected handleTruncate(conn: Conn, msg: any): void {
@@ -200,7 +211,7 @@ export class FakeOpenAIRealtimeServer extends OpenAIFakeTurns {
       }
     },
     'input_audio_buffer.append': (conn, msg) => {
-      const pcm = base64ToPcm16(msg.audio ?? '');
+      const pcm = this.decodeInput(conn, msg.audio ?? '');
       const ms = (pcm.length / this.inputRate(conn)) * 1000;
       if (!this.turnDetection(conn)) {
         conn.inputMs += ms;
@@ -323,4 +334,10 @@ export function mergeSession(current: Record<string, any>, update: Record<string
 function withoutNulls(input: Record<string, any>, keys: string[]): Record<string, any> {
   for (const key of keys) if (input[key] === null) delete input[key];
   return input;
+}
+
+function g711(format: { type?: string } | undefined): 'g711_ulaw' | 'g711_alaw' | undefined {
+  if (format?.type === 'audio/pcmu') return 'g711_ulaw';
+  if (format?.type === 'audio/pcma') return 'g711_alaw';
+  return undefined;
 }

@@ -34,6 +34,11 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
   /** The effective turn detection (null: manual turns). */
   protected abstract turnDetection(conn: Conn): Record<string, any> | null;
 
+  /** Reply audio as the session's output format carries it (base64 PCM16 unless overridden). */
+  protected encodeAudio(_conn: Conn, pcm: Int16Array): string {
+    return pcm16ToBase64(pcm);
+  }
+
   /** Extra top-level fields of response.done (xAI adds `usage`). */
   protected responseDoneExtras(): Record<string, unknown> {
     return {};
@@ -168,7 +173,7 @@ export abstract class OpenAIFakeTurns extends FakeRealtimeServer<OpenAIFakeState
       type: 'response.output_audio.delta',
       event_id: this.eventId(conn),
       ...ids(),
-      delta: pcm16ToBase64(chunk.audio),
+      delta: this.encodeAudio(conn, chunk.audio),
     });
   }
 

@@ -139,15 +139,21 @@ export class FakeStreamCall {
    */
   async streamAudio(audio: Int16Array | Uint8Array): Promise<void> {
     const pcm = audio instanceof Int16Array ? audio : await this.fromWav(audio);
-    const chunk = Math.round((this.dialect.sampleRate * this.dialect.chunkMs) / 1000);
+    await this.streamWire(encodeWire(pcm, this.dialect.encoding));
+  }
+
+  /** Stream bytes already in the wire encoding (exact codes), in real time. */
+  async streamWire(wire: Uint8Array): Promise<void> {
+    const bytesPerSample = this.dialect.encoding === 'mulaw' ? 1 : 2;
+    const chunk = Math.round((this.dialect.sampleRate * this.dialect.chunkMs) / 1000) * bytesPerSample;
     const startedAt = performance.now();
-    for (let i = 0, n = 0; i < pcm.length; i += chunk, n++) {
+    for (let i = 0, n = 0; i < wire.length; i += chunk, n++) {
       if (!this.isOpen) return;
       // Drift-free real time: each message leaves at its own due time.
       const due = startedAt + n * this.dialect.chunkMs;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const payload = encodeWire(pcm.subarray(i, Math.min(pcm.length, i + chunk)), this.dialect.encoding);
+      const payload = wire.subarray(i, Math.min(wire.length, i + chunk));
       this.socket.send(this.dialect.media(this.info, payload, ++this.seq));
     }
   }
