@@ -26,8 +26,10 @@ import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
+import { attachRealtimeVoice, REALTIME_PATH, realtimeFromEnv, type ServerRealtime } from './realtime-wiring.js';
 import { attachTextChannels, type TextChannelInfo } from './text-channels-wiring.js';
 import { type AttachedSip, attachSipVoice, type SipServeOptions } from './sip-wiring.js';
+import { type AttachedCarriers, attachCarrierVoice, type CarrierInfo } from './carrier-voice-wiring.js';
 
 export interface ServeOptions {
   port?: number;
@@ -59,6 +61,11 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
   voice?: ServerVoice | false;
+  /**
+   * The console's realtime mode (speech-to-speech): default from the environment (OpenAI, Gemini,
+   * xAI or ElevenLabs when its key is set), false for none.
+   */
+  realtime?: ServerRealtime | false;
   /**
    * Export traces and metrics over OTLP/HTTP (`--otel`), configured by the standard `OTEL_*`
    * environment variables (docs/observability.md). The SDK is loaded only then.
@@ -94,8 +101,12 @@ export interface ServerInfo {
   agent: { name: string; model: string };
   /** `path`: the WebSocket voice endpoint; `rtcPath`: WebRTC signalling (the console's default). */
   voice: { label: string; path: string; rtcPath?: string } | null;
+  /** The realtime (speech-to-speech) model and its WebRTC signalling path, when one is configured. */
+  realtime?: { provider: string; rtcPath: string } | null;
   /** SMS, WhatsApp, email and webhook channels, with their webhook paths. */
   textChannels?: TextChannelInfo[];
+  /** Phone numbers through carriers' media streams (Twilio, Telnyx, Plivo, Vonage, Exotel). */
+  carriers?: CarrierInfo[];
   store: string;
   /** This process in its cluster, when it runs in one. */
   cluster?: { processId: string; pubsub: string };
@@ -163,6 +174,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const voiceBackend = voice ? attachVoice(kit, voice, authenticate).backend : undefined;
   // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
   const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host }) : undefined;
+  // A speech-to-speech model on /rtc-realtime when its key is set: the console's realtime mode.
+  const realtimeModel = opts.realtime === false ? undefined : (opts.realtime ?? (await realtimeFromEnv()));
+  const realtime = realtimeModel
+    ? attachRealtimeVoice(kit, realtimeModel, { authenticate, host, systemPrompt: opts.systemPrompt })
+    : undefined;
 
   const createRoom = async (roomId?: string, timers?: RoomTimers) => {
     const room = await kit.createRoom({ roomId, timers });
@@ -183,12 +199,18 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     dbPath: opts.store ? undefined : (opts.dbPath ?? './roomkit.db'),
     logger: kit.logger,
   });
+  // Phone numbers through the carriers the environment configures, at /carriers/<carrier>.
+  const carriers: AttachedCarriers | undefined = voice
+    ? await attachCarrierVoice(kit, voice, { createRoom, contacts, logger: kit.logger })
+    : undefined;
   await kit.recover();
 
   const info: ServerInfo = {
     agent: { name: provider.name, model: provider.model },
     voice: voice ? { label: voice.label, path: '/voice', rtcPath: webrtc ? WEBRTC_PATH : undefined } : null,
+    realtime: realtimeModel ? { provider: realtimeModel.label, rtcPath: REALTIME_PATH } : null,
     textChannels: text.info,
+    carriers: carriers?.info,
     store: store.name,
     cluster: kit.cluster ? { processId: kit.cluster.id, pubsub: opts.pubsub!.name } : undefined,
     version: '0.1.0',
@@ -241,11 +263,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       // Vendor webhooks authenticate by the vendor's signature, not by the roomkit token.
       if (await text.handle(req, res)) return;
+      if (carriers && (await carriers.handle(req, res))) return;
       const refused = guard.check(req);
       if (refused) throw new HttpError(refused.status, refused.code, refused.message);
       if (corsPreflight(req, res, guard)) return;
       // WebRTC signalling and the browser library (/client/*.js), after the Host/Origin checks.
-      const mine = webrtc?.handle(req, res) || handleClientLibrary(req, res);
+      const mine = webrtc?.handle(req, res) || realtime?.handle(req, res) || handleClientLibrary(req, res);
       if (mine) return await mine;
       await handleHttp(req, res, url, routes);
     } catch (error) {
@@ -266,6 +289,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = requestUrl(req);
     if (!url) return refuseUpgrade(socket, 400);
+    // A carrier's media stream authenticates like its webhooks (signature, one-time URL).
+    if (carriers?.ownsUpgrade(url)) return carriers.handleUpgrade(req, socket, head, url);
     const refused = guard.check(req);
     if (refused) return refuseUpgrade(socket, refused.status);
     const route = upgrades[url.pathname];
@@ -277,6 +302,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await listen(http, opts.port ?? 8080, host);
   } catch (error) {
     await sip?.close();
+    await carriers?.close();
     voiceFeed.close();
     await kit.close();
     await otel?.shutdown();
@@ -314,9 +340,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         // Requests already running (a room being created) finish, within a deadline.
         await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
         await sip?.close(); // calls get their BYE while the channels still listen
+        await carriers?.close(); // carrier calls get their REST hang-up, likewise
         voiceFeed.close();
         await kit.close(); // channels finish in-flight frames, close their sockets, then the store
         await webrtc?.backend.close(); // peers that were never bound to a session
+        await realtime?.transport.close();
         http.closeAllConnections();
         await otel?.shutdown(); // the last spans and metrics are exported
       })();
