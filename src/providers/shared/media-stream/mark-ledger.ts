@@ -17,13 +17,22 @@ export class MarkLedger {
   /** Audio confirmed played since the ledger was created (ms). */
   heardMs = 0;
 
-  constructor(private readonly prefix = 'rk') {}
+  /**
+   * `maxPending`: marks remembered at most (default 3000, a minute of 20 ms frames). A carrier
+   * that stops echoing (or never does) must not grow memory without end: past the bound the
+   * oldest marks are taken as played.
+   */
+  constructor(
+    private readonly prefix = 'rk',
+    private readonly maxPending = 3000,
+  ) {}
 
   /** Name the mark that follows `ms` of audio just sent, and remember it. */
   next(ms: number): string {
     const name = `${this.prefix}-${this.generation}-${++this.seq}`;
     this.pending.push({ name, ms });
     this.pendingMs += ms;
+    if (this.pending.length - this.head > this.maxPending) this.confirm(this.pending[this.head]!.name);
     return name;
   }
 
