@@ -87,28 +87,37 @@ export class RoomState {
   }
 }
 
-type Job = () => Promise<void>;
+/** A job of a delivery lane: it calls `done` exactly once, when it is over (now or later). */
+export interface LaneJob {
+  start(done: () => void): void;
+}
 
 /**
  * A FIFO that runs one job at a time; jobs are enqueued in index order under the room lock.
  * A job that throws is reported and skipped: nothing a job does can stop the lane or reach the
- * process as an unhandled rejection.
+ * process as an unhandled rejection. Jobs finish through a callback rather than a promise (one
+ * fewer promise per delivery), and each job starts through `spawn`, outside any lock owner's
+ * async context, whatever callback ended the one before.
  */
 export class DeliveryQueue {
-  private readonly jobs: Job[] = [];
+  private readonly jobs: (LaneJob | undefined)[] = [];
   private head = 0;
   private running = false;
+  /** A job is in progress (started, its `done` not called yet). */
+  private busy = false;
+  /** Inside a job's `start`: a `done` now lets the pump loop go on instead of re-entering it. */
+  private starting = false;
 
   constructor(
     private readonly spawn: (start: () => void) => void,
     private readonly onJobError: (error: unknown) => void = () => {},
   ) {}
 
-  push(job: Job): void {
+  push(job: LaneJob): void {
     this.jobs.push(job);
     if (!this.running) {
       this.running = true;
-      this.spawn(() => void this.drain());
+      this.spawn(this.pump);
     }
   }
 
@@ -116,27 +125,38 @@ export class DeliveryQueue {
     return this.jobs.length - this.head;
   }
 
-  private async drain(): Promise<void> {
+  private readonly jobDone = (): void => {
+    if (!this.busy) return; // a job that reports twice: the second time is ignored
+    this.busy = false;
+    if (!this.starting) this.spawn(this.pump);
+  };
+
+  private readonly pump = (): void => {
     while (this.head < this.jobs.length) {
       const job = this.jobs[this.head]!;
-      this.jobs[this.head++] = undefined as unknown as Job;
+      this.jobs[this.head++] = undefined;
       // Compact now and then so a long-lived busy queue does not grow without bound.
       if (this.head > 1024 && this.head * 2 > this.jobs.length) {
         this.jobs.splice(0, this.head);
         this.head = 0;
       }
+      this.busy = true;
+      this.starting = true;
       try {
-        await job();
+        job.start(this.jobDone);
       } catch (error) {
+        this.busy = false;
         try {
           this.onJobError(error);
         } catch {
           // a reporter that throws must not stop the lane either
         }
       }
+      this.starting = false;
+      if (this.busy) return; // it goes on in the background; jobDone pumps again
     }
     this.jobs.length = 0;
     this.head = 0;
     this.running = false;
-  }
+  };
 }

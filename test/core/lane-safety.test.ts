@@ -117,4 +117,30 @@ describe('delivery lanes survive bad jobs', () => {
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toMatch(/content\.body/);
   });
+
+  it('a logger that throws while a failure is reported neither stalls the lane nor loses the caller', async () => {
+    const throwing = {
+      debug() {},
+      info() {},
+      warn() {
+        throw new Error('logger down');
+      },
+      error() {
+        throw new Error('logger down');
+      },
+      child: () => throwing,
+    };
+    kit = new RoomKit({ retryPolicy: { maxRetries: 0 }, logger: throwing });
+    const a = new RecordingChannel('a');
+    const b = new RecordingChannel('b');
+    b.failTimes = 1;
+    for (const c of [a, b]) kit.registerChannel(c);
+    await kit.createRoom({ roomId: 'r' });
+    for (const c of [a, b]) await kit.attachChannel('r', c.id);
+    const first = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('lost') });
+    const second = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('kept') });
+    expect([first.blocked, second.blocked]).toEqual([false, false]);
+    expect(b.texts()).toEqual(['kept']);
+    await kit.waitForIdle();
+  });
 });
