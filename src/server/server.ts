@@ -26,7 +26,12 @@ import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
-import { attachRealtimeVoice, REALTIME_PATH, realtimeFromEnv, type ServerRealtime } from './realtime-wiring.js';
+import {
+  attachRealtimeVoice,
+  REALTIME_PATH,
+  realtimeFromEnv,
+  type ServerRealtime,
+} from './realtime-wiring.js';
 import { attachTextChannels, type TextChannelInfo } from './text-channels-wiring.js';
 import { type AttachedSip, attachSipVoice, type SipServeOptions } from './sip-wiring.js';
 import { type AttachedCarriers, attachCarrierVoice, type CarrierInfo } from './carrier-voice-wiring.js';
