@@ -286,7 +286,9 @@ function layerOf(url: string, line: number, moduleAt: (line: number) => string):
   if (url.includes('werift')) {
     const module = url.endsWith('index.mjs') ? moduleAt(line) : url;
     if (/srtp|srtcp/i.test(module)) return 'srtp';
-    if (/dtls/.test(module)) return 'dtls';
+    // The DTLS protocol itself; werift's RTCDtlsTransport (src/transport/dtls.ts) is also the
+    // path every RTP packet is sent through, which is plumbing, not DTLS.
+    if (/\.\.\/dtls\//.test(module)) return 'dtls';
     if (/sctp|dataChannel/.test(module)) return 'sctp/data channel';
     if (/\/ice\//.test(module)) return 'ice/stun';
     if (/\/rtp\/|rtcp/.test(module)) return 'rtp/rtcp';
