@@ -14,9 +14,11 @@ const BENCHES: Record<string, [string, string]> = {
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],
   sip: ['sip.ts', 'benchSip'],
+  carriers: ['carriers.ts', 'benchCarriers'],
   hostile: ['hostile-clients.ts', 'benchHostileClients'],
   echo: ['echo.ts', 'benchEcho'],
   webrtc: ['webrtc.ts', 'benchWebRTC'],
+  cluster: ['cluster.ts', 'benchCluster'],
   vad: ['vad.ts', 'benchVad'],
 };
 
