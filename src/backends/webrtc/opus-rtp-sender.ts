@@ -15,6 +15,8 @@ export interface OpusRtpSenderOptions {
   send(packet: OutboundRtp): void;
   /** Target bitrate in bit/s (default: libopus chooses for voip). */
   bitrate?: number;
+  /** libopus encoder complexity 0-10 (default 10). */
+  complexity?: number;
   /** Frame length (default 20 ms, what browsers send and expect). */
   frameMs?: 10 | 20 | 40 | 60;
   /** Monotonic milliseconds (default performance.now). */
@@ -139,7 +141,12 @@ export class OpusRtpSender {
   private encoder(rate: OpusSampleRate): OpusCodec {
     let codec = this.encoders.get(rate);
     if (!codec) {
-      codec = new OpusCodec({ sampleRate: rate, channels: 1, bitrate: this.opts.bitrate });
+      codec = new OpusCodec({
+        sampleRate: rate,
+        channels: 1,
+        bitrate: this.opts.bitrate,
+        complexity: this.opts.complexity,
+      });
       this.encoders.set(rate, codec);
     }
     return codec;

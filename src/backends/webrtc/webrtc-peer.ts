@@ -23,6 +23,7 @@ export interface PeerConfig {
   iceTransportPolicy?: 'all' | 'relay';
   sampleRate: 8000 | 12000 | 16000 | 24000 | 48000;
   bitrate?: number;
+  opusComplexity?: number;
   maxCandidates: number;
   /** Unsent data-channel bytes before control messages are dropped (a client not reading). */
   maxBufferedBytes: number;
@@ -76,7 +77,11 @@ export class WebRTCPeer {
     private readonly events: PeerEvents,
   ) {
     this.werift = werift;
-    this.sender = new OpusRtpSender({ bitrate: config.bitrate, send: (p) => this.sendRtp(p) });
+    this.sender = new OpusRtpSender({
+      bitrate: config.bitrate,
+      complexity: config.opusComplexity,
+      send: (p) => this.sendRtp(p),
+    });
     this.outbound = new OutboundAudioConverter(config.sampleRate);
   }
 

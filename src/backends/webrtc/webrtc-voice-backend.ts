@@ -267,6 +267,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
       iceTransportPolicy: o.iceTransportPolicy,
       sampleRate: this.sampleRate,
       bitrate: o.bitrate,
+      opusComplexity: o.opusComplexity,
       maxCandidates: o.maxCandidates ?? 64,
       maxBufferedBytes: o.maxBufferedBytes ?? 256 * 1024,
     };

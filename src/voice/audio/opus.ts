@@ -12,6 +12,8 @@ export interface OpusCodecOptions {
   bitrate?: number;
   /** 'voip' (default) favours intelligibility; 'audio' fidelity. */
   application?: 'voip' | 'audio' | 'restricted_lowdelay';
+  /** Encoder effort 0-10 (default: libopus's 10). Lower is cheaper: 5 costs about a third less at 16 kHz. */
+  complexity?: number;
 }
 
 interface OpusLib {
@@ -22,6 +24,7 @@ interface OpusLib {
   }) => {
     encode(pcm: ArrayBufferView): Uint8Array;
     bitrate: number;
+    complexity: number;
   };
   Decoder: new (o: {
     channels: 1 | 2;
@@ -66,6 +69,8 @@ export class OpusCodec {
     this.channels = options.channels ?? 1;
     this.encoder = makeEncoder(lib, this.sampleRate, this.channels, options.application ?? 'voip');
     if (options.bitrate !== undefined) this.encoder.bitrate = options.bitrate;
+    if (options.complexity !== undefined)
+      this.encoder.complexity = Math.max(0, Math.min(10, Math.round(options.complexity)));
     this.decoder = makeDecoder(lib, this.sampleRate, this.channels);
   }
 
