@@ -93,6 +93,11 @@ export class InMemoryLockManager implements LockManager {
     return this.tracking ? this.held.run(NO_OWNERS, fn) : fn();
   }
 
+  /** How many callers wait for `key` (a distributed lock may hand itself over to the next one). */
+  waiting(key: string): number {
+    return this.keys.get(key)?.waiters?.length ?? 0;
+  }
+
   /** Whether the current async context holds the lock of `key`. */
   isHeld(key: string): boolean {
     return this.ownership()?.some((o) => o.key === key && o.active) ?? false;

@@ -141,6 +141,33 @@ describe('PostgreSQL advisory room locks', () => {
     );
     expect(performance.now() - started).toBeLessThan(3000);
   });
+
+  it('hand a busy room from one holder to the next in the process, but let other processes in', async () => {
+    const schema = uniqueName('rk_locks');
+    const [a, b] = [store(DATABASE_URL, schema).coordination(), store(DATABASE_URL, schema).coordination()];
+    const seen: string[] = [];
+    let release!: () => void;
+    const first = a.locks.withLock('busy', () => new Promise<void>((r) => (release = r)));
+    // Forty callers of process A queue behind the first; process B asks once, after them.
+    const queued = Array.from({ length: 40 }, (_, i) =>
+      a.locks
+        .withLock('busy', async () => {
+          seen.push(a.locks.continued('busy') ? 'a+' : 'a');
+          await new Promise((r) => setTimeout(r, 2));
+        })
+        .then(() => i),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const other = b.locks.withLock('busy', async () => void seen.push('b'));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await withTimeout(Promise.all([first, other, ...queued]), 10_000);
+    // Handed over (no unlock, no new lock, no re-read) most of the time...
+    expect(seen.filter((s) => s === 'a+').length).toBeGreaterThan(20);
+    // ...but B got in well before A's queue was empty.
+    expect(seen.indexOf('b')).toBeGreaterThan(0);
+    expect(seen.indexOf('b')).toBeLessThan(20);
+  });
 });
 
 describe('PostgreSQL advisory room leases', () => {

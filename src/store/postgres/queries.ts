@@ -13,7 +13,8 @@ export interface Queries {
   listRooms: (byStatus: boolean, byOrg: boolean) => string;
   roomCounter: string;
   getCursor: string;
-  advanceCursor: string;
+  /** Values inlined (an integer index, an escaped id), for a multi-statement query. */
+  advanceCursor: (quotedId: string, index: number) => string;
   undeliveredRooms: string;
   timedRooms: string;
 
@@ -58,8 +59,9 @@ export function queries(schema: string): Queries {
     roomCounter: `SELECT event_count FROM ${s}.rooms WHERE id = $1`,
     getCursor: `SELECT delivered_index FROM ${s}.rooms WHERE id = $1`,
     // GREATEST keeps the cursor monotonic when two processes advance it at once.
-    advanceCursor: `UPDATE ${s}.rooms SET delivered_index = GREATEST(delivered_index, $2)
-      WHERE id = $1 AND $2 < event_count RETURNING delivered_index`,
+    advanceCursor: (quotedId, index) =>
+      `UPDATE ${s}.rooms SET delivered_index = GREATEST(delivered_index, ${Math.trunc(index)})
+      WHERE id = ${quotedId} AND ${Math.trunc(index)} < event_count RETURNING delivered_index`,
     undeliveredRooms: `SELECT id FROM ${s}.rooms WHERE delivered_index < event_count - 1 ORDER BY created_at, seq`,
     timedRooms: `SELECT id FROM ${s}.rooms WHERE timers IS NOT NULL AND status IN ('active', 'paused') ORDER BY seq`,
 
