@@ -5,3 +5,16 @@ export * from './media-stream-backend.js';
 export * from './media-stream-protocol.js';
 export * from './rest-client.js';
 export * from './signature.js';
+// The media-stream core every carrier backend shares (its types, call notices, errors).
+export {
+  type CallRoute,
+  CallFailedError,
+  type CarrierCallControl,
+  type CarrierCallEvent,
+  type CarrierCallInfo,
+  type DialOptions,
+  type DialRequest,
+  MediaStreamBackend,
+  type MediaStreamBackendOptions,
+  writeCallNotices,
+} from '../shared/media-stream/index.js';

@@ -8,3 +8,16 @@ export * from './signature.js';
 export * from './sms-provider.js';
 export * from './sms-webhook.js';
 export * from './twiml.js';
+// The media-stream core every carrier backend shares (its types, call notices, errors).
+export {
+  type CallRoute,
+  CallFailedError,
+  type CarrierCallControl,
+  type CarrierCallEvent,
+  type CarrierCallInfo,
+  type DialOptions,
+  type DialRequest,
+  MediaStreamBackend,
+  type MediaStreamBackendOptions,
+  writeCallNotices,
+} from '../shared/media-stream/index.js';
