@@ -9,8 +9,9 @@ import { TcpProxy } from '../test/cluster/tcp-proxy.js';
 /**
  * `npm run bench -- cluster`: `roomkit serve` as 1, 2 and 4 processes against one PostgreSQL and
  * one Redis (the machine's, a schema and prefix of their own). 16 rooms; in each, a sender on
- * process (r mod N) keeps 8 messages in flight and an observer on process (r+1 mod N) times
- * each message from send to its arrival over the other process's WebSocket. roomkit serve's local
+ * process (r mod N) sends and an observer on process (r+1 mod N) times each message from send to
+ * its arrival over the other process's WebSocket: first one message in flight per room (light
+ * load: the latency of the path), then eight (saturated: the throughput). roomkit serve's local
  * agent answers (and streams) every message, so each message is two commits. Everything (the
  * processes, PostgreSQL, Redis and this load generator) shares the machine's cores.
  *
@@ -21,10 +22,13 @@ const ROOMS = 16;
 const WINDOW = 8;
 const WARMUP_MS = 2000;
 const MEASURE_MS = 10_000;
+const LIGHT_MS = 5000;
 
 export async function benchCluster(): Promise<Record<string, unknown>[]> {
-  const lines: Record<string, unknown>[] = [await lockEvidence()];
-  for (const processes of [1, 2, 4]) lines.push(await throughput(processes));
+  // ROOMKIT_BENCH_PROCESSES=2 runs one size only.
+  const sizes = (process.env.ROOMKIT_BENCH_PROCESSES ?? '1,2,4').split(',').map(Number);
+  const lines: Record<string, unknown>[] = sizes.length === 3 ? [await lockEvidence()] : [];
+  for (const processes of sizes) lines.push(await throughput(processes));
   return lines;
 }
 
@@ -37,13 +41,15 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
     // Each room is created (and so owned) by process r mod N: the agents' work is spread.
     await Promise.all(
       rooms.map((roomId, r) =>
-        cluster.api(nodes[r % processes]!, '/api/rooms', { method: 'POST', body: JSON.stringify({ roomId }) }),
+        cluster.api(nodes[r % processes]!, '/api/rooms', {
+          method: 'POST',
+          body: JSON.stringify({ roomId }),
+        }),
       ),
     );
-    let measuring = false;
-    let stop = false;
-    let acked = 0;
-    const latencies: number[] = [];
+    const load = { window: 1, measuring: false, stop: false, acked: 0, latencies: [] as number[] };
+    const errors = new Map<string, number>();
+    const pumps: Array<() => void> = [];
     await Promise.all(
       rooms.map(async (roomId, r) => {
         const observer = await join(nodes[(r + 1) % processes]!, roomId, sockets);
@@ -51,12 +57,12 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
           const frame = JSON.parse(data.toString());
           if (frame.type !== 'event' || frame.event.source.channelId !== 'web') return;
           const sentAt = Number(String(frame.event.content.body).split(' ')[0]);
-          if (measuring) latencies.push(now() - sentAt);
+          if (load.measuring) load.latencies.push(now() - sentAt);
         });
         const sender = await join(nodes[r % processes]!, roomId, sockets);
         let inFlight = 0;
         const pump = () => {
-          while (!stop && inFlight < WINDOW) {
+          while (!load.stop && inFlight < load.window) {
             inFlight++;
             sender.send(
               JSON.stringify({ type: 'message', roomId, content: { type: 'text', body: `${now()} hello` } }),
@@ -67,33 +73,54 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
           const frame = JSON.parse(data.toString());
           if (frame.type !== 'ack' && frame.type !== 'error') return;
           inFlight--;
-          if (frame.type === 'ack' && measuring) acked++;
+          if (frame.type === 'ack' && load.measuring) load.acked++;
+          if (frame.type === 'error') errors.set(frame.code, (errors.get(frame.code) ?? 0) + 1);
           pump();
         });
+        pumps.push(pump);
         pump();
       }),
     );
-    await sleep(WARMUP_MS);
-    const commitsBefore = await commits(cluster.schema);
-    measuring = true;
-    const started = now();
-    await sleep(MEASURE_MS);
-    measuring = false;
-    const seconds = (now() - started) / 1000;
-    const committed = (await commits(cluster.schema)) - commitsBefore;
-    stop = true;
-    latencies.sort((a, b) => a - b);
-    const messagesPerSec = Math.round(acked / seconds);
+    /** One phase: `window` messages in flight per room; what got through and how fast it crossed. */
+    const phase = async (window: number, ms: number) => {
+      load.window = window;
+      for (const pump of pumps) pump();
+      await sleep(WARMUP_MS);
+      const before = await commits(cluster.schema);
+      Object.assign(load, { measuring: true, acked: 0, latencies: [] });
+      const started = now();
+      await sleep(ms);
+      load.measuring = false;
+      const seconds = (now() - started) / 1000;
+      const committed = (await commits(cluster.schema)) - before;
+      const sorted = load.latencies.sort((a, b) => a - b);
+      return {
+        messagesPerSec: Math.round(load.acked / seconds),
+        commitsPerSec: Math.round(committed / seconds),
+        p50: round(percentile(sorted, 0.5)),
+        p99: round(percentile(sorted, 0.99)),
+        samples: sorted.length,
+      };
+    };
+    // Light: one message in flight per room, so latency is the path's, not a queue's.
+    const light = await phase(1, LIGHT_MS);
+    // Saturated: eight in flight per room, as many as the cluster takes.
+    const full = await phase(WINDOW, MEASURE_MS);
+    load.stop = true;
     return {
-      name: `roomkit serve x${processes} (one PostgreSQL, one Redis), ${ROOMS} rooms, ${WINDOW} in flight each`,
+      name: `roomkit serve x${processes} (one PostgreSQL, one Redis), ${ROOMS} rooms`,
       processes,
-      messagesPerSec,
-      perProcessMessagesPerSec: Math.round(messagesPerSec / processes),
-      commitsPerSec: Math.round(committed / seconds),
+      messagesPerSec: full.messagesPerSec,
+      perProcessMessagesPerSec: Math.round(full.messagesPerSec / processes),
+      commitsPerSec: full.commitsPerSec,
       crossProcess: processes > 1,
-      deliveryP50Ms: round(percentile(latencies, 0.5)),
-      deliveryP99Ms: round(percentile(latencies, 0.99)),
-      samples: latencies.length,
+      lightLoadMessagesPerSec: light.messagesPerSec,
+      lightDeliveryP50Ms: light.p50,
+      lightDeliveryP99Ms: light.p99,
+      saturatedDeliveryP50Ms: full.p50,
+      saturatedDeliveryP99Ms: full.p99,
+      samples: light.samples + full.samples,
+      errors: Object.fromEntries(errors),
     };
   } finally {
     for (const socket of sockets) socket.terminate();

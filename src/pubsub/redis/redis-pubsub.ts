@@ -52,7 +52,14 @@ export class RedisPubSub implements PubSub {
       maxRetriesPerRequest: 1,
       lazyConnect: false,
     };
-    this.pub = new Redis(url, { ...common, enableOfflineQueue: false, connectionName: 'roomkit-pub' });
+    // Auto-pipelining sends what is published in one tick (an event, a reply's stream deltas) in
+    // one write: socket writes were a third of a busy process's CPU without it.
+    this.pub = new Redis(url, {
+      ...common,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      connectionName: 'roomkit-pub',
+    });
     // Subscriptions are ours to remake (after 'ready'), so we know when they are active again.
     this.sub = new Redis(url, { ...common, autoResubscribe: false, connectionName: 'roomkit-sub' });
     for (const [role, client] of [
