@@ -15,7 +15,7 @@ import type { Broadcaster } from './broadcaster.js';
 import { Attempt } from './inbound-attempt.js';
 import type { InjectedEvent } from './hooks/hook-result.js';
 import type { HookContext } from './hooks/types.js';
-import { newId, nowIso } from './ids.js';
+import { newEventId, nowIso } from './ids.js';
 import { validateModifiedEvent } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import { type LockSection, WHOLE_SECTION } from './locks.js';
@@ -289,7 +289,7 @@ export class InboundPipeline {
 
   private build(state: RoomState, draft: EventDraft, index: number): RoomEvent {
     const event: RoomEvent = {
-      id: newId('evt'),
+      id: newEventId(),
       roomId: state.id,
       type: draft.type ?? (draft.content.type === 'system' ? EventType.SYSTEM : EventType.MESSAGE),
       source: draft.source,

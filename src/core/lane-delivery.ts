@@ -27,6 +27,7 @@ import { transcodeFor } from './transcode.js';
  * event, and on the text path promises, closures and async frames are most of the cost.
  */
 export class LaneDelivery implements LaneJob {
+  next?: LaneJob;
   private done!: () => void;
   private over = false;
   private span?: Span;

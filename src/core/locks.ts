@@ -33,8 +33,12 @@ interface Ownership {
 const NO_OWNERS: readonly Ownership[] = [];
 
 interface KeyState {
-  waiters: (() => void)[];
+  held: boolean;
+  waiters?: (() => void)[];
 }
+
+/** Below this many keys, free ones are kept for the next section instead of swept. */
+const KEEP_KEYS = 1024;
 
 /**
  * In-process per-room mutex. Re-entrant per async call chain: a hook or tool handler that
@@ -48,7 +52,9 @@ interface KeyState {
  * runs outside it, and the storage is switched off again once no owner code is running.
  */
 export class InMemoryLockManager implements LockManager {
+  /** Per key; a free key's state stays for the next section until a sweep (see release). */
   private readonly keys = new Map<string, KeyState>();
+  private releasesSinceSweep = 0;
   private readonly held = new AsyncLocalStorage<readonly Ownership[]>();
   /** Whether the storage is switched on (it tracks every promise while it is). */
   private tracking = false;
@@ -80,12 +86,19 @@ export class InMemoryLockManager implements LockManager {
     if (owned) {
       for (const o of owned) if (o.key === key && o.active) return fn(new Nested(this, owned));
     }
-    const state = this.keys.get(key);
+    let state = this.keys.get(key);
     if (!state) {
-      this.keys.set(key, { waiters: [] });
-      return this.enter(key, owned, fn);
+      state = { held: false };
+      this.keys.set(key, state);
     }
-    return new Promise<void>((resolve) => state.waiters.push(resolve)).then(() => this.enter(key, owned, fn));
+    if (!state.held) {
+      state.held = true;
+      return this.enter(key, state, owned, fn);
+    }
+    const waiting = state;
+    return new Promise<void>((resolve) => (waiting.waiters ??= []).push(resolve)).then(() =>
+      this.enter(key, waiting, owned, fn),
+    );
   }
 
   detached<T>(fn: () => T): T {
@@ -129,10 +142,11 @@ export class InMemoryLockManager implements LockManager {
 
   private enter<T>(
     key: string,
+    state: KeyState,
     outer: readonly Ownership[] | undefined,
     fn: (section: LockSection) => Promise<T>,
   ): Promise<T> {
-    const section = new Section(this, key, outer);
+    const section = new Section(this, key, state, outer);
     let work: Promise<T>;
     try {
       work = fn(section);
@@ -154,11 +168,19 @@ export class InMemoryLockManager implements LockManager {
 
   private release(section: Section): void {
     section.active = false;
-    const state = this.keys.get(section.key);
-    if (!state) return;
-    const next = state.waiters.shift();
-    if (next) next();
-    else this.keys.delete(section.key);
+    const state = section.state;
+    const next = state.waiters?.shift();
+    if (next) {
+      next(); // handed over: the key stays held
+      return;
+    }
+    state.held = false;
+    // Free keys are swept once as many releases happened as there are keys: O(1) per release,
+    // and a kit that saw a million rooms does not keep a million entries.
+    if (this.keys.size > KEEP_KEYS && ++this.releasesSinceSweep >= this.keys.size) {
+      this.releasesSinceSweep = 0;
+      for (const [key, s] of this.keys) if (!s.held) this.keys.delete(key);
+    }
   }
 }
 
@@ -170,6 +192,7 @@ class Section implements LockSection, Ownership {
   constructor(
     private readonly manager: InMemoryLockManager,
     readonly key: string,
+    readonly state: KeyState,
     private readonly outer: readonly Ownership[] | undefined,
   ) {}
 

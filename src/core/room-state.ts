@@ -90,6 +90,8 @@ export class RoomState {
 /** A job of a delivery lane: it calls `done` exactly once, when it is over (now or later). */
 export interface LaneJob {
   start(done: () => void): void;
+  /** The job queued after this one (the lane's list is threaded through its jobs). */
+  next?: LaneJob;
 }
 
 /**
@@ -100,8 +102,9 @@ export interface LaneJob {
  * async context, whatever callback ended the one before.
  */
 export class DeliveryQueue {
-  private readonly jobs: (LaneJob | undefined)[] = [];
-  private head = 0;
+  private first?: LaneJob;
+  private last?: LaneJob;
+  private waiting = 0;
   private running = false;
   /** A job is in progress (started, its `done` not called yet). */
   private busy = false;
@@ -114,15 +117,20 @@ export class DeliveryQueue {
   ) {}
 
   push(job: LaneJob): void {
-    this.jobs.push(job);
+    job.next = undefined;
+    if (this.last) this.last.next = job;
+    else this.first = job;
+    this.last = job;
+    this.waiting++;
     if (!this.running) {
       this.running = true;
       this.spawn(this.pump);
     }
   }
 
+  /** Jobs queued and not started yet. */
   get size(): number {
-    return this.jobs.length - this.head;
+    return this.waiting;
   }
 
   private readonly jobDone = (): void => {
@@ -132,14 +140,11 @@ export class DeliveryQueue {
   };
 
   private readonly pump = (): void => {
-    while (this.head < this.jobs.length) {
-      const job = this.jobs[this.head]!;
-      this.jobs[this.head++] = undefined;
-      // Compact now and then so a long-lived busy queue does not grow without bound.
-      if (this.head > 1024 && this.head * 2 > this.jobs.length) {
-        this.jobs.splice(0, this.head);
-        this.head = 0;
-      }
+    for (let job = this.first; job; job = this.first) {
+      this.first = job.next;
+      if (!this.first) this.last = undefined;
+      job.next = undefined;
+      this.waiting--;
       this.busy = true;
       this.starting = true;
       try {
@@ -155,8 +160,6 @@ export class DeliveryQueue {
       this.starting = false;
       if (this.busy) return; // it goes on in the background; jobDone pumps again
     }
-    this.jobs.length = 0;
-    this.head = 0;
     this.running = false;
   };
 }

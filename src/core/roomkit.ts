@@ -1,4 +1,4 @@
-import type { Channel } from '../channels/channel.js';
+import { Channel } from '../channels/channel.js';
 import type {
   Access,
   ChannelBinding,
@@ -30,7 +30,7 @@ import { HookEngine } from './hooks/hook-engine.js';
 import type { HookFn, HookOptions, HookPayload } from './hooks/types.js';
 import type { IdentityResolver } from './identity.js';
 import { IdentityGate } from './identity-gate.js';
-import { InboundPipeline } from './inbound-pipeline.js';
+import { type EventDraft, InboundPipeline, type RunOptions } from './inbound-pipeline.js';
 import { validateInbound } from './inbound-validation.js';
 import type { KitInternals } from './kit-internals.js';
 import { InMemoryLockManager, type LockManager } from './locks.js';
@@ -46,6 +46,7 @@ import { isPaused, RoomStates } from './room-states.js';
 import { RoomTimerWheel } from './room-timers.js';
 import { Router } from './router.js';
 import { EventTraceLog, type EventTraceOptions } from './telemetry/event-traces.js';
+import type { InboundTrace } from './telemetry/inbound-trace.js';
 import { KitTelemetry, type TelemetryOptions } from './telemetry/kit-telemetry.js';
 
 /** A channel that carries voice sessions (VoiceChannel); core knows it only by shape. */
@@ -375,19 +376,39 @@ export class RoomKit {
    * the pipeline, commit, and deliver. Resolves once every target has received the event
    * (replies from AI channels are committed and delivered in the background; `waitForIdle`).
    */
-  async processInbound(input: InboundMessage): Promise<InboundResult> {
-    this.assertOpen();
-    // Validated before anything happens (routing may create a room): a ValidationError naming
-    // the field, nothing stored. System content is the framework's own and refused here.
-    const message = validateInbound(input);
-    const channel = this.channels.get(message.channelId);
-    if (!channel) throw new NotFoundError('channel', message.channelId);
+  processInbound(input: InboundMessage): Promise<InboundResult> {
+    let message: InboundMessage;
+    let channel: Channel | undefined;
+    try {
+      this.assertOpen();
+      // Validated before anything happens (routing may create a room): a ValidationError naming
+      // the field, nothing stored. System content is the framework's own and refused here.
+      message = validateInbound(input);
+      channel = this.channels.get(message.channelId);
+      if (!channel) throw new NotFoundError('channel', message.channelId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // One trace per inbound event when an OpenTelemetry SDK records; routing is its first stage.
     const trace = this.telemetry.startInbound(channel.id, channel.channelType);
     trace?.begin('route');
+    // The common case needs no await before the pipeline: a loaded room the channel is in, a
+    // known sender, a channel that does not normalise, no identity resolver.
+    const state = this.router.cached(message, channel);
+    if (state && !this.identity && channel.handleInbound === Channel.prototype.handleInbound) {
+      return this.pipeline.run(state, draftOf(message, channel, state), trace ? { trace } : NO_RUN_OPTIONS);
+    }
+    return this.routeAndRun(message, channel, trace);
+  }
+
+  private async routeAndRun(
+    message: InboundMessage,
+    channel: Channel,
+    trace: InboundTrace | undefined,
+  ): Promise<InboundResult> {
     let state: RoomState;
     let msg: InboundMessage;
-    let runOpts = {};
+    let runOpts: RunOptions = NO_RUN_OPTIONS;
     try {
       state = await this.router.route(message, channel);
       let normalized = await channel.handleInbound({ ...message, roomId: state.id });
@@ -400,18 +421,7 @@ export class RoomKit {
       trace?.end(error);
       throw error;
     }
-    return this.pipeline.run(
-      state,
-      {
-        source: { channelId: channel.id, channelType: channel.channelType, participantId: msg.senderId },
-        content: msg.content,
-        chainDepth: 0,
-        visibility: msg.visibility ?? state.bindings.get(channel.id)?.visibility ?? 'all',
-        metadata: msg.metadata ?? {},
-        idempotencyKey: msg.idempotencyKey,
-      },
-      trace ? { ...runOpts, trace } : runOpts,
-    );
+    return this.pipeline.run(state, draftOf(msg, channel, state), trace ? { ...runOpts, trace } : runOpts);
   }
 
   /** Post content into a room as `channelId` (an agent's or system's proactive message). */
@@ -527,6 +537,11 @@ export class RoomKit {
     return this.states.load(roomId);
   }
 
+  /** @internal The cached state of a room if it is loaded, synchronously. */
+  peekState(roomId: string): RoomState | undefined {
+    return this.states.peek(roomId);
+  }
+
   /** @internal */
   requireState(roomId: string): Promise<RoomState> {
     return this.states.require(roomId);
@@ -603,4 +618,18 @@ export class RoomKit {
   get defaultRoomTimers(): RoomTimers | undefined {
     return this.options.defaultRoomTimers;
   }
+}
+
+const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
+
+/** The pipeline's draft of an inbound message. */
+function draftOf(msg: InboundMessage, channel: Channel, state: RoomState): EventDraft {
+  return {
+    source: { channelId: channel.id, channelType: channel.channelType, participantId: msg.senderId },
+    content: msg.content,
+    chainDepth: 0,
+    visibility: msg.visibility ?? state.bindings.get(channel.id)?.visibility ?? 'all',
+    metadata: msg.metadata ?? {},
+    idempotencyKey: msg.idempotencyKey,
+  };
 }

@@ -20,6 +20,18 @@ export class Router {
     private readonly contacts?: ContactRouting,
   ) {}
 
+  /**
+   * The room when finding it needs no await (else undefined, and `route` does the rest): an
+   * explicit room id of a loaded room the channel is attached to, from no sender or a known one.
+   */
+  cached(message: InboundMessage, channel: Channel): RoomState | undefined {
+    if (message.roomId === undefined) return undefined;
+    const state = this.kit.peekState(message.roomId);
+    if (!state?.bindings.has(channel.id)) return undefined;
+    const sender = message.senderId;
+    return sender === undefined || state.participants.has(sender) ? state : undefined;
+  }
+
   async route(message: InboundMessage, channel: Channel): Promise<RoomState> {
     if (message.roomId !== undefined) {
       const state = await this.kit.requireState(message.roomId);
