@@ -11,6 +11,7 @@ import {
   type StreamEvent,
   type StreamProtocol,
   StreamProtocolError,
+  validMessage,
 } from '../shared/media-stream/stream-protocol.js';
 import { fromBase64, toBase64 } from '../shared/media-stream/wire-audio.js';
 
@@ -46,7 +47,7 @@ export const exotelStreamProtocol: StreamProtocol = {
       case 'connected':
         return { type: 'connected' };
       case 'start': {
-        const m = valid(start, msg);
+        const m = validMessage(start, msg, 'exotel');
         const rate = m.start.media_format?.sample_rate;
         return {
           type: 'start',
@@ -59,15 +60,15 @@ export const exotelStreamProtocol: StreamProtocol = {
         };
       }
       case 'media':
-        return { type: 'media', payload: fromBase64(valid(media, msg).media.payload) };
+        return { type: 'media', payload: fromBase64(validMessage(media, msg, 'exotel').media.payload) };
       case 'dtmf': {
-        const d = valid(dtmf, msg).dtmf;
+        const d = validMessage(dtmf, msg, 'exotel').dtmf;
         return { type: 'dtmf', digit: d.digit, durationMs: d.duration };
       }
       case 'mark':
-        return { type: 'mark', name: valid(mark, msg).mark.name };
+        return { type: 'mark', name: validMessage(mark, msg, 'exotel').mark.name };
       case 'stop':
-        return { type: 'stop', reason: valid(stop, msg).stop?.reason ?? 'hangup' };
+        return { type: 'stop', reason: validMessage(stop, msg, 'exotel').stop?.reason ?? 'hangup' };
       default:
         return { type: 'ignored', event: String(msg.event) };
     }
@@ -77,10 +78,3 @@ export const exotelStreamProtocol: StreamProtocol = {
   mark: (ctx, name) => JSON.stringify({ event: 'mark', stream_sid: ctx.streamId, mark: { name } }),
   clear: (ctx) => JSON.stringify({ event: 'clear', stream_sid: ctx.streamId }),
 };
-
-function valid<T>(schema: z.ZodType<T>, msg: unknown): T {
-  const parsed = schema.safeParse(msg);
-  if (!parsed.success)
-    throw new StreamProtocolError('exotel', `invalid ${String((msg as { event?: unknown }).event)} message`);
-  return parsed.data;
-}

@@ -10,6 +10,7 @@ import {
   type StreamEvent,
   type StreamProtocol,
   StreamProtocolError,
+  validMessage,
 } from '../shared/media-stream/stream-protocol.js';
 import {
   fromBase64,
@@ -55,7 +56,7 @@ export const plivoStreamProtocol: StreamProtocol = {
     const msg = parseJsonMessage(data, 'plivo');
     switch (msg.event) {
       case 'start': {
-        const m = valid(start, msg);
+        const m = validMessage(start, msg, 'plivo');
         const format = m.start.mediaFormat;
         return {
           type: 'start',
@@ -66,11 +67,11 @@ export const plivoStreamProtocol: StreamProtocol = {
         };
       }
       case 'media':
-        return { type: 'media', payload: fromBase64(valid(media, msg).media.payload) };
+        return { type: 'media', payload: fromBase64(validMessage(media, msg, 'plivo').media.payload) };
       case 'dtmf':
-        return { type: 'dtmf', digit: valid(dtmf, msg).dtmf.digit };
+        return { type: 'dtmf', digit: validMessage(dtmf, msg, 'plivo').dtmf.digit };
       case 'playedStream':
-        return { type: 'mark', name: valid(played, msg).name };
+        return { type: 'mark', name: validMessage(played, msg, 'plivo').name };
       case 'clearedAudio':
         return { type: 'cleared' };
       case 'stop':
@@ -84,10 +85,3 @@ export const plivoStreamProtocol: StreamProtocol = {
   mark: (ctx, name) => JSON.stringify({ event: 'checkpoint', streamId: ctx.streamId, name }),
   clear: (ctx) => JSON.stringify({ event: 'clearAudio', streamId: ctx.streamId }),
 };
-
-function valid<T>(schema: z.ZodType<T>, msg: unknown): T {
-  const parsed = schema.safeParse(msg);
-  if (!parsed.success)
-    throw new StreamProtocolError('plivo', `invalid ${String((msg as { event?: unknown }).event)} message`);
-  return parsed.data;
-}

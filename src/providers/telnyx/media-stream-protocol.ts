@@ -10,6 +10,7 @@ import {
   type StreamEvent,
   type StreamProtocol,
   StreamProtocolError,
+  validMessage,
 } from '../shared/media-stream/stream-protocol.js';
 import { fromBase64, parseContentType, toBase64 } from '../shared/media-stream/wire-audio.js';
 
@@ -46,7 +47,7 @@ export const telnyxStreamProtocol: StreamProtocol = {
       case 'connected':
         return { type: 'connected' };
       case 'start': {
-        const m = valid(start, msg);
+        const m = validMessage(start, msg, 'telnyx');
         const format = m.start.media_format;
         return {
           type: 'start',
@@ -62,13 +63,13 @@ export const telnyxStreamProtocol: StreamProtocol = {
         };
       }
       case 'media':
-        return { type: 'media', payload: fromBase64(valid(media, msg).media.payload) };
+        return { type: 'media', payload: fromBase64(validMessage(media, msg, 'telnyx').media.payload) };
       case 'dtmf':
-        return { type: 'dtmf', digit: valid(dtmf, msg).dtmf.digit };
+        return { type: 'dtmf', digit: validMessage(dtmf, msg, 'telnyx').dtmf.digit };
       case 'mark':
-        return { type: 'mark', name: valid(mark, msg).mark.name };
+        return { type: 'mark', name: validMessage(mark, msg, 'telnyx').mark.name };
       case 'error': {
-        const p = valid(error, msg).payload;
+        const p = validMessage(error, msg, 'telnyx').payload;
         return { type: 'error', message: p?.detail ?? p?.title ?? 'stream error' };
       }
       case 'stop':
@@ -81,10 +82,3 @@ export const telnyxStreamProtocol: StreamProtocol = {
   mark: (_ctx, name) => JSON.stringify({ event: 'mark', mark: { name } }),
   clear: () => JSON.stringify({ event: 'clear' }),
 };
-
-function valid<T>(schema: z.ZodType<T>, msg: unknown): T {
-  const parsed = schema.safeParse(msg);
-  if (!parsed.success)
-    throw new StreamProtocolError('telnyx', `invalid ${String((msg as { event?: unknown }).event)} message`);
-  return parsed.data;
-}

@@ -11,6 +11,7 @@ import {
   type StreamEvent,
   type StreamProtocol,
   StreamProtocolError,
+  validMessage,
 } from '../shared/media-stream/stream-protocol.js';
 import { fromBase64, parseContentType, toBase64 } from '../shared/media-stream/wire-audio.js';
 
@@ -40,7 +41,7 @@ export const twilioStreamProtocol: StreamProtocol = {
       case 'connected':
         return { type: 'connected' };
       case 'start': {
-        const m = valid(start, msg);
+        const m = validMessage(start, msg, 'twilio');
         const format = m.start.mediaFormat;
         return {
           type: 'start',
@@ -51,11 +52,11 @@ export const twilioStreamProtocol: StreamProtocol = {
         };
       }
       case 'media':
-        return { type: 'media', payload: fromBase64(valid(media, msg).media.payload) };
+        return { type: 'media', payload: fromBase64(validMessage(media, msg, 'twilio').media.payload) };
       case 'dtmf':
-        return { type: 'dtmf', digit: valid(dtmf, msg).dtmf.digit };
+        return { type: 'dtmf', digit: validMessage(dtmf, msg, 'twilio').dtmf.digit };
       case 'mark':
-        return { type: 'mark', name: valid(mark, msg).mark.name };
+        return { type: 'mark', name: validMessage(mark, msg, 'twilio').mark.name };
       case 'stop':
         return { type: 'stop', reason: 'hangup' };
       default:
@@ -67,10 +68,3 @@ export const twilioStreamProtocol: StreamProtocol = {
   mark: (ctx, name) => JSON.stringify({ event: 'mark', streamSid: ctx.streamId, mark: { name } }),
   clear: (ctx) => JSON.stringify({ event: 'clear', streamSid: ctx.streamId }),
 };
-
-function valid<T>(schema: z.ZodType<T>, msg: unknown): T {
-  const parsed = schema.safeParse(msg);
-  if (!parsed.success)
-    throw new StreamProtocolError('twilio', `invalid ${String((msg as { event?: unknown }).event)} message`);
-  return parsed.data;
-}

@@ -16,7 +16,6 @@ import { webhookFields, withPlus } from '../shared/media-stream/webhook-fields.j
 import type { WireFormat } from '../shared/media-stream/wire-audio.js';
 import {
   headerValue,
-  WebhookAuthError,
   WebhookPayloadError,
   type WebhookRequest,
   type WebhookResponse,

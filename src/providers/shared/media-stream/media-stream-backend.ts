@@ -8,8 +8,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { normalizePhoneNumber } from '../../../core/contact-identity.js';
-import { errorMessage, TimeoutError, ValidationError } from '../../../core/errors.js';
+import { errorMessage, ValidationError } from '../../../core/errors.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { requestUrl } from '../../../core/ws-upgrade.js';
 import type { WebhookEndpoint } from '../../../channels/messaging/webhook-endpoint.js';
@@ -18,7 +17,7 @@ import { isAsyncIterable, type OutboundAudio } from '../../../backends/rtp/outbo
 import { type ConnectOptions, VoiceBackend } from '../../../voice/backends/voice-backend.js';
 import type { PacerClock } from '../../../voice/pacer.js';
 import { VoiceCapability, type VoiceSession, VoiceSessionState } from '../../../voice/types.js';
-import { ReplayGuard, type ReplayGuardOptions } from '../webhook-signature.js';
+import { ReplayGuard } from '../webhook-signature.js';
 import type { WebhookRequest, WebhookResponse } from '../webhook-request.js';
 import { CallFailedError, type CarrierCallControl } from './call-control.js';
 import {
@@ -28,65 +27,23 @@ import {
   handleStatusWebhook,
   type VerifiedWebhook,
 } from './carrier-webhooks.js';
+import { callIdentity } from './call-metadata.js';
+import { dialOut } from './dial-out.js';
 import { MediaStreamCall } from './media-stream-call.js';
 import { MediaStreamSockets, type StreamConnection } from './media-stream-sockets.js';
+import { Listeners } from './listeners.js';
+import type {
+  CarrierCallEvent,
+  CarrierCallEventCallback,
+  CarrierDtmfCallback,
+  DialOptions,
+  MediaStreamBackendOptions,
+} from './media-stream-types.js';
+
+export type { DialOptions, MediaStreamBackendOptions } from './media-stream-types.js';
 import { type CallRoute, type CarrierCallInfo, type PendingCall, PendingCalls } from './pending-calls.js';
 import type { StreamEvent, StreamProtocol } from './stream-protocol.js';
 import type { WireFormat } from './wire-audio.js';
-
-export interface MediaStreamBackendOptions {
-  /**
-   * The public origin the carrier reaches us at, e.g. `https://bot.example.com` (default
-   * `ROOMKIT_PUBLIC_URL`, else the Host of each webhook). Stream URLs are derived from it.
-   */
-  publicUrl?: string;
-  /** Believe X-Forwarded-Proto/Host when no publicUrl is set (only behind your own proxy). */
-  trustProxy?: boolean;
-  /** Prefix of the webhooks and the stream (default `/carriers/<carrier>`). */
-  basePath?: string;
-  /** Room (and participant) of an incoming call; undefined refuses it. Default: `roomId`, else the dialled number. */
-  routeCall?: (call: CarrierCallInfo) => CallRoute | undefined | Promise<CallRoute | undefined>;
-  roomId?: string;
-  /** Our number, the caller id of outbound calls (default from the carrier's env, e.g. `TWILIO_PHONE_NUMBER`). */
-  fromNumber?: string;
-  /** How far outbound audio runs ahead of real time (default 40 ms); the carrier buffers the rest. */
-  leadMs?: number;
-  /** Pacing clock (default: the shared media clock, one timer per millisecond for all calls). */
-  clock?: PacerClock;
-  replay?: ReplayGuardOptions;
-  /** How long an answered call may take to open its stream (default 60 s). */
-  streamTimeoutMs?: number;
-  /** How long a dialled call may ring before `dial` gives up (default 60 s). */
-  dialTimeoutMs?: number;
-  /** Unsent bytes the carrier may hold before its stream is dropped (default 1 MiB). */
-  maxBufferedBytes?: number;
-  /** Ping interval of the media sockets; a carrier that missed a pong is dropped (default 15 s). */
-  heartbeatMs?: number;
-  logger?: Logger;
-}
-
-export interface DialOptions {
-  roomId: string;
-  /** Default: the callee's number. */
-  participantId?: string;
-  /** Caller id (default the backend's `fromNumber`). */
-  from?: string;
-  metadata?: Record<string, unknown>;
-  /** Custom parameters for the stream. */
-  parameters?: Record<string, string>;
-  timeoutMs?: number;
-}
-
-export type CarrierCallEvent =
-  | { type: 'started'; direction: 'inbound' | 'outbound' }
-  | { type: 'status'; status: string }
-  | { type: 'ended'; reason: string; by: 'remote' | 'local'; durationMs: number };
-
-export type CarrierCallEventCallback = (session: VoiceSession, event: CarrierCallEvent) => void;
-export type CarrierDtmfCallback = (
-  session: VoiceSession,
-  event: { digit: string; durationMs?: number; source: string },
-) => void;
 
 export abstract class MediaStreamBackend extends VoiceBackend implements CarrierWebhookHost {
   abstract override readonly name: string;
@@ -103,8 +60,8 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
   protected readonly calls = new Map<string, MediaStreamCall>(); // by session id
   protected readonly sockets: MediaStreamSockets;
   private readonly clock: PacerClock;
-  private readonly dtmfListeners: CarrierDtmfCallback[] = [];
-  private readonly callListeners: CarrierCallEventCallback[] = [];
+  private readonly dtmfListeners = new Listeners<CarrierDtmfCallback>();
+  private readonly callListeners = new Listeners<CarrierCallEventCallback>();
   private readonly controlRequests = new Set<Promise<unknown>>();
 
   constructor(carrier: string, options: MediaStreamBackendOptions = {}) {
@@ -304,53 +261,15 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       throw new ValidationError(
         `${this.name}: dialing needs publicUrl (or ROOMKIT_PUBLIC_URL) for the stream`,
       );
-    const call: CarrierCallInfo = {
-      callId: '',
-      from,
-      to,
-      direction: 'outbound',
-      parameters: opts.parameters ?? {},
-    };
-    const route: CallRoute = {
-      roomId: opts.roomId,
-      participantId: opts.participantId,
-      metadata: opts.metadata,
-    };
-    const timeoutMs = opts.timeoutMs ?? this.options.dialTimeoutMs ?? 60_000;
-    const pending = this.pending.add(call, route, this.streamBase(), timeoutMs);
-    const answered = new Promise<string>((resolve, reject) => {
-      pending.dial = { resolve, reject };
-    });
-    answered.catch(() => {}); // observed below; a rejection before the await must not be unhandled
-    const origin = this.publicOrigin();
-    try {
-      call.callId = await this.control.dial({
-        to,
-        from,
-        streamUrl: pending.streamUrl,
-        answerUrl: `${origin}${this.basePath}/answer?dial=${pending.id}`,
-        statusUrl: `${origin}${this.basePath}/status`,
-        parameters: call.parameters,
-      });
-    } catch (error) {
-      this.pending.forget(pending);
-      throw error;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`${this.name} call to ${to}`, timeoutMs)), timeoutMs);
-      timer.unref();
-    });
-    try {
-      const sessionId = await Promise.race([answered, timeout]);
-      return this.sessions.get(sessionId) ?? Promise.reject(new CallFailedError(this.name, 'ended'));
-    } catch (error) {
-      this.pending.forget(pending);
-      if (error instanceof TimeoutError) this.track(this.control.hangup(call.callId), 'hangup', undefined);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const sessionId = await dialOut(
+      this,
+      { from, to, parameters: opts.parameters ?? {} },
+      { roomId: opts.roomId, participantId: opts.participantId, metadata: opts.metadata },
+      opts.timeoutMs ?? this.options.dialTimeoutMs ?? 60_000,
+    );
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new CallFailedError(this.name, 'ended', 'the call ended as it was answered');
+    return session;
   }
 
   /** Hang up and wait for the carrier's API to confirm it (`disconnect` does not wait). */
@@ -375,12 +294,12 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
 
   /** Digits the caller pressed (VoiceChannel and RealtimeVoiceChannel fire ON_DTMF with them). */
   onDtmfReceived(cb: CarrierDtmfCallback): () => void {
-    return listen(this.dtmfListeners, cb);
+    return this.dtmfListeners.add(cb);
   }
 
   /** Call started, carrier status, call ended (who hung up, why, how long). */
   onCallEvent(cb: CarrierCallEventCallback): () => void {
-    return listen(this.callListeners, cb);
+    return this.callListeners.add(cb);
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -396,7 +315,8 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
     return request;
   }
 
-  private publicOrigin(req?: WebhookRequest): string {
+  /** `http(s)://host` the carrier reaches us at (configured, else the webhook's Host). */
+  publicOrigin(req?: WebhookRequest): string {
     const configured = this.options.publicUrl ?? process.env.ROOMKIT_PUBLIC_URL;
     if (configured) return configured.replace(/\/+$/, '');
     if (req?.publicUrl) return new URL(req.publicUrl).origin;
@@ -468,25 +388,10 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       }
     }
     const format: WireFormat = { ...this.wireFormat(), ...definedFormat(start.format) };
-    const other = info.direction === 'inbound' ? info.from : info.to;
-    const phone = other ? (normalizePhoneNumber(other) ?? other) : undefined;
-    const participantId = route.participantId ?? phone ?? `caller-${info.callId}`;
-    const metadata: Record<string, unknown> = {
-      carrier: this.name,
-      callId: info.callId,
+    const { participantId, metadata } = callIdentity(this.name, info, route, {
       streamId: start.streamId,
-      direction: info.direction,
-      from: info.direction === 'inbound' ? info.from : undefined,
-      to: info.to,
-      caller: info.from,
-      callee: info.to,
-      // The identity hint the contact resolver links to the participant (the other party).
-      phone,
-      address: phone,
       parameters,
-      ...route.metadata,
-    };
-    for (const key of Object.keys(metadata)) if (metadata[key] === undefined) delete metadata[key];
+    });
     const session = this.newSession(route.roomId, participantId, 'voice', metadata);
     const call = new MediaStreamCall({
       socket: conn.socket,
@@ -547,27 +452,15 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
   }
 
   private emitDtmf(session: VoiceSession, digit: string, durationMs?: number): void {
-    for (const cb of [...this.dtmfListeners]) {
-      try {
-        cb(session, { digit, durationMs, source: this.name });
-      } catch (error) {
-        this.logger.error({ err: errorMessage(error) }, 'dtmf listener threw');
-      }
-    }
+    this.dtmfListeners.emit(this.logger, 'dtmf', session, { digit, durationMs, source: this.name });
   }
 
   private emitCallEvent(session: VoiceSession, event: CarrierCallEvent): void {
-    for (const cb of [...this.callListeners]) {
-      try {
-        cb(session, event);
-      } catch (error) {
-        this.logger.error({ err: errorMessage(error) }, 'call event listener threw');
-      }
-    }
+    this.callListeners.emit(this.logger, 'call event', session, event);
   }
 
   /** A REST request in the background: failures are logged, shutdown waits for it briefly. */
-  private track(request: Promise<unknown>, what: string, session: VoiceSession | undefined): void {
+  track(request: Promise<unknown>, what: string, session?: VoiceSession): void {
     const tracked = request.catch((error) =>
       this.logger.warn(
         { carrier: this.name, sessionId: session?.id, err: errorMessage(error) },
@@ -577,14 +470,6 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
     this.controlRequests.add(tracked);
     void tracked.finally(() => this.controlRequests.delete(tracked));
   }
-}
-
-function listen<T>(list: T[], cb: T): () => void {
-  list.push(cb);
-  return () => {
-    const i = list.indexOf(cb);
-    if (i >= 0) list.splice(i, 1);
-  };
 }
 
 function definedFormat(format: Partial<WireFormat> | undefined): Partial<WireFormat> {

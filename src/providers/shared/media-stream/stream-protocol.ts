@@ -78,3 +78,14 @@ export class StreamProtocolError extends RoomKitError {
     super(`${carrier} media stream: ${detail}`, { code: 'media_stream_protocol' });
   }
 }
+
+/** A message checked against its schema, or a typed error naming the carrier and the event. */
+export function validMessage<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  msg: Record<string, unknown>,
+  carrier: string,
+): T {
+  const parsed = schema.safeParse(msg);
+  if (!parsed.success) throw new StreamProtocolError(carrier, `invalid ${String(msg.event)} message`);
+  return parsed.data;
+}
