@@ -1,5 +1,6 @@
 export * from './audio/index.js';
 export * from './backends/index.js';
+export * from './diarization/index.js';
 export * from './echo/index.js';
 export * from './interruption.js';
 export * from './pacer.js';

@@ -9,6 +9,7 @@ import {
   type InterruptionConfig,
   type InterruptionStrategy,
 } from './interruption.js';
+import { PrimarySpeakerGate, type PrimarySpeakerOptions } from './diarization/primary-speaker.js';
 import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from './pipeline/energy-vad.js';
 import { type PacerClock, systemClock } from './pacer.js';
@@ -65,6 +66,12 @@ export interface VoiceChannelSettings {
    */
   clock?: PacerClock;
 }
+  /**
+   * Primary-speaker mode, with a `diarization` stage in the pipeline: only the first voice
+   * heard on each session (or `{ speakerId }`) is transcribed; while others talk the input is
+   * gated (`backend.setInputGated`). See PrimarySpeakerGate.
+   */
+  primarySpeakerMode?: boolean | PrimarySpeakerOptions;
 
 /**
  * A voice participant: the cascaded STT -> room -> AI -> TTS path over a VoiceBackend.
@@ -86,6 +93,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   private readonly turns: VoiceTurns;
   private readonly traces: TraceObservers;
 
+  /** Primary-speaker mode's gate, when on. */
+  readonly primarySpeaker?: PrimarySpeakerGate;
   constructor(
     id: string,
     private readonly opts: VoiceChannelOptions,
@@ -119,6 +128,10 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       this.kit?.events.emit('speaker_change', event);
     });
     // Out-of-band digits (RTP/SIP backends: RFC 4733, SIP INFO) fire ON_DTMF like in-band ones.
+    if (opts.primarySpeakerMode) {
+      const o = opts.primarySpeakerMode === true ? {} : opts.primarySpeakerMode;
+      this.primarySpeaker = new PrimarySpeakerGate(this.backend, o);
+    }
     (this.backend as Partial<DtmfSource>).onDtmfReceived?.((session, event) =>
       this.fire(HookTrigger.ON_DTMF, { ...event, session }, session),
     );
@@ -203,6 +216,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     for (const rt of [...this.runtimes.values()]) await this.endSession(rt.session, 'channel_closed');
     this.pipeline.close();
   }
+    this.primarySpeaker?.close();
 
   // ---- VoiceChannelHost ------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ export class VoiceTurns {
       this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs);
     });
     pipeline.on('dtmf', (e) => this.ch.fire(HookTrigger.ON_DTMF, { session, digit: e.digit }, session));
+    // The pipeline's diarizer reports through the backend, like a diarizing transport would.
+    pipeline.on('speakerChange', (e) => this.ch.backend.notifySpeakerChange(session, e.result));
     pipeline.on('audioLevel', (e) => {
       const trigger =
         e.direction === 'inbound' ? HookTrigger.ON_INPUT_AUDIO_LEVEL : HookTrigger.ON_OUTPUT_AUDIO_LEVEL;

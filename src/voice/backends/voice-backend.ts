@@ -207,6 +207,14 @@ export abstract class VoiceBackend {
       createdAt: nowIso(),
       metadata,
     };
+  /**
+   * A diarizer outside the transport (the voice channel's pipeline stage) heard another
+   * speaker on this session: fires the onSpeakerChange listeners as the transport would.
+   */
+  notifySpeakerChange(session: VoiceSession, result: DiarizationResult): void {
+    this.emitSpeakerChange(session, result);
+  }
+
   }
 
   protected emitAudio(session: VoiceSession, frame: AudioFrame): void {

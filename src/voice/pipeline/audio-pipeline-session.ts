@@ -11,7 +11,15 @@ import {
   PipelineEmitter,
   type PipelineStageName,
 } from './events.js';
-import type { AECStage, DTMFStage, FrameStage, RecorderStage, RecordingResult, VADStage } from './stages.js';
+import type {
+  AECStage,
+  DiarizationStage,
+  DTMFStage,
+  FrameStage,
+  RecorderStage,
+  RecordingResult,
+  VADStage,
+} from './stages.js';
 
 /** One session's stage instances (absent when not configured or skipped by capability). */
 export interface SessionStages {
@@ -21,6 +29,7 @@ export interface SessionStages {
   agc?: FrameStage;
   denoiser?: FrameStage;
   vad?: VADStage;
+  diarization?: DiarizationStage;
   postProcessors: FrameStage[];
 }
 
@@ -99,6 +108,11 @@ export class AudioPipelineSession {
     return this.stages.vad?.isSpeaking ?? false;
   }
 
+  /** The speaker the diarization stage last identified (undefined without one, or before). */
+  get currentSpeaker(): string | undefined {
+    return this.stages.diarization?.currentSpeaker;
+  }
+
   /** Transport audio in; returns the cleaned frame at the internal rate (borrowed). */
   processInbound(frame: AudioFrame): AudioFrame {
     this.checkOpen();
@@ -124,6 +138,7 @@ export class AudioPipelineSession {
     if (s.agc) f = this.run('agc', s.agc, f);
     if (s.denoiser) f = this.run('denoiser', s.denoiser, f);
     if (s.vad) this.detectSpeech(s.vad, f, frame.timestampMs);
+    if (s.diarization) this.diarize(s.diarization, f, frame.timestampMs);
     if (this.wantsLevel('inbound', f)) this.emitLevel('inbound', f.data, this.isSpeaking);
     return f;
   }
@@ -218,6 +233,7 @@ export class AudioPipelineSession {
       ['agc', s.agc],
       ['denoiser', s.denoiser],
       ['vad', s.vad],
+      ['diarization', s.diarization],
       ...s.postProcessors.map((p): [PipelineStageName, FrameStage] => ['postProcessor', p]),
     ];
     for (const [name, stage] of named) {
@@ -258,6 +274,16 @@ export class AudioPipelineSession {
       }
     } catch (err) {
       this.report('vad', err);
+    }
+  }
+
+  /** Diarization sees the VAD's verdict (when there is a VAD), so it models speech only. */
+  private diarize(stage: DiarizationStage, f: AudioFrame, timestampMs: number | undefined): void {
+    try {
+      const result = stage.process(f, this.stages.vad ? this.stages.vad.isSpeaking : undefined);
+      if (result) this.emit('speakerChange', { sessionId: this.id, result, timestampMs });
+    } catch (err) {
+      this.report('diarization', err);
     }
   }
 

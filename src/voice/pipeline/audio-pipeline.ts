@@ -11,6 +11,7 @@ import type {
   AudioPostProcessor,
   AudioRecorder,
   DenoiserProvider,
+  DiarizationProvider,
   DTMFDetector,
   StageContext,
   VADProvider,
@@ -23,6 +24,8 @@ export interface AudioPipelineConfig {
   denoiser?: DenoiserProvider;
   recorder?: AudioRecorder;
   dtmf?: DTMFDetector;
+  /** Who is speaking: runs after the VAD and emits `speakerChange` (e.g. MfccDiarizationProvider). */
+  diarization?: DiarizationProvider;
   /** Applied to outbound audio in order, before the recorder and the AEC reference. */
   postProcessors?: AudioPostProcessor[];
   /** Rate every stage runs at. Default 16000. */
@@ -62,7 +65,7 @@ export interface PipelineSessionOptions {
  * The voice audio pipeline. Holds stage providers; each session gets its own stage
  * instances, so sessions never share state and interleaving them changes nothing.
  *
- * Inbound:  resample -> recorder tap -> DTMF -> AEC -> AGC -> denoiser -> VAD
+ * Inbound:  resample -> recorder tap -> DTMF -> AEC -> AGC -> denoiser -> VAD -> diarization
  * Outbound: post-processors -> recorder tap -> AEC reference -> resample to the transport
  */
 export class AudioPipeline {
@@ -103,6 +106,7 @@ export class AudioPipeline {
       c.denoiser,
       c.recorder,
       c.dtmf,
+      c.diarization,
       ...(c.postProcessors ?? []),
     ];
     for (const p of providers) {
@@ -174,6 +178,7 @@ export class AudioPipeline {
       }
       if (c.denoiser) stages.denoiser = await c.denoiser.createStage(ctx);
       if (c.vad) stages.vad = await c.vad.createStage(ctx);
+      if (c.diarization) stages.diarization = await c.diarization.createStage(ctx);
       for (const p of c.postProcessors ?? []) stages.postProcessors.push(await p.createStage(ctx));
       return stages;
     } catch (err) {
@@ -184,7 +189,15 @@ export class AudioPipeline {
 }
 
 function closeStages(stages: SessionStages): void {
-  const all = [stages.dtmf, stages.aec, stages.agc, stages.denoiser, stages.vad, ...stages.postProcessors];
+  const all = [
+    stages.dtmf,
+    stages.aec,
+    stages.agc,
+    stages.denoiser,
+    stages.vad,
+    stages.diarization,
+    ...stages.postProcessors,
+  ];
   for (const stage of all) {
     try {
       stage?.close?.();

@@ -1,3 +1,4 @@
+import type { DiarizationResult } from '../types.js';
 import type { DTMFDigit } from './stages.js';
 
 /** Where a stage error came from; `listener` is an event listener that threw. */
@@ -9,6 +10,7 @@ export type PipelineStageName =
   | 'agc'
   | 'denoiser'
   | 'vad'
+  | 'diarization'
   | 'postProcessor'
   | 'outboundResampler'
   | 'listener';
@@ -26,6 +28,8 @@ export interface AudioPipelineEvents {
     timestampMs?: number;
   };
   dtmf: { sessionId: string; digit: DTMFDigit; timestampMs?: number };
+  /** The diarization stage heard another speaker (or the first one) on this frame. */
+  speakerChange: { sessionId: string; result: DiarizationResult; timestampMs?: number };
   /**
    * Emitted every `levelIntervalMs` per direction, only while someone listens. `isSpeech` is
    * the VAD's state inbound, and "above -50 dBFS" outbound.

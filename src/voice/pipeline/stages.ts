@@ -1,4 +1,4 @@
-import type { AudioFrame, VoiceCapability } from '../types.js';
+import type { AudioFrame, DiarizationResult, VoiceCapability } from '../types.js';
 
 /**
  * Stage contracts. What you configure on a pipeline is a *provider* (a factory holding
@@ -110,6 +110,19 @@ export interface DTMFStage {
   close?(): void;
 }
 
+/**
+ * Who is speaking. Sees every inbound frame after the VAD (`isSpeech` is the VAD's state
+ * when the pipeline has one) and returns a result when the speaker changes, including the
+ * first speaker heard; null otherwise.
+ */
+export interface DiarizationStage {
+  process(frame: AudioFrame, isSpeech?: boolean): DiarizationResult | null;
+  /** The speaker talking now (or last), once one has been identified. */
+  readonly currentSpeaker: string | undefined;
+  reset?(): void;
+  close?(): void;
+}
+
 export const RecordingMode = {
   INBOUND_ONLY: 'inbound_only',
   OUTBOUND_ONLY: 'outbound_only',
@@ -151,3 +164,4 @@ export type DenoiserProvider = StageProvider<FrameStage>;
 export type DTMFDetector = StageProvider<DTMFStage>;
 export type AudioRecorder = StageProvider<RecorderStage>;
 export type AudioPostProcessor = StageProvider<FrameStage>;
+export type DiarizationProvider = StageProvider<DiarizationStage>;

@@ -88,7 +88,7 @@ describe('LocalAudioBackend (arecord/aplay on file-backed ALSA devices)', () => 
     const { backend, connect } = await rig();
     const { session, pair } = await connect();
     const played: AudioFrame[] = [];
-    backend.onAudioPlayed((s, f) => played.push({ ...f, data: f.data.slice() }));
+    backend.onAudioPlayed((_s, f) => played.push({ ...f, data: f.data.slice() }));
     const reply = pattern(RATE, 3); // one second
     const started = performance.now();
     await backend.sendAudio(session, {

@@ -1,0 +1,2 @@
+export * from './mfcc-diarization.js';
+export * from './primary-speaker.js';
