@@ -25,7 +25,7 @@ import {
   MockTTSProvider,
   postWebhook,
 } from '../../src/testing/index.js';
-import { EnergyVADProvider, VoiceChannel, type VoiceSession } from '../../src/voice/index.js';
+import { EnergyVADProvider, encodeWav, VoiceChannel, type VoiceSession } from '../../src/voice/index.js';
 import { eventually } from '../conformance/backend.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
 
@@ -149,7 +149,8 @@ export function describeCarrierConformance(driver: CarrierConformanceDriver): vo
         direction: 'inbound',
       });
       expect(typeof session.metadata.callId).toBe('string');
-      await stream.streamAudio(question(driver.sampleRate));
+      // The question as a WAV recording (16 kHz): the fake encodes it the way the carrier does.
+      await stream.streamAudio(encodeWav(question(16000), { sampleRate: 16000 }));
       await eventually(async () => {
         expect(await texts(r.kit)).toEqual(['[call_started]', 'where is my order', 'It ships today.']);
       }, 10_000);
