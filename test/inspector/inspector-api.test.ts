@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookResult, HookTrigger } from '../../src/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { MockAIProvider } from '../../src/testing/index.js';
 import { memoryLogger } from '../voice/backends/voice-ws-client.js';
 import { connectClient, type TestClient } from '../helpers/ws-client.js';
+import { blockSpam } from '../server/console-fixtures.js';
 
 let server: RunningServer;
 let dir: string;
@@ -31,14 +31,7 @@ beforeAll(async () => {
   });
   ana = await server.issueToken({ user: 'ana', rooms: ['lobby'] });
   admin = server.token;
-  server.kit.hook(
-    HookTrigger.BEFORE_BROADCAST,
-    (e) =>
-      e.content.type === 'text' && /spam/.test(e.content.body)
-        ? HookResult.block('looks like spam')
-        : undefined,
-    { name: 'spam-filter' },
-  );
+  blockSpam(server.kit);
 }, 30_000);
 
 afterAll(async () => {
@@ -47,7 +40,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const api = (path: string, token: string, init: RequestInit = {}) =>
+/** A request to the API; `json()` is loosely typed, as the assertions read what they need. */
+const api = async (
+  path: string,
+  token: string,
+  init: RequestInit = {},
+): Promise<{ status: number; json(): Promise<any> }> =>
   fetch(`${server.url}/api${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

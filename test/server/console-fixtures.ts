@@ -1,9 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { Channel, type ChannelOutput, ChannelType, type RoomEvent } from '../../src/index.js';
+import type { Browser, Page } from 'playwright-core';
 import type { AIRequest } from '../../src/ai/types.js';
+import {
+  Channel,
+  type ChannelOutput,
+  ChannelType,
+  HookResult,
+  HookTrigger,
+  type RoomKit,
+  type RoomEvent,
+} from '../../src/index.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { MockAIProvider } from '../../src/testing/index.js';
 
 /** Where the console tests leave their screenshots (ROOMKIT_SCREENSHOTS keeps them somewhere you choose). */
 export const SHOTS = process.env.ROOMKIT_SCREENSHOTS ?? join(tmpdir(), 'roomkit-console-shots');
@@ -50,24 +60,68 @@ export class PickyCrm extends Channel {
   }
 }
 
+/** A BEFORE_BROADCAST hook `spam-filter` that blocks messages mentioning spam. */
+export function blockSpam(kit: RoomKit): void {
+  kit.hook(
+    HookTrigger.BEFORE_BROADCAST,
+    (e) =>
+      e.content.type === 'text' && /spam/.test(e.content.body)
+        ? HookResult.block('looks like spam')
+        : undefined,
+    { name: 'spam-filter' },
+  );
+}
+
+/**
+ * `roomkit serve` for the inspector tests: the scripted agent (streaming, `delayMs` per word),
+ * no speech, the spam filter, and a CRM webhook in the lobby that refuses what mentions it.
+ */
+export async function inspectorServer(dbPath: string, delayMs: number): Promise<RunningServer> {
+  const server = await startServer({
+    port: 0,
+    dbPath,
+    aiProvider: new MockAIProvider({ responses: [scriptedReply], streaming: true, delayMs }),
+    voice: false,
+  });
+  blockSpam(server.kit);
+  server.kit.registerChannel(new PickyCrm('crm'));
+  await server.kit.attachChannel('lobby', 'crm');
+  return server;
+}
+
+/** Open the console on a room and wait until its socket is connected. */
+export async function openConsole(
+  browser: Browser,
+  url: string,
+  token: string,
+  opts: { room?: string; query?: string; width?: number; height?: number } = {},
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 } });
+  await page.goto(`${url}/?token=${token}&room=${opts.room ?? 'lobby'}${opts.query ?? ''}`);
+  await page.getByTestId('status').filter({ hasText: 'connected as' }).waitFor({ timeout: 15_000 });
+  return page;
+}
+
 /**
  * Nothing on the page is wider than the viewport (no horizontal scroll), except inside
  * elements that scroll or clip on their own (a code block). Returns the offenders.
  */
 export async function horizontalOverflow(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
+    // Runs in the page (the test's TypeScript has no DOM types).
+    const g = globalThis as any;
+    const root = g.document.documentElement;
+    const width: number = root.clientWidth;
     const out: string[] = [];
-    if (document.documentElement.scrollWidth > width)
-      out.push(`document ${document.documentElement.scrollWidth} > ${width}`);
-    const clips = (el: Element | null): boolean => {
+    if (root.scrollWidth > width) out.push(`document ${root.scrollWidth} > ${width}`);
+    const clips = (el: any): boolean => {
       for (let p = el?.parentElement; p; p = p.parentElement) {
-        const x = getComputedStyle(p).overflowX;
+        const x = g.getComputedStyle(p).overflowX;
         if (x === 'auto' || x === 'scroll' || x === 'hidden') return true;
       }
       return false;
     };
-    for (const el of document.body.querySelectorAll('*')) {
+    for (const el of g.document.body.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
       if (!r.width || !r.height) continue;
       if ((r.right > width + 0.5 || r.left < -0.5) && !clips(el))

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookResult, HookTrigger } from '../../src/index.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
-import { MockAIProvider } from '../../src/testing/index.js';
+import type { RunningServer } from '../../src/server/index.js';
 import { launchChromium } from '../helpers/browser.js';
-import { PickyCrm, scriptedReply } from './console-fixtures.js';
+import { inspectorServer, openConsole } from './console-fixtures.js';
 
 let server: RunningServer;
 let browser: Browser;
@@ -16,23 +14,7 @@ let ana: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rk-console-inspector-'));
-  server = await startServer({
-    port: 0,
-    dbPath: join(dir, 'roomkit.db'),
-    aiProvider: new MockAIProvider({ responses: [scriptedReply], streaming: true, delayMs: 80 }),
-    voice: false,
-  });
-  const kit = server.kit;
-  kit.hook(
-    HookTrigger.BEFORE_BROADCAST,
-    (e) =>
-      e.content.type === 'text' && /spam/.test(e.content.body)
-        ? HookResult.block('looks like spam')
-        : undefined,
-    { name: 'spam-filter' },
-  );
-  kit.registerChannel(new PickyCrm('crm'));
-  await kit.attachChannel('lobby', 'crm');
+  server = await inspectorServer(join(dir, 'roomkit.db'), 80);
   ana = await server.issueToken({ user: 'ana', rooms: ['lobby'] });
   browser = await launchChromium();
 }, 60_000);
@@ -43,12 +25,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(token: string, query = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(`${server.url}/?token=${token}&room=lobby${query}`);
-  await page.getByTestId('status').filter({ hasText: 'connected as' }).waitFor({ timeout: 15_000 });
-  return page;
-}
+const open = (token: string, query = '') => openConsole(browser, server.url, token, { query });
 
 async function send(page: Page, text: string): Promise<void> {
   await page.getByTestId('message').fill(text);
@@ -75,7 +52,7 @@ describe('the console as an inspector (headless Chromium)', () => {
     const link = reply.locator('a', { hasText: 'the docs' });
     expect(await link.getAttribute('href')).toBe('https://example.com/docs');
     expect(await link.getAttribute('rel')).toContain('noopener');
-    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await mine.locator('time').textContent()).toMatch(/\d{1,2}:\d{2}/);
 
     await send(page, 'think slowly about it');

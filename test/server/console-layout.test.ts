@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookResult, HookTrigger, type VoiceSession } from '../../src/index.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
-import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../../src/testing/index.js';
+import type { VoiceSession } from '../../src/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { MockSTTProvider, MockTTSProvider } from '../../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../../src/voice/index.js';
 import { launchChromium } from '../helpers/browser.js';
 import { quietFrame, speechFrame } from '../voice/channel/helpers.js';
-import { horizontalOverflow, PickyCrm, SHOTS, scriptedReply, visibleBox } from './console-fixtures.js';
+import { horizontalOverflow, inspectorServer, openConsole, SHOTS, visibleBox } from './console-fixtures.js';
 
 let server: RunningServer;
 let browser: Browser;
@@ -19,23 +19,8 @@ let session: VoiceSession;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rk-console-layout-'));
-  server = await startServer({
-    port: 0,
-    dbPath: join(dir, 'roomkit.db'),
-    aiProvider: new MockAIProvider({ responses: [scriptedReply], streaming: true, delayMs: 40 }),
-    voice: false,
-  });
+  server = await inspectorServer(join(dir, 'roomkit.db'), 40);
   const kit = server.kit;
-  kit.hook(
-    HookTrigger.BEFORE_BROADCAST,
-    (e) =>
-      e.content.type === 'text' && /spam/.test(e.content.body)
-        ? HookResult.block('looks like spam')
-        : undefined,
-    { name: 'spam-filter' },
-  );
-  kit.registerChannel(new PickyCrm('crm'));
-  await kit.attachChannel('lobby', 'crm');
   // A phone line in the lobby: a mock transport the test speaks into, real voice channel and hooks.
   backend = new MockVoiceBackend({ playbackRealtime: false });
   kit.registerChannel(
@@ -65,9 +50,7 @@ afterAll(async () => {
 });
 
 async function open(width: number, height: number, query = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height } });
-  await page.goto(`${server.url}/?token=${server.token}&room=lobby${query}`);
-  await page.getByTestId('status').filter({ hasText: 'connected as admin' }).waitFor({ timeout: 15_000 });
+  const page = await openConsole(browser, server.url, server.token, { width, height, query });
   await page.getByTestId('timeline').locator('li.agent', { hasText: 'Sure.' }).waitFor({ timeout: 10_000 });
   return page;
 }
@@ -83,18 +66,25 @@ describe('the console: voice panel (a live session through the voice channel hoo
     await card.getByTestId('voice-state').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
     for (let i = 0; i < 15; i++) await backend.simulateAudioReceived(session, speechFrame());
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=vad]')?.getAttribute('data-on') === 'true',
+      () =>
+        (globalThis as any).document.querySelector('[data-testid=vad]')?.getAttribute('data-on') === 'true',
       undefined,
       raf,
     );
     // Interim words, then the agent speaking (caught as they happen).
     const heardInterim = page.waitForFunction(
-      () => /what is/.test(document.querySelector('[data-testid=interim]')?.textContent ?? ''),
+      () =>
+        /what is/.test(
+          (globalThis as any).document.querySelector('[data-testid=interim]')?.textContent ?? '',
+        ),
       undefined,
       raf,
     );
     const agentSpoke = page.waitForFunction(
-      () => document.querySelector('[data-testid=agent-speaking]')?.getAttribute('data-on') === 'true',
+      () =>
+        (globalThis as any).document
+          .querySelector('[data-testid=agent-speaking]')
+          ?.getAttribute('data-on') === 'true',
       undefined,
       raf,
     );

@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalAgentProvider, type RunningServer, startServer } from '../../src/server/index.js';
 import { launchChromium } from '../helpers/browser.js';
+import { openConsole } from './console-fixtures.js';
 
 let server: RunningServer | undefined;
 let browser: Browser;
@@ -35,13 +36,13 @@ describe('the console when the server goes away (regression: typed messages were
   it('a message typed while the server is unreachable shows as pending, is sent once when it is back, and the page rejoins its room', async () => {
     server = await serve(0);
     const port = Number(new URL(server.url).port);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${server.url}/?token=${TOKEN}&room=lobby`);
-    await page.getByTestId('status').filter({ hasText: 'connected as admin' }).waitFor({ timeout: 15_000 });
+    const page = await openConsole(browser, server.url, TOKEN);
     const timeline = page.getByTestId('timeline');
     await page.getByTestId('message').fill('before the restart');
     await page.getByTestId('send').click();
-    await timeline.locator('li.agent', { hasText: 'You said: "before the restart"' }).waitFor({ timeout: 10_000 });
+    await timeline
+      .locator('li.agent', { hasText: 'You said: "before the restart"' })
+      .waitFor({ timeout: 10_000 });
 
     await server.close();
     server = undefined;
@@ -70,7 +71,9 @@ describe('the console when the server goes away (regression: typed messages were
     expect(typed[0]!.idempotencyKey).toMatch(/^console-/);
     expect(events.at(-1)!.source.channelId).toBe('agent');
     expect(await page.getByTestId('status').textContent()).not.toContain('join lobby first');
-    expect(await page.evaluate(() => localStorage.getItem('roomkit.outbox.admin'))).toBe('[]');
+    expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('roomkit.outbox.admin'))).toBe(
+      '[]',
+    );
     await page.close();
   }, 90_000);
 });

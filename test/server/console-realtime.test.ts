@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,20 +8,18 @@ import { LocalAgentProvider, type RunningServer, startServer } from '../../src/s
 import { REALTIME_CHANNEL_ID, realtimeFromEnv } from '../../src/server/realtime-wiring.js';
 import { FakeOpenAIRealtimeServer } from '../../src/testing/index.js';
 import { ensureClientBuilt } from '../client/build-client.js';
-import { launchChromium } from '../helpers/browser.js';
+import { fliteMic, launchWithMic, type MicFile } from '../client/harness.js';
 
 let server: RunningServer;
 let fake: FakeOpenAIRealtimeServer;
 let browser: Browser;
 let dir: string;
+let mic: MicFile;
 
 beforeAll(async () => {
   ensureClientBuilt(); // the Talk button is roomkit/client's VoiceCall, served from dist
   dir = mkdtempSync(join(tmpdir(), 'rk-console-realtime-'));
-  const raw = join(dir, 'raw.wav');
-  const mic = join(dir, 'mic.wav');
-  execFileSync('flite', ['-voice', 'rms', '-t', 'what time is it', '-o', raw]);
-  execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', mic, 'pad', '0.5', '3']);
+  mic = fliteMic('what time is it');
   fake = await new FakeOpenAIRealtimeServer({
     defaultTurn: {
       userTranscript: 'what time is it',
@@ -39,20 +36,14 @@ beforeAll(async () => {
       label: 'openai (fake)',
     },
   });
-  browser = await launchChromium([
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-audio-capture=${mic}`,
-    '--autoplay-policy=no-user-gesture-required',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-    '--allow-loopback-in-peer-connection',
-  ]);
+  browser = await launchWithMic(mic.path);
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
   await fake?.close();
+  mic?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 

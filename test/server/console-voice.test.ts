@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,40 +10,30 @@ import {
   WEBRTC_VOICE_CHANNEL_ID,
 } from '../../src/server/index.js';
 import { ensureClientBuilt } from '../client/build-client.js';
-import { launchChromium } from '../helpers/browser.js';
+import { fliteMic, launchWithMic, type MicFile } from '../client/harness.js';
 
 let server: RunningServer;
 let browser: Browser;
 let dir: string;
+let mic: MicFile;
 
 beforeAll(async () => {
   ensureClientBuilt(); // the console imports /client/roomkit-client.js from dist
   dir = mkdtempSync(join(tmpdir(), 'rk-voice-console-'));
   // What the fake microphone says: flite's rms voice, padded with silence so the turn ends.
-  const raw = join(dir, 'raw.wav');
-  const mic = join(dir, 'mic.wav');
-  execFileSync('flite', ['-voice', 'rms', '-t', 'what time is it', '-o', raw]);
-  execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', mic, 'pad', '0.5', '3']);
+  mic = fliteMic('what time is it');
   server = await startServer({
     port: 0,
     dbPath: join(dir, 'roomkit.db'),
     aiProvider: new LocalAgentProvider(),
   });
-  browser = await launchChromium([
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    // The file loops: each repetition is a new turn, so one glitched pass under load is not fatal.
-    `--use-file-for-fake-audio-capture=${mic}`,
-    '--autoplay-policy=no-user-gesture-required',
-    // WebRTC on a machine whose only network may be loopback: IP host candidates, loopback too.
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-    '--allow-loopback-in-peer-connection',
-  ]);
+  browser = await launchWithMic(mic.path);
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  mic?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
