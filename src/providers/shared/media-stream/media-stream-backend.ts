@@ -212,9 +212,12 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       call.push(await call.converter.fromChunk(audio));
       return;
     }
+    const generation = call.generation;
     for await (const chunk of audio) {
       // Interrupted or hung up while the stream was open: stop pulling.
-      if (this.calls.get(session.id) !== call || !call.push(await call.converter.fromChunk(chunk))) break;
+      if (this.calls.get(session.id) !== call || call.generation !== generation) break;
+      const pcm = await call.converter.fromChunk(chunk);
+      if (call.generation !== generation || !call.push(pcm)) break;
     }
   }
 

@@ -45,6 +45,8 @@ export class MediaStreamCall {
   endedByUs = false;
   ended = false;
   framesSent = 0;
+  /** Bumped by each interrupt: a stream of audio that began before one stops there. */
+  generation = 0;
   private readonly ctx: StreamContext;
   private readonly out: OutboundAudioConverter;
   private readonly pacer: OutboundPacer;
@@ -115,6 +117,7 @@ export class MediaStreamCall {
   /** Barge-in: drop what is queued here and tell the carrier to drop what it buffered. */
   interrupt(): void {
     const hadAudio = this.isPlaying;
+    this.generation++;
     this.afterTail.length = 0;
     this.pacer.interrupt();
     this.ledger.clear();
