@@ -15,7 +15,7 @@ export interface MfccDiarizationOptions {
   /**
    * How far (mean squared distance in within-speaker standard deviations, per feature) the
    * window must be from every known voice to be a new speaker. Lower finds new voices sooner
-   * and splits one voice more often. Default 1.5.
+   * and splits one voice more often. Default 1.6.
    */
   newSpeakerDistance?: number;
   /** A known voice takes over when it is this much closer than the current one. Default 0.6. */
@@ -40,7 +40,7 @@ const HOP_MS = 10;
  * over (a returning speaker keeps its id); far from all of them, a new speaker (`speaker_1`,
  * `speaker_2`...). Distances are in within-speaker standard deviations, so loudness and
  * level do not matter. It tells clearly different voices apart (a man and a woman, say)
- * within half a second of the change (median 275 ms on flite voices, see docs/voice.md);
+ * within half a second of the change (median 270 ms on flite voices, see docs/voice.md);
  * similar voices need a speaker-embedding model.
  */
 export class MfccDiarizationProvider implements DiarizationProvider {
@@ -52,7 +52,7 @@ export class MfccDiarizationProvider implements DiarizationProvider {
       windowMs: options.windowMs ?? 200,
       checkEveryMs: options.checkEveryMs ?? 30,
       confirmChecks: options.confirmChecks ?? 2,
-      newSpeakerDistance: options.newSpeakerDistance ?? 1.5,
+      newSpeakerDistance: options.newSpeakerDistance ?? 1.6,
       switchRatio: options.switchRatio ?? 0.6,
       minSpeakerMs: options.minSpeakerMs ?? 1000,
       minLevelDb: options.minLevelDb ?? -45,

@@ -147,9 +147,9 @@ export class MfccExtractor {
 export function pitch(x: Float64Array, rate: number): number {
   const minLag = Math.floor(rate / 400);
   const maxLag = Math.min(x.length - 32, Math.ceil(rate / 70));
-  let bestLag = 0;
-  let best = 0.45; // weaker periodicity than this is not voiced
-  for (let lag = minLag; lag <= maxLag; lag++) {
+  const r = new Float64Array(maxLag + 2);
+  let best = 0;
+  for (let lag = minLag; lag <= maxLag + 1; lag++) {
     let xy = 0;
     let xx = 0;
     let yy = 0;
@@ -160,13 +160,16 @@ export function pitch(x: Float64Array, rate: number): number {
       xx += a * a;
       yy += b * b;
     }
-    const r = xy / Math.sqrt(xx * yy + 1e-20);
-    if (r > best) {
-      best = r;
-      bestLag = lag;
-    }
+    r[lag] = xy / Math.sqrt(xx * yy + 1e-20);
+    if (lag <= maxLag && r[lag] > best) best = r[lag];
   }
-  return bestLag ? rate / bestLag : 0;
+  if (best < 0.45) return 0; // weaker periodicity than this is not voiced
+  // The shortest lag that is a peak nearly as strong as the best: two or three periods
+  // correlate about as well as one, and picking them would halve the pitch.
+  for (let lag = minLag + 1; lag <= maxLag; lag++) {
+    if (r[lag] >= 0.85 * best && r[lag] >= r[lag - 1] && r[lag] >= r[lag + 1]) return rate / lag;
+  }
+  return 0;
 }
 
 function mel(hz: number): number {
