@@ -47,7 +47,7 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
         }),
       ),
     );
-    const load = { window: 1, measuring: false, stop: false, acked: 0, latencies: [] as number[] };
+    const load = { window: 0, measuring: false, stop: false, acked: 0, latencies: [] as number[] };
     const errors = new Map<string, number>();
     const pumps: Array<() => void> = [];
     await Promise.all(
@@ -102,7 +102,9 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
         samples: sorted.length,
       };
     };
-    // Light: one message in flight per room, so latency is the path's, not a queue's.
+    // Idle: one message at a time in a quiet room: the path itself, same process and across.
+    const idle = await idleLatency(cluster, nodes, sockets);
+    // Light: one message in flight per room, so latency is mostly the path's, not a queue's.
     const light = await phase(1, LIGHT_MS);
     // Saturated: eight in flight per room, as many as the cluster takes.
     const full = await phase(WINDOW, MEASURE_MS);
@@ -114,6 +116,9 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
       perProcessMessagesPerSec: Math.round(full.messagesPerSec / processes),
       commitsPerSec: full.commitsPerSec,
       crossProcess: processes > 1,
+      idleAckMs: idle.ack,
+      idleSameProcessDeliveryMs: idle.same,
+      idleCrossProcessDeliveryMs: idle.cross,
       lightLoadMessagesPerSec: light.messagesPerSec,
       lightDeliveryP50Ms: light.p50,
       lightDeliveryP99Ms: light.p99,
@@ -126,6 +131,55 @@ async function throughput(processes: number): Promise<Record<string, unknown>> {
     for (const socket of sockets) socket.terminate();
     await cluster.stop();
   }
+}
+
+/**
+ * Median latencies with nothing else going on: a message every 150 ms in a room of its own, from
+ * send to its ack, to a client on the same process, and to a client on another process.
+ */
+async function idleLatency(
+  cluster: ServeCluster,
+  nodes: ServeNode[],
+  sockets: WebSocket[],
+): Promise<{ ack: number; same: number; cross: number }> {
+  await cluster.api(nodes[0]!, '/api/rooms', { method: 'POST', body: JSON.stringify({ roomId: 'idle' }) });
+  const sender = await join(nodes[0]!, 'idle', sockets);
+  const same = await join(nodes[0]!, 'idle', sockets);
+  const other = await join(nodes[nodes.length - 1]!, 'idle', sockets);
+  const times = { ack: [] as number[], same: [] as number[], cross: [] as number[] };
+  let sentAt = 0;
+  const watch = (socket: WebSocket, into: number[]) =>
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.type === 'event' && frame.event.source.channelId === 'web') into.push(now() - sentAt);
+    });
+  watch(same, times.same);
+  watch(other, times.cross);
+  for (let i = 0; i < 30; i++) {
+    const acked = new Promise<void>((resolve) => {
+      const onFrame = (data: Buffer) => {
+        if (JSON.parse(data.toString()).type !== 'ack') return;
+        sender.off('message', onFrame);
+        resolve();
+      };
+      sender.on('message', onFrame);
+    });
+    sentAt = now();
+    sender.send(
+      JSON.stringify({ type: 'message', roomId: 'idle', content: { type: 'text', body: `${now()} ping` } }),
+    );
+    await Promise.race([acked, sleep(5000)]);
+    times.ack.push(now() - sentAt);
+    await sleep(150);
+  }
+  const median = (xs: number[]) =>
+    round(
+      percentile(
+        xs.sort((a, b) => a - b),
+        0.5,
+      ),
+    );
+  return { ack: median(times.ack), same: median(times.same), cross: median(times.cross) };
 }
 
 /**

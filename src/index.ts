@@ -16,6 +16,14 @@ export type { HookContext, HookFn, HookOptions, HookPayload, HookPayloadMap } fr
 export * from './core/identity.js';
 export * from './core/contact-identity.js';
 export { InMemoryLockManager, type LockManager } from './core/locks.js';
+export type { ClusterOptions } from './core/cluster/cluster-node.js';
+export {
+  type ClusterCoordination,
+  InMemoryLeases,
+  type LeaseManager,
+  type LeaseTable,
+} from './core/cluster/leases.js';
+export { InMemoryPubSub, type PubSub } from './core/cluster/pubsub.js';
 export { createLogger, type Logger } from './core/logger.js';
 export * from './core/resilience/circuit-breaker.js';
 export * from './core/resilience/rate-limiter.js';

@@ -10,7 +10,6 @@ import type { LockManager } from '../locks.js';
 import type { Logger } from '../logger.js';
 import type { RoomRecovery } from '../redrive.js';
 import type { Reader, RoomState } from '../room-state.js';
-import { canSee } from '../visibility.js';
 import {
   type ClusterMessage,
   decodeMessage,
@@ -20,6 +19,7 @@ import {
 } from './cluster-messages.js';
 import type { CoordinatingStore, LeaseManager } from './leases.js';
 import { isPerProcess } from './per-process.js';
+import { applyRoomRecord, replaceBindings, streamViewers } from './remote-changes.js';
 import type { PubSub } from './pubsub.js';
 import { RoomFeed } from './room-feed.js';
 import { SyncingLocks } from './syncing-locks.js';
@@ -348,12 +348,7 @@ export class ClusterNode {
 
   /** Streamed reply text produced elsewhere, to this process's streaming endpoints. */
   private deliverDelta(state: RoomState, delta: StreamDelta): void {
-    const source = state.bindings.get(delta.sourceChannelId);
-    const shown = { visibility: source?.visibility ?? 'all' } as RoomEvent;
-    for (const { binding, channel } of state.readers((id) => this.host.lookupChannel(id))) {
-      if (!channel.capabilities.streaming || !isPerProcess(channel, this.perProcess)) continue;
-      if (binding.channelId === delta.sourceChannelId && !channel.capabilities.multiplexed) continue;
-      if (!canSee(shown, binding)) continue;
+    for (const channel of streamViewers(state, delta, this.perProcess, (id) => this.host.lookupChannel(id))) {
       channel.deliverStreamDelta({ ...delta }).catch((error: unknown) => {
         this.warn('stream delta delivery failed', state.id, error);
       });
@@ -369,23 +364,16 @@ export class ClusterNode {
       ]);
       if (!room) return;
       this.applyRoom(state, room);
-      const kept = new Set(bindings.map((b) => b.channelId));
-      for (const id of [...state.bindings.keys()]) if (!kept.has(id)) state.deleteBinding(id);
-      for (const binding of bindings) state.setBinding(binding);
+      replaceBindings(state, bindings);
       if (this.owned.has(state.id)) this.host.watchTimers(state.room);
     } catch (error) {
       this.warn('refreshing a room failed', state.id, error);
     }
   }
 
-  /** The room record from the store, keeping what this process knows to be newer (the count). */
   private applyRoom(state: RoomState, fresh: Room): void {
-    const room = state.room;
-    const known = { eventCount: room.eventCount, lastActivityAt: room.lastActivityAt };
-    for (const key of Object.keys(room) as (keyof Room)[]) if (!(key in fresh)) delete room[key];
-    Object.assign(room, fresh);
-    if (fresh.eventCount < state.nextIndex) Object.assign(room, known, { eventCount: state.nextIndex });
-    if (room.status === RoomStatus.CLOSED || room.status === RoomStatus.ARCHIVED) {
+    applyRoomRecord(state, fresh);
+    if (state.room.status === RoomStatus.CLOSED || state.room.status === RoomStatus.ARCHIVED) {
       this.host.unwatchTimers(state.id);
     }
   }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { ClusterCoordination } from '../../core/cluster/leases.js';
 import { AdvisoryLeases } from './advisory-leases.js';
 import { AdvisoryLockManager } from './advisory-locks.js';
-import type { PostgresStoreOptions } from './postgres-store.js';
+import type { PostgresStoreOptions } from './connection.js';
 
 export type { ClusterCoordination };
 

@@ -1,4 +1,5 @@
 /** roomkit/store/postgres: a ConversationStore on PostgreSQL (`pg`), shared by any number of processes. */
-export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export type { PostgresStoreOptions } from './connection.js';
+export { PostgresStore } from './postgres-store.js';
 export { StoreError, StoreUnavailableError } from './errors.js';
 export { SCHEMA_VERSION } from './schema.js';

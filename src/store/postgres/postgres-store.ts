@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ValidationError } from '../../core/errors.js';
 import type { ChannelBinding, Participant, Room, RoomEvent } from '../../models/index.js';
@@ -10,6 +9,7 @@ import {
   storableParticipant,
   storableRoom,
 } from '../storable.js';
+import { type PostgresStoreOptions, poolConfig, splitSchema, statementName } from './connection.js';
 import { PostgresCoordination } from './coordination.js';
 import { StoreUnavailableError, storeErrorFrom } from './errors.js';
 import { type Queries, queries } from './queries.js';
@@ -28,37 +28,7 @@ import {
   roomParams,
 } from './rows.js';
 import { migrate } from './schema.js';
-import { decodeJson, decodeText, encodeText } from './text-codec.js';
-
-export interface PostgresStoreOptions {
-  /**
-   * `postgres://user@host:5432/db` (default: the PG* environment variables, as `psql`). A
-   * `?schema=name` parameter sets `schema` (so one URL says everything, e.g. for `roomkit serve`).
-   */
-  connectionString?: string;
-  /** Schema holding roomkit's tables, created on first use (default: the URL's, else 'roomkit'). */
-  schema?: string;
-  /** Connections in the pool (default 10). */
-  maxConnections?: number;
-  /**
-   * How long to wait for a connection before failing with StoreUnavailableError (default 3000 ms).
-   * A database that refuses connections fails at once; this bounds one that does not answer.
-   */
-  connectTimeoutMs?: number;
-  /** How long one statement may take before failing with StoreUnavailableError (default 15000 ms). */
-  queryTimeoutMs?: number;
-  /** Shown in `pg_stat_activity` (default 'roomkit'). */
-  applicationName?: string;
-  /**
-   * Whether a commit waits for PostgreSQL to flush its WAL to disk (default true, PostgreSQL's own
-   * default). false (`synchronous_commit = off` for roomkit's sessions) answers before the flush:
-   * a roomkit process that dies loses nothing (the commit is in PostgreSQL), but a crash of the
-   * database server itself may lose the last fraction of a second of commits (never consistency).
-   * The same trade as SqliteStore's `synchronous: 'normal'`; on a disk with slow fsync it is
-   * several times faster for one writer.
-   */
-  synchronousCommit?: boolean;
-}
+import { decodeText, encodeText } from './text-codec.js';
 
 const DEFAULT_SCHEMA = 'roomkit';
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -94,25 +64,10 @@ export class PostgresStore implements ConversationStore {
       throw new ValidationError(`schema must be a plain SQL identifier (letters, digits, _): ${this.schema}`);
     }
     this.sql = queries(this.schema);
-    this.pool = new pg.Pool(PostgresStore.poolConfig(this.options, options.maxConnections ?? 10));
+    this.pool = new pg.Pool(poolConfig(this.options, options.maxConnections ?? 10));
     // An idle client whose connection dies (database restart) emits 'error' on the pool; the pool
     // drops it and connects anew on the next query. Without a listener it would crash the process.
     this.pool.on('error', () => {});
-  }
-
-  /** @internal The pool settings shared with the coordination connections. */
-  static poolConfig(options: PostgresStoreOptions, max: number): pg.PoolConfig {
-    return {
-      connectionString: options.connectionString,
-      max,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-      query_timeout: options.queryTimeoutMs ?? 15_000,
-      idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      application_name: options.applicationName ?? 'roomkit',
-      options: options.synchronousCommit === false ? '-c synchronous_commit=off' : undefined,
-      types: { getTypeParser },
-    };
   }
 
   /** Create the schema and run pending migrations now (otherwise the first call does it). */
@@ -127,7 +82,7 @@ export class PostgresStore implements ConversationStore {
    */
   coordination(): PostgresCoordination {
     this.coordinationHandle ??= new PostgresCoordination(this.options, this.schema, (max) =>
-      PostgresStore.poolConfig(this.options, max),
+      poolConfig(this.options, max),
     );
     return this.coordinationHandle;
   }
@@ -388,34 +343,6 @@ export class PostgresStore implements ConversationStore {
     } catch (error) {
       throw known?.(error) ?? storeErrorFrom(error, what);
     }
-  }
-}
-
-const names = new Map<string, string>();
-
-function statementName(text: string): string {
-  let name = names.get(text);
-  if (!name) names.set(text, (name = `rk_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
-  return name;
-}
-
-/** bigint as a number (indices stay far below 2^53), JSON and JSONB through the text codec. */
-function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  if (oid === 20) return Number;
-  if (oid === 114 || oid === 3802) return decodeJson;
-  return pg.types.getTypeParser(oid, format as 'text');
-}
-
-/** `?schema=` is ours, not PostgreSQL's: take it out of the URL before `pg` sees it. */
-function splitSchema(url: string | undefined): { connectionString?: string; schema?: string } {
-  if (!url?.includes('schema=')) return { connectionString: url };
-  try {
-    const parsed = new URL(url);
-    const schema = parsed.searchParams.get('schema') ?? undefined;
-    parsed.searchParams.delete('schema');
-    return { connectionString: parsed.toString(), schema };
-  } catch {
-    return { connectionString: url };
   }
 }
 
