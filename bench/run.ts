@@ -20,6 +20,7 @@ const BENCHES: Record<string, [string, string]> = {
   webrtc: ['webrtc.ts', 'benchWebRTC'],
   cluster: ['cluster.ts', 'benchCluster'],
   vad: ['vad.ts', 'benchVad'],
+  diarization: ['diarization.ts', 'benchDiarization'],
 };
 
 async function load([file, fn]: [string, string]): Promise<Bench> {
