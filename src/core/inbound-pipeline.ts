@@ -12,6 +12,7 @@ import {
   type Visibility,
 } from '../models/index.js';
 import type { Broadcaster } from './broadcaster.js';
+import { isThenable } from './deadlines.js';
 import { Attempt } from './inbound-attempt.js';
 import type { InjectedEvent } from './hooks/hook-result.js';
 import type { HookContext } from './hooks/types.js';
@@ -205,11 +206,11 @@ export class InboundPipeline {
         };
         trace?.begin('hooks');
         // Hooks are user code: calls they make back into this room run as the lock's owner.
-        const outcome = await attempt.guard(
-          section.asOwner(() =>
-            this.kit.hooks.runSync(HookTrigger.BEFORE_BROADCAST, event, ctx, validateModifiedEvent, hookRuns),
-          ),
+        const ran = section.asOwner(() =>
+          this.kit.hooks.runSync(HookTrigger.BEFORE_BROADCAST, event, ctx, validateModifiedEvent, hookRuns),
         );
+        // Hooks that all returned plain values need no wait, so no deadline either.
+        const outcome = isThenable(ran) ? await attempt.guard(ran) : ran;
         trace?.endStage();
         if (!outcome || attempt.expired) return timedOut();
         // A hook may rewrite content, metadata and visibility (validated); the rest is ours.

@@ -60,18 +60,10 @@ export class InMemoryLockManager implements LockManager {
   private tracking = false;
   /** Owner code running (or awaiting) right now; the storage goes off when none is. */
   private owners = 0;
-  private offScheduled = false;
   private readonly ownerDone = (): void => {
-    if (--this.owners === 0 && !this.offScheduled) {
-      // Off at the next turn of the event loop rather than now: a busy kit with hooks would
-      // otherwise switch the promise hooks on and off for every message, which costs more.
-      this.offScheduled = true;
-      setImmediate(this.maybeOff).unref();
-    }
-  };
-  private readonly maybeOff = (): void => {
-    this.offScheduled = false;
-    if (this.owners === 0 && this.tracking) {
+    // Off as soon as no owner code runs: a sync hook switches it on and off again around its
+    // call (a few microseconds), far less than every promise of the message paying for it.
+    if (--this.owners === 0 && this.tracking) {
       this.tracking = false;
       this.held.disable();
     }

@@ -38,6 +38,16 @@ export interface HookErrorInfo {
   roomId?: string;
 }
 
+/** One runSync call's state, carried across hooks that return promises. */
+interface SyncRun<E> {
+  list: readonly HookRegistration[];
+  trigger: HookTrigger;
+  outcome: SyncOutcome<E>;
+  ctx: HookContext;
+  validate?: PayloadValidator<E>;
+  record?: HookRun[];
+}
+
 /** Where hooks are registered and run: sync ones in priority order, async ones concurrently. */
 export class HookEngine {
   private readonly byTrigger = new Map<HookTrigger, HookRegistration[]>();
@@ -93,60 +103,114 @@ export class HookEngine {
    * modified payload `validate` refuses, is skipped (allow), except on the fail-closed
    * triggers where it blocks. `record`, when given, gets one entry per hook that ran.
    */
-  async runSync<E>(
+  runSync<E>(
     trigger: HookTrigger,
     payload: E,
     ctx: HookContext,
     validate?: PayloadValidator<E>,
     record?: HookRun[],
-  ): Promise<SyncOutcome<E>> {
+  ): SyncOutcome<E> | Promise<SyncOutcome<E>> {
     const outcome: SyncOutcome<E> = { allowed: true, payload, injected: [], metadata: {} };
     const list = this.byTrigger.get(trigger);
     if (!list) return outcome;
-    for (const reg of list) {
+    return this.runFrom({ list, trigger, outcome, ctx, validate, record }, 0);
+  }
+
+  /**
+   * The sync hooks from `from` on, without a promise while they return plain values (a
+   * BEFORE_BROADCAST hook runs for every message); the first one that returns a promise
+   * continues the chain asynchronously.
+   */
+  private runFrom<E>(run: SyncRun<E>, from: number): SyncOutcome<E> | Promise<SyncOutcome<E>> {
+    const { list, ctx } = run;
+    for (let i = from; i < list.length; i++) {
+      const reg = list[i]!;
       if (reg.execution !== 'sync' || !matches(reg, ctx)) continue;
-      const started = record ? performance.now() : 0;
+      const started = run.record ? performance.now() : 0;
       let result: unknown;
-      let modified: E | undefined;
-      let injected: InjectedEvent[] | undefined;
       try {
-        result = await callWithTimeout(reg, outcome.payload, ctx, this.owner);
-        if (isHookResult(result)) {
-          if (result.action === 'modify' && result.event !== undefined) {
-            modified = validate ? validate(result.event as E) : (result.event as E);
-          }
-          if (result.injectedEvents?.length) injected = result.injectedEvents.map(checkInjected);
-        }
+        result = callWithTimeout(reg, run.outcome.payload, ctx, this.owner);
       } catch (error) {
-        this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
-        record?.push(run(reg, started, 'error', { error: traceError(error) }));
-        if (FAIL_CLOSED_TRIGGERS.has(trigger)) {
-          return {
-            ...outcome,
-            allowed: false,
-            reason: `hook failed: ${errorMessage(error)}`,
-            blockedBy: reg.name,
-          };
-        }
+        const stop = this.failed(run, reg, started, error);
+        if (stop) return stop;
         continue;
       }
-      if (!isHookResult(result)) {
-        record?.push(run(reg, started, 'allow'));
-        continue;
-      }
-      if (injected) outcome.injected.push(...injected);
-      if (result.metadata) Object.assign(outcome.metadata, result.metadata);
-      if (result.action === 'block') {
-        outcome.allowed = false;
-        outcome.reason = result.reason ?? 'blocked';
-        outcome.blockedBy = reg.name;
-        record?.push(run(reg, started, 'block', { reason: outcome.reason }));
-        return outcome;
-      }
-      if (modified !== undefined) outcome.payload = modified;
-      record?.push(run(reg, started, modified !== undefined ? 'modify' : 'allow'));
+      if (isThenable(result)) return this.awaitHook(run, i, started, result);
+      const stop = this.decide(run, reg, started, result);
+      if (stop) return stop;
     }
-    return outcome;
+    return run.outcome;
+  }
+
+  private async awaitHook<E>(
+    run: SyncRun<E>,
+    at: number,
+    started: number,
+    pending: PromiseLike<unknown>,
+  ): Promise<SyncOutcome<E>> {
+    const reg = run.list[at]!;
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (error) {
+      return this.failed(run, reg, started, error) ?? this.runFrom(run, at + 1);
+    }
+    return this.decide(run, reg, started, result) ?? this.runFrom(run, at + 1);
+  }
+
+  /** Apply one hook's result; the final outcome when it ends the chain (block, fail-closed error). */
+  private decide<E>(
+    run: SyncRun<E>,
+    reg: HookRegistration,
+    started: number,
+    result: unknown,
+  ): SyncOutcome<E> | undefined {
+    const { outcome, record } = run;
+    if (!isHookResult(result)) {
+      record?.push(runEntry(reg, started, 'allow'));
+      return undefined;
+    }
+    let modified: E | undefined;
+    let injected: InjectedEvent[] | undefined;
+    try {
+      if (result.action === 'modify' && result.event !== undefined) {
+        modified = run.validate ? run.validate(result.event as E) : (result.event as E);
+      }
+      if (result.injectedEvents?.length) injected = result.injectedEvents.map(checkInjected);
+    } catch (error) {
+      return this.failed(run, reg, started, error);
+    }
+    if (injected) outcome.injected.push(...injected);
+    if (result.metadata) Object.assign(outcome.metadata, result.metadata);
+    if (result.action === 'block') {
+      outcome.allowed = false;
+      outcome.reason = result.reason ?? 'blocked';
+      outcome.blockedBy = reg.name;
+      record?.push(runEntry(reg, started, 'block', { reason: outcome.reason }));
+      return outcome;
+    }
+    if (modified !== undefined) outcome.payload = modified;
+    record?.push(runEntry(reg, started, modified !== undefined ? 'modify' : 'allow'));
+    return undefined;
+  }
+
+  /** A hook threw, timed out or produced something unusable: reported; blocks on fail-closed triggers. */
+  private failed<E>(
+    run: SyncRun<E>,
+    reg: HookRegistration,
+    started: number,
+    error: unknown,
+  ): SyncOutcome<E> | undefined {
+    const { trigger, ctx } = run;
+    this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
+    run.record?.push(runEntry(reg, started, 'error', { error: traceError(error) }));
+    if (!FAIL_CLOSED_TRIGGERS.has(trigger)) return undefined;
+    return {
+      ...run.outcome,
+      allowed: false,
+      reason: `hook failed: ${errorMessage(error)}`,
+      blockedBy: reg.name,
+    };
   }
 
   /**
@@ -163,9 +227,9 @@ export class HookEngine {
       const started = record ? performance.now() : 0;
       const report = (error: unknown) => {
         this.onError({ hook: reg.name, trigger, error, roomId: ctx.roomId });
-        record?.push(run(reg, started, 'error', { error: traceError(error) }));
+        record?.push(runEntry(reg, started, 'error', { error: traceError(error) }));
       };
-      const done = record ? () => void record.push(run(reg, started, 'allow')) : noop;
+      const done = record ? () => void record.push(runEntry(reg, started, 'allow')) : noop;
       try {
         const result = callWithTimeout(reg, payload, ctx, this.owner);
         if (isThenable(result)) running.push(Promise.resolve(result).then(done, report));
@@ -194,7 +258,7 @@ export class HookEngine {
 
 function noop(): void {}
 
-function run(
+function runEntry(
   reg: HookRegistration,
   started: number,
   decision: HookRun['decision'],
