@@ -74,7 +74,8 @@ export function scoreChanges(conv: Conversation, events: ChangeEvent[]) {
     const inTurn = events.filter((e) => e.atMs >= (i === 0 ? 0 : turn.onsetMs) && e.atMs < end);
     let hit: ChangeEvent | undefined;
     for (const e of inTurn) {
-      const voice = idOf.get(e.speakerId) ?? (idOf.set(e.speakerId, turn.voice), turn.voice);
+      if (!idOf.has(e.speakerId)) idOf.set(e.speakerId, turn.voice);
+      const voice = idOf.get(e.speakerId);
       if (voice === turn.voice && !hit) hit = e;
       else if (voice !== turn.voice) wrongId++;
     }
