@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sharedMediaClock } from '../src/backends/rtp/media-clock.js';
 import { Channel, ChannelType, HookTrigger, type Logger, RoomKit } from '../src/index.js';
+import { CARRIER_LEAD_MS } from '../src/providers/shared/media-stream/index.js';
 import { TwilioMediaStreamBackend } from '../src/providers/twilio/index.js';
 import { FakeTwilioServer, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
@@ -65,6 +66,8 @@ async function level(calls: number): Promise<Record<string, unknown>> {
     tts: new MockTTSProvider({ msPerChar: 40 }),
     backend,
     clock: sharedMediaClock,
+    // As roomkit serve runs carrier calls: the carrier's buffer takes the lead (see CARRIER_LEAD_MS).
+    pacer: { leadMs: CARRIER_LEAD_MS },
     // The caller talks over the reply: barge-in would cut it; audio must flow both ways.
     interruption: { mode: 'disabled' },
   });

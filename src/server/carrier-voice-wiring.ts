@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { RoomKit } from '../core/roomkit.js';
 import type { CarrierCallInfo } from '../providers/shared/media-stream/pending-calls.js';
 import {
+  CARRIER_LEAD_MS,
   type MediaStreamBackend,
   type MediaStreamBackendOptions,
   writeCallNotices,
@@ -134,6 +135,8 @@ export async function attachCarrierVoice(
         backend,
         // The media clock the backends pace on: every call's reply pacing shares its timers.
         clock: sharedMediaClock,
+        // Carriers buffer and clear on barge-in; the marks say what was heard: run ahead more.
+        pacer: { leadMs: CARRIER_LEAD_MS },
         pipeline: { vad: new WebRTCVADProvider({ mode: 2 }) },
       });
       kit.registerChannel(channel);

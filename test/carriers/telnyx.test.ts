@@ -75,9 +75,9 @@ it('wideband: L16 at 16 kHz in network byte order, both ways', async () => {
   await eventually(() => expect(heard.length).toBe(sent.length), 5000);
   expect(Int16Array.from(heard)).toEqual(sent);
   // Ours reaches the caller as 20 ms frames of 640 bytes, big-endian, the same samples.
-  const reply = question(16000).subarray(0, 1600);
+  const reply = question(16000).slice(0, 1600);
   await backend.sendAudio(ready[0]!, {
-    data: new Uint8Array(reply.buffer.slice(0)),
+    data: new Uint8Array(reply.buffer),
     sampleRate: 16000,
     channels: 1,
     format: 'pcm_s16le',

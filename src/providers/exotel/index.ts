@@ -9,6 +9,7 @@ export * from './signature.js';
 export {
   type CallRoute,
   CallFailedError,
+  CARRIER_LEAD_MS,
   type CarrierCallControl,
   type CarrierCallEvent,
   type CarrierCallInfo,

@@ -10,6 +10,7 @@ export * from './signature.js';
 export {
   type CallRoute,
   CallFailedError,
+  CARRIER_LEAD_MS,
   type CarrierCallControl,
   type CarrierCallEvent,
   type CarrierCallInfo,

@@ -12,6 +12,7 @@ export * from './texml.js';
 export {
   type CallRoute,
   CallFailedError,
+  CARRIER_LEAD_MS,
   type CarrierCallControl,
   type CarrierCallEvent,
   type CarrierCallInfo,

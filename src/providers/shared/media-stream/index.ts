@@ -2,7 +2,7 @@ export * from './call-control.js';
 export * from './call-notices.js';
 export type { CallStatusUpdate, VerifiedWebhook } from './carrier-webhooks.js';
 export * from './mark-ledger.js';
-export { MediaStreamBackend } from './media-stream-backend.js';
+export { CARRIER_LEAD_MS, MediaStreamBackend } from './media-stream-backend.js';
 export type * from './media-stream-types.js';
 export { MediaStreamCall } from './media-stream-call.js';
 export type { CallRoute, CarrierCallInfo, PendingCall } from './pending-calls.js';

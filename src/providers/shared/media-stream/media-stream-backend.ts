@@ -41,6 +41,14 @@ import type {
 } from './media-stream-types.js';
 
 export type { DialOptions, MediaStreamBackendOptions } from './media-stream-types.js';
+
+/**
+ * How far audio runs ahead of real time to a carrier (and what channels in front should use
+ * as their pacer's lead): carriers buffer what we send and `clear` drops it at once, and the
+ * marks give the heard position whatever the lead, so unlike RTP a generous lead costs nothing
+ * at barge-in and rides out event-loop stalls that would otherwise be gaps in the caller's ear.
+ */
+export const CARRIER_LEAD_MS = 200;
 import { type CallRoute, type CarrierCallInfo, type PendingCall, PendingCalls } from './pending-calls.js';
 import type { StreamEvent, StreamProtocol } from './stream-protocol.js';
 import type { WireFormat } from './wire-audio.js';
@@ -403,7 +411,7 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       session,
       carrierCallId: info.callId,
       clock: this.clock,
-      leadMs: this.options.leadMs ?? 40,
+      leadMs: this.options.leadMs ?? CARRIER_LEAD_MS,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       logger: this.logger,
       onPlayed: (frame) => this.emitAudioPlayed(session, frame),

@@ -20,7 +20,7 @@ export interface MediaStreamBackendOptions {
   roomId?: string;
   /** Our number, the caller id of outbound calls (default from the carrier's env, e.g. `TWILIO_PHONE_NUMBER`). */
   fromNumber?: string;
-  /** How far outbound audio runs ahead of real time (default 40 ms); the carrier buffers the rest. */
+  /** How far outbound audio runs ahead of real time (default `CARRIER_LEAD_MS`, 200 ms): the carrier buffers it. */
   leadMs?: number;
   /** Pacing clock (default: the shared media clock, one timer per millisecond for all calls). */
   clock?: PacerClock;
