@@ -46,8 +46,11 @@ export interface RunOptions {
   block?: { reason: string; blockedBy: string };
   /** Events to add after this one, delivered only to their targets. */
   inject?: readonly InjectedEvent[];
-  /** The event's trace, when the caller started it (processInbound: routing came first). */
-  trace?: InboundTrace;
+  /**
+   * The event's trace, when the caller started it (processInbound: routing came first); null
+   * when the caller found that nothing records, so the pipeline does not ask again.
+   */
+  trace?: InboundTrace | null;
 }
 
 interface Committed {
@@ -71,8 +74,9 @@ export class InboundPipeline {
 
   run(state: RoomState, draft: EventDraft, opts: RunOptions = {}): Promise<InboundResult> {
     const trace =
-      opts.trace ??
-      this.kit.telemetry.startInbound(draft.source.channelId, draft.source.channelType, draft.responseTo);
+      opts.trace === undefined
+        ? this.kit.telemetry.startInbound(draft.source.channelId, draft.source.channelType, draft.responseTo)
+        : opts.trace;
     if (!trace) return this.runTraced(state, draft, opts, undefined);
     return this.runTraced(state, draft, opts, trace).catch((error: unknown) => {
       trace.end(error);

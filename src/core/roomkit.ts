@@ -421,7 +421,12 @@ export class RoomKit {
       trace?.end(error);
       throw error;
     }
-    return this.pipeline.run(state, draftOf(msg, channel, state), trace ? { ...runOpts, trace } : runOpts);
+    const opts = trace
+      ? { ...runOpts, trace }
+      : runOpts === NO_RUN_OPTIONS
+        ? runOpts
+        : { ...runOpts, trace: null };
+    return this.pipeline.run(state, draftOf(msg, channel, state), opts);
   }
 
   /** Post content into a room as `channelId` (an agent's or system's proactive message). */
@@ -620,7 +625,8 @@ export class RoomKit {
   }
 }
 
-const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
+/** No options; `trace: null` tells the pipeline tracing was checked already (nothing records). */
+const NO_RUN_OPTIONS: RunOptions = Object.freeze({ trace: null });
 
 /** The pipeline's draft of an inbound message. */
 function draftOf(msg: InboundMessage, channel: Channel, state: RoomState): EventDraft {

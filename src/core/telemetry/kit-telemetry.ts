@@ -45,15 +45,14 @@ const MAX_LINKS = 1024;
  * costs one provider lookup per event.
  */
 export class KitTelemetry {
-  private meterProvider?: MeterProvider;
-  private instruments?: KitMetrics;
+  private readonly instruments?: KitMetrics;
   private readonly spanOfEvent = new Map<string, SpanContext>();
   private readonly sessions = new Map<string, Set<string>>();
 
   constructor(
     private readonly opts: TelemetryOptions,
     events: FrameworkEvents,
-    private readonly sources: Omit<MetricSources, 'activeSessions'>,
+    sources: Omit<MetricSources, 'activeSessions'>,
   ) {
     events.on('metric', (m) => {
       const stage = STAGE_OF[m.name];
@@ -64,8 +63,14 @@ export class KitTelemetry {
     events.on('provider_error', failure('provider'));
     events.on('hook_error', failure('hook'));
     events.on('channel_error', failure('channel'));
+    const provider = opts.meterProvider ?? metrics.getMeterProvider();
     // The gauges exist from the start (they are read at collection, not on the hot path).
-    this.metrics();
+    this.instruments = isRealMeterProvider(provider)
+      ? new KitMetrics(provider.getMeter(TRACER_NAME, VERSION), {
+          ...sources,
+          activeSessions: () => new Map([...this.sessions].map(([id, s]) => [id, s.size])),
+        })
+      : undefined;
   }
 
   /** The tracer, or undefined when nothing records spans (no SDK registered). */
@@ -76,18 +81,12 @@ export class KitTelemetry {
       : provider.getTracer(TRACER_NAME, VERSION);
   }
 
-  /** The instruments, or undefined when nothing records metrics. */
+  /**
+   * The instruments, or undefined when nothing records metrics. The meter provider is the one
+   * given, else the global one when the kit was created: resolved once, so counting a delivery
+   * costs nothing when no SDK is registered.
+   */
   metrics(): KitMetrics | undefined {
-    const provider = this.opts.meterProvider ?? metrics.getMeterProvider();
-    if (provider !== this.meterProvider) {
-      this.meterProvider = provider;
-      this.instruments = isRealMeterProvider(provider)
-        ? new KitMetrics(provider.getMeter(TRACER_NAME, VERSION), {
-            ...this.sources,
-            activeSessions: () => new Map([...this.sessions].map(([id, s]) => [id, s.size])),
-          })
-        : undefined;
-    }
     return this.instruments;
   }
 
@@ -181,7 +180,6 @@ export class KitTelemetry {
 
   /** A voice or realtime session started or ended on a channel (ended without starting counts nothing). */
   sessionChanged(channelId: string, sessionId: string, live: boolean): void {
-    this.metrics();
     let ids = this.sessions.get(channelId);
     if (live) {
       if (!ids) this.sessions.set(channelId, (ids = new Set()));
