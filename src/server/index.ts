@@ -14,3 +14,12 @@ export {
   WEBRTC_PATH,
   WEBRTC_VOICE_CHANNEL_ID,
 } from './webrtc-wiring.js';
+export {
+  type AttachedRealtime,
+  attachRealtimeVoice,
+  REALTIME_CHANNEL_ID,
+  REALTIME_PATH,
+  realtimeFromEnv,
+  type ServerRealtime,
+} from './realtime-wiring.js';
+export type { TurnLatency, VoiceSessionView } from './voice-feed.js';
