@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateRedis } from './private-redis.js';
-import { RoomClient } from './room-client.js';
 import { ServeCluster, type ServeNode } from './serve-cluster.js';
-import { adminQuery, DATABASE_URL } from './services.js';
+import { adminQuery, DATABASE_URL, until } from './services.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -16,7 +15,6 @@ const redis = new PrivateRedis();
 const target = new URL(DATABASE_URL);
 const pgProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
 let cluster: ServeCluster;
-const clients: RoomClient[] = [];
 /** nodes[i] is alive unless killed. */
 let nodes: (ServeNode | undefined)[];
 
@@ -31,33 +29,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
   await cluster?.stop();
   await pgProxy.close();
   await redis.stop();
 }, 30_000);
 
 const alive = () => nodes.filter((n): n is ServeNode => n !== undefined);
-
-async function createRoom(node: ServeNode, roomId: string): Promise<void> {
-  const res = await cluster.api(node, '/api/rooms', { method: 'POST', body: JSON.stringify({ roomId }) });
-  expect(res.status).toBe(201);
-}
-
-async function client(node: ServeNode, name: string, roomId: string): Promise<RoomClient> {
-  const c = new RoomClient(name, roomId);
-  clients.push(c);
-  await c.connect(node.wsUrl, node.url);
-  return c;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface StoredEvent {
   idx: number;
@@ -88,12 +65,12 @@ async function answeredOnce(roomId: string): Promise<boolean> {
 describe('roomkit serve cluster faults', () => {
   it('kill -9 of a process under load: its clients resume elsewhere; nothing acknowledged is lost or doubled', async () => {
     const rooms = ['k0', 'k1', 'k2'];
-    await Promise.all(rooms.map((r, i) => createRoom(nodes[i]!, r)));
+    await Promise.all(rooms.map((r, i) => cluster.createRoom(nodes[i]!, r)));
     // Two clients per process, in two rooms each process does not necessarily own.
     const all = await Promise.all(
       nodes.flatMap((node, i) => [
-        client(node!, `p${i}a`, rooms[i]!),
-        client(node!, `p${i}b`, rooms[(i + 1) % 3]!),
+        cluster.client(node!, `p${i}a`, rooms[i]!),
+        cluster.client(node!, `p${i}b`, rooms[(i + 1) % 3]!),
       ]),
     );
     const home = new Map(all.map((c, i) => [c, Math.floor(i / 2)]));
@@ -159,9 +136,9 @@ describe('roomkit serve cluster faults', () => {
 
   it('Redis restart: subscriptions come back and what was published meanwhile is caught up by index', async () => {
     const [a, b] = [alive()[0]!, alive()[2]!];
-    await createRoom(a, 'red');
-    const x = await client(a, 'red-x', 'red');
-    const y = await client(b, 'red-y', 'red');
+    await cluster.createRoom(a, 'red');
+    const x = await cluster.client(a, 'red-x', 'red');
+    const y = await cluster.client(b, 'red-y', 'red');
     y.send('before the outage');
     await x.until(() => x.contiguous >= 1, 'the first message and its answer');
 
@@ -186,9 +163,9 @@ describe('roomkit serve cluster faults', () => {
 
   it('PostgreSQL restart: writes fail fast with a typed error, then recover', async () => {
     const [a, b] = [alive()[0]!, alive()[1]!];
-    await createRoom(a, 'pg');
-    const x = await client(a, 'pg-x', 'pg');
-    const y = await client(b, 'pg-y', 'pg');
+    await cluster.createRoom(a, 'pg');
+    const x = await cluster.client(a, 'pg-x', 'pg');
+    const y = await cluster.client(b, 'pg-y', 'pg');
 
     pgProxy.cut();
     const started = Date.now();

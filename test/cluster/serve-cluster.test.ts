@@ -1,7 +1,8 @@
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoomClient } from './room-client.js';
+import type { RoomClient } from './room-client.js';
 import { ServeCluster, type ServeNode } from './serve-cluster.js';
+import { until } from './services.js';
 
 /**
  * Issue 14 acceptance: three `roomkit serve` processes on loopback, one PostgreSQL schema and one
@@ -11,48 +12,19 @@ import { ServeCluster, type ServeNode } from './serve-cluster.js';
 
 const cluster = new ServeCluster({ env: { ROOMKIT_LOG_LEVEL: 'info' } });
 let nodes: ServeNode[];
-const clients: RoomClient[] = [];
 
 beforeAll(async () => {
   nodes = await cluster.start(3);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
   await cluster.stop();
 }, 30_000);
 
-async function createRoom(
-  node: ServeNode,
-  roomId: string,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  const res = await cluster.api(node, '/api/rooms', {
-    method: 'POST',
-    body: JSON.stringify({ roomId, ...extra }),
-  });
-  expect(res.status).toBe(201);
-}
-
-async function client(node: ServeNode, name: string, roomId: string): Promise<RoomClient> {
-  const c = new RoomClient(name, roomId);
-  clients.push(c);
-  await c.connect(node.wsUrl, node.url);
-  return c;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('roomkit serve as a cluster of three processes', () => {
   it('shows every client every message in index order, whichever process it went through', async () => {
-    await createRoom(nodes[0]!, 'chat');
-    const [a, b, c] = await Promise.all(nodes.map((n, i) => client(n, `chat-${i}`, 'chat')));
+    await cluster.createRoom(nodes[0]!, 'chat');
+    const [a, b, c] = await Promise.all(nodes.map((n, i) => cluster.client(n, `chat-${i}`, 'chat')));
     // Ten messages through each process, all at once.
     for (let i = 0; i < 10; i++) for (const x of [a!, b!, c!]) x.send(`${x.name} says ${i}`);
     const total = 60; // 30 messages and the agent's 30 answers
@@ -84,10 +56,10 @@ describe('roomkit serve as a cluster of three processes', () => {
   }, 45_000);
 
   it('carries typing indicators between processes', async () => {
-    await createRoom(nodes[1]!, 'typing');
+    await cluster.createRoom(nodes[1]!, 'typing');
     const [a, b] = await Promise.all([
-      client(nodes[0]!, 'typing-a', 'typing'),
-      client(nodes[2]!, 'typing-b', 'typing'),
+      cluster.client(nodes[0]!, 'typing-a', 'typing'),
+      cluster.client(nodes[2]!, 'typing-b', 'typing'),
     ]);
     a!.typing();
     await b!.until(
@@ -98,7 +70,7 @@ describe('roomkit serve as a cluster of three processes', () => {
 
   it('lets a voice session on one process speak the AI replies produced on another', async () => {
     // The room is created through process 1, so process 1 owns it: its agent answers.
-    await createRoom(nodes[1]!, 'call');
+    await cluster.createRoom(nodes[1]!, 'call');
     await until(async () => (await cluster.owned(nodes[1]!)).includes('call'), 'process 1 owns the room');
     expect(await cluster.owned(nodes[0]!)).not.toContain('call');
     // A caller on process 0.
@@ -122,7 +94,7 @@ describe('roomkit serve as a cluster of three processes', () => {
       voice.send(JSON.stringify({ type: 'start', roomId: 'call', sampleRate: 16000 }));
       await until(() => frames.some((f) => f.type === 'ready'), 'voice session ready', 20_000);
       // Someone types in the room through process 2; process 1's agent answers; process 0 speaks it.
-      const typist = await client(nodes[2]!, 'call-typist', 'call');
+      const typist = await cluster.client(nodes[2]!, 'call-typist', 'call');
       typist.send('hello there');
       await until(
         () => frames.some((f) => f.type === 'speaking' && f.speaking === true),
@@ -137,10 +109,10 @@ describe('roomkit serve as a cluster of three processes', () => {
   }, 45_000);
 
   it('fires a room timer once in the whole cluster', async () => {
-    await createRoom(nodes[2]!, 'timed', { timers: { inactiveAfterMs: 1000 } });
+    await cluster.createRoom(nodes[2]!, 'timed', { timers: { inactiveAfterMs: 1000 } });
     const [a, b] = await Promise.all([
-      client(nodes[0]!, 'timed-a', 'timed'),
-      client(nodes[1]!, 'timed-b', 'timed'),
+      cluster.client(nodes[0]!, 'timed-a', 'timed'),
+      cluster.client(nodes[1]!, 'timed-b', 'timed'),
     ]);
     a!.send('one message, then silence');
     await b!.until(() => b!.contiguous >= 1, 'the message and its answer');

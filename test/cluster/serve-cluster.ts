@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type CliChild, ROOT, startCli } from '../server/fixtures/cli-process.js';
+import { RoomClient } from './room-client.js';
 import { DATABASE_URL, dropSchema, REDIS_URL, uniqueName } from './services.js';
 
 /**
@@ -33,6 +34,7 @@ export class ServeCluster {
   readonly secret = randomBytes(24).toString('base64url');
   readonly nodes: (ServeNode | undefined)[] = [];
   private readonly children: CliChild[] = [];
+  private readonly clients: RoomClient[] = [];
 
   constructor(private readonly opts: ClusterEnv = {}) {}
 
@@ -110,6 +112,23 @@ export class ServeCluster {
     });
   }
 
+  /** POST /api/rooms through one process (its creator uses it first, so it owns it). */
+  async createRoom(node: ServeNode, roomId: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const res = await this.api(node, '/api/rooms', {
+      method: 'POST',
+      body: JSON.stringify({ roomId, ...extra }),
+    });
+    if (res.status !== 201) throw new Error(`creating ${roomId}: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /** A chat client of one room connected to one process (closed by `stop()`). */
+  async client(node: ServeNode, name: string, roomId: string): Promise<RoomClient> {
+    const c = new RoomClient(name, roomId);
+    this.clients.push(c);
+    await c.connect(node.wsUrl, node.url);
+    return c;
+  }
+
   /** Rooms this process owns (GET /api/cluster). */
   async owned(node: ServeNode): Promise<string[]> {
     const res = await this.api(node, '/api/cluster');
@@ -117,6 +136,7 @@ export class ServeCluster {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
     for (const child of this.children) {
       if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
     }

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
-import type { Room, RoomEvent } from '../../src/models/index.js';
 import { PostgresStore, SCHEMA_VERSION } from '../../src/store/postgres/index.js';
 import { MIGRATIONS } from '../../src/store/postgres/schema.js';
 import { queries } from '../../src/store/postgres/queries.js';
 import { adminQuery, DATABASE_URL, dropSchema, uniqueName } from '../cluster/services.js';
 import { runStoreConformance } from '../conformance/store.js';
+import { event, room } from '../conformance/store-fixtures.js';
 
 /**
  * Every store made here has its own schema, dropped when the store is done with. Commits do not
@@ -37,28 +37,6 @@ runStoreConformance(
     await adminQuery(`SET synchronous_commit = off; DELETE FROM "${conformanceSchema}".rooms`);
   },
 );
-
-function room(id: string): Room {
-  const at = new Date().toISOString();
-  return { id, status: 'active', metadata: {}, createdAt: at, updatedAt: at, eventCount: 0 };
-}
-
-function event(roomId: string, index: number, extra: Partial<RoomEvent> = {}): RoomEvent {
-  return {
-    id: `${roomId}-${index}-${Math.random().toString(36).slice(2)}`,
-    roomId,
-    type: 'message',
-    source: { channelId: 'ws', channelType: 'websocket', participantId: 'u1' },
-    content: { type: 'text', body: `body ${index}` },
-    status: 'delivered',
-    index,
-    chainDepth: 0,
-    visibility: 'all',
-    createdAt: new Date().toISOString(),
-    metadata: { n: index },
-    ...extra,
-  };
-}
 
 describe('PostgresStore', () => {
   const open: PostgresStore[] = [];
@@ -194,11 +172,11 @@ describe('PostgresStore', () => {
     const [a, b] = [track(makeStore(schema)), track(makeStore(schema))];
     await a.createRoom(room('r'));
     const results = await Promise.allSettled([
-      a.addEvent(event('r', 0, { idempotencyKey: 'same' })),
-      b.addEvent(event('r', 0, { idempotencyKey: 'same' })),
+      a.addEvent(event('r', 0, { id: 'from-a', idempotencyKey: 'same' })),
+      b.addEvent(event('r', 0, { id: 'from-b', idempotencyKey: 'same' })),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    await expect(b.addEvent(event('r', 1, { idempotencyKey: 'same' }))).rejects.toBeInstanceOf(
+    await expect(b.addEvent(event('r', 1, { id: 'again', idempotencyKey: 'same' }))).rejects.toBeInstanceOf(
       ValidationError,
     );
     const { rows } = await adminQuery(
