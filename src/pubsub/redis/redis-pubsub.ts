@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { PubSub } from '../../core/cluster/pubsub.js';
 import { RoomKitError, ValidationError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { takeUrlParam } from '../../core/url-param.js';
 
 export interface RedisPubSubOptions {
   /** `redis://[:password@]host:6379[/db]` or `rediss://` for TLS (default redis://127.0.0.1:6379). */
@@ -38,7 +39,8 @@ export class RedisPubSub implements PubSub {
   private closed = false;
 
   constructor(private readonly options: RedisPubSubOptions = {}) {
-    const { url, prefix } = splitPrefix(options.url ?? 'redis://127.0.0.1:6379');
+    // `?prefix=` is ours, not ioredis's: taken out of the URL.
+    const { url, value: prefix } = takeUrlParam(options.url ?? 'redis://127.0.0.1:6379', 'prefix');
     this.prefix = options.prefix ?? prefix ?? 'roomkit';
     if (!PREFIX.test(this.prefix)) {
       throw new ValidationError(
@@ -188,19 +190,6 @@ export class RedisPubSub implements PubSub {
   private warn(what: string, error: unknown): void {
     if (this.closed) return;
     this.options.logger?.debug({ pubsub: 'redis', what, err: String(error) }, 'redis pub/sub error');
-  }
-}
-
-/** `?prefix=` is ours, not ioredis's: take it out of the URL. */
-function splitPrefix(url: string): { url: string; prefix?: string } {
-  if (!url.includes('prefix=')) return { url };
-  try {
-    const parsed = new URL(url);
-    const prefix = parsed.searchParams.get('prefix') ?? undefined;
-    parsed.searchParams.delete('prefix');
-    return { url: parsed.toString(), prefix };
-  } catch {
-    return { url };
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { takeUrlParam } from '../../core/url-param.js';
 import { decodeJson } from './text-codec.js';
 
 export interface PostgresStoreOptions {
@@ -65,13 +66,7 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
 
 /** `?schema=` is ours, not PostgreSQL's: take it out of the URL before `pg` sees it. */
 export function splitSchema(url: string | undefined): { connectionString?: string; schema?: string } {
-  if (!url?.includes('schema=')) return { connectionString: url };
-  try {
-    const parsed = new URL(url);
-    const schema = parsed.searchParams.get('schema') ?? undefined;
-    parsed.searchParams.delete('schema');
-    return { connectionString: parsed.toString(), schema };
-  } catch {
-    return { connectionString: url };
-  }
+  if (url === undefined) return {};
+  const { url: connectionString, value: schema } = takeUrlParam(url, 'schema');
+  return { connectionString, schema };
 }
