@@ -65,7 +65,7 @@ afterEach(async () => {
   for (const kit of kits.splice(0)) await kit.close();
 });
 
-function cluster(size: number, opts: { timers?: boolean } = {}) {
+function cluster(size: number, opts: { timers?: boolean; scanIntervalMs?: number } = {}) {
   const shared = {
     store: new MemoryStore(),
     pubsub: new InMemoryPubSub(),
@@ -80,7 +80,7 @@ function cluster(size: number, opts: { timers?: boolean } = {}) {
       pubsub: shared.pubsub,
       lockManager: shared.lockManager,
       leases,
-      cluster: { scanIntervalMs: 50, gapFillMs: 20 },
+      cluster: { scanIntervalMs: opts.scanIntervalMs ?? 50, gapFillMs: 20 },
       defaultRoomTimers: opts.timers ? { inactiveAfterMs: 150 } : undefined,
     });
     kits.push(kit);
@@ -210,6 +210,18 @@ describe('a cluster of kits (in one process)', () => {
     const events = await store.listEvents('r');
     const answers = events.filter((e) => e.responseTo);
     expect(answers.map((e) => (e.content as { body: string }).body)).toEqual(['re: q1', 're: q2']);
+  });
+
+  it('hands its rooms over at once when it shuts down cleanly (no scan needed)', async () => {
+    const { nodes } = cluster(2, { scanIntervalMs: 60_000 });
+    const [a, b] = nodes as [Node, Node];
+    await room(a);
+    await b.kit.getRoom('r');
+    await b.kit.recover();
+    await a.kit.close();
+    await until(() => b.kit.cluster!.owns('r'), 'B owns the room right after A closed', 2000);
+    await b.kit.processInbound({ channelId: 'web', roomId: 'r', content: text('still answered') });
+    await until(() => b.ai.seen.length === 1, 'B answers');
   });
 
   it('fires a room timer once in the whole cluster', async () => {
