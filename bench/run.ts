@@ -10,6 +10,7 @@ const BENCHES: Record<string, [string, string]> = {
   store: ['store.ts', 'benchSqliteCommit'],
   pipeline: ['pipeline.ts', 'benchPipeline'],
   voice: ['voice.ts', 'benchVoice'],
+  'voice-alloc': ['voice-alloc.ts', 'benchVoiceAlloc'],
   speech: ['speech.ts', 'benchSpeech'],
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],

@@ -1,15 +1,36 @@
 /**
- * Load generator for the voice bench (a separate process, so clients do not share the
+ * Load generator for the voice benches (a separate process, so clients do not share the
  * server's event loop): N WebSocket voice clients, each sending 20 ms of 16 kHz PCM every
- * 20 ms, a 1.2 s voiced / 0.8 s near-silent cycle, and timing the audio that comes back.
- * Prints one JSON line with the lateness of received frames (p50/p99) when done.
+ * 20 ms in a 1.2 s voiced / 0.8 s near-silent cycle, and timing the audio that comes back.
+ *
+ *   voice-load-client.ts <url> <sessions> <seconds> <lockstep|staggered> <replyBytes>
+ *
+ * All sessions open first (a bounded number of handshakes at a time); the run starts once
+ * every one is ready. In lockstep every caller's cycle starts on the same tick (every reply
+ * starts in the same 20 ms); staggered spreads the cycles over the 2 s in 20 ms steps.
+ * A timer that fires late sends the frames it owes, as a microphone's buffer would.
+ *
+ * Prints one JSON line: lateness of received frames (p50/p99), and the reply accounting that
+ * makes the bench fail loudly: a reply that ends with fewer bytes than `replyBytes`, or one
+ * that never came for an utterance that ended in time, counts its missing frames as lost.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
-const [url, countArg, secondsArg] = process.argv.slice(2);
+const [url, countArg, secondsArg, modeArg, replyBytesArg] = process.argv.slice(2);
 const count = Number(countArg);
 const seconds = Number(secondsArg);
+const mode = modeArg === 'staggered' ? 'staggered' : 'lockstep';
+const replyBytes = Number(replyBytesArg);
 const FRAME = 320;
+const FRAME_BYTES = FRAME * 2;
+const FRAME_MS = 20;
+const CYCLE_MS = 2000;
+const VOICED_MS = 1200;
+/** An utterance must have ended this long before the run does for its reply to be owed. */
+const REPLY_DEADLINE_MS = 1500;
+const OPEN_AT_ONCE = 64;
+const OPEN_TIMEOUT_MS = 60_000;
 
 const voiced = new Int16Array(FRAME).map((_, i) =>
   Math.round(5000 * Math.sin((2 * Math.PI * 220 * i) / 16000)),
@@ -17,66 +38,194 @@ const voiced = new Int16Array(FRAME).map((_, i) =>
 const quiet = new Int16Array(FRAME).map((_, i) => Math.round(30 * Math.sin((2 * Math.PI * 220 * i) / 16000)));
 
 interface Client {
+  index: number;
   ws: WebSocket;
   ready: boolean;
+  /** ms into the cycle at the run's start. */
+  offsetMs: number;
   /** When the current burst of received audio should have played up to (ms). */
   due: number;
   bytes: number;
+  replyBytes: number;
+  inReply: boolean;
+  completed: number;
+  short: number;
+  interrupted: number;
+  errors: string[];
 }
 
 const lateness: number[] = [];
 const clients: Client[] = [];
 let opened = 0;
-for (let i = 0; i < count; i++) {
-  const ws = new WebSocket(`${url}?user=load${i}`);
-  const c: Client = { ws, ready: false, due: 0, bytes: 0 };
-  ws.binaryType = 'nodebuffer';
-  ws.on('open', () =>
-    ws.send(JSON.stringify({ type: 'start', sampleRate: 16000, roomId: `load-${i}`, framing: 'binary' })),
-  );
-  ws.on('message', (data, isBinary) => {
-    if (!isBinary) {
-      const msg = JSON.parse(data.toString());
-      if (msg.type === 'ready') {
-        c.ready = true;
-        opened++;
-      }
-      return;
-    }
-    const now = performance.now();
-    const ms = ((data as Buffer).byteLength / 2 / 16000) * 1000;
-    // A frame is late by how much it arrives after the previous ones would have finished
-    // playing (minus the pacer's lead): that is an audible gap.
-    if (c.due > 0 && now - c.due < 500) lateness.push(Math.max(0, now - c.due));
-    c.due = Math.max(c.due, now) + ms;
-    c.bytes += (data as Buffer).byteLength;
-  });
-  ws.on('error', () => {});
-  clients.push(c);
+let failed = 0;
+const failures = new Map<string, number>();
+let running = false;
+
+function fail(c: Client, why: string) {
+  if (c.errors.length === 0) {
+    failed++;
+    failures.set(why, (failures.get(why) ?? 0) + 1);
+  }
+  c.errors.push(why);
 }
 
-const start = performance.now();
-let tick = 0;
-const timer = setInterval(() => {
-  const phase = (tick * 20) % 2000;
-  const frame = phase < 1200 ? voiced : quiet;
-  for (const c of clients) if (c.ready) c.ws.send(frame);
-  tick++;
-  if (performance.now() - start > seconds * 1000) {
-    clearInterval(timer);
-    lateness.sort((a, b) => a - b);
-    const pick = (q: number) => lateness[Math.min(lateness.length - 1, Math.floor(q * lateness.length))] ?? 0;
-    const received = clients.reduce((n, c) => n + c.bytes, 0);
-    console.log(
-      JSON.stringify({
-        opened,
-        frames: lateness.length,
-        p50: pick(0.5),
-        p99: pick(0.99),
-        receivedBytes: received,
-      }),
+function open(index: number): Promise<void> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url}?user=load${index}`);
+    const offsetMs = mode === 'staggered' ? (index * FRAME_MS) % CYCLE_MS : 0;
+    const c: Client = {
+      index,
+      ws,
+      ready: false,
+      offsetMs,
+      due: 0,
+      bytes: 0,
+      replyBytes: 0,
+      inReply: false,
+      completed: 0,
+      short: 0,
+      interrupted: 0,
+      errors: [],
+    };
+    clients.push(c);
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () =>
+      ws.send(
+        JSON.stringify({ type: 'start', sampleRate: 16000, roomId: `load-${index}`, framing: 'binary' }),
+      ),
     );
-    for (const c of clients) c.ws.terminate();
-    process.exit(0);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return onControl(c, JSON.parse(data.toString()), resolve);
+      const now = performance.now();
+      const size = (data as Buffer).byteLength;
+      const ms = (size / 2 / 16000) * 1000;
+      // A frame is late by how much it arrives after the previous ones would have finished
+      // playing (minus the pacer's lead): that is an audible gap.
+      if (c.due > 0 && now - c.due < 500) lateness.push(Math.max(0, now - c.due));
+      c.due = Math.max(c.due, now) + ms;
+      c.bytes += size;
+      if (c.inReply) c.replyBytes += size;
+    });
+    ws.on('error', (error) => {
+      fail(c, `socket error: ${error.message}`);
+      resolve();
+    });
+    ws.on('close', () => {
+      if (!running && !c.ready) fail(c, 'closed before ready');
+      else if (running) fail(c, 'closed by the server during the run');
+      resolve();
+    });
+  });
+}
+
+function onControl(c: Client, msg: { type: string; speaking?: boolean; code?: string }, ready: () => void) {
+  switch (msg.type) {
+    case 'ready':
+      c.ready = true;
+      opened++;
+      ready();
+      return;
+    case 'error':
+      fail(c, `error frame: ${msg.code}`);
+      ready();
+      return;
+    case 'speaking':
+      if (msg.speaking) {
+        c.inReply = true;
+        c.replyBytes = 0;
+      } else if (c.inReply) {
+        c.inReply = false;
+        c.completed++;
+        if (c.replyBytes < replyBytes) c.short += Math.ceil((replyBytes - c.replyBytes) / FRAME_BYTES);
+      }
+      return;
+    case 'clear_audio':
+      // Barge-in: the caller's next utterance started over the reply; not a loss.
+      if (c.inReply) c.interrupted++;
+      c.inReply = false;
+      return;
   }
-}, 20);
+}
+
+async function openAll(): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await open(next++);
+  };
+  const all = Promise.all(Array.from({ length: Math.min(OPEN_AT_ONCE, count) }, worker));
+  const timeout = new Promise<void>((r) => setTimeout(r, OPEN_TIMEOUT_MS).unref());
+  await Promise.race([all, timeout]);
+}
+
+function pick(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+await openAll();
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+running = true;
+const start = performance.now();
+let sentTicks = 0;
+const timer = setInterval(() => {
+  const now = performance.now();
+  const owed = Math.floor((now - start) / FRAME_MS) + 1;
+  for (; sentTicks < owed; sentTicks++) {
+    const at = sentTicks * FRAME_MS;
+    for (const c of clients) {
+      if (!c.ready) continue;
+      const phase = (at + c.offsetMs) % CYCLE_MS;
+      c.ws.send(phase < VOICED_MS ? voiced : quiet);
+    }
+  }
+  if (now - start < seconds * 1000) return;
+  clearInterval(timer);
+  running = false;
+  loop.disable();
+  report(now - start);
+}, FRAME_MS);
+
+function report(elapsedMs: number): void {
+  lateness.sort((a, b) => a - b);
+  let expectedReplies = 0;
+  let missingReplies = 0;
+  let framesLost = 0;
+  let completed = 0;
+  let interrupted = 0;
+  const framesPerReply = Math.ceil(replyBytes / FRAME_BYTES);
+  for (const c of clients) {
+    if (!c.ready) continue;
+    // Utterances whose voiced part ended early enough that their reply must have been heard.
+    let owed = 0;
+    for (let t = VOICED_MS - c.offsetMs; t + REPLY_DEADLINE_MS < elapsedMs; t += CYCLE_MS) if (t > 0) owed++;
+    expectedReplies += owed;
+    const heard = c.completed + c.interrupted;
+    const missing = Math.max(0, owed - heard);
+    missingReplies += missing;
+    framesLost += c.short + missing * framesPerReply;
+    completed += c.completed;
+    interrupted += c.interrupted;
+  }
+  console.log(
+    JSON.stringify({
+      mode,
+      sessions: count,
+      opened,
+      failed,
+      failures: Object.fromEntries(failures),
+      frames: lateness.length,
+      p50: pick(lateness, 0.5),
+      p99: pick(lateness, 0.99),
+      max: lateness.at(-1) ?? 0,
+      receivedBytes: clients.reduce((n, c) => n + c.bytes, 0),
+      expectedReplies,
+      repliesCompleted: completed,
+      repliesInterrupted: interrupted,
+      missingReplies,
+      framesLost,
+      clientLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    }),
+  );
+  for (const c of clients) c.ws.terminate();
+  process.exit(0);
+}

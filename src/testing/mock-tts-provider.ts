@@ -87,18 +87,19 @@ export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
   }
 
   private async *chunks(text: string, call: MockTTSCall, signal?: AbortSignal): AsyncGenerator<AudioChunk> {
-    const data = this.render(text);
     const rate = this.capabilities.sampleRate;
+    const total = this.sampleCount(text) * 2;
     const bytesPerChunk = Math.round((rate * (this.opts.chunkMs ?? 20)) / 1000) * 2;
-    for (let i = 0; i < data.length; i += bytesPerChunk) {
+    for (let i = 0; i < total; i += bytesPerChunk) {
       await new Promise((r) => setImmediate(r));
       if (signal?.aborted) {
         call.aborted = true;
         return;
       }
       call.chunks++;
+      // Rendered chunk by chunk, as a streaming engine would: a reply nobody pulls costs nothing.
       yield {
-        data: data.subarray(i, i + bytesPerChunk),
+        data: this.tone(i / 2, Math.min(bytesPerChunk, total - i) / 2),
         sampleRate: rate,
         channels: 1,
         format: 'pcm_s16le',
@@ -107,13 +108,44 @@ export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
     }
   }
 
-  /** A 440 Hz tone at -20 dBFS, `msPerChar` per non-space character. */
-  private render(text: string): Uint8Array {
-    const rate = this.capabilities.sampleRate;
+  /** `msPerChar` of audio per non-space character. */
+  private sampleCount(text: string): number {
     const chars = text.replace(/\s+/g, '').length;
-    const samples = new Int16Array(Math.round((rate * chars * (this.opts.msPerChar ?? 10)) / 1000));
-    for (let i = 0; i < samples.length; i++)
-      samples[i] = Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    return Math.round((this.capabilities.sampleRate * chars * (this.opts.msPerChar ?? 10)) / 1000);
+  }
+
+  private render(text: string): Uint8Array {
+    return this.tone(0, this.sampleCount(text));
+  }
+
+  /** Samples [from, from + n) of a 440 Hz tone at -20 dBFS, copied from one cached period. */
+  private tone(from: number, n: number): Uint8Array {
+    const period = tonePeriod(this.capabilities.sampleRate);
+    const samples = new Int16Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const at = (from + filled) % period.length;
+      const take = Math.min(n - filled, period.length - at);
+      samples.set(period.subarray(at, at + take), filled);
+      filled += take;
+    }
     return new Uint8Array(samples.buffer);
   }
+}
+
+const periods = new Map<number, Int16Array>();
+
+/** One whole period of the mock's tone at `rate` (440 Hz repeats every rate / gcd(rate, 440) samples). */
+function tonePeriod(rate: number): Int16Array {
+  let period = periods.get(rate);
+  if (!period) {
+    let a = rate;
+    let b = 440;
+    while (b) [a, b] = [b, a % b];
+    period = new Int16Array(rate / a);
+    for (let i = 0; i < period.length; i++)
+      period[i] = Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    periods.set(rate, period);
+  }
+  return period;
 }

@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { AudioFrame } from './types.js';
+import type { ClockTask } from './voice-clock.js';
 
 /**
  * The time source a pacer runs on. Injectable so tests drive time by hand (ManualClock)
@@ -10,6 +11,12 @@ export interface PacerClock {
   now(): number;
   setTimer(fn: () => void, delayMs: number): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Optional allocation-free timers (VoiceClock): run `task` after `delayMs`, moving it if it
+   * was already scheduled. Pacers use these when the clock has them.
+   */
+  schedule?(task: ClockTask, delayMs: number): void;
+  cancel?(task: ClockTask): void;
 }
 
 /** Wall clock: performance.now() (monotonic, unlike Date.now()) and setTimeout. */
@@ -133,6 +140,11 @@ export class OutboundPacer {
   private frozenPlayedMs: number | undefined; // set by interrupt: playback stopped there
   private readonly unplayed: { at: number; frame: AudioFrame }[] = [];
   private timer: unknown;
+  /** The pacer's wake-up on clocks with `schedule` (one object for its whole life). */
+  private readonly task: ClockTask | undefined;
+  private taskScheduled = false;
+  /** A producer waiting for the queue to drain below a level (`whenQueuedBelow`). */
+  private waiter: { samples: number; resolve: () => void } | undefined;
   private currentState: PacerState = 'idle';
   private drainedPromise!: Promise<PacerDrainResult>;
   private resolveDrained!: (r: PacerDrainResult) => void;
@@ -150,6 +162,14 @@ export class OutboundPacer {
       );
     }
     if (!(this.leadMs >= 0)) throw new ValidationError(`pacer lead must be >= 0, got ${this.leadMs}`);
+    if (this.clock.schedule) {
+      this.task = {
+        run: () => {
+          this.taskScheduled = false;
+          this.pump();
+        },
+      };
+    }
     this.newResponse();
   }
 
@@ -184,13 +204,14 @@ export class OutboundPacer {
 
   /**
    * Queue PCM for the current response. The samples are copied (callers often reuse their
-   * buffers). Returns false, dropping the audio, after `end()` or `interrupt()` until `reset()`.
+   * buffers) unless `owned`: the caller hands the buffer over and never writes it again.
+   * Returns false, dropping the audio, after `end()` or `interrupt()` until `reset()`.
    */
-  push(pcm: Int16Array): boolean {
+  push(pcm: Int16Array, owned = false): boolean {
     if (this.currentState !== 'idle' && this.currentState !== 'playing') return false;
     if (pcm.length === 0) return true;
     this.currentState = 'playing';
-    this.chunks.push(pcm.slice());
+    this.chunks.push(owned ? pcm : pcm.slice());
     this.queuedSamples += pcm.length;
     this.lastPushAt = this.clock.now();
     this.pump();
@@ -223,6 +244,23 @@ export class OutboundPacer {
     return position;
   }
 
+  /**
+   * Resolves once less than `ms` of audio waits to be sent, or the response stops (ended,
+   * interrupted, reset): a producer that awaits it between chunks synthesises as the audio
+   * plays instead of all at once, so a thousand replies starting together cost no more than
+   * spread-out ones. One waiter at a time (a newer call replaces the older, which resolves).
+   */
+  whenQueuedBelow(ms: number): Promise<void> {
+    const samples = (ms * this.sampleRate) / 1000;
+    if (this.queuedSamples < samples || (this.currentState !== 'playing' && this.currentState !== 'idle')) {
+      return Promise.resolve();
+    }
+    this.waiter?.resolve();
+    return new Promise((resolve) => {
+      this.waiter = { samples, resolve };
+    });
+  }
+
   /** Start a new response: drops whatever is left of the current one and zeroes the counters. */
   reset(): void {
     if (this.currentState !== 'interrupted' && this.currentState !== 'drained') this.interrupt();
@@ -232,6 +270,15 @@ export class OutboundPacer {
     this.frozenPlayedMs = undefined;
     this.currentState = 'idle';
     this.newResponse();
+  }
+
+  /** Wakes a producer waiting in `whenQueuedBelow` once it may push again. */
+  private releaseWaiter(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    if (this.queuedSamples >= waiter.samples && this.currentState === 'playing') return;
+    this.waiter = undefined;
+    waiter.resolve();
   }
 
   private newResponse(): void {
@@ -246,11 +293,28 @@ export class OutboundPacer {
     this.offset = 0;
     this.queuedSamples = 0;
     this.unplayed.length = 0;
+    this.releaseWaiter();
   }
 
   private cancelTimer(): void {
+    if (this.taskScheduled) {
+      this.clock.cancel?.(this.task!);
+      this.taskScheduled = false;
+    }
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
+  }
+
+  private armTimer(delayMs: number): void {
+    if (this.task) {
+      this.clock.schedule!(this.task, delayMs);
+      this.taskScheduled = true;
+      return;
+    }
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      this.pump();
+    }, delayMs);
   }
 
   private hasFrame(now: number): boolean {
@@ -287,6 +351,7 @@ export class OutboundPacer {
       if (this.currentState !== 'playing' && this.currentState !== 'ending') return;
     }
     this.firePlayed(now);
+    this.releaseWaiter();
     if (this.currentState !== 'playing' && this.currentState !== 'ending') return;
     if (this.currentState === 'ending' && this.queuedSamples === 0 && this.bufferedUntil <= now + EPS) {
       this.currentState = 'drained';
@@ -306,13 +371,7 @@ export class OutboundPacer {
       wakeAt = Math.min(wakeAt, this.bufferedUntil);
     // A starving 'playing' pacer needs no timer: the next push pumps.
     if (wakeAt === Number.POSITIVE_INFINITY) return;
-    this.timer = this.clock.setTimer(
-      () => {
-        this.timer = undefined;
-        this.pump();
-      },
-      Math.max(0, wakeAt - now),
-    );
+    this.armTimer(Math.max(0, wakeAt - now));
   }
 
   private firePlayed(now: number): void {
@@ -336,7 +395,9 @@ export class OutboundPacer {
     const first = this.chunks[0];
     let data: Int16Array;
     if (first.length - this.offset >= size) {
-      data = first.subarray(this.offset, this.offset + size);
+      // A chunk of exactly one frame goes as it is (no view to allocate).
+      data =
+        this.offset === 0 && first.length === size ? first : first.subarray(this.offset, this.offset + size);
       this.offset += size;
       if (this.offset === first.length) this.shiftChunk();
     } else {

@@ -12,7 +12,8 @@ import {
 import { PrimarySpeakerGate, type PrimarySpeakerOptions } from './diarization/primary-speaker.js';
 import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from './pipeline/energy-vad.js';
-import { type PacerClock, systemClock } from './pacer.js';
+import type { PacerClock } from './pacer.js';
+import { sharedVoiceClock } from './voice-clock.js';
 import { METRIC_NAMES, type TurnClock } from './turn-metrics.js';
 import type { AudioFrame, STTProvider, TTSProvider, VoiceSession } from './types.js';
 import { spokenText } from './voice-text.js';
@@ -61,17 +62,17 @@ export interface VoiceChannelSettings {
   pacer?: { frameMs?: number; leadMs?: number };
   /**
    * The channel's time source: pacing, the echo canceller's timeline and barge-in timing.
-   * Default the wall clock; a ManualClock runs a whole call on virtual time (the echo-loop
+   * Default the wall clock (one timing wheel for every call in the process, `sharedVoiceClock`); a ManualClock runs a whole call on virtual time (the echo-loop
    * harness in `roomkit/testing` does).
    */
   clock?: PacerClock;
-}
   /**
    * Primary-speaker mode, with a `diarization` stage in the pipeline: only the first voice
    * heard on each session (or `{ speakerId }`) is transcribed; while others talk the input is
    * gated (`backend.setInputGated`). See PrimarySpeakerGate.
    */
   primarySpeakerMode?: boolean | PrimarySpeakerOptions;
+}
 
 /**
  * A voice participant: the cascaded STT -> room -> AI -> TTS path over a VoiceBackend.
@@ -92,9 +93,9 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
   private readonly turns: VoiceTurns;
   private readonly traces: TraceObservers;
-
   /** Primary-speaker mode's gate, when on. */
   readonly primarySpeaker?: PrimarySpeakerGate;
+
   constructor(
     id: string,
     private readonly opts: VoiceChannelOptions,
@@ -106,7 +107,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     this.tts = required(opts.tts ?? opts.ttsProvider, 'tts');
     if (!this.backend) throw new ValidationError(`voice channel ${id} needs a backend`, undefined, 'backend');
     this.voice = opts.voice;
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock ?? sharedVoiceClock;
     const sttTurns = this.stt.capabilities.streaming && this.stt.capabilities.turnDetection;
     this.turnTaking = opts.turnTaking ?? (sttTurns ? 'stt' : 'vad');
     this.pipeline = this.makePipeline(opts.pipeline);
@@ -127,11 +128,11 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       const event: SpeakerChangeEvent = { session, channelId: this.id, result, timestamp: nowIso() };
       this.kit?.events.emit('speaker_change', event);
     });
-    // Out-of-band digits (RTP/SIP backends: RFC 4733, SIP INFO) fire ON_DTMF like in-band ones.
     if (opts.primarySpeakerMode) {
       const o = opts.primarySpeakerMode === true ? {} : opts.primarySpeakerMode;
       this.primarySpeaker = new PrimarySpeakerGate(this.backend, o);
     }
+    // Out-of-band digits (RTP/SIP backends: RFC 4733, SIP INFO) fire ON_DTMF like in-band ones.
     (this.backend as Partial<DtmfSource>).onDtmfReceived?.((session, event) =>
       this.fire(HookTrigger.ON_DTMF, { ...event, session }, session),
     );
@@ -215,8 +216,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   override async close(): Promise<void> {
     for (const rt of [...this.runtimes.values()]) await this.endSession(rt.session, 'channel_closed');
     this.pipeline.close();
-  }
     this.primarySpeaker?.close();
+  }
 
   // ---- VoiceChannelHost ------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
 import { errorMessage } from '../core/errors.js';
 import type { AsyncQueue } from '../providers/shared/async-queue.js';
 import { PhraseChunker } from '../providers/shared/phrase-chunker.js';
-import { bytesToInt16, int16ToBytes } from './audio/pcm.js';
+import { bytesToInt16 } from './audio/pcm.js';
 import type { InterruptionStrategy } from './interruption.js';
 import { OutboundPacer, type PacerClock } from './pacer.js';
 import type { AudioPipelineSession } from './pipeline/audio-pipeline-session.js';
 import type { TurnClock } from './turn-metrics.js';
+import { sharedTurnScheduler } from './turn-scheduler.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from './types.js';
 import type { VoiceChannelHost } from './voice-channel-host.js';
 
@@ -35,6 +36,8 @@ export class VoiceSessionRuntime {
   private generation = 0;
   private closed = false;
   private readonly echoReference: boolean;
+  /** Audio the pacer may hold unsent before the next TTS chunk is taken. */
+  private readonly readAheadMs: number;
 
   constructor(
     readonly session: VoiceSession,
@@ -58,6 +61,7 @@ export class VoiceSessionRuntime {
       send: (frame) => this.sendFrame(frame),
       onError: (error) => host.reportError(session, 'send', error),
     });
+    this.readAheadMs = Math.max(3 * this.pacer.frameMs, this.pacer.leadMs);
   }
 
   get isSpeaking(): boolean {
@@ -68,7 +72,7 @@ export class VoiceSessionRuntime {
   speak(text: string | AsyncIterable<string>): Promise<void> {
     const generation = this.generation;
     const run = this.chain.then(() =>
-      generation === this.generation && !this.closed ? this.say(text) : undefined,
+      generation === this.generation && !this.closed ? this.say(text, generation) : undefined,
     );
     this.chain = run.catch((error) => this.host.reportError(this.session, 'tts', error));
     return this.chain;
@@ -96,7 +100,11 @@ export class VoiceSessionRuntime {
     this.sttFeed?.end();
   }
 
-  private async say(source: string | AsyncIterable<string>): Promise<void> {
+  private async say(source: string | AsyncIterable<string>, generation: number): Promise<void> {
+    // Replies that start together (a thousand callers answered at once) start a few per
+    // loop iteration, so the calls already speaking keep getting their frames on time.
+    await sharedTurnScheduler.slot();
+    if (generation !== this.generation || this.closed) return; // barged in meanwhile
     const controller = new AbortController();
     const speech: Speech = { controller, text: typeof source === 'string' ? source : '' };
     const { tts } = this.host;
@@ -121,6 +129,9 @@ export class VoiceSessionRuntime {
       for await (const chunk of chunks) {
         if (controller.signal.aborted) break;
         this.playChunk(chunk);
+        // Synthesise as it plays: take the next chunk once the pacer runs low, so the replies
+        // of a thousand callers starting at once spread over their playback, not one tick.
+        if (this.pacer.queuedMs >= this.readAheadMs) await this.pacer.whenQueuedBelow(this.readAheadMs);
       }
     } catch (error) {
       if (this.current === speech) this.current = undefined;
@@ -174,7 +185,8 @@ export class VoiceSessionRuntime {
       channels: chunk.channels,
     };
     const out = this.pipeline.processOutbound(frame);
-    this.pacer.push(out.data);
+    // Audio the pipeline passed through is the TTS chunk's own (fresh) buffer: no copy needed.
+    this.pacer.push(out.data, out.data === frame.data);
   }
 
   private sendFrame(frame: AudioFrame): void {
@@ -182,12 +194,6 @@ export class VoiceSessionRuntime {
       this.host.metric(this, 'firstFrameSentMs');
       this.host.turnComplete(this);
     }
-    const chunk: AudioChunk = {
-      data: int16ToBytes(frame.data),
-      sampleRate: frame.sampleRate,
-      channels: 1,
-      format: 'pcm_s16le',
-    };
     // Sent at real time, so sent now is heard from now on (plus the path the echo guard measures).
     if (this.echoReference) {
       try {
@@ -197,8 +203,10 @@ export class VoiceSessionRuntime {
         this.host.reportError(this.session, 'aec_reference', error);
       }
     }
-    this.host.backend.sendAudio(this.session, chunk).catch((error: unknown) => {
-      this.host.reportError(this.session, 'send', new Error(errorMessage(error)));
-    });
+    this.host.backend.sendPacedFrame(this.session, frame, this.onSendError);
   }
+
+  private readonly onSendError = (error: unknown): void => {
+    this.host.reportError(this.session, 'send', new Error(errorMessage(error)));
+  };
 }

@@ -4,6 +4,7 @@ import { AsyncQueue } from '../providers/shared/async-queue.js';
 import { cloneAudioFrame } from './audio/frames.js';
 import { InterimTranscripts } from './interim-transcripts.js';
 import { TurnClock } from './turn-metrics.js';
+import { sharedTurnScheduler } from './turn-scheduler.js';
 import type { AudioFrame, STTStreamEvent, TranscriptionResult } from './types.js';
 import type { VoiceChannel } from './voice-channel.js';
 import type { BargeInEvent, PartialTranscriptionEvent, VADSilenceEvent } from './voice-hooks.js';
@@ -54,6 +55,8 @@ export class VoiceTurns {
     pipeline.on('audioLevel', (e) => {
       const trigger =
         e.direction === 'inbound' ? HookTrigger.ON_INPUT_AUDIO_LEVEL : HookTrigger.ON_OUTPUT_AUDIO_LEVEL;
+      // Ten a second per direction per call: no payload (nor timestamp) for nobody.
+      if (!this.ch.roomKit?.hooks.has(trigger)) return;
       const payload = { session, levelDb: e.levelDb, isSpeech: e.isSpeech, timestamp: nowIso() };
       this.ch.fire(trigger, payload, session, e.direction);
     });
@@ -144,6 +147,8 @@ export class VoiceTurns {
   ): Promise<void> {
     const turn = new TurnClock();
     try {
+      // Callers who stop together are answered a few per loop iteration, not all in one.
+      await sharedTurnScheduler.slot();
       const result = await this.ch.stt.transcribe({ data: audio, sampleRate, channels: 1 });
       // An STT without partials: after_words counts the utterance once it is transcribed, if
       // the reply it was spoken over still plays (not one that started since).
@@ -181,6 +186,7 @@ export class VoiceTurns {
             if (this.ch.getRuntime(rt.session.id) !== rt) break;
             if (!this.ch.pipeline.config.vad) rt.userSpeaking = false;
             const stoppedAt = this.lastSpeechEnd.get(rt) ?? performance.now();
+            await sharedTurnScheduler.slot();
             await this.finalize(rt, { ...event.result, text, isFinal: true }, new TurnClock(stoppedAt));
             break;
           }

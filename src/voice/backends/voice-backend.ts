@@ -1,4 +1,5 @@
 import { newId, nowIso } from '../../core/ids.js';
+import { int16ToBytes } from '../audio/pcm.js';
 import type {
   AudioChunk,
   AudioFrame,
@@ -89,6 +90,22 @@ export abstract class VoiceBackend {
     session: VoiceSession,
     audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
   ): Promise<void>;
+
+  /**
+   * One frame of mono PCM at the session's rate, sent at real time by a channel's pacer (the
+   * hot path: every caller, every 20 ms). The default wraps it in a chunk for `sendAudio`;
+   * transports that can send at once override it to skip the chunk and the promise. Failures
+   * go to `onError`, never thrown.
+   */
+  sendPacedFrame(session: VoiceSession, frame: AudioFrame, onError: (error: unknown) => void): void {
+    const chunk: AudioChunk = {
+      data: int16ToBytes(frame.data),
+      sampleRate: frame.sampleRate,
+      channels: 1,
+      format: 'pcm_s16le',
+    };
+    this.sendAudio(session, chunk).catch(onError);
+  }
 
   /** Stop playback now and drop what is queued. */
   abstract interrupt(session: VoiceSession): void;
@@ -190,6 +207,14 @@ export abstract class VoiceBackend {
     return subscribe(this.speakerListeners, cb);
   }
 
+  /**
+   * A diarizer outside the transport (the voice channel's pipeline stage) heard another
+   * speaker on this session: fires the onSpeakerChange listeners as the transport would.
+   */
+  notifySpeakerChange(session: VoiceSession, result: DiarizationResult): void {
+    this.emitSpeakerChange(session, result);
+  }
+
   // ---- for implementations -----------------------------------------------------------
 
   protected newSession(
@@ -207,14 +232,6 @@ export abstract class VoiceBackend {
       createdAt: nowIso(),
       metadata,
     };
-  /**
-   * A diarizer outside the transport (the voice channel's pipeline stage) heard another
-   * speaker on this session: fires the onSpeakerChange listeners as the transport would.
-   */
-  notifySpeakerChange(session: VoiceSession, result: DiarizationResult): void {
-    this.emitSpeakerChange(session, result);
-  }
-
   }
 
   protected emitAudio(session: VoiceSession, frame: AudioFrame): void {

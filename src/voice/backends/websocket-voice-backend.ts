@@ -115,11 +115,11 @@ export class WebSocketVoiceBackend extends SocketVoiceBackend {
       this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw'),
     );
     if (!auth) return refuseUpgrade(socket);
-    this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth));
+    this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth, socket));
   }
 
-  private acceptSocket(ws: WebSocket, auth: VoiceAuthResult): void {
-    const conn = new VoiceConnection(ws, auth, this.maxBufferedBytes, this.onOverflow);
+  private acceptSocket(ws: WebSocket, auth: VoiceAuthResult, raw: Duplex): void {
+    const conn = new VoiceConnection(ws, auth, this.maxBufferedBytes, this.onOverflow, raw);
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: this.options.framing };
     const handlers = {
       start: (c: VoiceConnection, msg: StartMessage) => this.start(c, msg),

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
-import type { AudioChunk, VoiceSession } from '../types.js';
+import type { AudioChunk, AudioFrame, VoiceSession } from '../types.js';
 import { VoiceCapability, VoiceSessionState } from '../types.js';
 import { VoiceBackend } from './voice-backend.js';
 import type { VoiceConnection } from './websocket-voice-connection.js';
@@ -104,6 +104,23 @@ export abstract class SocketVoiceBackend<C extends VoiceConnection = VoiceConnec
     audio: AudioChunk | Uint8Array | AsyncIterable<AudioChunk>,
   ): Promise<void> {
     await sendOutboundAudio(this.bySession.get(session.id), audio);
+  }
+
+  /** A paced frame goes straight to the socket: no chunk, no promise (the per-frame hot path). */
+  override sendPacedFrame(session: VoiceSession, frame: AudioFrame, onError: (error: unknown) => void): void {
+    const conn = this.bySession.get(session.id);
+    if (!conn?.open) return;
+    const data = frame.data;
+    if (frame.sampleRate !== conn.sampleRate || conn.carry !== undefined) {
+      super.sendPacedFrame(session, frame, onError);
+      return;
+    }
+    try {
+      // A Buffer view is what ws sends as is.
+      conn.sendPcm(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    } catch (error) {
+      onError(error);
+    }
   }
 
   /** Barge-in: the client drops what it buffered (`clear_audio`). */

@@ -13,6 +13,16 @@ export interface VoiceAuthResult {
   metadata?: Record<string, unknown>;
 }
 
+const BINARY = { binary: true };
+const TEXT = { binary: false };
+
+/** Connections corked in this tick, uncorked together once it ends (see `send`). */
+const corked: VoiceConnection[] = [];
+function uncorkAll(): void {
+  for (const conn of corked) conn.uncork();
+  corked.length = 0;
+}
+
 /**
  * One client socket of the WebSocket voice backend and its per-connection audio state.
  * Sending goes through here so the backpressure rule holds everywhere.
@@ -39,12 +49,15 @@ export class VoiceConnection {
   /** Streaming resamplers for outbound chunks at other rates, by input rate. */
   readonly resamplers = new Map<number, Resampler>();
   private overflowed = false;
+  private isCorked = false;
 
   constructor(
     readonly socket: WebSocket,
     readonly auth: VoiceAuthResult,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: (conn: VoiceConnection) => void,
+    /** The TCP socket under `socket`: corked while a tick sends, so its messages leave in one write. */
+    private readonly raw?: { cork(): void; uncork(): void },
   ) {}
 
   get open(): boolean {
@@ -64,8 +77,22 @@ export class VoiceConnection {
       this.onOverflow(this);
       return false;
     }
-    this.socket.send(data, { binary: typeof data !== 'string' });
+    // Everything this tick sends (a reply's first frames with its `speaking` and transcript,
+    // a frame and a control message) leaves in one write at the end of the tick.
+    if (this.raw && !this.isCorked) {
+      this.isCorked = true;
+      this.raw.cork();
+      if (corked.push(this) === 1) process.nextTick(uncorkAll);
+    }
+    this.socket.send(data, typeof data === 'string' ? TEXT : BINARY);
     return true;
+  }
+
+  /** @internal End of the tick: what was sent goes out. */
+  uncork(): void {
+    if (!this.isCorked) return;
+    this.isCorked = false;
+    this.raw?.uncork();
   }
 
   sendJson(message: Record<string, unknown>): boolean {
@@ -85,7 +112,7 @@ export class VoiceConnection {
     }
     const slice = Math.max(2, this.sampleRate * 2) & ~1;
     for (let offset = 0; offset < bytes.byteLength; offset += slice) {
-      const part = bytes.subarray(offset, offset + slice);
+      const part = bytes.byteLength <= slice ? bytes : bytes.subarray(offset, offset + slice);
       const sent =
         this.framing === 'binary'
           ? this.send(part)

@@ -27,24 +27,33 @@ export interface InboundLimits {
 
 /**
  * Turns one client frame into a handler call or a typed error frame. Nothing here throws
- * for bad input: the client hears what was wrong and the socket keeps working.
+ * for bad input: the client hears what was wrong and the socket keeps working. Audio frames
+ * are handled at once (no promise per frame); control messages may return one.
  */
-export async function handleInbound(
+export function handleInbound(
   conn: VoiceConnection,
   data: RawData,
   isBinary: boolean,
   limits: InboundLimits,
   handlers: InboundHandlers,
-): Promise<void> {
-  const bytes = toBytes(data);
+): Promise<void> | undefined {
   if (isBinary) {
     if (limits.framing === 'json') {
       conn.error('unsupported_framing', 'this server takes audio as JSON {type:"audio"} messages');
       return;
     }
-    receiveAudio(conn, bytes, limits, handlers);
+    receiveAudio(conn, toBytes(data), limits, handlers);
     return;
   }
+  return handleControl(conn, toBytes(data), limits, handlers);
+}
+
+async function handleControl(
+  conn: VoiceConnection,
+  bytes: Uint8Array,
+  limits: InboundLimits,
+  handlers: InboundHandlers,
+): Promise<void> {
   // base64 is 4/3 of the bytes; leave room for the envelope.
   if (bytes.byteLength > Math.ceil((limits.maxFrameBytes * 4) / 3) + 1024) {
     conn.error('too_large', `text frame of ${bytes.byteLength} bytes is over the limit`);

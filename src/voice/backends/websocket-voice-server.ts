@@ -92,13 +92,18 @@ export class VoiceSocketServer {
     ws.on('pong', () => {
       conn.alive = true;
     });
+    // A throwing listener is a framework bug, not the client's: log it, keep the socket.
+    const failed = (error: unknown) => {
+      logger.error({ backend: name, err: errorMessage(error) }, 'voice frame handling failed');
+      conn.error('internal', 'internal error');
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       conn.alive = true;
-      handleInbound(conn, data, isBinary, limits, handlers).catch((error) => {
-        // A throwing listener is a framework bug, not the client's: log it, keep the socket.
-        logger.error({ backend: name, err: errorMessage(error) }, 'voice frame handling failed');
-        conn.error('internal', 'internal error');
-      });
+      try {
+        handleInbound(conn, data, isBinary, limits, handlers)?.catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     });
     ws.on('close', () => {
       this.connections.delete(conn);

@@ -149,7 +149,8 @@ export class AudioPipelineSession {
     const s = this.stages;
     let f = frame;
     if (f.channels !== 1) f = { ...f, data: this.toMono(f), channels: 1 };
-    for (const stage of s.postProcessors) f = this.run('postProcessor', stage, f);
+    // Indexed: a for-of would allocate an iterator per frame where the JIT does not remove it.
+    for (let i = 0; i < s.postProcessors.length; i++) f = this.run('postProcessor', s.postProcessors[i], f);
     const feedAec = s.aec !== undefined && this.init.feedAecFromOutbound;
     if (s.recorder || feedAec) {
       const ref = this.toInternal(f, this.referenceResamplers, this.refFrame, 'outboundResampler');
@@ -316,6 +317,14 @@ export class AudioPipelineSession {
    * does and then throws.
    */
   private run(name: PipelineStageName, stage: FrameStage, f: AudioFrame): AudioFrame {
+    if (stage.preservesInput) {
+      try {
+        return stage.process(f);
+      } catch (err) {
+        this.report(name, err);
+        return f;
+      }
+    }
     const n = f.data.length;
     if (this.checkpoint.length < n) this.checkpoint = new Int16Array(n);
     const saved = this.checkpoint;

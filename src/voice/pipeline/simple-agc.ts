@@ -51,6 +51,7 @@ export class SimpleAGCProvider implements AGCProvider {
 }
 
 class SimpleAGCStage implements FrameStage {
+  readonly preservesInput = true;
   private readonly out = new ReusableFrame();
   private readonly targetRms: number;
   private readonly maxGain: number;

@@ -28,6 +28,11 @@ export interface StageProvider<TStage> {
 /** A stage that transforms audio (AEC, AGC, denoiser, post-processor). */
 export interface FrameStage {
   process(frame: AudioFrame): AudioFrame;
+  /**
+   * The stage never writes into the frame it is given (it returns its own buffer). The
+   * pipeline then skips the copy it otherwise keeps to undo a stage that wrote and threw.
+   */
+  readonly preservesInput?: boolean;
   /** Forgets what it has learnt (a new, unrelated stream follows). */
   reset?(): void;
   close?(): void;

@@ -1,0 +1,63 @@
+/**
+ * Our side of the concurrent voice sessions bench, as its own process: a RoomKit with a
+ * VoiceChannel on the WebSocket voice backend, the default pipeline (AGC, energy VAD; a
+ * client at another rate would add the resampler), mock STT/TTS and a mock AI that answers
+ * every utterance. Rooms are created when a session asks for one.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AIChannel, ChannelCategory, type Logger, RoomKit } from '../src/index.js';
+import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
+import {
+  EnergyVADProvider,
+  SimpleAGCProvider,
+  VoiceChannel,
+  WebSocketVoiceBackend,
+} from '../src/voice/index.js';
+import { announce, serveStats } from './voice-server-stats.js';
+import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const kit = new RoomKit({ logger: silent });
+const http = createServer();
+const rooms = new Map<string, Promise<unknown>>();
+const ensureRoom = (id: string) => {
+  let ready = rooms.get(id);
+  if (!ready) {
+    ready = (async () => {
+      if (await kit.getRoom(id)) return;
+      await kit.createRoom({ roomId: id });
+      await kit.attachChannel(id, 'ai', { category: ChannelCategory.INTELLIGENCE });
+    })();
+    rooms.set(id, ready);
+  }
+  return ready;
+};
+const backend = new WebSocketVoiceBackend({
+  server: http,
+  path: '/voice',
+  authenticate: (req) => ({ userId: new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? 'u' }),
+  authorizeSession: async ({ roomId }) => {
+    await ensureRoom(roomId);
+    return true as const;
+  },
+  logger: silent,
+});
+kit.registerChannel(
+  new VoiceChannel('voice', {
+    stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
+    tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
+    backend,
+    pipeline: {
+      agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
+      // 300 ms of quiet ends a turn, so a reply (348 ms) ends well before the caller's next
+      // utterance (0.8 s after the last one): replies are whole, and lost frames countable.
+      vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
+    },
+  }),
+);
+kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
+http.listen(0, '127.0.0.1', () => {
+  serveStats();
+  announce(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/voice`);
+});

@@ -1,0 +1,161 @@
+/**
+ * Concurrent full-duplex voice sessions against one server process: the harness behind
+ * `npm run bench -- voice`. It starts the server (a module of bench/ run as a child), then
+ * for each session count runs the load client (another process) and asks the server for its
+ * CPU, event-loop delay and memory over the run. A count passes when every session opened,
+ * no frame was lost, and both the clients' p99 frame lateness and the server's p99 loop delay
+ * are under 20 ms. Counts go up until one fails, then the gap is narrowed once.
+ */
+import { execFile, fork } from 'node:child_process';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import type { ServerStats } from './voice-server-stats.js';
+import { replyBytes } from './voice-traffic.js';
+
+const run = promisify(execFile);
+const LIMIT_MS = 20;
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export interface SweepOptions {
+  /** Names the server in the JSON lines, e.g. 'roomkit' or 'bare-ws'. */
+  server: string;
+  /** The server's module in bench/ and its arguments. */
+  module: string;
+  args?: string[];
+  mode: 'lockstep' | 'staggered';
+  counts: number[];
+  seconds?: number;
+}
+
+export interface SweepResult {
+  lines: Record<string, unknown>[];
+  /** The most sessions that passed. */
+  max: number;
+  /** The first count that failed, if any did. */
+  failedAt?: number;
+  /** Steps that lost frames or sessions while lateness was fine: a bug, not a limit. */
+  broken: string[];
+}
+
+interface ClientReport {
+  opened: number;
+  failed: number;
+  failures: Record<string, number>;
+  frames: number;
+  p50: number;
+  p99: number;
+  max: number;
+  expectedReplies: number;
+  repliesCompleted: number;
+  repliesInterrupted: number;
+  missingReplies: number;
+  framesLost: number;
+  clientLoopDelayP99Ms: number;
+}
+
+export async function sweep(opts: SweepOptions): Promise<SweepResult> {
+  // ROOMKIT_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the server.
+  const extra = process.env.ROOMKIT_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server = fork(new URL(opts.module, import.meta.url).pathname, opts.args ?? [], {
+    execArgv: ['--import', 'tsx', ...extra],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = (type: string) =>
+    new Promise<any>((resolve, reject) => {
+      const onMessage = (msg: { type: string }) => {
+        if (msg.type !== type) return;
+        server.off('message', onMessage);
+        server.off('exit', onExit);
+        resolve(msg);
+      };
+      const onExit = (code: number | null) => reject(new Error(`${opts.module} exited (${code})`));
+      server.on('message', onMessage);
+      server.once('exit', onExit);
+    });
+  try {
+    const { url } = await next('listening');
+    const result: SweepResult = { lines: [], max: 0, broken: [] };
+    const step = async (n: number): Promise<boolean> => {
+      server.send({ type: 'reset' });
+      await next('reset-done');
+      const load = os.loadavg()[0];
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          new URL('voice-load-client.ts', import.meta.url).pathname,
+          url,
+          String(n),
+          String(opts.seconds ?? 8),
+          opts.mode,
+          String(replyBytes()),
+        ],
+        { maxBuffer: 1 << 20 },
+      );
+      const client = JSON.parse(stdout.trim().split('\n').at(-1)!) as ClientReport;
+      server.send({ type: 'stats' });
+      const { stats } = (await next('stats')) as { stats: ServerStats };
+      const reasons: string[] = [];
+      if (client.opened < n) reasons.push(`${n - client.opened} sessions did not open`);
+      if (client.failed > 0)
+        reasons.push(`${client.failed} sessions failed: ${JSON.stringify(client.failures)}`);
+      if (client.framesLost > 0) reasons.push(`${client.framesLost} frames lost`);
+      const lateness = client.p99 >= LIMIT_MS || stats.loopDelayP99Ms >= LIMIT_MS;
+      if (client.p99 >= LIMIT_MS) reasons.push(`p99 lateness ${round(client.p99)} ms`);
+      if (stats.loopDelayP99Ms >= LIMIT_MS)
+        reasons.push(`server loop delay p99 ${round(stats.loopDelayP99Ms)} ms`);
+      const ok = reasons.length === 0;
+      if (!ok && !lateness) result.broken.push(`${n} sessions: ${reasons.join('; ')}`);
+      result.lines.push({
+        bench: 'voice_concurrent_sessions',
+        server: opts.server,
+        mode: opts.mode,
+        sessions: n,
+        opened: client.opened,
+        receivedFrameLatenessMs: { p50: round(client.p50), p99: round(client.p99), max: round(client.max) },
+        serverEventLoopDelayP99Ms: round(stats.loopDelayP99Ms),
+        serverCpu: round(stats.cpu),
+        rssPerSessionKiB: Math.round((stats.maxRss - stats.idleRss) / 1024 / n),
+        replies: {
+          expected: client.expectedReplies,
+          completed: client.repliesCompleted,
+          interrupted: client.repliesInterrupted,
+          missing: client.missingReplies,
+        },
+        framesReceived: client.frames,
+        framesLost: client.framesLost,
+        clientLoopDelayP99Ms: round(client.clientLoopDelayP99Ms),
+        loadAverage1m: Math.round(load * 100) / 100,
+        ok,
+        ...(ok ? {} : { failedBecause: reasons.join('; ') }),
+      });
+      // Let the sessions of this step end before the next one opens.
+      await new Promise((r) => setTimeout(r, 1500));
+      return ok;
+    };
+    let lastOk = 0;
+    for (const n of opts.counts) {
+      if (await step(n)) {
+        lastOk = n;
+        continue;
+      }
+      result.failedAt = n;
+      // Narrow the gap once: halfway, rounded to 50 sessions.
+      const mid = Math.round((lastOk + n) / 2 / 50) * 50;
+      if (mid > lastOk && mid < n) {
+        if (await step(mid)) lastOk = mid;
+        else result.failedAt = mid;
+      }
+      break;
+    }
+    result.max = lastOk;
+    return result;
+  } finally {
+    // A clean exit lets --cpu-prof write its profile; a server that hangs is killed.
+    server.send({ type: 'exit' });
+    const exited = new Promise((r) => server.once('exit', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    server.kill();
+  }
+}
