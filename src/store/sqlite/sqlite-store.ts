@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { ValidationError } from '../../core/errors.js';
 import type { ChannelBinding, Participant, Room, RoomEvent } from '../../models/index.js';
 import type { ConversationStore, ListEventsQuery, ListRoomsQuery } from '../conversation-store.js';
+import { Checkpointer } from './checkpointer.js';
+import { GroupCommit } from './group-commit.js';
 import { listRoomsKey, prepareStatements, type Statements } from './queries.js';
 import {
   bindingFromRow,
@@ -56,7 +58,10 @@ export class SqliteStore implements ConversationStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly sql: Statements;
-  private readonly commitEvent: (event: RoomEvent) => void;
+  /** addEvent's writes, committed in groups (group-commit.ts). */
+  private readonly events: GroupCommit<RoomEvent>;
+  /** Background WAL checkpoints (file databases in WAL mode). */
+  private readonly checkpointer?: Checkpointer;
 
   constructor(options: SqliteStoreOptions = {}) {
     const synchronous = options.synchronous ?? 'normal';
@@ -79,11 +84,25 @@ export class SqliteStore implements ConversationStore {
     }
     // IMMEDIATE: take the write lock before reading event_count, so two processes appending to
     // the same room serialise instead of both reading the same count.
-    const tx = this.db.transaction((event: RoomEvent) => this.insertEvent(event));
-    this.commitEvent = (event) => tx.immediate(event);
+    const tx = this.db.transaction((events: readonly RoomEvent[]) => events.map((e) => this.tryInsert(e)));
+    if (this.db.pragma('journal_mode', { simple: true }) === 'wal') {
+      this.checkpointer = new Checkpointer({
+        path: this.path,
+        synchronous: synchronous.toUpperCase(),
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        setAutoCheckpoint: (on) => {
+          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+        },
+      });
+    }
+    this.events = new GroupCommit(
+      (events) => tx.immediate(events),
+      (events) => this.checkpointer?.committed(events),
+    );
   }
 
   async createRoom(room: Room): Promise<void> {
+    this.events.flush();
     try {
       // A new room has no events, whatever eventCount the caller passed: the column starts at 0.
       this.sql.insertRoom.run(roomParams(storableRoom(room)));
@@ -101,12 +120,14 @@ export class SqliteStore implements ConversationStore {
   }
 
   async updateRoom(room: Room): Promise<void> {
+    this.events.flush();
     const { last_activity_at: _ignored, ...params } = roomParams(storableRoom(room));
     if (this.sql.updateRoom.run(params).changes === 0)
       throw new ValidationError(`room not found: ${room.id}`);
   }
 
   async deleteRoom(roomId: string): Promise<void> {
+    this.events.flush();
     // Bindings, participants and events go with it (ON DELETE CASCADE), in the same statement.
     this.sql.deleteRoom.run(roomId);
   }
@@ -126,10 +147,12 @@ export class SqliteStore implements ConversationStore {
 
   async saveBinding(binding: ChannelBinding): Promise<void> {
     const row = bindingParams(storableBinding(binding));
+    this.events.flush();
     this.withRoom(binding.roomId, () => this.sql.upsertBinding.run(row));
   }
 
   async removeBinding(roomId: string, channelId: string): Promise<void> {
+    this.events.flush();
     this.sql.deleteBinding.run(roomId, channelId);
   }
 
@@ -147,6 +170,7 @@ export class SqliteStore implements ConversationStore {
 
   async saveParticipant(participant: Participant): Promise<void> {
     const row = participantParams(storableParticipant(participant));
+    this.events.flush();
     this.withRoom(participant.roomId, () => this.sql.upsertParticipant.run(row));
   }
 
@@ -160,12 +184,24 @@ export class SqliteStore implements ConversationStore {
   }
 
   async removeParticipant(roomId: string, participantId: string): Promise<void> {
+    this.events.flush();
     this.sql.deleteParticipant.run(roomId, participantId);
   }
 
-  async addEvent(event: RoomEvent): Promise<void> {
-    // Validated (and copied) before the transaction: the same inputs fail as in every store.
-    this.commitEvent(storableEvent(event));
+  /**
+   * Resolves once the event is committed, in a transaction shared with the other events added
+   * in the same turn of the event loop (group commit). Each event is checked on its own: a bad
+   * one fails alone, a failed transaction fails its whole batch (SqliteCommitError).
+   */
+  addEvent(event: RoomEvent): Promise<void> {
+    let checked: RoomEvent;
+    try {
+      // Validated (and copied) before the transaction: the same inputs fail as in every store.
+      checked = storableEvent(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.events.add(checked);
   }
 
   async getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined> {
@@ -200,6 +236,7 @@ export class SqliteStore implements ConversationStore {
   }
 
   async advanceDeliveryCursor(roomId: string, index: number): Promise<void> {
+    this.events.flush();
     const row = this.sql.getCursor.get(roomId);
     if (!row) throw new ValidationError(`room not found: ${roomId}`);
     checkDeliveryCursor(roomId, index, row.event_count);
@@ -211,10 +248,30 @@ export class SqliteStore implements ConversationStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.events.flush();
+    await this.checkpointer?.close();
+    if (!this.db.open) return;
+    this.events.flush(); // what came in while the thread stopped
+    // The last connection to close checkpoints what is left and removes the WAL.
+    this.db.close();
   }
 
-  /** Runs inside the IMMEDIATE transaction: any throw rolls the whole commit back. */
+  /** One event of a batch: its refusal (a ValidationError, nothing written), or undefined. */
+  private tryInsert(event: RoomEvent): Error | undefined {
+    try {
+      this.insertEvent(event);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ValidationError) return error;
+      throw error; // anything else dooms the transaction
+    }
+  }
+
+  /**
+   * Runs inside the IMMEDIATE transaction. Every check comes before the first write, so a
+   * refused event leaves nothing behind and the rest of the batch goes on.
+   */
   private insertEvent(event: RoomEvent): void {
     const room = this.sql.roomCounter.get(event.roomId);
     if (!room) throw new ValidationError(`room not found: ${event.roomId}`);
