@@ -84,3 +84,76 @@ it('keeps every acknowledged event after the writer is SIGKILLed mid-stream', {
     await store.close();
   }
 });
+
+const groupWriter = fileURLToPath(new URL('../fixtures/sqlite-group-writer.ts', import.meta.url));
+
+/** Runs the many-room writer, SIGKILLs it after `minAcks` acknowledgements; returns them per room. */
+function runGroupAndKill(dbPath: string, rooms: number, minAcks: number, synchronous: string) {
+  return new Promise<{ acked: number[][]; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', groupWriter, dbPath, String(rooms), synchronous],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const acked: number[][] = Array.from({ length: rooms }, () => []);
+    let total = 0;
+    let pending = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const [room, index] = line.split(' ').map(Number);
+        acked[room!]!.push(index!);
+        total++;
+      }
+      if (!killed && total >= minAcks) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (!killed) reject(new Error(`writer exited (${code}) before ${minAcks} acks: ${stderr}`));
+      else resolve({ acked, signal });
+    });
+  });
+}
+
+for (const synchronous of ['normal', 'full']) {
+  it(`group commit, synchronous=${synchronous}: many rooms in each transaction, SIGKILL mid-stream loses no acknowledged event`, {
+    timeout: 90_000,
+  }, async () => {
+    const rooms = 12;
+    const dbPath = join(dir, `group-${synchronous}.db`);
+    const { acked, signal } = await runGroupAndKill(dbPath, rooms, 600, synchronous);
+    expect(signal).toBe('SIGKILL');
+    const store = new SqliteStore({ path: dbPath });
+    try {
+      for (let r = 0; r < rooms; r++) {
+        const roomId = `room-${r}`;
+        // Each room's acknowledgements are its indices from 0, in order.
+        expect(acked[r]).toEqual(acked[r]!.map((_, i) => i));
+        const events = await store.listEvents(roomId);
+        expect(events.length).toBeGreaterThanOrEqual(acked[r]!.length);
+        expect(events.map((e) => e.index)).toEqual(events.map((_, i) => i));
+        expect((await store.getRoom(roomId))?.eventCount).toBe(events.length);
+        for (const i of acked[r]!) {
+          expect(events[i]!.content).toStrictEqual({ type: 'text', body: `room ${r} event ${i}` });
+          expect(events[i]!.idempotencyKey).toBe(`key-${r}-${i}`);
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  });
+}
