@@ -30,16 +30,22 @@ export interface SqliteStoreOptions {
   /** Database file, or ':memory:' for a private in-memory database. Default './roomkit.db'. */
   path?: string;
   /**
-   * How hard a commit waits for the disk. Default 'normal'.
+   * How hard a commit waits for the disk. Default 'normal'. What an acknowledged event (its
+   * `addEvent`, so its `processInbound`, resolved) survives, in WAL mode:
    *
-   * In WAL mode a commit appends the transaction's pages plus a commit frame to the `-wal` file
-   * with write(2) before `addEvent` resolves. With 'normal' SQLite fsyncs only at checkpoints,
-   * so the frames may still sit in the OS page cache; but the page cache belongs to the kernel,
-   * not to our process. A process kill (SIGKILL, OOM, crash) therefore loses nothing that was
-   * acknowledged: the kernel still writes those pages out, and the next open replays the WAL up
-   * to the last commit frame. What 'normal' does not survive is the kernel itself going away
-   * (power loss, OS crash): the last few commits may roll back (the database stays consistent).
-   * Use 'full' (fsync the WAL on every commit) when acknowledged events must survive power loss.
+   * - 'off': no fsync at all. Survives a crash of the process (SIGKILL, OOM, a throw): a commit
+   *   is written to the `-wal` file with write(2) before it is acknowledged, and the kernel's page
+   *   cache outlives the process. Power loss or an OS crash may lose recent commits and can
+   *   corrupt the database file.
+   * - 'normal': fsync at checkpoints only (the WAL before it is copied back, the database
+   *   after). Survives a crash of the process, as above. Power loss or an OS crash may roll back
+   *   the commits since the last checkpoint; the database stays consistent.
+   * - 'full': the WAL is fsynced at every commit. Acknowledged events survive power loss.
+   * - 'extra': as 'full' (its extra directory sync concerns rollback journals, unused in WAL).
+   *
+   * Commits are grouped (events added in the same turn of the event loop share one
+   * transaction, so with 'full' one fsync), and checkpoints run on a worker thread, so their
+   * fsyncs never stall the event loop. Neither changes the guarantees above.
    */
   synchronous?: SqliteSynchronous;
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
