@@ -20,7 +20,13 @@ interface RoomData {
   participants: Map<string, Participant>;
   /** Highest index handled by every channel (-1: none). */
   deliveredIndex: number;
+  /** Recent senders' source records, shared by their stored events (never handed out). */
+  sources: RoomEvent['source'][];
 }
+
+/** Shared by stored events without metadata (never handed out: reads copy). */
+const NO_METADATA: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const SOURCES_KEPT = 8;
 
 const CLOSED = new Set(['closed', 'archived']);
 
@@ -46,6 +52,7 @@ export class MemoryStore implements ConversationStore {
       bindings: new Map(),
       participants: new Map(),
       deliveredIndex: -1,
+      sources: [],
     });
   }
 
@@ -134,6 +141,9 @@ export class MemoryStore implements ConversationStore {
     }
     // A second event with the same id would silently shadow the first in getEvent.
     if (data.eventsById.has(event.id)) throw new ValidationError(`duplicate event id: ${event.id}`);
+    // A long room holds millions of these: share what repeats (the GC copies each object it keeps).
+    event.source = sharedSource(data, event.source);
+    if (isEmpty(event.metadata)) event.metadata = NO_METADATA;
     data.events.push(event);
     data.eventsById.set(event.id, event);
     if (event.idempotencyKey !== undefined) data.byIdempotencyKey.set(event.idempotencyKey, event);
@@ -195,4 +205,23 @@ export class MemoryStore implements ConversationStore {
     if (!data) throw new ValidationError(`room not found: ${id}`);
     return data;
   }
+}
+
+function sharedSource(data: RoomData, source: RoomEvent['source']): RoomEvent['source'] {
+  for (const s of data.sources) {
+    if (
+      s.channelId === source.channelId &&
+      s.channelType === source.channelType &&
+      s.participantId === source.participantId
+    )
+      return s;
+  }
+  if (data.sources.length >= SOURCES_KEPT) data.sources.shift();
+  data.sources.push(source);
+  return source;
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
