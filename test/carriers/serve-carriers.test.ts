@@ -17,6 +17,7 @@ import {
   MockTTSProvider,
   postWebhook,
 } from '../../src/testing/index.js';
+import type { VoiceChannel } from '../../src/voice/index.js';
 import { question } from './conformance.js';
 
 const twilio = new FakeTwilioServer({ phoneNumber: '+15005550006' });
@@ -78,6 +79,15 @@ it('a call to the Twilio number: its own room, voice both ways, the hang-up in t
 
   const placed = await twilio.voice.placeCall({ webhookUrl, from: '+15550107777' });
   const call = placed.call!;
+  // The caller speaks once the voice channel has the call (audio before that is not listened to).
+  const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
+  await vi.waitFor(
+    async () => {
+      const rooms = (await server.kit.listRooms()).filter((r) => r.id !== 'lobby');
+      expect(rooms.flatMap((r) => voice.sessionsIn(r.id))).toHaveLength(1);
+    },
+    { timeout: 15_000, interval: 25 },
+  );
   await call.streamAudio(question(8000));
   const roomId = await vi.waitFor(
     async () => {

@@ -39,7 +39,6 @@ const stop = z.object({
 });
 
 export const exotelStreamProtocol: StreamProtocol = {
-  echoesMarksOnClear: false,
   parse(data, isBinary): StreamEvent {
     if (isBinary) throw new StreamProtocolError('exotel', 'binary frame on a JSON stream');
     const msg = parseJsonMessage(data, 'exotel');

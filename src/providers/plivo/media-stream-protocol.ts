@@ -50,7 +50,6 @@ function contentTypeOf(format: WireFormat): { contentType: string; sampleRate: n
 }
 
 export const plivoStreamProtocol: StreamProtocol = {
-  echoesMarksOnClear: false,
   parse(data, isBinary): StreamEvent {
     if (isBinary) throw new StreamProtocolError('plivo', 'binary frame on a JSON stream');
     const msg = parseJsonMessage(data, 'plivo');

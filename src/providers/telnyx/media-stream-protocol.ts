@@ -39,7 +39,6 @@ const error = z.object({
 });
 
 export const telnyxStreamProtocol: StreamProtocol = {
-  echoesMarksOnClear: false,
   parse(data, isBinary): StreamEvent {
     if (isBinary) throw new StreamProtocolError('telnyx', 'binary frame on a JSON stream');
     const msg = parseJsonMessage(data, 'telnyx');

@@ -33,7 +33,6 @@ const dtmf = z.object({ event: z.literal('dtmf'), dtmf: z.object({ digit: z.stri
 const mark = z.object({ event: z.literal('mark'), mark: z.object({ name: z.string() }) });
 
 export const twilioStreamProtocol: StreamProtocol = {
-  echoesMarksOnClear: true,
   parse(data, isBinary): StreamEvent {
     if (isBinary) throw new StreamProtocolError('twilio', 'binary frame on a JSON stream');
     const msg = parseJsonMessage(data, 'twilio');

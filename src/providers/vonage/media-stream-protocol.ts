@@ -15,7 +15,6 @@ import {
 import { parseContentType } from '../shared/media-stream/wire-audio.js';
 
 export const vonageStreamProtocol: StreamProtocol = {
-  echoesMarksOnClear: false,
   parse(data, isBinary): StreamEvent {
     if (isBinary) return { type: 'media', payload: data };
     const msg = parseJsonMessage(data, 'vonage');

@@ -44,7 +44,7 @@ export interface StreamContext {
 export type StreamMessage = string | Buffer;
 
 export interface StreamProtocol {
-  /** Parse one socket message; throws (a ValidationError) on one that breaks the protocol. */
+  /** Parse one socket message; throws a StreamProtocolError on one that breaks the protocol. */
   parse(data: Buffer, isBinary: boolean): StreamEvent;
   /** Caller-bound audio (wire bytes of one frame). */
   media(ctx: StreamContext, wire: Uint8Array): StreamMessage;
@@ -52,11 +52,6 @@ export interface StreamProtocol {
   mark(ctx: StreamContext, name: string): StreamMessage;
   /** Drop what the carrier buffered (barge-in). */
   clear(ctx: StreamContext): StreamMessage;
-  /**
-   * Whether the carrier echoes the marks still pending when it clears (Twilio and Exotel do):
-   * those echoes say nothing about playback and must not count as heard.
-   */
-  readonly echoesMarksOnClear: boolean;
 }
 
 /** Parse a JSON text message into an object, or fail with a typed error. */
