@@ -244,7 +244,14 @@ export class InboundPipeline {
     if (attempt.expired) return timedOut();
     attempt.settle();
     trace?.begin('commit');
-    await this.commit(state, event);
+    // What hooks injected is committed with the event, in one go (one transaction in a store that
+    // groups commits); each is delivered once committed, in index order.
+    const extra = injected.length
+      ? injected.map((inj) => this.build(state, injectedDraft(inj, event), 0))
+      : [];
+    const extraCommits = extra.length ? this.commitAll(state, [event, ...extra]) : undefined;
+    if (extraCommits) await extraCommits[0];
+    else await this.commit(state, event);
     this.kit.eventTraces?.record(event, hookRuns);
     if (trace) {
       trace.endStage();
@@ -263,9 +270,9 @@ export class InboundPipeline {
     } else {
       deliveries.push(this.broadcaster.broadcast(state, event, trace ? { trace: trace.context } : undefined));
     }
-    for (const inj of injected) {
-      const injectedEvent = this.build(state, injectedDraft(inj, event), state.nextIndex);
-      await this.commit(state, injectedEvent);
+    for (let k = 0; k < extra.length; k++) {
+      const injectedEvent = extra[k]!;
+      await extraCommits![k + 1];
       this.kit.eventTraces?.record(injectedEvent, undefined);
       deliveries.push(
         this.broadcaster.broadcast(state, injectedEvent, trace ? { trace: trace.context } : undefined),
@@ -317,6 +324,26 @@ export class InboundPipeline {
     // in between, so the final position is taken now.
     event.index = state.nextIndex;
     await this.kit.store.addEvent(event);
+    this.committed(state, event);
+  }
+
+  /**
+   * Commits several events of the room at once, with consecutive indices from the next one;
+   * each promise settles once its event is committed (and the room's state moved past it). When
+   * one fails, the ones after it fail too (their index no longer follows): nothing leaves a gap.
+   */
+  private commitAll(state: RoomState, events: RoomEvent[]): Promise<void>[] {
+    let index = state.nextIndex;
+    const commits = events.map((event) => {
+      event.index = index++;
+      return this.kit.store.addEvent(event).then(() => this.committed(state, event));
+    });
+    // Awaited one by one by the caller, who stops at the first failure: the rest are handled here.
+    for (const commit of commits) commit.catch(noop);
+    return commits;
+  }
+
+  private committed(state: RoomState, event: RoomEvent): void {
     state.nextIndex = event.index + 1;
     state.room.eventCount = state.nextIndex;
     state.room.lastActivityAt = event.createdAt;

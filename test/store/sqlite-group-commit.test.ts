@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors.js';
-import { Channel, type ChannelOutput, RoomKit } from '../../src/index.js';
+import { Channel, type ChannelOutput, HookResult, HookTrigger, RoomKit } from '../../src/index.js';
 import { SqliteCommitError, SqliteStore } from '../../src/store/sqlite/index.js';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
 import { event, room } from '../conformance/store-fixtures.js';
@@ -162,6 +162,44 @@ describe('SqliteStore group commit', () => {
       ]);
     }
     expect(sink.bodies).toEqual(['kept', 'kept', 'kept']);
+  });
+});
+
+describe('several commits of one room', () => {
+  it("commits a hook's injected events in the event's transaction: all or none of them", async () => {
+    const path = nextPath();
+    const kit = track(new RoomKit({ store: new SqliteStore({ path, busyTimeoutMs: 50 }) }));
+    const sink = new Sink('sink');
+    kit.registerChannel(new Sink('user'));
+    kit.registerChannel(sink);
+    await kit.createRoom({ roomId: 'r' });
+    await kit.attachChannel('r', 'user');
+    await kit.attachChannel('r', 'sink');
+    kit.hook(HookTrigger.BEFORE_BROADCAST, () =>
+      HookResult.allow({
+        injectedEvents: [
+          { content: { type: 'text', body: 'note 1' }, targetChannelIds: ['sink'] },
+          { content: { type: 'text', body: 'note 2' }, targetChannelIds: ['sink'] },
+        ],
+      }),
+    );
+    const send = (body: string) =>
+      kit.processInbound({ channelId: 'user', roomId: 'r', content: { type: 'text', body } });
+    const other = track(new Database(path));
+    other.exec('BEGIN IMMEDIATE');
+    const error = await send('lost').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SqliteCommitError);
+    expect(error).toMatchObject({ batchSize: 3 });
+    other.exec('ROLLBACK');
+    const kept = await send('kept');
+    expect(kept.event?.index).toBe(0);
+    const events = await kit.store.listEvents('r');
+    expect(events.map((e) => [e.index, (e.content as { body: string }).body])).toEqual([
+      [0, 'kept'],
+      [1, 'note 1'],
+      [2, 'note 2'],
+    ]);
+    expect(sink.bodies).toEqual(['kept', 'note 1', 'note 2']);
   });
 });
 
