@@ -16,7 +16,12 @@ import { sharedMediaClock } from '../../../backends/rtp/media-clock.js';
 import { isAsyncIterable, type OutboundAudio } from '../../../backends/rtp/outbound-audio.js';
 import { type ConnectOptions, VoiceBackend } from '../../../voice/backends/voice-backend.js';
 import type { PacerClock } from '../../../voice/pacer.js';
-import { VoiceCapability, type VoiceSession, VoiceSessionState } from '../../../voice/types.js';
+import {
+  type AudioFrame,
+  VoiceCapability,
+  type VoiceSession,
+  VoiceSessionState,
+} from '../../../voice/types.js';
 import { ReplayGuard } from '../webhook-signature.js';
 import type { WebhookRequest, WebhookResponse } from '../webhook-request.js';
 import { CallFailedError, type CarrierCallControl } from './call-control.js';
@@ -227,6 +232,14 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       const pcm = await call.converter.fromChunk(chunk);
       if (call.generation !== generation || !call.push(pcm)) break;
     }
+  }
+
+  /** A channel's paced frame: already PCM at the call's rate, it goes to the call's pacer as is. */
+  override sendPacedFrame(session: VoiceSession, frame: AudioFrame, onError: (error: unknown) => void): void {
+    const call = this.calls.get(session.id);
+    if (!call || call.ended) return;
+    if (frame.sampleRate === call.sampleRate && frame.channels === 1) call.push(frame.data);
+    else super.sendPacedFrame(session, frame, onError);
   }
 
   interrupt(session: VoiceSession): void {
