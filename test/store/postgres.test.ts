@@ -167,6 +167,27 @@ describe('PostgresStore', () => {
     expect(refused).toBeGreaterThan(0); // they did collide, and the losers were refused
   });
 
+  it("commits one room's events in call order when the caller does not wait between them", async () => {
+    const store = track(makeStore());
+    await store.createRoom(room('r'));
+    // What the pipeline does with an event and the events its hooks inject: all at once.
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.addEvent(event('r', i))),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect((await store.listEvents('r')).map((e) => e.index)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    // One failing in the middle fails those after it (their index no longer follows): no gap.
+    const broken = await Promise.allSettled([
+      store.addEvent(event('r', 20)),
+      store.addEvent(event('r', 21, { id: 'r-ev-0' })), // a duplicate id
+      store.addEvent(event('r', 22)),
+    ]);
+    expect(broken.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(await store.countEvents('r')).toBe(21);
+  });
+
   it('keeps idempotency keys unique by constraint, even between processes racing on one key', async () => {
     const schema = uniqueName('rk_idem');
     const [a, b] = [track(makeStore(schema)), track(makeStore(schema))];

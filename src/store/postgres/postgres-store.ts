@@ -51,6 +51,8 @@ export class PostgresStore implements ConversationStore {
   readonly pool: pg.Pool;
   private readonly sql: Queries;
   private ready?: Promise<void>;
+  /** Per room, the last commit this store was asked for (see addEvent). */
+  private readonly commitsInFlight = new Map<string, Promise<void>>();
   private closed = false;
   private coordinationHandle?: PostgresCoordination;
 
@@ -177,9 +179,32 @@ export class PostgresStore implements ConversationStore {
     ]);
   }
 
-  async addEvent(input: RoomEvent): Promise<void> {
+  /**
+   * Calls for one room commit in the order they were made, even when the caller does not wait
+   * for one before the next (the pipeline commits an event and what its hooks injected that way):
+   * pooled connections would otherwise race, and index n+1 would find the count still at n.
+   */
+  addEvent(input: RoomEvent): Promise<void> {
     // Validated (and copied) first: the same inputs fail as in every store, and nothing is sent.
-    const event = storableEvent(input);
+    let event: RoomEvent;
+    try {
+      event = storableEvent(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const before = this.commitsInFlight.get(event.roomId);
+    const commit = before
+      ? before.then(noop, noop).then(() => this.insertEvent(event))
+      : this.insertEvent(event);
+    this.commitsInFlight.set(event.roomId, commit);
+    const forget = () => {
+      if (this.commitsInFlight.get(event.roomId) === commit) this.commitsInFlight.delete(event.roomId);
+    };
+    commit.then(forget, forget);
+    return commit;
+  }
+
+  private async insertEvent(event: RoomEvent): Promise<void> {
     const result = await this.run('addEvent', this.sql.addEvent, eventParams(event), (error) => {
       const e = error as { code?: string; constraint?: string };
       if (e.code !== '23505') return undefined;
@@ -345,6 +370,8 @@ export class PostgresStore implements ConversationStore {
     }
   }
 }
+
+function noop(): void {}
 
 function count(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) {
