@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HookResult, HookTrigger, InMemoryLockManager, RoomKit, type RoomEvent } from '../../src/index.js';
+import {
+  HookResult,
+  HookTrigger,
+  InMemoryLockManager,
+  RoomKit,
+  type RoomEvent,
+  type RoomKitOptions,
+} from '../../src/index.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
 
 describe('InMemoryLockManager', () => {
@@ -33,14 +40,7 @@ describe('re-entrant kit calls', () => {
   afterEach(async () => kit?.close());
 
   it('a hook that posts into its own room does not deadlock', async () => {
-    kit = new RoomKit();
-    const a = new RecordingChannel('a');
-    const b = new RecordingChannel('b');
-    kit.registerChannel(a);
-    kit.registerChannel(b);
-    await kit.createRoom({ roomId: 'r' });
-    await kit.attachChannel('r', 'a');
-    await kit.attachChannel('r', 'b');
+    kit = await kitWithRooms({}, 'r');
     kit.hook(HookTrigger.BEFORE_BROADCAST, async (e: RoomEvent) => {
       if (e.source.channelId === 'a' && (e.content as { body: string }).body === 'ping') {
         await kit.sendEvent('r', 'b', text('pong from hook'), { metadata: {} });
@@ -103,14 +103,8 @@ describe('the pre-commit deadline', () => {
 
   it('covers the wait for a busy room: past processTimeoutMs the caller hears timeout, nothing is stored', async () => {
     const locks = new InMemoryLockManager();
-    kit = new RoomKit({ lockManager: locks, processTimeoutMs: 100 });
-    const a = new RecordingChannel('a');
-    const b = new RecordingChannel('b');
-    kit.registerChannel(a);
-    kit.registerChannel(b);
-    await kit.createRoom({ roomId: 'r' });
-    await kit.attachChannel('r', 'a');
-    await kit.attachChannel('r', 'b');
+    kit = await kitWithRooms({ lockManager: locks, processTimeoutMs: 100 }, 'r');
+    const b = kit.getChannel<RecordingChannel>('b')!;
     let release!: () => void;
     const holding = locks.withLock('r', () => new Promise<void>((r) => (release = r)));
     const started = performance.now();
@@ -128,16 +122,7 @@ describe('the pre-commit deadline', () => {
   });
 
   it('a hook in room A posting into room B whose hook posts back into A does not deadlock', async () => {
-    kit = new RoomKit({ processTimeoutMs: 5_000 });
-    const a = new RecordingChannel('a');
-    const b = new RecordingChannel('b');
-    kit.registerChannel(a);
-    kit.registerChannel(b);
-    for (const room of ['A', 'B']) {
-      await kit.createRoom({ roomId: room });
-      await kit.attachChannel(room, 'a');
-      await kit.attachChannel(room, 'b');
-    }
+    kit = await kitWithRooms({ processTimeoutMs: 5_000 }, 'A', 'B');
     kit.hook(HookTrigger.BEFORE_BROADCAST, async (e: RoomEvent) => {
       const body = (e.content as { body: string }).body;
       if (e.roomId === 'A' && body === 'start') await kit.sendEvent('B', 'a', text('to B'));
@@ -152,3 +137,16 @@ describe('the pre-commit deadline', () => {
     expect(await bodies('B')).toEqual(['to B']);
   });
 });
+
+/** A kit with channels 'a' and 'b' (recording) attached to each of `rooms`. */
+async function kitWithRooms(opts: RoomKitOptions, ...rooms: string[]): Promise<RoomKit> {
+  const kit = new RoomKit(opts);
+  kit.registerChannel(new RecordingChannel('a'));
+  kit.registerChannel(new RecordingChannel('b'));
+  for (const room of rooms) {
+    await kit.createRoom({ roomId: room });
+    await kit.attachChannel(room, 'a');
+    await kit.attachChannel(room, 'b');
+  }
+  return kit;
+}

@@ -5,6 +5,7 @@ import {
   HookResult,
   HookTrigger,
   RoomKit,
+  type RoomEvent,
   type RoomKitOptions,
 } from '../../src/index.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
@@ -203,8 +204,8 @@ describe('closing the kit', () => {
       a,
       hole,
     );
-    kit.hook(HookTrigger.BEFORE_BROADCAST, (e: { content: { body?: string } }) =>
-      e.content.body === 'hang here' ? never() : undefined,
+    kit.hook(HookTrigger.BEFORE_BROADCAST, (e: RoomEvent) =>
+      (e.content as { body?: string }).body === 'hang here' ? never() : undefined,
     );
     const delivering = kit.processInbound({ channelId: 'a', roomId: 'r', content: text('to the hole') });
     while (hole.calls === 0) await new Promise((r) => setTimeout(r, 5));

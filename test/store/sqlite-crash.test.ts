@@ -13,24 +13,31 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const MIN_ACKS = 500;
 
-/** Runs the writer, SIGKILLs it after MIN_ACKS acknowledgements, returns every acknowledged index. */
-function runAndKill(dbPath: string): Promise<{ acked: number[]; signal: NodeJS.Signals | null }> {
+/**
+ * Runs a writer fixture, SIGKILLs it once it printed `minAcks` lines (each an acknowledged
+ * message), and returns every complete line it printed before dying.
+ */
+function runAndKill(
+  script: string,
+  args: string[],
+  minAcks: number,
+): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, dbPath], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const acked: number[] = [];
+    const lines: string[] = [];
     let pending = '';
     let stderr = '';
     let killed = false;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? ''; // an unterminated tail is not an acknowledgement
-      for (const line of lines) acked.push(Number(line));
-      if (!killed && acked.length >= MIN_ACKS) {
+      const complete = pending.split('\n');
+      pending = complete.pop() ?? ''; // an unterminated tail is not an acknowledgement
+      lines.push(...complete);
+      if (!killed && lines.length >= minAcks) {
         killed = true;
         child.kill('SIGKILL');
       }
@@ -41,8 +48,8 @@ function runAndKill(dbPath: string): Promise<{ acked: number[]; signal: NodeJS.S
     child.on('error', reject);
     // 'close' waits for stdout to drain, so lines written before the kill are all counted.
     child.on('close', (code, signal) => {
-      if (!killed) reject(new Error(`writer exited (${code}) before ${MIN_ACKS} acks: ${stderr}`));
-      else resolve({ acked, signal });
+      if (!killed) reject(new Error(`writer exited (${code}) before ${minAcks} acks: ${stderr}`));
+      else resolve({ lines, signal });
     });
   });
 }
@@ -51,7 +58,8 @@ it('keeps every acknowledged event after the writer is SIGKILLed mid-stream', {
   timeout: 90_000,
 }, async () => {
   const dbPath = join(dir, 'crash.db');
-  const { acked, signal } = await runAndKill(dbPath);
+  const { lines, signal } = await runAndKill(writer, [dbPath], MIN_ACKS);
+  const acked = lines.map(Number);
 
   // The child really died by the kill, in the middle of writing.
   expect(signal).toBe('SIGKILL');
@@ -87,55 +95,18 @@ it('keeps every acknowledged event after the writer is SIGKILLed mid-stream', {
 
 const groupWriter = fileURLToPath(new URL('../fixtures/sqlite-group-writer.ts', import.meta.url));
 
-/** Runs the many-room writer, SIGKILLs it after `minAcks` acknowledgements; returns them per room. */
-function runGroupAndKill(dbPath: string, rooms: number, minAcks: number, synchronous: string) {
-  return new Promise<{ acked: number[][]; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', groupWriter, dbPath, String(rooms), synchronous],
-      {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const acked: number[][] = Array.from({ length: rooms }, () => []);
-    let total = 0;
-    let pending = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const [room, index] = line.split(' ').map(Number);
-        acked[room!]!.push(index!);
-        total++;
-      }
-      if (!killed && total >= minAcks) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (!killed) reject(new Error(`writer exited (${code}) before ${minAcks} acks: ${stderr}`));
-      else resolve({ acked, signal });
-    });
-  });
-}
-
 for (const synchronous of ['normal', 'full']) {
   it(`group commit, synchronous=${synchronous}: many rooms in each transaction, SIGKILL mid-stream loses no acknowledged event`, {
     timeout: 90_000,
   }, async () => {
     const rooms = 12;
     const dbPath = join(dir, `group-${synchronous}.db`);
-    const { acked, signal } = await runGroupAndKill(dbPath, rooms, 600, synchronous);
+    const { lines, signal } = await runAndKill(groupWriter, [dbPath, String(rooms), synchronous], 600);
+    const acked: number[][] = Array.from({ length: rooms }, () => []);
+    for (const line of lines) {
+      const [room, index] = line.split(' ').map(Number);
+      acked[room!]!.push(index!);
+    }
     expect(signal).toBe('SIGKILL');
     const store = new SqliteStore({ path: dbPath });
     try {
