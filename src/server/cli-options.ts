@@ -25,6 +25,9 @@ serve options:
                        e.g. a reverse proxy's public name (repeatable; '*' any)
   --sip PORT           answer phone calls over SIP (UDP and TCP) on PORT: a call to
                        sip:ROOM@host joins that room, others the lobby      env ROOMKIT_SIP_PORT
+  --voice-workers N    run the WebSocket voice calls in N worker processes, so voice
+                       uses every core (the kit stays in the main process; default 0:
+                       calls run in the main process)              env ROOMKIT_VOICE_WORKERS
   --otel               export traces and metrics over OTLP/HTTP, configured by the
                        standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT...)
   -h, --help           this text
@@ -53,6 +56,8 @@ export interface ServeCommand {
   sipPort?: number;
   /** Export OpenTelemetry traces and metrics (OTLP/HTTP, OTEL_* variables). */
   otel: boolean;
+  /** Worker processes for the WebSocket voice calls (0: in the main process). */
+  voiceWorkers: number;
   /** A PostgreSQL URL: the store instead of the SQLite file. */
   storeUrl?: string;
   /** A Redis URL: this process is one of a cluster. */
@@ -78,6 +83,7 @@ const SERVE_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
   sip: { type: 'string' },
+  'voice-workers': { type: 'string' },
   otel: { type: 'boolean' },
   store: { type: 'string' },
   pubsub: { type: 'string' },
@@ -134,6 +140,10 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
     token,
     auth: !v['no-auth'],
     otel: v.otel === true,
+    voiceWorkers: workerCount(
+      nonEmpty('--voice-workers', v['voice-workers']) ??
+        nonEmpty('ROOMKIT_VOICE_WORKERS', env.ROOMKIT_VOICE_WORKERS),
+    ),
     allowOrigins: (v['allow-origin'] ?? []).map(originOf),
     allowHosts: (v['allow-host'] ?? []).map(hostOf),
     sipPort: optionalPort(
@@ -210,6 +220,14 @@ function portOf(value: string | undefined): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`invalid port: ${value} (0-65535)`);
   return port;
+}
+
+function workerCount(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = /^\d{1,2}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 0 && n <= 64))
+    throw new UsageError(`--voice-workers: a number of processes, 0-64 (got ${value})`);
+  return n;
 }
 
 function optionalPort(name: string, value: string | undefined): number | undefined {

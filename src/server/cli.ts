@@ -80,6 +80,7 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     allowHosts: command.allowHosts,
     sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
     otel: command.otel,
+    voiceWorkers: command.voiceWorkers,
     // A server says what it does (start, connections, voice sessions) unless told otherwise.
     logger: createLogger('roomkit', io.env.ROOMKIT_LOG_LEVEL || 'info'),
   }).catch(async (error: unknown) => {

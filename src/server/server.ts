@@ -5,7 +5,7 @@ import type { AIProvider } from '../ai/types.js';
 import { AIChannel } from '../channels/ai-channel.js';
 import { WebSocketChannel } from '../channels/websocket/websocket-channel.js';
 import { ContactIdentityResolver } from '../core/contact-identity.js';
-import { errorMessage, RoomKitError } from '../core/errors.js';
+import { errorMessage, RoomKitError, ValidationError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
 import { redactUrl, refuseUpgrade, requestUrl } from '../core/ws-upgrade.js';
@@ -25,6 +25,7 @@ import { PerConnectionQueue } from './request-queue.js';
 import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
+import { attachVoiceWorkers } from './voice-workers-wiring.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
 import {
   attachRealtimeVoice,
@@ -67,6 +68,17 @@ export interface ServeOptions {
   /** Speech for the talk button; default from the environment (Gradium, else offline), false for none. */
   voice?: ServerVoice | false;
   /**
+   * Run the WebSocket voice calls (/voice) in this many worker processes (`--voice-workers`),
+   * so voice uses every core; the kit stays in this process. Default 0: calls run here.
+   */
+  voiceWorkers?: number;
+  /**
+   * With `voiceWorkers`: a module (URL) whose `createVoice(logger)` builds each worker's
+   * speech. Default: from the environment, like `voice`. Needed when `voice` is given as
+   * provider instances, which cannot cross processes.
+   */
+  voiceModule?: string;
+  /**
    * The console's realtime mode (speech-to-speech): default from the environment (OpenAI, Gemini,
    * xAI or ElevenLabs when its key is set), false for none.
    */
@@ -96,6 +108,8 @@ export interface RunningServer {
   info: ServerInfo;
   /** A signed user token (what `roomkit token` prints). */
   issueToken(opts: IssueTokenOptions): Promise<string>;
+  /** The voice worker processes when `voiceWorkers` was asked for. */
+  voiceWorkers?: { readonly pids: number[]; readonly sessionsPerWorker: number[] };
   /** The SIP endpoint when `sip` was asked for (and speech is available). */
   sip?: AttachedSip;
   /** Stop accepting, let in-flight work finish, close sockets and the store. */
@@ -176,7 +190,20 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   kit.registerChannel(agent);
   kit.registerChannel(ws);
   const voice = opts.voice === false ? undefined : (opts.voice ?? (await voiceFromEnv(kit.logger)));
-  const voiceBackend = voice ? attachVoice(kit, voice, authenticate).backend : undefined;
+  if (voice && opts.voiceWorkers && opts.voice && !opts.voiceModule) {
+    throw new ValidationError(
+      'voiceWorkers with voice given as providers needs voiceModule (they cannot cross processes)',
+    );
+  }
+  const voiceWorkers =
+    voice && opts.voiceWorkers
+      ? await attachVoiceWorkers(kit, {
+          workers: opts.voiceWorkers,
+          voiceModule: opts.voiceModule,
+          authenticate,
+        })
+      : undefined;
+  const voiceBackend = voice && !voiceWorkers ? attachVoice(kit, voice, authenticate).backend : undefined;
   // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
   const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host }) : undefined;
   // A speech-to-speech model on /rtc-realtime when its key is set: the console's realtime mode.
@@ -232,6 +259,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     [ws.path]: (req, socket, head, url) => ws.handleUpgrade(req, socket, head, url),
   };
   if (voiceBackend) upgrades[voiceBackend.path] = (...args) => voiceBackend.handleUpgrade(...args);
+  if (voiceWorkers) upgrades[voiceWorkers.path] = (...args) => voiceWorkers.handleUpgrade(...args);
 
   const http = createServer();
   // Slow or silent clients must not hold sockets forever.
@@ -308,6 +336,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   } catch (error) {
     await sip?.close();
     await carriers?.close();
+    await voiceWorkers?.close();
     voiceFeed.close();
     await kit.close();
     await otel?.shutdown();
@@ -338,6 +367,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     info,
     issueToken: (o) => auth.issue(o),
     sip,
+    voiceWorkers,
     close() {
       closing ??= (async () => {
         http.close(); // stop accepting
@@ -346,6 +376,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         await Promise.race([Promise.allSettled([...inflight]), delay(5_000)]);
         await sip?.close(); // calls get their BYE while the channels still listen
         await carriers?.close(); // carrier calls get their REST hang-up, likewise
+        await voiceWorkers?.close(); // worker calls end while the kit still hears their hooks
         voiceFeed.close();
         await kit.close(); // channels finish in-flight frames, close their sockets, then the store
         await webrtc?.backend.close(); // peers that were never bound to a session

@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { AudioPipelineConfig } from '../voice/pipeline/audio-pipeline.js';
 import type { STTProvider, TTSProvider } from '../voice/types.js';
 
 export interface ServerVoice {
@@ -7,6 +8,8 @@ export interface ServerVoice {
   tts: TTSProvider;
   /** What the console shows, e.g. "gradium / gradium" or "offline (pocketsphinx / flite)". */
   label: string;
+  /** The WebSocket voice calls' pipeline (default: AGC and WebRTC's VAD, `servePipeline()`). */
+  pipeline?: AudioPipelineConfig;
 }
 
 /**

@@ -4,12 +4,21 @@ import {
   WebSocketVoiceBackend,
   type WebSocketVoiceBackendOptions,
 } from '../voice/backends/websocket-voice-backend.js';
+import type { AudioPipelineConfig } from '../voice/pipeline/audio-pipeline.js';
 import { SimpleAGCProvider } from '../voice/pipeline/simple-agc.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';
 import type { ServerVoice } from './voice-from-env.js';
 
 export const VOICE_CHANNEL_ID = 'voice';
+
+/** The talk button's audio pipeline: gain control for laptop microphones, WebRTC's VAD for turns. */
+export function servePipeline(): AudioPipelineConfig {
+  return {
+    agc: new SimpleAGCProvider({ targetLevelDbfs: -18 }),
+    vad: new WebRTCVADProvider({ mode: 2 }),
+  };
+}
 
 /**
  * The console's talk button: browsers stream microphone PCM to /voice (WebSocket voice
@@ -36,10 +45,7 @@ export function attachVoice(
     stt: voice.stt,
     tts: voice.tts,
     backend,
-    pipeline: {
-      agc: new SimpleAGCProvider({ targetLevelDbfs: -18 }),
-      vad: new WebRTCVADProvider({ mode: 2 }),
-    },
+    pipeline: voice.pipeline ?? servePipeline(),
   });
   kit.registerChannel(channel);
   return { channel, backend };

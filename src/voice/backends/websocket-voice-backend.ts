@@ -118,6 +118,14 @@ export class WebSocketVoiceBackend extends SocketVoiceBackend {
     this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth, socket));
   }
 
+  /**
+   * @internal Complete an upgrade another process already authenticated: `roomkit serve`'s
+   * main process hands voice sockets to its voice workers with the client's identity.
+   */
+  adoptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, auth: VoiceAuthResult): void {
+    this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth, socket));
+  }
+
   private acceptSocket(ws: WebSocket, auth: VoiceAuthResult, raw: Duplex): void {
     const conn = new VoiceConnection(ws, auth, this.maxBufferedBytes, this.onOverflow, raw);
     const limits = { maxFrameBytes: this.maxFrameBytes, framing: this.options.framing };

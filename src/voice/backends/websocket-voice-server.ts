@@ -71,14 +71,19 @@ export class VoiceSocketServer {
       refuseUpgrade(socket, 400);
       return;
     }
-    this.heartbeat ??= setInterval(() => this.sweep(), this.opts.heartbeatMs ?? 15_000);
-    this.heartbeat.unref();
+    this.startHeartbeat();
     this.opts.onUpgrade(req, socket, head, url);
   }
 
-  /** Complete an upgrade that was authenticated. */
+  /** Complete an upgrade that was authenticated (here, or by the process that handed it over). */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, onSocket: (ws: WebSocket) => void): void {
+    this.startHeartbeat();
     this.wss.handleUpgrade(req, socket, head, onSocket);
+  }
+
+  private startHeartbeat(): void {
+    this.heartbeat ??= setInterval(() => this.sweep(), this.opts.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
   }
 
   /**

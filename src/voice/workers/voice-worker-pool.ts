@@ -1,0 +1,329 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { errorMessage } from '../../core/errors.js';
+import { nowIso } from '../../core/ids.js';
+import type { Logger } from '../../core/logger.js';
+import type { RoomKit } from '../../core/roomkit.js';
+import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
+import { ChannelType, HookTrigger, type InboundMessage } from '../../models/index.js';
+import type { VoiceAuthenticate } from '../backends/websocket-voice-backend.js';
+import { sessionHookContext } from '../session-hooks.js';
+import type { VoiceSession } from '../types.js';
+import { IpcCalls } from './ipc-calls.js';
+import { RemoteVoiceChannel } from './remote-voice-channel.js';
+import type {
+  MainToWorker,
+  SerializedTurn,
+  VoiceWorkerConfig,
+  WorkerMethod,
+  WorkerToMain,
+} from './worker-protocol.js';
+
+export interface VoiceWorkerPoolOptions extends VoiceWorkerConfig {
+  /** Worker processes (each owns the calls it is handed; calls go to the least busy). */
+  workers: number;
+  /** Who may connect (token from `Authorization: Bearer` or `?token=`), checked here before the hand-over. */
+  authenticate: VoiceAuthenticate;
+  logger: Logger;
+  /** How often bindings (mute, access) and the set of hooked triggers are mirrored to the workers. Default 200 ms. */
+  syncMs?: number;
+}
+
+/** One worker process as the main process sees it. */
+export interface VoiceWorkerHandle {
+  readonly index: number;
+  readonly calls: IpcCalls<WorkerMethod>;
+  post(message: MainToWorker, handle?: Socket): void;
+}
+
+/** How long an upgrade waits for a worker while every one is starting (after a crash). */
+const READY_WAIT_MS = 10_000;
+
+interface Worker extends VoiceWorkerHandle {
+  child: ChildProcess;
+  ready: Promise<void>;
+  isReady: boolean;
+  /** Sockets handed over and not yet reported as calls (so a burst of connects spreads out). */
+  handedOver: number;
+  bindings: Map<string, string>;
+  triggers: string;
+}
+
+/**
+ * `roomkit serve`'s voice on several cores: N worker processes own the WebSocket voice calls
+ * (socket, pipeline, VAD, STT, TTS, pacer), the main process keeps the kit. An upgrade on the
+ * voice path is authenticated here and its socket handed to the least busy worker, which
+ * completes the handshake. Turns cross as text: a worker's transcript becomes a room event
+ * through `processInbound` here, the room's replies go back as text to speak, and hooks run
+ * here with the session as their payload. A worker that exits ends its calls (ON_SESSION_ENDED,
+ * reason `worker_exited`) and is replaced.
+ */
+export class VoiceWorkerPool {
+  readonly channel: RemoteVoiceChannel;
+  private readonly workers: Worker[] = [];
+  private syncTimer?: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly kit: RoomKit,
+    private readonly opts: VoiceWorkerPoolOptions,
+  ) {
+    this.channel = new RemoteVoiceChannel(opts.channelId, () => this.leastBusy());
+  }
+
+  /** Fork the workers and wait until each has built its voice. */
+  async start(): Promise<void> {
+    for (let i = 0; i < Math.max(1, this.opts.workers); i++) this.workers.push(this.spawn(i));
+    await Promise.all(this.workers.map((w) => w.ready));
+    this.syncTimer = setInterval(() => this.sync(), this.opts.syncMs ?? 200);
+    this.syncTimer.unref();
+  }
+
+  get path(): string {
+    return this.opts.path;
+  }
+
+  /** The worker processes' ids. */
+  get pids(): number[] {
+    return this.workers.map((w) => w.child.pid ?? 0);
+  }
+
+  /** Calls each worker holds, in worker order. */
+  get sessionsPerWorker(): number[] {
+    return this.workers.map((w) => this.channel.countOf(w));
+  }
+
+  /** An upgrade on the voice path: authenticate, then hand the socket to a worker. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    void (async () => {
+      const auth = await authenticateUpgrade(req, url, this.opts.authenticate, (error) =>
+        this.opts.logger.warn({ err: errorMessage(error) }, 'voice authenticate threw'),
+      );
+      if (!auth) return refuseUpgrade(socket);
+      // A worker being replaced is not offered calls; with none ready, wait for the first.
+      const worker = await this.readyWorker();
+      if (socket.destroyed) return;
+      if (!worker) {
+        socket.on('error', () => {});
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      worker.handedOver++;
+      worker.post(
+        {
+          t: 'socket',
+          upgrade: {
+            method: req.method ?? 'GET',
+            url: req.url ?? '/',
+            headers: { ...req.headers },
+            head,
+            auth,
+          },
+        },
+        socket as Socket,
+      );
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.syncTimer);
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const exited = new Promise((resolve) => w.child.once('exit', resolve));
+        if (w.child.connected) w.post({ t: 'close' });
+        const timer = setTimeout(() => w.child.kill('SIGKILL'), 5000);
+        if (w.child.exitCode === null && w.child.signalCode === null) await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  /** The ready worker with the fewest calls (or, while none is ready, the first to be). */
+  private leastBusy(): Worker {
+    let best: Worker | undefined;
+    let load = Number.POSITIVE_INFINITY;
+    for (const w of this.workers) {
+      const calls = this.channel.countOf(w) + w.handedOver;
+      if (w.isReady && calls < load) [best, load] = [w, calls];
+    }
+    return best ?? this.workers[0]!;
+  }
+
+  private async readyWorker(): Promise<Worker | undefined> {
+    if (!this.workers.some((w) => w.isReady)) {
+      const deadline = new Promise<void>((r) => setTimeout(r, READY_WAIT_MS).unref());
+      await Promise.race([deadline, Promise.any(this.workers.map((w) => w.ready)).catch(() => {})]);
+    }
+    return this.closing || !this.workers.some((w) => w.isReady) ? undefined : this.leastBusy();
+  }
+
+  private spawn(index: number): Worker {
+    const entry = new URL(
+      `./voice-worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+      import.meta.url,
+    );
+    const child = fork(entry, [], {
+      serialization: 'advanced',
+      execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const post = (message: MainToWorker, handle?: Socket) => {
+      if (child.connected) child.send(message, handle);
+      else handle?.destroy();
+    };
+    let ready!: () => void;
+    let failed!: (error: Error) => void;
+    const worker: Worker = {
+      index,
+      child,
+      calls: new IpcCalls<WorkerMethod>((m) => post(m as MainToWorker)),
+      post,
+      ready: new Promise<void>((resolve, reject) => {
+        ready = resolve;
+        failed = reject;
+      }),
+      isReady: false,
+      handedOver: 0,
+      bindings: new Map(),
+      triggers: '',
+    };
+    child.on('message', (message: WorkerToMain) => {
+      if (message.t === 'ready') {
+        this.opts.logger.info({ worker: index, pid: child.pid }, 'voice worker ready');
+        this.sendTriggers(worker, true);
+        worker.isReady = true;
+        ready();
+        return;
+      }
+      this.onMessage(worker, message);
+    });
+    child.once('exit', (code, signal) => {
+      worker.isReady = false;
+      failed(new Error(`voice worker ${index} exited (${signal ?? code}) before it was ready`));
+      this.exited(worker, signal ?? String(code));
+    });
+    const { workers: _w, authenticate: _a, logger: _l, syncMs: _s, ...config } = this.opts;
+    post({ t: 'init', config });
+    return worker;
+  }
+
+  private exited(worker: Worker, why: string): void {
+    worker.calls.failAll(`voice worker ${worker.index} exited`);
+    for (const session of this.channel.dropWorker(worker)) this.sessionEnded(session, 'worker_exited');
+    if (this.closing) return;
+    this.opts.logger.error({ worker: worker.index, exit: why }, 'voice worker exited; starting another');
+    const at = this.workers.indexOf(worker);
+    const next = this.spawn(worker.index);
+    if (at >= 0) this.workers[at] = next;
+    next.ready.catch((error) => this.opts.logger.error({ err: errorMessage(error) }, 'voice worker failed'));
+  }
+
+  private onMessage(worker: Worker, message: WorkerToMain): void {
+    const kit = this.kit;
+    switch (message.t) {
+      case 'reply':
+        worker.calls.settle(message);
+        return;
+      case 'call':
+        void worker.calls.answer(message.id, () => this.answer(message.method, message.args));
+        return;
+      case 'hook': {
+        const trigger = message.trigger as HookTrigger;
+        if (!kit.hooks.has(trigger)) return;
+        const ctx = this.context(trigger, message.session, message.direction);
+        kit.internals.track(kit.hooks.runAsync(trigger, message.payload, ctx));
+        return;
+      }
+      case 'event':
+        kit.events.emit(message.name as never, message.payload as never);
+        return;
+      case 'session':
+        if (message.live) worker.handedOver = Math.max(0, worker.handedOver - 1);
+        this.channel.sessionChanged(worker, message.session, message.live);
+        kit.telemetry.sessionChanged(this.opts.channelId, message.session.id, message.live);
+        if (message.live) this.sendBinding(worker, message.session.roomId);
+        return;
+      case 'turn':
+        kit.telemetry.voiceTurn(turnFrom(message.turn), message.attributes);
+        return;
+    }
+  }
+
+  private async answer(method: string, args: unknown[]): Promise<unknown> {
+    const kit = this.kit;
+    switch (method) {
+      case 'processInbound':
+        return kit.processInbound(args[0] as InboundMessage);
+      case 'hookSync': {
+        const [trigger, payload, session, direction] = args as [
+          HookTrigger,
+          Record<string, unknown>,
+          VoiceSession,
+          'inbound' | 'outbound',
+        ];
+        const outcome = await kit.hooks.runSync(trigger, payload, this.context(trigger, session, direction));
+        return { allowed: outcome.allowed, payload: outcome.payload };
+      }
+      case 'getBinding':
+        return (await kit.getBinding(args[0] as string, args[1] as string)) ?? null;
+      case 'attachChannel':
+        return kit.attachChannel(args[0] as string, args[1] as string);
+      case 'roomExists':
+        return (await kit.getRoom(args[0] as string)) !== undefined;
+    }
+    throw new Error(`unknown method ${method}`);
+  }
+
+  private context(trigger: HookTrigger, session: VoiceSession, direction: 'inbound' | 'outbound') {
+    const src = { kit: this.kit, channelId: this.opts.channelId, channelType: ChannelType.VOICE };
+    return sessionHookContext(src, trigger, session, direction);
+  }
+
+  /** A call the main process saw end without its worker saying so (the worker exited). */
+  private sessionEnded(session: VoiceSession, reason: string): void {
+    this.kit.telemetry.sessionChanged(this.opts.channelId, session.id, false);
+    if (!this.kit.hooks.has(HookTrigger.ON_SESSION_ENDED)) return;
+    const ctx = this.context(HookTrigger.ON_SESSION_ENDED, session, 'inbound');
+    this.kit.internals.track(
+      this.kit.hooks.runAsync(HookTrigger.ON_SESSION_ENDED, { session, reason, timestamp: nowIso() }, ctx),
+    );
+  }
+
+  /** Mirror to each worker which triggers have hooks and its rooms' bindings, when they changed. */
+  private sync(): void {
+    for (const worker of this.workers) {
+      this.sendTriggers(worker, false);
+      for (const roomId of this.channel.roomsOf(worker)) this.sendBinding(worker, roomId);
+    }
+  }
+
+  private sendTriggers(worker: Worker, force: boolean): void {
+    const triggers = Object.values(HookTrigger).filter((t) => this.kit.hooks.has(t));
+    const key = triggers.join(',');
+    if (!force && key === worker.triggers) return;
+    worker.triggers = key;
+    worker.post({ t: 'hooks', triggers });
+  }
+
+  private sendBinding(worker: Worker, roomId: string): void {
+    const binding = this.kit.peekBinding(roomId, this.opts.channelId) ?? null;
+    const key = JSON.stringify(binding);
+    if (worker.bindings.get(roomId) === key) return;
+    worker.bindings.set(roomId, key);
+    worker.post({ t: 'binding', roomId, binding });
+  }
+}
+
+function turnFrom(turn: SerializedTurn) {
+  return {
+    userStopAt: turn.userStopEpochMs - performance.timeOrigin,
+    metrics: turn.metrics,
+    eventId: turn.eventId,
+    traced: true,
+    complete: true,
+    mark: () => false,
+  };
+}

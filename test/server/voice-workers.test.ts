@@ -1,0 +1,159 @@
+/**
+ * `roomkit serve` with voice workers: WebSocket voice calls live in two worker processes,
+ * the kit in the main process. A call works end to end as in-process voice does (transcript
+ * into the room, the agent's reply spoken back), hooks run in the main process, muting the
+ * channel silences the caller, calls spread over the workers, and a worker that dies ends
+ * its calls and is replaced.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HookTrigger } from '../../src/models/index.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { MockAIProvider } from '../../src/testing/index.js';
+import { openVoiceClient, type VoiceTestClient } from '../voice/backends/voice-ws-client.js';
+import { createVoice } from './fixtures/mock-voice-module.js';
+
+const voiceModule = new URL('./fixtures/mock-voice-module.ts', import.meta.url).href;
+let server: RunningServer;
+let dir: string;
+const hooks: { trigger: string; sessionId: string; pid: number }[] = [];
+
+function tone(amplitude: number): Int16Array {
+  return Int16Array.from({ length: 320 }, (_, i) =>
+    Math.round(amplitude * Math.sin((2 * Math.PI * 220 * i) / 16000)),
+  );
+}
+
+/** An utterance at real time: 300 ms of voice, then 400 ms of near-silence (the VAD ends it at 200). */
+async function speak(client: VoiceTestClient): Promise<void> {
+  for (let i = 0; i < 35; i++) {
+    await client.sendAudio(tone(i < 15 ? 6000 : 20));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function call(roomId: string, user = 'caller'): Promise<VoiceTestClient> {
+  const token = await server.issueToken({ user, rooms: [roomId] });
+  const client = await openVoiceClient(`${server.url.replace('http', 'ws')}/voice?token=${token}`);
+  await client.sendJson({ type: 'start', roomId, sampleRate: 16000 });
+  await client.next('ready', 10_000);
+  return client;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rk-voice-workers-'));
+  server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'roomkit.db'),
+    aiProvider: new MockAIProvider({ responses: ['It is sunny.'] }),
+    voice: createVoice(),
+    voiceModule,
+    voiceWorkers: 2,
+    realtime: false,
+  });
+  for (const trigger of [
+    HookTrigger.ON_SESSION_STARTED,
+    HookTrigger.ON_SPEECH_END,
+    HookTrigger.ON_SESSION_ENDED,
+  ]) {
+    server.kit.hook(
+      trigger,
+      (p: { session: { id: string } }) =>
+        void hooks.push({ trigger, sessionId: p.session.id, pid: process.pid }),
+      {
+        name: `test-${trigger}`,
+        execution: 'async',
+      },
+    );
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('roomkit serve with voice workers', () => {
+  it('a call is transcribed into the room, answered, and the reply is spoken back', async () => {
+    await server.kit.createRoom({ roomId: 'w1' });
+    await server.kit.attachChannel('w1', 'agent', { category: 'intelligence' });
+    const client = await call('w1');
+    await speak(client);
+    const said = await client.next((m) => m.type === 'transcription' && m.role === 'user', 10_000);
+    expect(said.text).toBe('what is the weather');
+    await client.next((m) => m.type === 'speaking' && m.speaking === false, 10_000);
+    // 'It is sunny.' at 10 ms per character: 100 ms of 16 kHz PCM.
+    expect(client.receivedAudio().byteLength).toBe(3200);
+    const events = await server.kit.store.listEvents('w1');
+    expect(events.map((e) => [e.source.channelId, (e.content as { body?: string }).body])).toEqual(
+      expect.arrayContaining([
+        ['voice', 'what is the weather'],
+        ['agent', 'It is sunny.'],
+      ]),
+    );
+    // The hooks ran here, in the main process, with the worker's session.
+    await vi.waitFor(() =>
+      expect(hooks.filter((h) => h.trigger === HookTrigger.ON_SPEECH_END).length).toBeGreaterThan(0),
+    );
+    await client.close();
+  });
+
+  it('spreads calls over the workers and mirrors mute to them', async () => {
+    await server.kit.createRoom({ roomId: 'w2' });
+    const clients = [await call('w2', 'a'), await call('w2', 'b')];
+    const channel = server.kit.getChannel('voice') as unknown as { sessionsIn(r: string): unknown[] };
+    // The workers report their calls right after the clients hear `ready`.
+    await vi.waitFor(() => expect(channel.sessionsIn('w2')).toHaveLength(2));
+    expect(server.voiceWorkers?.sessionsPerWorker).toEqual([1, 1]);
+    await server.kit.mute('w2', 'voice');
+    await new Promise((r) => setTimeout(r, 500)); // bindings are mirrored every 200 ms
+    const before = (await server.kit.store.listEvents('w2')).filter(
+      (e) => e.source.channelId === 'voice',
+    ).length;
+    await speak(clients[0]);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = (await server.kit.store.listEvents('w2')).filter(
+      (e) => e.source.channelId === 'voice',
+    ).length;
+    expect(after).toBe(before);
+    // Unmuted again, the same caller is heard.
+    await server.kit.unmute('w2', 'voice');
+    await new Promise((r) => setTimeout(r, 500));
+    await speak(clients[0]);
+    await vi.waitFor(async () => {
+      const now = (await server.kit.store.listEvents('w2')).filter((e) => e.source.channelId === 'voice');
+      expect(now.length).toBe(before + 1);
+    });
+    for (const c of clients) await c.close();
+  });
+
+  it('a worker that exits ends its calls (ON_SESSION_ENDED) and a new one takes calls', async () => {
+    await server.kit.createRoom({ roomId: 'w3' });
+    const client = await call('w3');
+    const session = await vi.waitFor(() => {
+      const s = hooks.find(
+        (h) =>
+          h.trigger === HookTrigger.ON_SESSION_STARTED &&
+          !hooks.some((e) => e.trigger === HookTrigger.ON_SESSION_ENDED && e.sessionId === h.sessionId),
+      );
+      expect(s).toBeDefined();
+      return s!;
+    });
+    const pids = server.voiceWorkers?.pids ?? [];
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    expect(await client.closed).toBeGreaterThan(0);
+    await vi.waitFor(
+      () =>
+        expect(
+          hooks.some((h) => h.trigger === HookTrigger.ON_SESSION_ENDED && h.sessionId === session.sessionId),
+        ).toBe(true),
+      { timeout: 10_000 },
+    );
+    // Replacements answer new calls.
+    const again = await vi.waitFor(() => call('w3', 'back'), { timeout: 20_000, interval: 500 });
+    await again.close();
+  }, 40_000);
+});
