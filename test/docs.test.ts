@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  */
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
-const TMP = join(ROOT, 'test', '.docs-run');
+// One folder per run: two runs at once (a developer's and an editor's) must not delete each other's blocks.
+const TMP = join(ROOT, 'test', '.docs-run', `run-${process.pid}`);
 
 interface Block {
   file: string;
