@@ -25,12 +25,22 @@ export interface ToolCommand {
   args: string[];
   /** The Debian package that provides `binary`, for the "not installed" error. */
   debianPackage: string;
+  /** What the program prints on stderr once its device is open (when it says so at all). */
+  openedMarker?: RegExp;
 }
+
+// arecord/aplay -v print the device's setup once it is open and configured.
+const ALSA_OPENED = /Its setup is:/;
 
 /** `arecord`/`sox` writing the microphone to stdout. */
 export function captureCommand(s: DeviceStream): ToolCommand {
   if (s.tool === 'alsa') {
-    return { binary: 'arecord', args: [...alsaArgs(s), '-'], debianPackage: 'alsa-utils' };
+    return {
+      binary: 'arecord',
+      args: [...alsaArgs(s), '-'],
+      debianPackage: 'alsa-utils',
+      openedMarker: ALSA_OPENED,
+    };
   }
   return {
     binary: 'sox',
@@ -42,7 +52,12 @@ export function captureCommand(s: DeviceStream): ToolCommand {
 /** `aplay`/`sox` playing stdin on the speakers. */
 export function playbackCommand(s: DeviceStream): ToolCommand {
   if (s.tool === 'alsa') {
-    return { binary: 'aplay', args: [...alsaArgs(s), '-'], debianPackage: 'alsa-utils' };
+    return {
+      binary: 'aplay',
+      args: [...alsaArgs(s), '-'],
+      debianPackage: 'alsa-utils',
+      openedMarker: ALSA_OPENED,
+    };
   }
   return {
     binary: 'sox',
@@ -70,6 +85,7 @@ export function defaultSoxDriver(): string {
 function alsaArgs(s: DeviceStream): string[] {
   return [
     '-q',
+    '-v',
     '-D',
     s.device,
     '-t',

@@ -16,7 +16,11 @@ export interface DeviceProcessOptions {
   role: 'capture' | 'playback';
   device: string;
   env?: Record<string, string>;
-  /** A program that has not failed by then has opened its device (failures are immediate). */
+  /**
+   * For a program that does not say when its device is open (SoX): one that has not failed
+   * by then has (failures are immediate). Programs that do say (arecord/aplay -v) are waited
+   * for up to 10 s, however loaded the machine.
+   */
   settleMs: number;
   onData?: (chunk: Buffer) => void;
   /** The program ended without being asked to (device unplugged, killed). */
@@ -27,6 +31,8 @@ export interface DeviceProcessOptions {
 // grace is short: a program blocked on its device may ignore SIGTERM until data moves.
 const KILL_GRACE_MS = 200;
 const STDERR_KEEP = 2000;
+/** Longest wait for a program that reports its device open; past it, it is taken as open. */
+const OPEN_DEADLINE_MS = 10_000;
 
 /**
  * One `arecord`/`aplay`/`sox` child process bound to a sound device. `ready` resolves once
@@ -47,8 +53,6 @@ export class DeviceProcess {
     cmd: ToolCommand,
   ) {
     this.exit = new Promise((resolve) => child.once('close', () => resolve()));
-    this.ready = this.watchStart(cmd);
-    this.ready.catch(() => {}); // the caller awaits it; an unobserved failure must not crash
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_KEEP);
@@ -56,6 +60,9 @@ export class DeviceProcess {
     // A player killed mid-write: the write fails with EPIPE, which is not our error to throw.
     child.stdin?.on('error', () => {});
     if (opts.onData) child.stdout?.on('data', opts.onData);
+    // After the stderr listener above: the start watch reads the tail it keeps.
+    this.ready = this.watchStart(cmd);
+    this.ready.catch(() => {}); // the caller awaits it; an unobserved failure must not crash
   }
 
   /**
@@ -113,8 +120,20 @@ export class DeviceProcess {
         resolve();
       };
       const onFirstData = () => done();
-      const timer = setTimeout(() => done(), opts.settleMs);
+      const marker = cmd.openedMarker;
+      const timer = setTimeout(
+        () => done(),
+        marker ? Math.max(opts.settleMs, OPEN_DEADLINE_MS) : opts.settleMs,
+      );
       child.stdout?.once('data', onFirstData);
+      if (marker) {
+        const onStderr = () => {
+          if (!marker.test(this.stderrTail)) return;
+          child.stderr?.off('data', onStderr);
+          done();
+        };
+        child.stderr?.on('data', onStderr);
+      }
       child.once('error', (err: NodeJS.ErrnoException) => {
         done(
           err.code === 'ENOENT'

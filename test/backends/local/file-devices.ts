@@ -117,6 +117,11 @@ export class FileDevicePair {
     return Buffer.concat(this.heard);
   }
 
+  /** Player processes of this speaker seen so far (the /proc watch polls every 10 ms). */
+  get playersSeen(): number {
+    return this.players.size;
+  }
+
   /** Player processes of this speaker that have ended (an interrupt restarts the player). */
   get clears(): number {
     let ended = 0;
