@@ -112,8 +112,7 @@ export class RealtimePlayback {
     unheardMs?: number,
   ): { itemId?: string; playedMs: number; itemPlayedMs?: number } {
     const position = this.pacer.interrupt();
-    const playedMs =
-      unheardMs === undefined ? position.playedMs : Math.max(0, position.sentMs - unheardMs);
+    const playedMs = unheardMs === undefined ? position.playedMs : Math.max(0, position.sentMs - unheardMs);
     this.next = [];
     this.nextEnded = false;
     const itemPlayedMs = this.heardOf(itemId, playedMs);

@@ -120,7 +120,7 @@ describe('VoiceClock', () => {
     for (const times of sent) {
       expect(times).toHaveLength(5);
       // Frame k leaves about k * 20 ms after the start (never early).
-      times.forEach((t, k) => expect(t - start).toBeGreaterThanOrEqual(k * 20 - 1));
+      for (const [k, t] of times.entries()) expect(t - start).toBeGreaterThanOrEqual(k * 20 - 1);
     }
     expect(clock.pendingTasks).toBe(0);
   });
