@@ -26,6 +26,7 @@ import { ServerAuth } from './server-auth.js';
 import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
 import { attachVoiceWorkers } from './voice-workers-wiring.js';
+import type { VoiceWorkerStats } from '../voice/workers/worker-protocol.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
 import {
   attachRealtimeVoice,
@@ -109,7 +110,12 @@ export interface RunningServer {
   /** A signed user token (what `roomkit token` prints). */
   issueToken(opts: IssueTokenOptions): Promise<string>;
   /** The voice worker processes when `voiceWorkers` was asked for. */
-  voiceWorkers?: { readonly pids: number[]; readonly sessionsPerWorker: number[] };
+  voiceWorkers?: {
+    readonly pids: number[];
+    readonly sessionsPerWorker: number[];
+    /** Each worker's CPU share, event-loop delay p99 and memory since the previous call. */
+    stats(): Promise<VoiceWorkerStats[]>;
+  };
   /** The SIP endpoint when `sip` was asked for (and speech is available). */
   sip?: AttachedSip;
   /** Stop accepting, let in-flight work finish, close sockets and the store. */

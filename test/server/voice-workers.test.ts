@@ -129,6 +129,25 @@ describe('roomkit serve with voice workers', () => {
     for (const c of clients) await c.close();
   });
 
+  it('kit.connectVoice makes the call in a worker; its client, naming it, reaches that worker', async () => {
+    await server.kit.createRoom({ roomId: 'w4' });
+    const sessions = await Promise.all([
+      server.kit.connectVoice('w4', 'agent-call-1', 'voice'),
+      server.kit.connectVoice('w4', 'agent-call-2', 'voice'),
+    ]);
+    expect(server.voiceWorkers?.sessionsPerWorker.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(2);
+    for (const [i, session] of sessions.entries()) {
+      const token = await server.issueToken({ user: `agent-call-${i + 1}`, rooms: ['w4'] });
+      const client = await openVoiceClient(
+        `${server.url.replace('http', 'ws')}/voice?token=${token}&sessionId=${session.id}`,
+      );
+      await client.sendJson({ type: 'start', sessionId: session.id, sampleRate: 16000 });
+      const ready = await client.next((m) => m.type === 'ready' || m.type === 'error', 10_000);
+      expect(ready).toMatchObject({ type: 'ready', sessionId: session.id, roomId: 'w4' });
+      await client.close();
+    }
+  });
+
   it('a worker that exits ends its calls (ON_SESSION_ENDED) and a new one takes calls', async () => {
     await server.kit.createRoom({ roomId: 'w3' });
     const client = await call('w3');

@@ -50,6 +50,11 @@ export class RemoteVoiceChannel extends Channel {
     return lost;
   }
 
+  /** The worker holding a call (one `connectVoice` made, waiting for its client). */
+  workerOf(sessionId: string): VoiceWorkerHandle | undefined {
+    return this.calls.get(sessionId)?.worker;
+  }
+
   /** Calls `worker` holds. */
   countOf(worker: VoiceWorkerHandle): number {
     let n = 0;

@@ -13,6 +13,7 @@ import { WebSocketVoiceBackend } from '../backends/websocket-voice-backend.js';
 import type { STTProvider, TTSProvider } from '../types.js';
 import { VoiceChannel } from '../voice-channel.js';
 import { IpcCalls } from './ipc-calls.js';
+import { LoadMeter } from './load-meter.js';
 import { WorkerKit } from './worker-kit.js';
 import type {
   HandedSocket,
@@ -37,6 +38,7 @@ const calls = new IpcCalls<MainMethod>((message) => post(message as WorkerToMain
 let channel: VoiceChannel | undefined;
 let backend: WebSocketVoiceBackend | undefined;
 let kit: WorkerKit | undefined;
+const load = new LoadMeter();
 
 async function init(config: VoiceWorkerConfig): Promise<void> {
   const logger = createLogger('roomkit.voice.worker', config.logLevel);
@@ -97,6 +99,8 @@ async function answer(method: string, args: unknown[]): Promise<unknown> {
       const rt = channel.getRuntime(args[0] as string);
       return rt ? channel.interrupt(rt.session) : false;
     }
+    case 'stats':
+      return load.read(backend?.connections.size ?? 0);
   }
   throw new Error(`unknown worker method ${method}`);
 }

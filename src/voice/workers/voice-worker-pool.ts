@@ -17,6 +17,7 @@ import type {
   MainToWorker,
   SerializedTurn,
   VoiceWorkerConfig,
+  VoiceWorkerStats,
   WorkerMethod,
   WorkerToMain,
 } from './worker-protocol.js';
@@ -90,6 +91,13 @@ export class VoiceWorkerPool {
     return this.workers.map((w) => w.child.pid ?? 0);
   }
 
+  /** Each ready worker's CPU share, loop delay and memory since the last call. */
+  async stats(): Promise<VoiceWorkerStats[]> {
+    return Promise.all(
+      this.workers.filter((w) => w.isReady).map((w) => w.calls.call<VoiceWorkerStats>('stats')),
+    );
+  }
+
   /** Calls each worker holds, in worker order. */
   get sessionsPerWorker(): number[] {
     return this.workers.map((w) => this.channel.countOf(w));
@@ -102,8 +110,11 @@ export class VoiceWorkerPool {
         this.opts.logger.warn({ err: errorMessage(error) }, 'voice authenticate threw'),
       );
       if (!auth) return refuseUpgrade(socket);
-      // A worker being replaced is not offered calls; with none ready, wait for the first.
-      const worker = await this.readyWorker();
+      // A call `connectVoice` made waits in one worker: its client names it (`?sessionId=`).
+      // Otherwise the least busy ready worker (with none ready, the first to be).
+      const sessionId = url.searchParams.get('sessionId');
+      const pinned = sessionId ? (this.channel.workerOf(sessionId) as Worker | undefined) : undefined;
+      const worker = pinned ?? (await this.readyWorker());
       if (socket.destroyed) return;
       if (!worker) {
         socket.on('error', () => {});

@@ -60,7 +60,17 @@ export type WorkerToMain =
 export type MainMethod = 'processInbound' | 'hookSync' | 'getBinding' | 'attachChannel' | 'roomExists';
 
 /** What the main process asks a worker (kit.connectVoice / disconnectVoice on a worker's calls). */
-export type WorkerMethod = 'startSession' | 'endSession' | 'interrupt';
+export type WorkerMethod = 'startSession' | 'endSession' | 'interrupt' | 'stats';
+
+/** A worker's load since its last `stats` call (for benches and health checks). */
+export interface VoiceWorkerStats {
+  pid: number;
+  calls: number;
+  /** CPU time over wall time since the last call (1 = one core busy). */
+  cpu: number;
+  loopDelayP99Ms: number;
+  rss: number;
+}
 
 /** A voice turn's timeline, with its start on the wall clock (processes have their own `performance` origin). */
 export interface SerializedTurn {
