@@ -30,6 +30,8 @@ const VOICED_MS = 1200;
 /** An utterance must have ended this long before the run does for its reply to be owed. */
 const REPLY_DEADLINE_MS = 1500;
 const OPEN_AT_ONCE = 64;
+/** Voice the servers' VAD needs before it starts an utterance (100 ms), with margin. */
+const MIN_UTTERANCE_MS = 200;
 const OPEN_TIMEOUT_MS = 60_000;
 
 const voiced = new Int16Array(FRAME).map((_, i) =>
@@ -195,9 +197,12 @@ function report(elapsedMs: number): void {
   const framesPerReply = Math.ceil(replyBytes / FRAME_BYTES);
   for (const c of clients) {
     if (!c.ready) continue;
-    // Utterances whose voiced part ended early enough that their reply must have been heard.
+    // Utterances whose voiced part ended early enough that their reply must have been heard
+    // (a first utterance cut short by the start of the run counts only if it is long enough
+    // for the VAD to hear it).
     let owed = 0;
-    for (let t = VOICED_MS - c.offsetMs; t + REPLY_DEADLINE_MS < elapsedMs; t += CYCLE_MS) if (t > 0) owed++;
+    for (let t = VOICED_MS - c.offsetMs; t + REPLY_DEADLINE_MS < elapsedMs; t += CYCLE_MS)
+      if (t >= MIN_UTTERANCE_MS) owed++;
     expectedReplies += owed;
     const heard = c.completed + c.interrupted;
     const missing = Math.max(0, owed - heard);

@@ -3,6 +3,7 @@
  * process: answers the harness's IPC messages `reset` (a step starts) and `stats` (it ended)
  * with the process's CPU share, event-loop delay and memory over the step.
  */
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface ServerStats {
@@ -17,8 +18,13 @@ export interface ServerStats {
   heapUsed: number;
 }
 
-/** Serve `reset` / `stats` over IPC; `extra` adds figures of the server's own (e.g. its workers). */
-export function serveStats(extra: () => Promise<Partial<ServerStats>> = async () => ({})): void {
+/**
+ * Serve `reset` / `stats` over IPC. A server with worker processes passes `hooks`: `reset`
+ * starts their measurement too, `combine` folds their figures into this process's.
+ */
+export function serveStats(
+  hooks: { reset?: () => Promise<void>; combine?: (own: ServerStats) => Promise<ServerStats> } = {},
+): void {
   const idleRss = process.memoryUsage.rss();
   let loop = monitorEventLoopDelay({ resolution: 5 });
   let cpu = process.cpuUsage();
@@ -26,7 +32,9 @@ export function serveStats(extra: () => Promise<Partial<ServerStats>> = async ()
   let maxRss = idleRss;
   setInterval(() => {
     maxRss = Math.max(maxRss, process.memoryUsage.rss());
-  }, 250).unref();
+  }, 1000).unref();
+  // ROOMKIT_BENCH_ALLOC=1: where the server allocates during a step (top sites on stderr).
+  const alloc = process.env.ROOMKIT_BENCH_ALLOC ? allocationSampler() : undefined;
   process.on('message', async (msg: { type: string }) => {
     if (msg.type === 'exit') process.exit(0);
     if (msg.type === 'reset') {
@@ -36,8 +44,11 @@ export function serveStats(extra: () => Promise<Partial<ServerStats>> = async ()
       cpu = process.cpuUsage();
       since = performance.now();
       maxRss = process.memoryUsage.rss();
+      await hooks.reset?.();
+      await alloc?.start();
       process.send!({ type: 'reset-done' });
     } else if (msg.type === 'stats') {
+      await alloc?.report();
       const used = process.cpuUsage(cpu);
       const own: ServerStats = {
         cpu: (used.user + used.system) / 1000 / (performance.now() - since),
@@ -47,7 +58,7 @@ export function serveStats(extra: () => Promise<Partial<ServerStats>> = async ()
         maxRss: Math.max(maxRss, process.memoryUsage.rss()),
         heapUsed: process.memoryUsage().heapUsed,
       };
-      process.send!({ type: 'stats', stats: { ...own, ...(await extra()) } });
+      process.send!({ type: 'stats', stats: hooks.combine ? await hooks.combine(own) : own });
     }
   });
 }
@@ -55,4 +66,55 @@ export function serveStats(extra: () => Promise<Partial<ServerStats>> = async ()
 /** Tell the harness where to connect. */
 export function announce(url: string): void {
   process.send!({ type: 'listening', url });
+}
+
+function allocationSampler() {
+  const session = new Session();
+  session.connect();
+  return {
+    start: () =>
+      session.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never),
+    async report() {
+      const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
+        profile: { head: AllocNode; samples: { size: number; nodeId: number }[] };
+      };
+      const nodes = new Map<number, { node: AllocNode; parent?: AllocNode }>();
+      const walk = (node: AllocNode, parent?: AllocNode) => {
+        nodes.set(node.id, { node, parent });
+        for (const child of node.children) walk(child, node);
+      };
+      walk(profile.head);
+      const sites = new Map<string, number>();
+      let total = 0;
+      for (const sample of profile.samples) {
+        const chain: string[] = [];
+        for (
+          let at = nodes.get(sample.nodeId);
+          at && chain.length < Number(process.env.ROOMKIT_BENCH_ALLOC_DEPTH ?? 4);
+          at = at.parent && nodes.get(at.parent.id)
+        ) {
+          const f = at.node.callFrame;
+          chain.push(`${f.functionName || '(anon)'}@${f.url.split('/').slice(-2).join('/')}`);
+        }
+        const weight = Math.max(sample.size, 1024);
+        total += weight;
+        const key = chain.join(' < ');
+        sites.set(key, (sites.get(key) ?? 0) + weight);
+      }
+      console.error(`allocated ~${Math.round(total / 1e6)} MB`);
+      for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+        console.error(`${Math.round(bytes / 1e3)} kB  ${site}`);
+      }
+    },
+  };
+}
+
+interface AllocNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children: AllocNode[];
 }

@@ -59,23 +59,32 @@ async function turnOverhead(turns = 300): Promise<Record<string, unknown>> {
 }
 
 const COUNTS = [100, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 2000];
+/** Our server and the bare one in both modes; add `serve-1-worker:lockstep` etc. for the workers' curve. */
+const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-ws:staggered';
 
 /**
  * (2) Concurrent full-duplex WebSocket voice sessions: the most that keep p99 frame lateness
  * (and the server's loop delay) under 20 ms with no frame lost, for our server and a bare
  * `ws` server sending the same traffic (the machine's limit), turns in lockstep and staggered.
- * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,bare-ws:staggered` runs a subset.
+ * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,serve-2-workers:staggered` picks the runs (servers:
+ * roomkit, bare-ws, serve-1-worker, serve-2-workers).
  */
 async function concurrentSessions(): Promise<Record<string, unknown>[]> {
-  const servers: Record<string, string> = { roomkit: 'voice-server.ts', 'bare-ws': 'bare-ws-server.ts' };
-  const wanted = process.env.ROOMKIT_BENCH_VOICE?.split(',').filter(Boolean);
+  const servers: Record<string, [string, string[]]> = {
+    roomkit: ['voice-server.ts', []],
+    'bare-ws': ['bare-ws-server.ts', []],
+    // `roomkit serve --voice-workers N`: the curve for one and two worker processes.
+    'serve-1-worker': ['voice-serve-server.ts', ['1']],
+    'serve-2-workers': ['voice-serve-server.ts', ['2']],
+  };
+  const wanted = (process.env.ROOMKIT_BENCH_VOICE ?? DEFAULT_RUNS).split(',').filter(Boolean);
   const out: Record<string, unknown>[] = [];
   const max = new Map<string, number>();
   const broken: string[] = [];
   for (const mode of ['lockstep', 'staggered'] as const) {
-    for (const [server, module] of Object.entries(servers)) {
-      if (wanted && !wanted.includes(`${server}:${mode}`)) continue;
-      const result = await sweep({ server, module, mode, counts: COUNTS });
+    for (const [server, [module, args]] of Object.entries(servers)) {
+      if (!wanted.includes(`${server}:${mode}`)) continue;
+      const result = await sweep({ server, module, args, mode, counts: COUNTS });
       out.push(...result.lines);
       out.push({
         bench: 'voice_concurrent_sessions_max',

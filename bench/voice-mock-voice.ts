@@ -1,0 +1,19 @@
+/**
+ * The speech of the voice benches' servers, as a `voiceModule` (each voice worker imports it):
+ * mock STT and TTS, AGC and energy VAD, the same as bench/voice-server.ts.
+ */
+import { MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
+import { EnergyVADProvider, SimpleAGCProvider } from '../src/voice/index.js';
+import { SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+
+export function createVoice() {
+  return {
+    stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
+    tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
+    label: 'mock',
+    pipeline: {
+      agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
+      vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * `roomkit serve` with its voice in worker processes, for the voice bench:
+ *   voice-serve-server.ts <workers>
+ * The WebSocket voice calls run in the workers (mock speech, AGC, energy VAD, from
+ * voice-mock-voice.ts), the kit and a mock agent in this process, rooms in memory and made
+ * up front. The stats add the workers' CPU and memory, and take the worst loop delay.
+ */
+import { MemoryStore } from '../src/store/memory-store.js';
+import { startServer } from '../src/server/index.js';
+import { MockAIProvider } from '../src/testing/index.js';
+import { createVoice } from './voice-mock-voice.js';
+import { announce, serveStats } from './voice-server-stats.js';
+import { REPLY_TEXT } from './voice-traffic.js';
+
+const workers = Number(process.argv[2] ?? 1);
+const ROOMS = 2400;
+const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const server = await startServer({
+  port: 0,
+  auth: false,
+  store: new MemoryStore(),
+  aiProvider: new MockAIProvider({ responses: [REPLY_TEXT] }),
+  voice: createVoice(),
+  voiceModule: new URL('voice-mock-voice.ts', import.meta.url).href,
+  voiceWorkers: workers,
+  realtime: false,
+  logger: silent,
+});
+for (let i = 0; i < ROOMS; i++) {
+  const roomId = `load-${i}`;
+  await server.kit.createRoom({ roomId });
+  await server.kit.attachChannel(roomId, 'agent', { category: 'intelligence' });
+}
+const pool = server.voiceWorkers!;
+let idleWorkersRss = (await pool.stats()).reduce((n, w) => n + w.rss, 0);
+serveStats({
+  reset: async () => {
+    const stats = await pool.stats();
+    idleWorkersRss = Math.min(
+      idleWorkersRss,
+      stats.reduce((n, w) => n + w.rss, 0),
+    );
+  },
+  combine: async (own) => {
+    const stats = await pool.stats();
+    return {
+      ...own,
+      cpu: own.cpu + stats.reduce((n, w) => n + w.cpu, 0),
+      loopDelayP99Ms: Math.max(own.loopDelayP99Ms, ...stats.map((w) => w.loopDelayP99Ms)),
+      idleRss: own.idleRss + idleWorkersRss,
+      maxRss: own.maxRss + stats.reduce((n, w) => n + w.rss, 0),
+    };
+  },
+});
+announce(`${server.url.replace('http', 'ws')}/voice`);
