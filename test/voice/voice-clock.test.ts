@@ -29,6 +29,10 @@ describe('VoiceClock', () => {
     const clock = new VoiceClock();
     const seen: boolean[] = [];
     let flag = false;
+    // Both due in the same millisecond slot: `schedule` rounds now + delay up, and two calls a
+    // few microseconds apart can straddle a millisecond boundary, so aim both at one slot.
+    const slot = Math.ceil(performance.now()) + 10;
+    const delayTo = (at: number) => at - performance.now() - 0.5;
     // The first task's microtask only runs once the callback that ran both tasks returns.
     clock.schedule(
       task(() => {
@@ -36,11 +40,11 @@ describe('VoiceClock', () => {
           flag = true;
         });
       }),
-      10,
+      delayTo(slot),
     );
     clock.schedule(
       task(() => seen.push(flag)),
-      10,
+      delayTo(slot),
     );
     await sleep(40);
     expect(seen).toEqual([false]);

@@ -88,6 +88,8 @@ describe('ContactIdentityResolver', () => {
     await kit.createRoom({ roomId: 'sms-inbox' });
     await kit.attachChannel('sms-inbox', 'sms');
     await kit.sendEvent('old', 'web', { type: 'text', body: 'long ago' }, { senderId: 'ana' });
+    // Recency is the rooms' last activity, kept to the millisecond: let one pass.
+    await new Promise((r) => setTimeout(r, 5));
     await kit.sendEvent('chat', 'web', { type: 'text', body: 'hi from the web' }, { senderId: 'ana' });
     const result = await kit.processInbound({
       channelId: 'sms',
