@@ -275,8 +275,17 @@ export function setupTalk({ info, token, params, roomId, onNotice }) {
       if (call === c) call = null;
       status(s.reason && s.reason !== 'voice off' ? `voice off: ${s.reason}` : 'voice off');
     });
+    // The exchange as it happens: what you said stays up while the agent's reply is captioned
+    // (from its first phrase on, and what it had started saying if you cut in); your next words
+    // start a new exchange.
+    const live = { user: '', assistant: '' };
     c.on('transcript', ({ text, role }) => {
-      $('live-transcript').textContent = `${role === 'user' ? 'you' : 'agent'}: ${text}`;
+      if (role === 'user') Object.assign(live, { user: text, assistant: '' });
+      else live.assistant = text;
+      $('live-transcript').replaceChildren(
+        ...(live.user ? [h('div', { text: `you: ${live.user}` })] : []),
+        ...(live.assistant ? [h('div', { text: `agent: ${live.assistant}` })] : []),
+      );
     });
     c.on('level', ({ input, output }) => {
       $('level-in').style.width = meterWidth(input);

@@ -136,11 +136,16 @@ export class VoiceSessionRuntime {
     } catch (error) {
       if (this.current === speech) this.current = undefined;
       if (!controller.signal.aborted) throw error;
+    } finally {
+      // A streamed reply's caption (sent phrase by phrase, as partials) becomes final once its
+      // synthesis ends: whole, or cut short by barge-in (then it is what the agent had started
+      // saying). Synthesis keeps pace with playback, so waiting for it would mean no caption
+      // at all for a reply the caller talks over.
+      if (typeof source !== 'string' && speech.text) {
+        void this.host.backend.sendTranscription(this.session, speech.text, 'assistant');
+      }
     }
     if (controller.signal.aborted) return;
-    if (typeof source !== 'string' && speech.text) {
-      void this.host.backend.sendTranscription(this.session, speech.text, 'assistant');
-    }
     const tail = this.pipeline.flushOutbound();
     if (tail) this.pacer.push(tail.data);
     this.pacer.end();
@@ -157,7 +162,11 @@ export class VoiceSessionRuntime {
     const chunker = new PhraseChunker();
     const approve = async (text: string) => {
       const ok = await this.host.beforeTts(this.session, text);
-      if (ok !== undefined) speech.text += (speech.text ? ' ' : '') + ok;
+      if (ok !== undefined && !speech.controller.signal.aborted) {
+        speech.text += (speech.text ? ' ' : '') + ok;
+        // The caption shows each phrase as it goes to TTS, i.e. as the agent starts saying it.
+        void this.host.backend.sendTranscription(this.session, speech.text, 'assistant', false);
+      }
       return ok;
     };
     for await (const token of tokens) {

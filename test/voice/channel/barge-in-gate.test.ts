@@ -45,6 +45,45 @@ describe('barge-in', () => {
     expect(r.trace).not.toContain('after_tts');
   });
 
+  it('a streamed reply is captioned as it starts playing; barge-in leaves the started text as final', async () => {
+    // Synthesis keeps pace with playback, so the reply's caption must not wait for it to end.
+    const reply = 'This first sentence takes a while to say out loud. The second one is still to come.';
+    rig = await voiceRig({ replies: [reply], streamingAi: true });
+    const r = rig;
+    const events: BargeInEvent[] = [];
+    r.kit.hook(HookTrigger.ON_BARGE_IN, (p: BargeInEvent) => void events.push(p));
+    const captions = () =>
+      r.backend
+        .callsOf('sendTranscription', r.session)
+        .map((c) => c.args as { text: string; role: string; isFinal: boolean })
+        .filter((c) => c.role === 'assistant');
+    await startTalking(r);
+    expect(captions().length).toBeGreaterThan(0);
+    expect(captions()[0]).toMatchObject({ isFinal: false });
+    expect(captions()[0]!.text).toMatch(/^This first sentence/);
+    for (let i = 0; i < 6; i++) await r.backend.simulateAudioReceived(r.session, speechFrame());
+    await until(() => expect(events).toHaveLength(1));
+    await until(() => expect(captions().at(-1)?.isFinal).toBe(true));
+    const final = captions().at(-1)!;
+    expect(final.text).toMatch(/^This first sentence/);
+    expect(final.text).toBe(events[0]!.interruptedText);
+    expect(captions().filter((c) => c.isFinal)).toHaveLength(1);
+  });
+
+  it('a streamed reply played to the end gets one final caption with its whole text', async () => {
+    const reply = 'Short and sweet. Then done.';
+    rig = await voiceRig({ replies: [reply], streamingAi: true });
+    const r = rig;
+    await say(r.backend, r.session, 12);
+    await until(() => expect(r.trace).toContain('after_tts'), 8000);
+    const captions = r.backend
+      .callsOf('sendTranscription', r.session)
+      .map((c) => c.args as { text: string; role: string; isFinal: boolean })
+      .filter((c) => c.role === 'assistant');
+    expect(captions.filter((c) => c.isFinal).map((c) => c.text)).toEqual([reply]);
+    expect(captions[0]!.isFinal).toBe(false);
+  });
+
   it('speech below the VAD threshold does not interrupt', async () => {
     rig = await voiceRig({ replies: [LONG] });
     await startTalking(rig);
