@@ -23,6 +23,7 @@ import {
 } from '../providers/shared/media-stream/index.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';
+import { phoneEchoCanceller } from './phone-echo-canceller.js';
 import type { ServerVoice } from './voice-from-env.js';
 
 export interface CarrierVoiceOptions {
@@ -137,7 +138,12 @@ export async function attachCarrierVoice(
         clock: sharedMediaClock,
         // Carriers buffer and clear on barge-in; the marks say what was heard: run ahead more.
         pacer: { leadMs: CARRIER_LEAD_MS },
-        pipeline: { vad: new WebRTCVADProvider({ mode: 2 }) },
+        // Line and speakerphone echo is cancelled against the frames as they leave (the
+        // delay estimator finds the carrier's buffering), as for SIP calls.
+        pipeline: {
+          vad: new WebRTCVADProvider({ mode: 2 }),
+          ...phoneEchoCanceller(kit.logger, 'phone calls'),
+        },
       });
       kit.registerChannel(channel);
       unsubscribe.push(writeCallNotices(kit, backend));

@@ -3,10 +3,9 @@ import type { RegistrationOptions } from '../backends/sip/registration.js';
 import { sharedMediaClock } from '../backends/rtp/media-clock.js';
 import { SIPVoiceBackend } from '../backends/sip/sip-voice-backend.js';
 import type { RoomKit } from '../core/roomkit.js';
-import { errorMessage } from '../core/errors.js';
-import { SpeexAECProvider } from '../voice/pipeline/speex-aec.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';
+import { phoneEchoCanceller } from './phone-echo-canceller.js';
 import type { ServerVoice } from './voice-from-env.js';
 
 export const SIP_VOICE_CHANNEL_ID = 'voice-sip';
@@ -64,7 +63,7 @@ export async function attachSipVoice(
     // Telephone audio: 8 kHz G.711 or 16 kHz G.722, already gain-controlled by the network.
     // Line and speakerphone echo is cancelled against what the backend played (when
     // libspeexdsp is installed), so the agent does not barge in on itself.
-    pipeline: { vad: new WebRTCVADProvider({ mode: 2 }), ...echoCanceller(kit) },
+    pipeline: { vad: new WebRTCVADProvider({ mode: 2 }), ...phoneEchoCanceller(kit.logger, 'SIP calls') },
   });
   kit.registerChannel(channel);
   let ports: { udp?: number; tcp?: number };
@@ -75,16 +74,4 @@ export async function attachSipVoice(
     throw error;
   }
   return { channel, backend, ports, close: () => backend.close() };
-}
-
-function echoCanceller(kit: RoomKit): { aec?: SpeexAECProvider } {
-  try {
-    return { aec: new SpeexAECProvider() };
-  } catch (error) {
-    kit.logger.warn(
-      { err: errorMessage(error) },
-      'SIP calls run without echo cancellation (libspeexdsp missing)',
-    );
-    return {};
-  }
 }

@@ -4,6 +4,7 @@
  * or the carrier's chunk size), and plays what we send back through a playback buffer that
  * runs at real time: marks are echoed when playback reaches them, `clear` drops the buffer
  * (echoing pending marks where the carrier does). Everything is recorded with its time.
+ * With `lineEcho`, the caller's line returns what it played (a hybrid, a speakerphone).
  */
 import { WebSocket } from 'ws';
 import {
@@ -53,6 +54,21 @@ export interface FakeStreamInfo {
 export interface FakeStreamCallOptions {
   /** Delay before audio that arrives on an idle buffer starts playing (a jitter buffer; default 0). */
   playoutDelayMs?: number;
+  /**
+   * The caller's line echoes what the fake played to them (a 2-wire hybrid, a speakerphone):
+   * each sample comes back as caller media `delayMs` after it played, at `gainDb` (negative),
+   * mixed with what the test streams as the caller's voice. What a `clear` drops never plays,
+   * so never echoes. The stream then sends caller media continuously from the open on, one
+   * message per `chunkMs` (silence included), as a carrier does; `streamAudio` mixes into it.
+   */
+  lineEcho?: { delayMs: number; gainDb: number };
+}
+
+/** Caller audio waiting to be mixed into the uplink, and who waits for its end. */
+interface CallerAudio {
+  pcm: Int16Array;
+  at: number;
+  done: () => void;
 }
 
 interface Queued {
@@ -80,6 +96,13 @@ export class FakeStreamCall {
   private lastEndAt = 0;
   private player?: NodeJS.Timeout;
   private seq = 0;
+  /** lineEcho: the echo to send, by uplink chunk index (chunk n covers [n, n+1) * chunkMs from the open). */
+  private readonly echoLine = new Map<number, Float32Array>();
+  private readonly callerAudio: CallerAudio[] = [];
+  private uplinkStart = 0;
+  /** The next uplink chunk to send. */
+  private uplinkNext = 0;
+  private uplinkTimer?: NodeJS.Timeout;
 
   constructor(
     readonly dialect: FakeStreamDialect,
@@ -92,6 +115,7 @@ export class FakeStreamCall {
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => {
         for (const message of dialect.opening(info)) this.socket.send(message);
+        if (opts.lineEcho) this.startUplink();
         resolve();
       });
       this.socket.once('unexpected-response', (_req, res) =>
@@ -104,6 +128,8 @@ export class FakeStreamCall {
       this.socket.once('close', (code) => {
         this.closeCode = code;
         clearInterval(this.player);
+        clearTimeout(this.uplinkTimer);
+        for (const audio of this.callerAudio.splice(0)) audio.done();
         resolve(code);
       });
     });
@@ -139,11 +165,13 @@ export class FakeStreamCall {
    */
   async streamAudio(audio: Int16Array | Uint8Array): Promise<void> {
     const pcm = audio instanceof Int16Array ? audio : await this.fromWav(audio);
+    if (this.opts.lineEcho) return this.mixIntoUplink(pcm);
     await this.streamWire(encodeWire(pcm, this.dialect.encoding));
   }
 
-  /** Stream bytes already in the wire encoding (exact codes), in real time. */
+  /** Stream bytes already in the wire encoding (exact codes, unless lineEcho mixes them), in real time. */
   async streamWire(wire: Uint8Array): Promise<void> {
+    if (this.opts.lineEcho) return this.mixIntoUplink(decodeWire(wire, this.dialect.encoding));
     const bytesPerSample = this.dialect.encoding === 'mulaw' ? 1 : 2;
     const chunk = Math.round((this.dialect.sampleRate * this.dialect.chunkMs) / 1000) * bytesPerSample;
     const startedAt = performance.now();
@@ -200,6 +228,7 @@ export class FakeStreamCall {
       const startAt = idle ? now + (this.opts.playoutDelayMs ?? 0) : this.lastEndAt;
       this.lastEndAt = startAt + ms;
       this.queue.push({ startAt, endAt: this.lastEndAt, ms });
+      if (this.opts.lineEcho) this.echoLater(msg.payload, startAt);
       this.armPlayer();
     } else if (msg.type === 'mark') {
       this.marks.push({ name: msg.name, at: now });
@@ -223,6 +252,7 @@ export class FakeStreamCall {
     const pendingMarks = this.queue.filter((q) => q.mark).map((q) => q.mark!);
     this.queue = [];
     this.lastEndAt = now;
+    if (this.opts.lineEcho) this.cutEcho(now);
     this.clears.push({ at: now, playedMs: this.playedMs });
     for (const name of pendingMarks) {
       const record = this.marks.find((m) => m.name === name && m.echoedAt === undefined);
@@ -231,6 +261,83 @@ export class FakeStreamCall {
     }
     const ack = this.dialect.clearedEcho?.(this.info);
     if (ack && this.isOpen) this.socket.send(ack);
+  }
+
+  /** Uplink sample index (from the open) of a performance.now() time. */
+  private uplinkSample(at: number): number {
+    return Math.round(((at - this.uplinkStart) * this.dialect.sampleRate) / 1000);
+  }
+
+  private get uplinkChunk(): number {
+    return Math.round((this.dialect.sampleRate * this.dialect.chunkMs) / 1000);
+  }
+
+  /** Our audio starts playing at `startAt`: it comes back `delayMs` later, attenuated. */
+  private echoLater(payload: Uint8Array, startAt: number): void {
+    const { delayMs, gainDb } = this.opts.lineEcho!;
+    const gain = 10 ** (gainDb / 20);
+    const pcm = decodeWire(payload, this.dialect.encoding);
+    const n = this.uplinkChunk;
+    const from = this.uplinkSample(startAt + delayMs);
+    for (let i = 0; i < pcm.length; i++) {
+      const at = from + i;
+      const index = Math.floor(at / n);
+      // Echo due before the uplink's next chunk is lost (only a timer late by more than delayMs).
+      if (index < this.uplinkNext) continue;
+      let chunk = this.echoLine.get(index);
+      if (!chunk) this.echoLine.set(index, (chunk = new Float32Array(n)));
+      chunk[at - index * n] = pcm[i]! * gain;
+    }
+  }
+
+  /** A clear at `now`: what had not played yet never echoes. */
+  private cutEcho(now: number): void {
+    const n = this.uplinkChunk;
+    const from = this.uplinkSample(now + this.opts.lineEcho!.delayMs);
+    for (const [index, chunk] of this.echoLine) {
+      if ((index + 1) * n <= from) continue;
+      chunk.fill(0, Math.max(0, from - index * n));
+    }
+  }
+
+  /** Caller audio joins the uplink (mixed with the echo); resolves once it was all sent. */
+  private mixIntoUplink(pcm: Int16Array): Promise<void> {
+    if (!this.isOpen) return Promise.resolve();
+    return new Promise((done) => this.callerAudio.push({ pcm, at: 0, done }));
+  }
+
+  /** lineEcho: one caller message per chunkMs from the open, echo plus caller voice (or silence). */
+  private startUplink(): void {
+    this.uplinkStart = performance.now();
+    const n = this.uplinkChunk;
+    const tick = () => {
+      if (!this.isOpen) return;
+      // Drift-free: every chunk that is due leaves now (a late timer sends two).
+      const due = Math.floor((performance.now() - this.uplinkStart) / this.dialect.chunkMs);
+      for (; this.uplinkNext <= due; this.uplinkNext++) {
+        const mixed = new Int16Array(n);
+        const echo = this.echoLine.get(this.uplinkNext);
+        this.echoLine.delete(this.uplinkNext);
+        for (let i = 0; i < n; ) {
+          const caller = this.callerAudio[0];
+          const take = caller ? Math.min(n - i, caller.pcm.length - caller.at) : n - i;
+          for (let k = 0; k < take; k++, i++) {
+            const v = (echo ? echo[i]! : 0) + (caller ? caller.pcm[caller.at + k]! : 0);
+            mixed[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
+          }
+          if (!caller) break;
+          caller.at += take;
+          if (caller.at >= caller.pcm.length) {
+            this.callerAudio.shift();
+            caller.done();
+          }
+        }
+        this.socket.send(this.dialect.media(this.info, encodeWire(mixed, this.dialect.encoding), ++this.seq));
+      }
+      const wait = this.uplinkStart + this.uplinkNext * this.dialect.chunkMs - performance.now();
+      this.uplinkTimer = setTimeout(tick, Math.max(0, wait));
+    };
+    tick();
   }
 
   private armPlayer(): void {

@@ -1,0 +1,161 @@
+/**
+ * Issue 18 on carrier calls: a line that echoes the agent's voice back (a 2-wire hybrid, a
+ * speakerphone) must not make the agent cut itself off. The fake Twilio's line returns what it
+ * played 120 ms later at -6 dB, mixed with the caller's voice; the agent speaks with flite
+ * (real speech). `roomkit serve` gives carrier calls the Speex canceller, as SIP calls; without
+ * it (serve without libspeexdsp) the echo barges in on the reply and becomes a user turn.
+ *
+ * Not asserted yet: that with the canceller the reply always completes. It does when the
+ * pacer leads, but when the TTS delivers just in time the pacer underruns, the carrier plays
+ * each late frame on arrival, and the echo guard's reference timeline lays it back to back
+ * with the previous one (its 40 ms jitter tolerance): the reference drifts up to 40 ms early,
+ * past the guard's 8 ms slack, and the echo leaks into the VAD (self barge-in in 2 of 3 runs).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HookTrigger } from '../../src/index.js';
+import { FliteTTSProvider } from '../../src/providers/local/index.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import {
+  FakeTwilioServer,
+  type FakeStreamCall,
+  MockAIProvider,
+  MockSTTProvider,
+} from '../../src/testing/index.js';
+import type { VoiceChannel } from '../../src/voice/index.js';
+import { question } from './conformance.js';
+
+// The control's switch: serve's canceller as it is, or none (what serve does without libspeexdsp).
+const canceller = vi.hoisted(() => ({ on: true }));
+vi.mock('../../src/server/phone-echo-canceller.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/server/phone-echo-canceller.js')>();
+  return {
+    phoneEchoCanceller: (...args: Parameters<typeof real.phoneEchoCanceller>) =>
+      canceller.on ? real.phoneEchoCanceller(...args) : {},
+  };
+});
+
+const LONG_REPLY =
+  'Your order left our warehouse this morning. It travels with the regional courier, ' +
+  'who delivers between nine and five. You will get a text message one hour before the driver arrives.';
+const SECOND_REPLY =
+  'Of course. I can also move the delivery to another day this week, or leave the parcel ' +
+  'with a neighbour, or hold it at the nearest pickup point for you.';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+  canceller.on = true;
+});
+
+let twilio: FakeTwilioServer;
+beforeAll(async () => {
+  twilio = new FakeTwilioServer({ phoneNumber: '+15005550006' });
+  await twilio.start();
+  // The caller's line echoes the agent: 120 ms, -6 dB (a poor hybrid or a loud speakerphone).
+  twilio.voice.streamOptions = { lineEcho: { delayMs: 120, gainDb: -6 } };
+  vi.stubEnv('TWILIO_ACCOUNT_SID', twilio.accountSid);
+  vi.stubEnv('TWILIO_AUTH_TOKEN', twilio.authToken);
+  vi.stubEnv('TWILIO_PHONE_NUMBER', twilio.phoneNumber);
+  vi.stubEnv('TWILIO_API_BASE_URL', twilio.baseUrl);
+  return async () => {
+    vi.unstubAllEnvs();
+    await twilio.stop();
+  };
+});
+
+interface Served {
+  server: RunningServer;
+  /** What the voice channel heard and did, in order. */
+  heard: string[];
+}
+
+async function serve(): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), 'rk-serve-echo-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const server = await startServer({
+    port: 0,
+    dbPath: join(dir, 'roomkit.db'),
+    aiProvider: new MockAIProvider({ responses: [LONG_REPLY, SECOND_REPLY, 'Done.'] }),
+    voice: {
+      stt: new MockSTTProvider({ transcripts: ['where is my order', 'can I change the day', 'stop'] }),
+      tts: new FliteTTSProvider(),
+      label: 'mock / flite',
+    },
+  });
+  cleanup.push(() => server.close());
+  const heard: string[] = [];
+  server.kit.hook(HookTrigger.ON_SPEECH_START, () => void heard.push('speech_start'));
+  server.kit.hook(HookTrigger.ON_BARGE_IN, () => void heard.push('barge_in'));
+  return { server, heard };
+}
+
+const texts = async (server: RunningServer, roomId: string) =>
+  (await server.kit.store.listEvents(roomId)).flatMap((e) =>
+    e.content.type === 'text' ? [`${e.source.channelId}: ${e.content.body}`] : [],
+  );
+
+/** A call to the number; resolves once the voice channel listens to it. */
+async function call(server: RunningServer): Promise<{ call: FakeStreamCall; roomId: string }> {
+  const placed = await twilio.voice.placeCall({
+    webhookUrl: `${server.url}/carriers/twilio/answer`,
+    from: '+15550107777',
+  });
+  const stream = placed.call!;
+  cleanup.push(() => stream.hangup());
+  const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
+  const roomId = await vi.waitFor(
+    async () => {
+      const room = (await server.kit.listRooms()).find((r) => voice.sessionsIn(r.id).length === 1);
+      expect(room).toBeDefined();
+      return room!.id;
+    },
+    { timeout: 15_000, interval: 25 },
+  );
+  return { call: stream, roomId };
+}
+
+/** The caller asks; resolves when the reply's text is in the room and its audio started down the line. */
+async function ask(server: RunningServer, stream: FakeStreamCall, roomId: string, reply: string) {
+  const before = stream.receivedMs;
+  await stream.streamAudio(question(8000));
+  await vi.waitFor(async () => expect(await texts(server, roomId)).toContain(`agent: ${reply}`), {
+    timeout: 20_000,
+    interval: 50,
+  });
+  await vi.waitFor(() => expect(stream.receivedMs).toBeGreaterThan(before + 200), {
+    timeout: 15_000,
+    interval: 25,
+  });
+}
+
+describe('roomkit serve: a carrier call whose line echoes the agent', () => {
+  it('serve gives carrier calls the Speex echo canceller', async () => {
+    const { server } = await serve();
+    const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
+    expect(voice.pipeline.config.aec?.name).toBe('speex-aec');
+  });
+
+  it('without the canceller, the echo barges in on the reply and becomes a user turn', async () => {
+    canceller.on = false;
+    const { server, heard } = await serve();
+    const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
+    expect(voice.pipeline.config.aec).toBeUndefined();
+    const { call: stream, roomId } = await call(server);
+    await ask(server, stream, roomId, LONG_REPLY);
+    // The echo is heard as the caller: the reply is cleared on the line, long before its end.
+    await vi.waitFor(() => expect(stream.clears.length).toBeGreaterThan(0), {
+      timeout: 15_000,
+      interval: 25,
+    });
+    expect(stream.clears[0]!.playedMs).toBeLessThan(4000);
+    expect(heard).toContain('barge_in');
+    // And the echo itself became a user turn.
+    await vi.waitFor(
+      async () => expect(await texts(server, roomId)).toContain('voice-twilio: can I change the day'),
+      { timeout: 15_000, interval: 50 },
+    );
+  }, 60_000);
+});
