@@ -7,7 +7,7 @@
 const PATTERNS: readonly [RegExp, string][] = [
   // key=value pairs in URLs, headers and prose: api_key=..., token: ..., "secret": "..."
   [
-    /\b(api[_-]?key|access[_-]?token|auth[_-]?token|token|key|secret|password|signature|sig)("?\s*[=:]\s*"?)[^\s"&,;]+/gi,
+    /\b(api[_-]?key|access[_-]?token|auth[_-]?token|token|key|secret|password|credential|signature|sig)("?\s*[=:]\s*"?)[^\s"&,;]+/gi,
     '$1$2[redacted]',
   ],
   [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g, '$1 [redacted]'],

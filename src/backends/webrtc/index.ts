@@ -6,3 +6,4 @@ export * from './webrtc-backend-options.js';
 export * from './webrtc-protocol.js';
 export * from './webrtc-voice-backend.js';
 export * from './webrtc-realtime-transport.js';
+export * from './turn-credentials.js';

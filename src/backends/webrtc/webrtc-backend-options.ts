@@ -5,8 +5,11 @@ import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-conne
 import type { IceServer } from './webrtc-protocol.js';
 
 export interface WebRTCVoiceBackendOptions {
-  /** STUN/TURN servers werift uses (default none: host candidates only; never a public default). */
-  iceServers?: IceServer[];
+  /**
+   * STUN/TURN servers werift uses (default none: host candidates only; never a public default).
+   * A function is called for every new peer, e.g. to mint TURN credentials that expire.
+   */
+  iceServers?: IceServer[] | (() => IceServer[]);
   /** What `GET {path}` hands browsers (default `iceServers`); a function can mint TURN credentials per user. */
   clientIceServers?: IceServer[] | ((auth: VoiceAuthResult) => IceServer[] | Promise<IceServer[]>);
   /** Extra host candidate addresses (e.g. '127.0.0.1' for a loopback-only dev server, a 1:1 NAT's public IP). */

@@ -261,7 +261,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   private peerConfig(): PeerConfig {
     const o = this.options;
     return {
-      iceServers: o.iceServers ?? [],
+      iceServers: typeof o.iceServers === 'function' ? o.iceServers() : (o.iceServers ?? []),
       iceHostAddresses: o.iceHostAddresses,
       icePortRange: o.icePortRange,
       iceTransportPolicy: o.iceTransportPolicy,
