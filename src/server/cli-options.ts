@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import { isTurnUrl } from '../backends/webrtc/turn-credentials.js';
+import type { IceServer } from '../backends/webrtc/webrtc-protocol.js';
 import { ROOM_ID, USER_ID } from './auth/tokens.js';
+import { iceServerProblem, iceUrlProblem, type ServeWebRTCOptions } from './webrtc-ice.js';
 
 export const USAGE = `roomkit — multi-channel conversation rooms
 
@@ -28,6 +31,13 @@ serve options:
   --voice-workers N    run the WebSocket voice calls in N worker processes, so voice
                        uses every core (the kit stays in the main process; default 0:
                        calls run in the main process)              env ROOMKIT_VOICE_WORKERS
+  --ice-server URL     a STUN or TURN server for the WebRTC talk path, used by the server's
+                       peers and handed to browsers: stun:HOST:3478, turn:HOST:3478?transport=udp,
+                       turns:HOST:5349 (repeatable or a comma list)      env ROOMKIT_ICE_SERVERS
+                       (the variable also takes a JSON array of RTCIceServer). TURN credentials
+                       come from the environment only: ROOMKIT_TURN_USERNAME and
+                       ROOMKIT_TURN_CREDENTIAL, or ROOMKIT_TURN_SECRET (coturn use-auth-secret:
+                       each user gets credentials that expire, ROOMKIT_TURN_TTL seconds, 86400)
   --otel               export traces and metrics over OTLP/HTTP, configured by the
                        standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT...)
   -h, --help           this text
@@ -62,6 +72,8 @@ export interface ServeCommand {
   storeUrl?: string;
   /** A Redis URL: this process is one of a cluster. */
   pubsubUrl?: string;
+  /** STUN/TURN for the WebRTC talk path (`--ice-server`, `ROOMKIT_ICE_SERVERS`, `ROOMKIT_TURN_*`). */
+  webrtc?: ServeWebRTCOptions;
 }
 
 export interface TokenCommand {
@@ -87,6 +99,7 @@ const SERVE_OPTIONS = {
   otel: { type: 'boolean' },
   store: { type: 'string' },
   pubsub: { type: 'string' },
+  'ice-server': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -150,6 +163,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
       '--sip',
       nonEmpty('--sip', v.sip) ?? nonEmpty('ROOMKIT_SIP_PORT', env.ROOMKIT_SIP_PORT),
     ),
+    webrtc: iceOf(v['ice-server'], env),
   };
 }
 
@@ -250,3 +264,109 @@ function hostOf(value: string): string {
   if (value === '*' || /^[\w.-]{1,253}$/.test(value) || /^\[?[0-9a-f:.]+\]?$/i.test(value)) return value;
   throw new UsageError(`--allow-host: not a host name (got ${value})`);
 }
+
+/**
+ * `--ice-server` (repeatable, comma lists) or else `ROOMKIT_ICE_SERVERS` (comma list, or a JSON
+ * array of RTCIceServer), with TURN credentials from the environment only (a command line is
+ * visible to every user of the machine): ROOMKIT_TURN_USERNAME + ROOMKIT_TURN_CREDENTIAL, or
+ * ROOMKIT_TURN_SECRET for coturn's REST scheme. Errors never quote a credential.
+ */
+function iceOf(flags: string[] | undefined, env: NodeJS.ProcessEnv): ServeWebRTCOptions | undefined {
+  const user = nonEmpty('ROOMKIT_TURN_USERNAME', env.ROOMKIT_TURN_USERNAME);
+  const credential = nonEmpty('ROOMKIT_TURN_CREDENTIAL', env.ROOMKIT_TURN_CREDENTIAL);
+  const secret = nonEmpty('ROOMKIT_TURN_SECRET', env.ROOMKIT_TURN_SECRET);
+  const ttl = nonEmpty('ROOMKIT_TURN_TTL', env.ROOMKIT_TURN_TTL);
+  if ((user === undefined) !== (credential === undefined)) {
+    throw new UsageError('ROOMKIT_TURN_USERNAME and ROOMKIT_TURN_CREDENTIAL go together');
+  }
+  if (secret !== undefined && user !== undefined) {
+    throw new UsageError(
+      'ROOMKIT_TURN_SECRET (credentials minted per user) and ROOMKIT_TURN_USERNAME/ROOMKIT_TURN_CREDENTIAL exclude each other',
+    );
+  }
+  if (ttl !== undefined && secret === undefined)
+    throw new UsageError('ROOMKIT_TURN_TTL needs ROOMKIT_TURN_SECRET');
+  const ttlSeconds = ttl === undefined ? undefined : /^\d{1,7}$/.test(ttl) ? Number(ttl) : Number.NaN;
+  if (ttlSeconds !== undefined && !(ttlSeconds >= 60 && ttlSeconds <= 2_592_000)) {
+    throw new UsageError(`ROOMKIT_TURN_TTL: seconds, 60-2592000 (got ${ttl})`);
+  }
+
+  let servers: IceServer[] | undefined;
+  if (flags !== undefined) servers = groupUrls(urlList('--ice-server', flags));
+  else {
+    const value = nonEmpty('ROOMKIT_ICE_SERVERS', env.ROOMKIT_ICE_SERVERS)?.trim();
+    if (value?.startsWith('[')) servers = iceJson(value);
+    else if (value !== undefined) servers = groupUrls(urlList('ROOMKIT_ICE_SERVERS', [value]));
+  }
+  const turnCredentials = user !== undefined || secret !== undefined;
+  if (!servers) {
+    if (turnCredentials)
+      throw new UsageError('TURN credentials are set but no --ice-server / ROOMKIT_ICE_SERVERS');
+    return undefined;
+  }
+  // Static credentials go on the TURN entries that have none of their own.
+  if (user !== undefined) {
+    for (const server of servers) {
+      if (server.username === undefined && urlsOf(server).some(isTurnUrl)) {
+        server.username = user;
+        server.credential = credential;
+      }
+    }
+  }
+  const needy = servers.filter((s) => s.username === undefined && urlsOf(s).some(isTurnUrl));
+  if (needy.length > 0 && secret === undefined) {
+    throw new UsageError(
+      `${urlsOf(needy[0]!).join(',')} needs TURN credentials: ROOMKIT_TURN_USERNAME and ROOMKIT_TURN_CREDENTIAL, or ROOMKIT_TURN_SECRET`,
+    );
+  }
+  if (turnCredentials && !servers.some((s) => urlsOf(s).some(isTurnUrl))) {
+    throw new UsageError('TURN credentials are set but none of the ICE servers is a turn: or turns: URL');
+  }
+  if (secret !== undefined && needy.length === 0) {
+    throw new UsageError('ROOMKIT_TURN_SECRET is set but every TURN server already has its own credentials');
+  }
+  return { iceServers: servers, turnSecret: secret, turnCredentialTtlSeconds: ttlSeconds };
+}
+
+function urlList(name: string, values: string[]): string[] {
+  const urls = values.flatMap((v) => nonEmpty(name, v)!.split(',')).map((u) => u.trim());
+  for (const url of urls) {
+    if (url === '') throw new UsageError(`${name}: an empty URL in the list`);
+    const problem = iceUrlProblem(url);
+    if (problem) throw new UsageError(`${name}: ${problem}`);
+  }
+  return urls;
+}
+
+/** STUN URLs in one entry, TURN URLs in another (which shares credentials): fewer entries, faster gathering. */
+function groupUrls(urls: string[]): IceServer[] {
+  const stun = urls.filter((u) => !isTurnUrl(u));
+  const turn = urls.filter(isTurnUrl);
+  const servers: IceServer[] = [];
+  if (stun.length) servers.push({ urls: stun.length === 1 ? stun[0]! : stun });
+  if (turn.length) servers.push({ urls: turn.length === 1 ? turn[0]! : turn });
+  return servers;
+}
+
+function iceJson(value: string): IceServer[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    // Not the parser's message: it quotes the text around the error, which may be a credential.
+    throw new UsageError(
+      'ROOMKIT_ICE_SERVERS: not valid JSON (a JSON array of {urls, username?, credential?}, or URLs separated by commas)',
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new UsageError('ROOMKIT_ICE_SERVERS: a non-empty JSON array of {urls, username?, credential?}');
+  }
+  for (const entry of parsed) {
+    // TURN entries without credentials may still get them from ROOMKIT_TURN_* (checked after).
+    const problem = iceServerProblem(entry, true);
+    if (problem) throw new UsageError(`ROOMKIT_ICE_SERVERS: ${problem}`);
+  }
+  return (parsed as IceServer[]).map((s) => ({ ...s }));
+}
+
+const urlsOf = (s: IceServer): string[] => (Array.isArray(s.urls) ? s.urls : [s.urls]);

@@ -6,6 +6,7 @@ import { type Command, parseCommandLine, type ServeCommand, USAGE, UsageError } 
 import { openClusterParts } from './cluster-wiring.js';
 import { type RunningServer, startServer } from './server.js';
 import { exitOnShutdownSignals } from './shutdown.js';
+import { describeIce } from './webrtc-ice.js';
 
 export { parseCommandLine, USAGE, UsageError } from './cli-options.js';
 
@@ -81,6 +82,7 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
     otel: command.otel,
     voiceWorkers: command.voiceWorkers,
+    webrtc: command.webrtc,
     // A server says what it does (start, connections, voice sessions) unless told otherwise.
     logger: createLogger('roomkit', io.env.ROOMKIT_LOG_LEVEL || 'info'),
   }).catch(async (error: unknown) => {
@@ -105,6 +107,13 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     const sip = server.sip;
     if (sip) io.out(`SIP: phones can call sip:lobby@${command.host}:${sip.ports.udp} (UDP and TCP)`);
     else io.err('roomkit: --sip needs speech (GRADIUM_API_KEY, or pocketsphinx and flite installed); no SIP');
+  }
+  if (command.webrtc?.iceServers) {
+    const { iceServers = [], turnCredentials } = describeIce(command.webrtc);
+    if (server.info.voice || server.info.realtime) {
+      const how = turnCredentials ? ` (TURN credentials: ${turnCredentials})` : '';
+      io.out(`WebRTC ICE servers: ${iceServers.join(' ')}${how}`);
+    } else io.err('roomkit: --ice-server has no effect: no speech, so no WebRTC talk path');
   }
   exitOnShutdownSignals(server, io.err);
   return server;

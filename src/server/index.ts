@@ -23,3 +23,4 @@ export {
   type ServerRealtime,
 } from './realtime-wiring.js';
 export type { TurnLatency, VoiceSessionView } from './voice-feed.js';
+export type { ServeWebRTCOptions } from './webrtc-ice.js';

@@ -1,4 +1,5 @@
 import type { RequestHandler } from '../backends/webrtc/http-mount.js';
+import type { WebRTCVoiceBackendOptions } from '../backends/webrtc/webrtc-backend-options.js';
 import { isLoopbackHost } from '../backends/webrtc/loopback.js';
 import { createWebRTCHandler, type WebRTCAuthenticate } from '../backends/webrtc/signalling.js';
 import { WebRTCRealtimeTransport } from '../backends/webrtc/webrtc-realtime-transport.js';
@@ -80,7 +81,13 @@ export interface AttachedRealtime {
 export function attachRealtimeVoice(
   kit: RoomKit,
   realtime: ServerRealtime,
-  opts: { authenticate: WebRTCAuthenticate; host?: string; systemPrompt?: string },
+  opts: {
+    authenticate: WebRTCAuthenticate;
+    host?: string;
+    systemPrompt?: string;
+    /** Transport options on top of the defaults (`startServer` passes its ICE servers here). */
+    backend?: Partial<WebRTCVoiceBackendOptions>;
+  },
 ): AttachedRealtime {
   const transport = new WebRTCRealtimeTransport({
     channelId: REALTIME_CHANNEL_ID,
@@ -88,6 +95,7 @@ export function attachRealtimeVoice(
     iceHostAddresses: opts.host === undefined || isLoopbackHost(opts.host) ? ['127.0.0.1'] : undefined,
     authorizeSession: async ({ roomId }) =>
       (await kit.getRoom(roomId)) ? true : { code: 'room_not_found', message: `no room ${roomId}` },
+    ...opts.backend,
   });
   const channel = new RealtimeVoiceChannel(REALTIME_CHANNEL_ID, {
     provider: realtime.provider,

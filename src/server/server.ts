@@ -28,6 +28,7 @@ import { attachVoice } from './voice-wiring.js';
 import { attachVoiceWorkers } from './voice-workers-wiring.js';
 import type { VoiceWorkerStats } from '../voice/workers/worker-protocol.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
+import { describeIce, type ServeWebRTCOptions, webrtcIceOptions } from './webrtc-ice.js';
 import {
   attachRealtimeVoice,
   REALTIME_PATH,
@@ -91,6 +92,12 @@ export interface ServeOptions {
   otel?: boolean;
   /** Answer phone calls over SIP (`--sip PORT`) with the same speech engines (needs `voice`). */
   sip?: SipServeOptions;
+  /**
+   * ICE for the WebRTC talk paths (/rtc, /rtc-realtime): STUN/TURN servers (`--ice-server`,
+   * `ROOMKIT_ICE_SERVERS`) and TURN credentials, static or minted from a shared secret. The
+   * server's peers use them and browsers get them from `GET /rtc` (docs/webrtc.md).
+   */
+  webrtc?: ServeWebRTCOptions;
   logger?: Logger;
 }
 
@@ -146,6 +153,8 @@ export const WEB_CHANNEL_ID = 'web';
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const logger = opts.logger ?? createLogger();
+  // Checked before anything opens: a TURN URL without credentials would fail in every browser.
+  const ice = webrtcIceOptions(opts.webrtc);
   // Before the kit: its metrics use the meter provider registered when it is created.
   const otel = opts.otel ? await startOtel(logger) : undefined;
   const store = opts.store ?? (await openSqlite(opts.dbPath ?? './roomkit.db'));
@@ -211,11 +220,16 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       : undefined;
   const voiceBackend = voice && !voiceWorkers ? attachVoice(kit, voice, authenticate).backend : undefined;
   // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
-  const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host }) : undefined;
+  const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host, backend: ice }) : undefined;
   // A speech-to-speech model on /rtc-realtime when its key is set: the console's realtime mode.
   const realtimeModel = opts.realtime === false ? undefined : (opts.realtime ?? (await realtimeFromEnv()));
   const realtime = realtimeModel
-    ? attachRealtimeVoice(kit, realtimeModel, { authenticate, host, systemPrompt: opts.systemPrompt })
+    ? attachRealtimeVoice(kit, realtimeModel, {
+        authenticate,
+        host,
+        systemPrompt: opts.systemPrompt,
+        backend: ice,
+      })
     : undefined;
 
   const createRoom = async (roomId?: string, timers?: RoomTimers) => {
@@ -359,6 +373,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       voice: info.voice?.label ?? null,
       auth: auth.required,
       otel: otel ? { traces: otel.traces, metrics: otel.metrics } : false,
+      // URLs and the credential scheme only: credentials never reach a log line.
+      ...describeIce(opts.webrtc),
     },
     'roomkit serve listening',
   );

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** coturn (Debian `coturn`) on 127.0.0.1 with one long-term credential, for TURN tests. */
+/**
+ * coturn (Debian `coturn`) on 127.0.0.1 for TURN tests: one long-term credential, or with
+ * `authSecret` the TURN REST scheme (`use-auth-secret`: HMAC credentials that expire).
+ */
 export class TurnServer {
   private constructor(
     private readonly child: ChildProcess,
@@ -14,7 +17,15 @@ export class TurnServer {
     private readonly dir: string,
   ) {}
 
-  static async start(username = 'rk', credential = 'turn-secret'): Promise<TurnServer> {
+  static async start(
+    username = 'rk',
+    credential = 'turn-secret',
+    opts: { authSecret?: string } = {},
+  ): Promise<TurnServer> {
+    const auth =
+      opts.authSecret === undefined
+        ? ['--lt-cred-mech', `--user=${username}:${credential}`]
+        : ['--use-auth-secret', `--static-auth-secret=${opts.authSecret}`];
     const port = await freeUdpPort();
     // Its own database and pid file, so parallel runs do not share state.
     const dir = mkdtempSync(join(tmpdir(), 'rk-turn-'));
@@ -27,8 +38,7 @@ export class TurnServer {
         '--relay-ip=127.0.0.1',
         '--min-port=40000',
         '--max-port=49999',
-        '--lt-cred-mech',
-        `--user=${username}:${credential}`,
+        ...auth,
         '--realm=roomkit',
         '--fingerprint',
         '--allow-loopback-peers', // coturn refuses loopback peers by default
