@@ -100,7 +100,7 @@ export interface OutboundPacerOptions {
   leadMs?: number;
   clock?: PacerClock;
   /** Called when a frame starts playing at the listener (time-aligned AEC reference). */
-  onPlayed?: (frame: AudioFrame) => void;
+  onPlayed?: (frame: AudioFrame, lateMs: number) => void;
   /** `send` threw: the response is interrupted and the error lands here (default: ignored). */
   onError?: (error: unknown) => void;
   /**
@@ -378,9 +378,10 @@ export class OutboundPacer {
     const onPlayed = this.opts.onPlayed;
     if (!onPlayed) return;
     while (this.unplayed.length > 0 && this.unplayed[0].at <= now + EPS) {
-      const { frame } = this.unplayed.shift()!;
+      const { frame, at } = this.unplayed.shift()!;
       try {
-        onPlayed(frame);
+        // Timers fire late; the listener learns by how much, to place the frame at `at`.
+        onPlayed(frame, Math.max(0, now - at));
       } catch (error) {
         this.opts.onError?.(error);
       }

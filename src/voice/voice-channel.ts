@@ -116,7 +116,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     // The echo canceller's reference is what the caller hears, when they hear it: from the
     // transport's playback callback where it has one, else from our pacer's sends.
     if (this.echoReference === 'backend') {
-      this.backend.onAudioPlayed((session, frame) => this.onPlayed(session, frame));
+      this.backend.onAudioPlayed((session, frame, lateMs) => this.onPlayed(session, frame, lateMs));
     }
     this.backend.onSessionReady((session) => void this.onReady(session));
     this.backend.onBargeIn((session) =>
@@ -352,11 +352,14 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   }
 
   /** A frame the transport just played to the caller: the echo reference. */
-  private onPlayed(session: VoiceSession, frame: AudioFrame): void {
+  private onPlayed(session: VoiceSession, frame: AudioFrame, lateMs?: number): void {
     const rt = this.runtimes.get(session.id);
     if (!rt) return;
     try {
-      rt.pipeline.feedAecReference(frame);
+      // A backend that models playout says how late this callback runs: the frame started
+      // then, exactly (after an underrun, on arrival; otherwise right after the previous one).
+      if (lateMs === undefined) rt.pipeline.feedAecReference(frame);
+      else rt.pipeline.feedAecReference(frame, this.clock.now() - lateMs, true);
     } catch (error) {
       this.reportError(session, 'aec_reference', error);
     }

@@ -227,6 +227,44 @@ describe('OutboundPacer', () => {
     expect(played.map((p) => p.frame.timestampMs)).toEqual([0, 20, 40, 60, 80]);
   });
 
+  it('tells onPlayed how late its timer ran, so a listener can place the frame where it played', () => {
+    // A clock whose timers run only when the test says, however late.
+    let now = 0;
+    const timers: { due: number; fn: () => void }[] = [];
+    const clock = {
+      now: () => now,
+      setTimer: (fn: () => void, ms: number) => {
+        const t = { due: now + ms, fn };
+        timers.push(t);
+        return t;
+      },
+      clearTimer: (t: unknown) => {
+        const i = timers.indexOf(t as { due: number; fn: () => void });
+        if (i >= 0) timers.splice(i, 1);
+      },
+    };
+    const played: { at: number; lateMs: number }[] = [];
+    const pacer = new OutboundPacer({
+      sampleRate: 16000,
+      leadMs: 60,
+      clock,
+      send: () => {},
+      onPlayed: (_frame, lateMs) => played.push({ at: now, lateMs }),
+    });
+    pacer.push(ramp(320 * 3));
+    const runTimersAt = (t: number) => {
+      now = t;
+      for (const timer of timers.splice(0)) timer.fn();
+    };
+    runTimersAt(27); // frames start at 0, 20, 40: two are due, 27 and 7 ms late
+    runTimersAt(40);
+    expect(played).toEqual([
+      { at: 0, lateMs: 0 },
+      { at: 27, lateMs: 7 },
+      { at: 40, lateMs: 0 },
+    ]);
+  });
+
   it('a throwing send interrupts the response and reports the error', () => {
     const errors: unknown[] = [];
     const clock = new ManualClock();

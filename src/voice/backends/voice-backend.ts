@@ -13,7 +13,12 @@ import { VoiceCapability as Cap, VoiceSessionState } from '../types.js';
 export type AudioReceivedCallback = (session: VoiceSession, frame: AudioFrame) => void;
 export type SessionCallback = (session: VoiceSession) => void;
 /** Called as each outbound frame is actually played out (time-aligned AEC reference, heard position). */
-export type AudioPlayedCallback = (session: VoiceSession, frame: AudioFrame) => void;
+/**
+ * A frame went out to be played. `lateMs`, when the backend knows it: how long after the
+ * frame's modelled playout start this runs (a pacer's timer firing late), so the echo
+ * reference is placed where the caller really heard it.
+ */
+export type AudioPlayedCallback = (session: VoiceSession, frame: AudioFrame, lateMs?: number) => void;
 /** A different person started talking on a session (from a diarizing transport or stage). */
 export type SpeakerChangeCallback = (session: VoiceSession, result: DiarizationResult) => void;
 /** Receives protocol traces (SIP INVITE/BYE, socket open/close...) while a channel observes them. */
@@ -254,8 +259,8 @@ export abstract class VoiceBackend {
     for (const cb of this.disconnectListeners) cb(session);
   }
 
-  protected emitAudioPlayed(session: VoiceSession, frame: AudioFrame): void {
-    for (const cb of this.playedListeners) cb(session, frame);
+  protected emitAudioPlayed(session: VoiceSession, frame: AudioFrame, lateMs?: number): void {
+    for (const cb of this.playedListeners) cb(session, frame, lateMs);
   }
 
   protected emitSpeakerChange(session: VoiceSession, result: DiarizationResult): void {

@@ -23,6 +23,8 @@ export interface EchoGuardOptions {
   suppressionDb?: number;
 }
 
+/** Snap for reference times from a playout model: only float rounding, never an underrun's gap. */
+const EXACT_TOLERANCE_MS = 0.5;
 /** What the guard knows about the echo path right now (for diagnostics and tests). */
 export interface EchoGuardState {
   /** Estimated echo path (ms, from playback time to microphone), once estimated. */
@@ -130,9 +132,13 @@ export class EchoGuard {
     };
   }
 
-  /** A frame (mono, at the guard's rate) starts playing to the caller at `atMs`. */
-  feedReference(samples: Int16Array, atMs: number): void {
-    this.timeline.write(samples, (atMs * this.sampleRate) / 1000);
+  /**
+   * A frame (mono, at the guard's rate) starts playing to the caller at `atMs`; `exact` when
+   * that time comes from a playout model rather than a callback's arrival (see
+   * ReferenceTimeline.write).
+   */
+  feedReference(samples: Int16Array, atMs: number, exact = false): void {
+    this.timeline.write(samples, (atMs * this.sampleRate) / 1000, exact ? EXACT_TOLERANCE_MS : undefined);
   }
 
   /** Playback stopped at `atMs` (barge-in): nothing queued after that will be heard. */

@@ -38,10 +38,13 @@ export class ReferenceTimeline {
   /**
    * A frame that starts playing at `position`. When the previous frame's end is close, the
    * frame is laid right after it: a transport plays a burst back to back, and timer jitter
-   * must not open gaps or overlaps in the reference. Returns where it was placed.
+   * must not open gaps or overlaps in the reference. A caller that knows exactly when the
+   * frame plays (a pacer's playout model) passes a tolerance near zero, so a frame that
+   * plays on arrival after an underrun is not pulled back onto the previous one. Returns
+   * where it was placed.
    */
-  write(samples: Int16Array, position: number): number {
-    const tolerance = (this.sampleRate * this.toleranceMs) / 1000;
+  write(samples: Int16Array, position: number, toleranceMs = this.toleranceMs): number {
+    const tolerance = (this.sampleRate * toleranceMs) / 1000;
     const last = this.lastWriteEnd;
     // Ahead of the clock is fine (a burst plays out later); a gap means playback had stopped.
     const at = Math.max(0, last !== undefined && position <= last + tolerance ? last : Math.round(position));

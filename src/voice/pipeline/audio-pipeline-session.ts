@@ -200,14 +200,17 @@ export class AudioPipelineSession {
   /**
    * The echo canceller's reference: `frame` (any rate, mono or stereo) starts playing to the
    * caller now, or at `atMs` on the session clock. Call it when the audio is heard (a pacer
-   * sending it in real time, a transport playing it), not when it was produced.
+   * sending it in real time, a transport playing it), not when it was produced. `exact`: `atMs`
+   * is the frame's modelled playout time (frames back to back, or on arrival after an
+   * underrun), not the moment a callback happened to run.
    */
-  feedAecReference(frame: AudioFrame, atMs = this.clock.now()): void {
+  feedAecReference(frame: AudioFrame, atMs = this.clock.now(), exact = false): void {
     this.checkOpen();
     if (!this.echo) return;
     this.feedReference(
       this.toInternal(frame, this.referenceResamplers, this.refFrame, 'outboundResampler'),
       atMs,
+      exact,
     );
   }
 
@@ -288,9 +291,9 @@ export class AudioPipelineSession {
     }
   }
 
-  private feedReference(ref: AudioFrame, atMs = this.clock.now()): void {
+  private feedReference(ref: AudioFrame, atMs = this.clock.now(), exact = false): void {
     try {
-      this.echo?.feedReference(ref.data, atMs);
+      this.echo?.feedReference(ref.data, atMs, exact);
     } catch (err) {
       this.report('aec', err);
     }

@@ -27,6 +27,19 @@ describe('ReferenceTimeline', () => {
     expect(read(t, 99, 4)).toEqual([0, 50, 51, 0]);
   });
 
+  it('an exact write (a playout model) is not pulled back onto the previous frame after an underrun', () => {
+    const t = new ReferenceTimeline(1000, 1000, 40);
+    t.write(ramp(4), 0);
+    // The next frame arrived 10 ms after the previous one ended and played on arrival.
+    expect(t.write(ramp(4, 5), 14, 0.5)).toBe(14);
+    // Back to back with it, to float rounding: continues it.
+    expect(t.write(ramp(4, 9), 18.0000001, 0.5)).toBe(18);
+    // The same gap from a callback's arrival time is taken as jitter and closed.
+    const loose = new ReferenceTimeline(1000, 1000, 40);
+    loose.write(ramp(4), 0);
+    expect(loose.write(ramp(4, 5), 14)).toBe(4);
+  });
+
   it('forgets what is older than its capacity and reads it as silence', () => {
     const t = new ReferenceTimeline(1000, 10); // 10 samples, two 5 ms bins
     t.write(ramp(6), 0);

@@ -427,7 +427,7 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
       leadMs: this.options.leadMs ?? CARRIER_LEAD_MS,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       logger: this.logger,
-      onPlayed: (frame) => this.emitAudioPlayed(session, frame),
+      onPlayed: (frame, lateMs) => this.emitAudioPlayed(session, frame, lateMs),
     });
     call.setStreamId(start.streamId);
     conn.call = call;

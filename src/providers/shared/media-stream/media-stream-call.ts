@@ -28,7 +28,7 @@ export interface MediaStreamCallOptions {
   maxBufferedBytes: number;
   logger: Logger;
   /** Each outbound frame as it is played (the echo reference). */
-  onPlayed: (frame: AudioFrame) => void;
+  onPlayed: (frame: AudioFrame, lateMs: number) => void;
   /** Each outbound frame as it leaves (benchmarks and tests measure pacing). */
   onFrameSent?: (frame: AudioFrame, atMs: number) => void;
 }
@@ -169,7 +169,7 @@ export class MediaStreamCall {
       leadMs: Math.max(this.opts.leadMs, this.format.frameMs),
       clock: this.opts.clock,
       send: (frame) => this.sendFrame(frame),
-      onPlayed: (frame) => this.opts.onPlayed(frame),
+      onPlayed: (frame, lateMs) => this.opts.onPlayed(frame, lateMs),
       onError: (error) =>
         this.opts.logger.warn(
           { sessionId: this.session.id, err: errorMessage(error) },
