@@ -152,7 +152,7 @@ export class LocalAudioBackend extends VoiceBackend {
         partialFlushMs: frameMs,
         clock: this.opts.clock,
         send: (frame) => this.play(m, frame),
-        onPlayed: (frame) => this.emitAudioPlayed(session, frame),
+        onPlayed: (frame, lateMs) => this.emitAudioPlayed(session, frame, lateMs),
         onError: (err) => this.logger.warn({ backend: this.name, err: String(err) }, 'playback write failed'),
       }),
       pending: undefined,

@@ -23,6 +23,11 @@ export class OutboundAudioConverter {
 
   constructor(public targetRate: number) {}
 
+  /** An odd byte waits for its pair: PCM handed over as samples must not overtake it. */
+  get holdsByte(): boolean {
+    return this.carry !== undefined;
+  }
+
   /** Raw bytes: PCM s16le at the target rate. */
   fromBytes(data: Uint8Array): Int16Array {
     return bytesToInt16(this.withCarry(data));

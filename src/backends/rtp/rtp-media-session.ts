@@ -53,7 +53,7 @@ export interface RtpMediaSessionOptions {
   onAudio(frame: AudioFrame): void;
   onDtmf?(event: DtmfEvent): void;
   /** A frame started playing at the far end (sent now): the time-aligned AEC reference. */
-  onPlayed?(frame: AudioFrame): void;
+  onPlayed?(frame: AudioFrame, lateMs: number): void;
   onTimeout?(): void;
   /** An RTCP report went out (fresh stats to publish). */
   onReport?(): void;
@@ -238,26 +238,30 @@ export class RtpMediaSession {
     this.lastDecoded = undefined;
   }
 
-  /** Queue PCM (at `sampleRate`) for real-time sending. */
-  sendPcm(pcm: Int16Array): boolean {
+  /**
+   * Queue PCM (at `sampleRate`) for real-time sending. Copied unless `owned`: the caller hands
+   * the buffer over and never writes it again (a channel pacer's frames, see `sendPacedFrame`).
+   */
+  sendPcm(pcm: Int16Array, owned = false): boolean {
     if (this.closed) return false;
     if (!this.pacer.isPlaying) this.talkspurt = true;
     const state = this.pacer.state;
     if (state === 'ending') {
       // The previous response's tail is still going out: the next one follows it.
-      this.afterTail.push(pcm.slice());
+      this.afterTail.push(owned ? pcm : pcm.slice());
       if (this.afterTail.length === 1) {
         void this.pacer.drained.then((result) => {
           const waiting = this.afterTail.splice(0);
           if (result.interrupted || this.closed || waiting.length === 0) return;
           this.pacer.reset();
-          for (const chunk of waiting) this.pacer.push(chunk);
+          // Already our own buffers (copied or handed over above): no second copy.
+          for (const chunk of waiting) this.pacer.push(chunk, true);
         });
       }
       return true;
     }
     if (state === 'interrupted' || state === 'drained') this.pacer.reset();
-    return this.pacer.push(pcm);
+    return this.pacer.push(pcm, owned);
   }
 
   /** The response is complete: its last partial frame goes out padded, without waiting for more. */

@@ -2,7 +2,7 @@ import { errorMessage, ValidationError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { type ConnectOptions, VoiceBackend } from '../../voice/backends/voice-backend.js';
 import type { PacerClock } from '../../voice/pacer.js';
-import type { VoiceSession } from '../../voice/types.js';
+import type { AudioFrame, VoiceSession } from '../../voice/types.js';
 import { VoiceCapability, VoiceSessionState } from '../../voice/types.js';
 import type { CodecSpec } from './codecs/codec.js';
 import { createCodec, staticCodecSpec } from './codecs/codec-registry.js';
@@ -133,6 +133,33 @@ export class RTPVoiceBackend extends VoiceBackend {
     }
   }
 
+  /**
+   * A VoiceChannel's paced frame (the per-frame hot path): mono PCM at the call's rate goes
+   * straight into the media session's pacer, with no chunk, no promise, no converter and no
+   * copy (the channel's pacer never reuses a frame it sent). Anything else (another rate after
+   * a re-INVITE, an odd byte left by `sendAudio`) takes the general path.
+   *
+   * The media session's pacer still times the wire, on purpose: the channel's pacer runs
+   * `leadMs` (60 ms by default) ahead of playback and releases that much at once when a reply
+   * starts, so sending on arrival would burst packets and report them played (the echo
+   * reference) 40 ms early. The session's pacer puts each packet on its 20 ms slot and fires
+   * `onAudioPlayed` then. Nothing waits twice: a frame that arrives on its slot (a channel
+   * lead of at most frame + 5 ms) goes out at once, inside the push.
+   */
+  override sendPacedFrame(session: VoiceSession, frame: AudioFrame, onError: (error: unknown) => void): void {
+    const m = this.media.get(session.id);
+    if (!m) return;
+    if (frame.sampleRate !== m.rtp.sampleRate || frame.channels !== 1 || m.out.holdsByte) {
+      super.sendPacedFrame(session, frame, onError);
+      return;
+    }
+    try {
+      m.rtp.sendPcm(frame.data, true);
+    } catch (error) {
+      onError(error);
+    }
+  }
+
   /** Barge-in: the queued audio is dropped; the far end hears silence from the next packet. */
   interrupt(session: VoiceSession): void {
     this.media.get(session.id)?.rtp.interrupt();
@@ -210,7 +237,8 @@ export class RTPVoiceBackend extends VoiceBackend {
         if (session.state === VoiceSessionState.ACTIVE) this.emitAudio(session, frame);
       },
       onDtmf: (event: DtmfEvent) => this.emitDtmf(session, event),
-      onPlayed: (frame: import('../../voice/types.js').AudioFrame) => this.emitAudioPlayed(session, frame),
+      onPlayed: (frame: import('../../voice/types.js').AudioFrame, lateMs: number) =>
+        this.emitAudioPlayed(session, frame, lateMs),
       onTimeout: () => this.mediaTimedOut(session),
       onReport: () => {
         const stats = this.media.get(session.id)?.rtp.stats();

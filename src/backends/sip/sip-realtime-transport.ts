@@ -1,5 +1,5 @@
 import { type ConnectOptions, VoiceBackend } from '../../voice/backends/voice-backend.js';
-import type { AudioChunk, VoiceSession } from '../../voice/types.js';
+import type { AudioChunk, AudioFrame, VoiceSession } from '../../voice/types.js';
 import type { DtmfReceivedCallback } from '../rtp/rtp-voice-backend.js';
 import type { SIPVoiceBackend } from './sip-voice-backend.js';
 
@@ -49,7 +49,7 @@ export class SIPRealtimeTransport extends VoiceBackend {
       this.held.delete(s.id);
       this.emitClientDisconnected(s);
     });
-    b.onAudioPlayed((s, f) => this.emitAudioPlayed(s, f));
+    b.onAudioPlayed((s, f, lateMs) => this.emitAudioPlayed(s, f, lateMs));
     b.onBargeIn((s) => this.emitBargeIn(s));
   }
 
@@ -90,6 +90,15 @@ export class SIPRealtimeTransport extends VoiceBackend {
       return;
     }
     return this.push(session, audio);
+  }
+
+  /**
+   * A channel's paced frame is real time already, so it needs no pre-buffer: it takes the SIP
+   * backend's fast path, unless an answer is being held (it must not overtake that audio).
+   */
+  override sendPacedFrame(session: VoiceSession, frame: AudioFrame, onError: (error: unknown) => void): void {
+    if (this.held.has(session.id)) super.sendPacedFrame(session, frame, onError);
+    else this.backend.sendPacedFrame(session, frame, onError);
   }
 
   interrupt(session: VoiceSession): void {
