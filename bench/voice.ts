@@ -58,7 +58,10 @@ async function turnOverhead(turns = 300): Promise<Record<string, unknown>> {
   };
 }
 
-const COUNTS = [100, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 2000];
+/** Session counts of the sweep; `ROOMKIT_BENCH_VOICE_COUNTS=700` runs one (e.g. under a profiler). */
+const COUNTS = (process.env.ROOMKIT_BENCH_VOICE_COUNTS ?? '100,200,400,600,800,1000,1200,1400,1600,2000')
+  .split(',')
+  .map(Number);
 /** Our server and the bare one in both modes; add `serve-1-worker:lockstep` etc. for the workers' curve. */
 const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-ws:staggered';
 
