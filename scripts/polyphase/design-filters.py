@@ -7,7 +7,8 @@ src/voice/audio/polyphase/polyphase-filters.ts. Run from the repository root:
 Each prototype serves every conversion whose reduced ratio L/M has the same max(L, M):
 it is designed at the rate L * input rate, in units of the lower of the two Nyquist
 frequencies, so one design covers 8k->16k and 24k->48k alike. Spec (equiripple, Parks-McClellan):
-  passband   0 .. 0.875 of the lower Nyquist, ripple <= 0.1 dB
+  passband   0 .. 0.85 of the lower Nyquist, ripple <= 0.1 dB (3.4 kHz at 8 kHz, the telephone
+             band's edge; 6.8 kHz at 16 kHz)
   stopband   1.0 of the lower Nyquist .. half the design rate, <= -88 dB
 The stopband starts at the lower Nyquist itself, so a tone above the new Nyquist cannot alias
 back into the output (decimation) and no image of the input survives (interpolation).
@@ -20,9 +21,10 @@ import sys
 import numpy as np
 from scipy import signal
 
-PASS, STOP = 0.875, 1.0
-# design rate (in lower Nyquists) -> taps
-PROTOTYPES = {4: 112, 6: 168, 12: 336}
+PASS, STOP = 0.85, 1.0
+# design rate (in lower Nyquists) -> taps. At 0.875 the spec needed 112/168/336 taps; the
+# slightly wider transition band from 0.85 meets it with 96/144/288 (14% less work per sample).
+PROTOTYPES = {4: 96, 6: 144, 12: 288}
 
 
 def response(h, rate):
@@ -33,13 +35,17 @@ def response(h, rate):
 
 
 def design(rate, taps):
+    # Of the weightings that meet the spec, the one with the deepest stopband.
+    best = None
     for weight in (100, 200, 300, 500, 1000):
         h = signal.remez(taps, [0, PASS, STOP, rate / 2], [1, 0], weight=[1, weight], fs=rate, maxiter=500)
         h32 = h.astype(np.float32)
         ripple, stop = response(h32, rate)
-        if ripple <= 0.1 and stop <= -88:
-            return h32, ripple, stop
-    sys.exit(f'no design meets the spec at rate {rate} with {taps} taps')
+        if ripple <= 0.1 and stop <= -88 and (best is None or stop < best[2]):
+            best = (h32, ripple, stop)
+    if best is None:
+        sys.exit(f'no design meets the spec at rate {rate} with {taps} taps')
+    return best
 
 
 lines = [

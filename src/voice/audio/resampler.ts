@@ -12,7 +12,7 @@ export interface ResamplerOptions {
    * Speex quality 0-10 (default 5) for the conversions the polyphase filter does not cover
    * (44.1 and 22.05 kHz to or from the others, more than one channel): higher is cleaner and
    * slower. Fixed ratios among 8/16/24/48 kHz (and 22.05 <-> 44.1) always use the polyphase
-   * filter, which is flat to 0.875 of the lower Nyquist and at least 88 dB down above it.
+   * filter, which is flat to 0.85 of the lower Nyquist and at least 88 dB down above it.
    */
   quality?: number;
 }

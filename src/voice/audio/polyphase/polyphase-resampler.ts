@@ -17,7 +17,7 @@ const leaked = new FinalizationRegistry<{ state: number; table: PhaseTable }>(({
 /**
  * Streaming mono int16 conversion by a fixed small ratio (8/16/24/48 kHz among themselves,
  * 22.05 <-> 44.1 kHz) with a polyphase FIR in wasm SIMD: one equiripple prototype per
- * max(L, M), flat to 0.875 of the lower Nyquist (<= 0.1 dB ripple) and at least 88 dB down
+ * max(L, M), flat to 0.85 of the lower Nyquist (<= 0.1 dB ripple) and at least 88 dB down
  * from the lower Nyquist on (scripts/polyphase/design-filters.py). Several times cheaper than
  * Speex at quality 5 for the same passband, and the same filter for every stream.
  *
