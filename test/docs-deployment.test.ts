@@ -32,7 +32,9 @@ function commandLines(): string[][] {
         rest
           .replace(/\s+#.*$/, '')
           .trim()
-          .split(/\s+/),
+          .split(/\s+/)
+          // A quoted argument (the shell would drop the quotes).
+          .map((arg) => arg.replace(/^'|'$/g, '')),
       );
     }
   }
