@@ -15,6 +15,9 @@ const page = readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'rk-deploy-doc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Variables a command line sets before `roomkit` (`ROOMKIT_TURN_SECRET=$(cat ...) npx roomkit ...`). */
+const envOf = new Map<string[], Record<string, string>>();
+
 /** `roomkit ...` invocations in the page's sh, ini and text blocks, as argument lists. */
 function commandLines(): string[][] {
   const lines: string[][] = [];
@@ -28,14 +31,17 @@ function commandLines(): string[][] {
         .slice(at)
         .replace(/^roomkit(\.js)? /, '')
         .replace(/'$/, '');
-      lines.push(
-        rest
-          .replace(/\s+#.*$/, '')
-          .trim()
-          .split(/\s+/)
-          // A quoted argument (the shell would drop the quotes).
-          .map((arg) => arg.replace(/^'|'$/g, '')),
-      );
+      const env: Record<string, string> = {};
+      // Their values are shell expressions; any well-formed value stands in for them.
+      for (const v of line.slice(0, at).matchAll(/\b([A-Z][A-Z0-9_]*)=/g)) env[v[1]!] = 'x'.repeat(32);
+      const args = rest
+        .replace(/\s+#.*$/, '')
+        .trim()
+        .split(/\s+/)
+        // A quoted argument (the shell would drop the quotes).
+        .map((arg) => arg.replace(/^'|'$/g, ''));
+      envOf.set(args, env);
+      lines.push(args);
     }
   }
   return lines;
@@ -46,7 +52,7 @@ describe('docs/deployment.md runs as written', () => {
     const commands = commandLines();
     expect(commands.length).toBeGreaterThanOrEqual(4);
     for (const args of commands) {
-      const parsed = parseCommandLine(args, { ROOMKIT_SECRET: 'x'.repeat(32) });
+      const parsed = parseCommandLine(args, { ROOMKIT_SECRET: 'x'.repeat(32), ...envOf.get(args) });
       expect(parsed.command, args.join(' ')).toBe(args[0]);
     }
     expect(commands.some((c) => c.includes('--otel'))).toBe(true);
