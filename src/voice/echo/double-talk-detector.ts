@@ -33,8 +33,13 @@ export interface DoubleTalkState {
   nearEnd: boolean;
 }
 
-/** Reference power below this (about -60 dBFS) produces no echo worth fearing. */
-const REF_ACTIVE = 1e-6;
+/**
+ * Reference power below this (about -100 dBFS) produces no echo at all. Quiet echo is still
+ * feared above the line's noise (see `update`): a VAD that judges the sound's shape rather
+ * than its level (WebRTC's) took the -68 dBFS onset of a reply's echo, let through because
+ * its reference was under -60 dBFS, for the caller.
+ */
+const REF_ACTIVE = 1e-10;
 /** Learning windows: about 3 s of frames each. */
 const WINDOW = 150;
 /** Until this many frames are in a window, the assumed figure still bounds it from below. */

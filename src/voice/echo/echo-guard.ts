@@ -19,7 +19,12 @@ export interface EchoGuardOptions {
   alignMarginMs?: number;
   /** Double-talk detection (what counts as the caller while the agent speaks). */
   doubleTalk?: DoubleTalkOptions;
-  /** Level left of input judged to be echo only (dB). Default -40. */
+  /**
+   * Level left of input judged to be echo only (dB). Default: none (silence). An attenuated
+   * copy of the echo is still speech to a VAD that judges the sound's shape rather than its
+   * level: WebRTC's VAD (what `roomkit serve` runs on phone calls) took flite echo left at
+   * -65 dBFS by a -40 dB suppression for the caller and barged in on the reply.
+   */
   suppressionDb?: number;
 }
 
@@ -116,7 +121,7 @@ export class EchoGuard {
       this.estimator = new EchoDelayEstimator({ sampleRate, maxDelayMs: options.maxDelayMs });
     }
     this.detector = new DoubleTalkDetector(options.doubleTalk);
-    this.suppression = 10 ** ((options.suppressionDb ?? -40) / 20);
+    this.suppression = options.suppressionDb === undefined ? 0 : 10 ** (options.suppressionDb / 20);
     this.refFrame = { data: this.refAligned, sampleRate, channels: 1 };
   }
 
@@ -201,7 +206,8 @@ export class EchoGuard {
       return meanSquare(out.data) < linearPower * RES_LAG_RATIO ? linear : out;
     }
     const quiet = this.gated.prepare(n, out);
-    for (let i = 0; i < n; i++) quiet.data[i] = Math.round(out.data[i] * this.suppression);
+    if (this.suppression === 0) quiet.data.fill(0);
+    else for (let i = 0; i < n; i++) quiet.data[i] = Math.round(out.data[i] * this.suppression);
     return quiet;
   }
 

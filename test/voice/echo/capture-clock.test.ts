@@ -18,6 +18,17 @@ describe('CaptureClock', () => {
     expect(at.at(-1)).toBe(2180); // a second of it: samples were lost
   });
 
+  it('moves back when frames arrive before their slot (anchored on a late first frame)', () => {
+    const c = new CaptureClock(1000);
+    const at: number[] = [];
+    // The first three frames came together, 40 ms late (session set-up); then on time.
+    for (const t of [60, 60, 60]) at.push(c.place(20, t));
+    for (let t = 80; t <= 1200; t += 20) at.push(c.place(20, t));
+    expect(at[3]).toBe(100); // captured in [60, 80), slotted 40 ms ahead: its reference is not there yet
+    // After a second, a frame is placed where it was captured, never after it arrived.
+    expect(at.at(-1)).toBe(1180);
+  });
+
   it('re-anchors at once when frames come well before their slot (a sender faster than real time)', () => {
     const c = new CaptureClock(1000);
     c.place(20, 1000);

@@ -55,6 +55,13 @@ describe('DoubleTalkDetector', () => {
     expect(louder.at(-1)!.nearEnd).toBe(false);
   });
 
+  it('quiet echo over a quiet line is still echo (a reply fading in, a faint reference)', () => {
+    const d = new DoubleTalkDetector();
+    for (let i = 0; i < 20; i++) d.update(db(-94), db(-94), 0, 20); // a digital line's noise
+    // A reply's onset played at -61 dBFS comes back at -68: above the noise, so echo.
+    expect(d.update(db(-68), db(-68), db(-61), 20)).toEqual({ echoExpected: true, nearEnd: false });
+  });
+
   it('with nothing played (or echo under the line noise), everything is the caller', () => {
     const d = new DoubleTalkDetector();
     expect(d.update(db(-30), db(-30), 0, 20)).toEqual({ echoExpected: false, nearEnd: true });

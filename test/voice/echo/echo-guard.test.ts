@@ -79,8 +79,9 @@ describe('EchoGuard', () => {
     }
     aec.close?.();
     expect(levels.echo.length).toBeGreaterThan(50);
-    // Below any VAD threshold (energy VAD's default is about -41 dBFS).
-    expect(Math.max(...levels.echo)).toBeLessThan(-60);
+    // Silence, not an attenuated copy: WebRTC's VAD judges the sound's shape, not its level,
+    // and took flite echo left at -65 dBFS (the former -40 dB suppression) for the caller.
+    expect(Math.max(...levels.echo)).toBeLessThanOrEqual(-120);
     // The caller's "Wait, I have..." is loud in the output.
     expect(levels.caller.filter((l) => l > -30).length).toBeGreaterThan(levels.caller.length / 2);
     expect(guard.state).toMatchObject({ delayMs: 120 });
