@@ -2,14 +2,10 @@
  * Issue 18 on carrier calls: a line that echoes the agent's voice back (a 2-wire hybrid, a
  * speakerphone) must not make the agent cut itself off. The fake Twilio's line returns what it
  * played 120 ms later at -6 dB, mixed with the caller's voice; the agent speaks with flite
- * (real speech). `roomkit serve` gives carrier calls the Speex canceller, as SIP calls; without
- * it (serve without libspeexdsp) the echo barges in on the reply and becomes a user turn.
- *
- * Not asserted yet: that with the canceller the reply always completes. It does when the
- * pacer leads, but when the TTS delivers just in time the pacer underruns, the carrier plays
- * each late frame on arrival, and the echo guard's reference timeline lays it back to back
- * with the previous one (its 40 ms jitter tolerance): the reference drifts up to 40 ms early,
- * past the guard's 8 ms slack, and the echo leaks into the VAD (self barge-in in 2 of 3 runs).
+ * (real speech, synthesised as it plays, so the pacer underruns now and then). `roomkit serve`
+ * gives carrier calls the Speex canceller, as SIP calls: the agent finishes its reply, hears no
+ * turn in its echo, and a caller talking over it still cuts it. Without it (serve without
+ * libspeexdsp) the echo barges in on the reply and becomes a user turn.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,12 +127,49 @@ async function ask(server: RunningServer, stream: FakeStreamCall, roomId: string
   });
 }
 
+/** Resolves when the line has been quiet (nothing more from us) for `quietMs`, and the fake played it all. */
+async function replyOver(stream: FakeStreamCall, quietMs: number): Promise<void> {
+  await vi.waitFor(
+    () => {
+      const last = stream.received.at(-1)?.at ?? 0;
+      expect(performance.now() - last).toBeGreaterThan(quietMs);
+      expect(stream.marks.every((m) => m.echoedAt !== undefined)).toBe(true);
+    },
+    { timeout: 40_000, interval: 100 },
+  );
+}
+
 describe('roomkit serve: a carrier call whose line echoes the agent', () => {
-  it('serve gives carrier calls the Speex echo canceller', async () => {
-    const { server } = await serve();
+  it('with the echo canceller, the agent finishes its reply and hears no turn in its own echo; a real barge-in still cuts it', async () => {
+    const { server, heard } = await serve();
     const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
     expect(voice.pipeline.config.aec?.name).toBe('speex-aec');
-  });
+    const { call: stream, roomId } = await call(server);
+    await ask(server, stream, roomId, LONG_REPLY);
+    const speaking = heard.length;
+    // Past the echo's tail, the VAD's silence and an STT round: an echo turn would be in by then.
+    await replyOver(stream, 1500);
+    const replyMs = stream.receivedMs;
+    expect(replyMs).toBeGreaterThan(4000);
+    expect(stream.clears).toEqual([]);
+    expect(stream.marks.filter((m) => m.cleared)).toEqual([]);
+    expect(heard.slice(speaking)).toEqual([]);
+    expect(await texts(server, roomId)).toEqual(['voice-twilio: where is my order', `agent: ${LONG_REPLY}`]);
+
+    // The caller does talk over the next reply (echo still coming back): heard, reply cut.
+    await ask(server, stream, roomId, SECOND_REPLY);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(stream.clears).toEqual([]);
+    const bargeAt = performance.now();
+    await stream.streamAudio(question(8000));
+    await vi.waitFor(() => expect(stream.clears.length).toBe(1), { timeout: 10_000, interval: 25 });
+    expect(stream.clears[0]!.at - bargeAt).toBeLessThan(1000);
+    expect(heard.slice(speaking)).toContain('barge_in');
+    await vi.waitFor(
+      async () => expect(await texts(server, roomId)).toContain('voice-twilio: can I change the day'),
+      { timeout: 15_000, interval: 50 },
+    );
+  }, 120_000);
 
   it('without the canceller, the echo barges in on the reply and becomes a user turn', async () => {
     canceller.on = false;
