@@ -3,10 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIO, main } from '../../src/server/cli.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { connectClient } from '../helpers/ws-client.js';
-import { ROOT, runCli, startCli } from './fixtures/cli-process.js';
+import { cliInProcess as cli, ROOT, runCli, startCli } from './fixtures/cli-process.js';
 
 const jsonOf = (res: Response): Promise<any> => res.json();
 let dir: string;
@@ -14,15 +13,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rk-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The CLI in-process with captured output (same code as the process, minus the exit). */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), env };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('roomkit CLI arguments (issue 8)', () => {
   it.each([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { turnRestCredentials, withTurnRestCredentials } from '../../src/backends/webrtc/index.js';
 import { redactSecrets } from '../../src/core/redact.js';
-import { type CliIO, main, parseCommandLine } from '../../src/server/cli.js';
+import { parseCommandLine } from '../../src/server/cli.js';
 import { LocalAgentProvider, type RunningServer, startServer } from '../../src/server/index.js';
 import type { ServeWebRTCOptions } from '../../src/server/webrtc-ice.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -13,7 +13,7 @@ import { MockRealtimeProvider, MockSTTProvider, MockTTSProvider } from '../../sr
 import { memoryLogger } from '../backends/webrtc/helpers.js';
 import { TurnServer } from '../backends/webrtc/turn-server.js';
 import { WeriftClient } from '../backends/webrtc/werift-client.js';
-import { startCli } from './fixtures/cli-process.js';
+import { cliInProcess as cli, startCli } from './fixtures/cli-process.js';
 
 /** Issue 13: `roomkit serve` takes STUN/TURN servers, uses them itself and hands them to browsers. */
 
@@ -28,14 +28,6 @@ const serveOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   if (command.command !== 'serve') throw new Error(`not serve: ${command.command}`);
   return command;
 };
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), env };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('--ice-server and ROOMKIT_ICE_SERVERS', () => {
   it('no flag and no variable: no ICE configuration (host candidates only, as before)', () => {
@@ -288,6 +280,23 @@ describe('startServer({ webrtc }) hands its ICE servers to browsers', () => {
   });
 });
 
+
+/** A werift caller in the lobby through the served `/rtc`, and the server's answer as it came. */
+async function callLobby(server: RunningServer & { token: string }) {
+  let answer = '';
+  const client = await WeriftClient.connect({
+    url: `${server.url}/rtc`,
+    token: server.token,
+    roomId: 'lobby',
+    transformAnswer: (sdp) => {
+      answer = sdp;
+      return sdp;
+    },
+  });
+  closers.push(() => client.close());
+  return { client, answer };
+}
+
 describe('the server relays its own media through the TURN server it was given (coturn)', () => {
   it.each([
     ['static credentials', false],
@@ -302,17 +311,7 @@ describe('the server relays its own media through the TURN server it was given (
         turnSecret: rest ? SECRET : undefined,
         iceTransportPolicy: 'relay',
       });
-      let answer = '';
-      const client = await WeriftClient.connect({
-        url: `${server.url}/rtc`,
-        token: server.token,
-        roomId: 'lobby',
-        transformAnswer: (sdp) => {
-          answer = sdp;
-          return sdp;
-        },
-      });
-      closers.push(() => client.close());
+      const { client, answer } = await callLobby(server);
       // coturn's relay ports are 40000-49999; nothing but the relayed candidate is offered.
       expect(answer).toMatch(/ 127\.0\.0\.1 4\d{4} typ relay/);
       expect(answer).not.toMatch(/typ host/);
@@ -332,19 +331,9 @@ describe('coturn refuses credentials minted from another secret (the check above
       turnSecret: 'not-the-shared-secret',
       iceTransportPolicy: 'relay',
     });
-    let answer = '';
     // werift gives up on the refused allocation after its gathering timeout (about 12 s) and
     // answers with no candidate at all under the relay-only policy.
-    const client = await WeriftClient.connect({
-      url: `${server.url}/rtc`,
-      token: server.token,
-      roomId: 'lobby',
-      transformAnswer: (sdp) => {
-        answer = sdp;
-        return sdp;
-      },
-    });
-    closers.push(() => client.close());
+    const { answer } = await callLobby(server);
     expect(answer).toContain('m=audio');
     expect(answer).not.toMatch(/typ relay/);
   }, 40_000);
