@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { expect } from 'vitest';
 import {
   parseRtcp,
   parseRtp,
@@ -79,4 +80,14 @@ function bind(port: number): Promise<Socket> {
     s.once('error', reject);
     s.bind(port, '127.0.0.1', () => resolve(s));
   });
+}
+
+/** One talkspurt of G.711 packets: a marker on the first only, sequence +1 and timestamp +160 each. */
+export function expectOneTalkspurt(packets: RtpPacket[]): void {
+  expect(packets[0]!.marker).toBe(true);
+  expect(packets.slice(1).some((p) => p.marker)).toBe(false);
+  for (let i = 1; i < packets.length; i++) {
+    expect((packets[i]!.sequenceNumber - packets[i - 1]!.sequenceNumber) & 0xffff).toBe(1);
+    expect((packets[i]!.timestamp - packets[i - 1]!.timestamp) >>> 0).toBe(160);
+  }
 }
