@@ -1,4 +1,5 @@
 import { context, DiagLogLevel, diag, metrics, trace } from '@opentelemetry/api';
+import { RoomKitError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactSecrets } from '../core/redact.js';
 
@@ -11,6 +12,41 @@ export interface OtelHandle {
 }
 
 const VERSION = '0.1.0';
+
+/**
+ * What `--otel` needs beyond `@opentelemetry/api`. The library depends on the API only (an app
+ * brings its own SDK); these are optional peer dependencies, installed by whoever wants
+ * `roomkit serve` itself to export.
+ */
+export const OTEL_SDK_PACKAGES = [
+  '@opentelemetry/sdk-trace-base@^2.5.1',
+  '@opentelemetry/sdk-metrics@^2.5.1',
+  '@opentelemetry/resources@^2.5.1',
+  '@opentelemetry/context-async-hooks@^2.5.1',
+  '@opentelemetry/exporter-trace-otlp-http@^0.212.0',
+  '@opentelemetry/exporter-metrics-otlp-http@^0.212.0',
+];
+
+/** `--otel` without the SDK installed: the message says what to install. */
+export class OtelSdkMissingError extends RoomKitError {
+  constructor(cause: unknown) {
+    super(
+      `roomkit serve --otel needs the OpenTelemetry SDK, which roomkit does not install (it depends on @opentelemetry/api only). Install with: npm install ${OTEL_SDK_PACKAGES.join(' ')}`,
+      { code: 'otel_sdk_missing', cause },
+    );
+  }
+}
+
+/** Loads an SDK package, or says which to install when it is missing. */
+export async function sdkImport<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: string } | undefined)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new OtelSdkMissingError(error);
+    throw error;
+  }
+}
 
 /**
  * `roomkit serve --otel`: an OpenTelemetry SDK exporting over OTLP/HTTP (JSON), configured the
@@ -46,7 +82,10 @@ export async function startOtel(logger: Logger, env: NodeJS.ProcessEnv = process
   const [
     { defaultResource, detectResources, envDetector, resourceFromAttributes },
     { AsyncLocalStorageContextManager },
-  ] = await Promise.all([import('@opentelemetry/resources'), import('@opentelemetry/context-async-hooks')]);
+  ] = await Promise.all([
+    sdkImport(() => import('@opentelemetry/resources')),
+    sdkImport(() => import('@opentelemetry/context-async-hooks')),
+  ]);
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': 'roomkit', 'service.version': VERSION }))
     .merge(detectResources({ detectors: [envDetector] }));
@@ -55,13 +94,13 @@ export async function startOtel(logger: Logger, env: NodeJS.ProcessEnv = process
   const stops: (() => Promise<void>)[] = [];
   const tracesTo = exporterKind(env.OTEL_TRACES_EXPORTER, 'OTEL_TRACES_EXPORTER', logger);
   if (tracesTo !== 'none') {
-    const { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter } = await import(
-      '@opentelemetry/sdk-trace-base'
+    const { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter } = await sdkImport(
+      () => import('@opentelemetry/sdk-trace-base'),
     );
     const exporter =
       tracesTo === 'console'
         ? new ConsoleSpanExporter()
-        : new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+        : new (await sdkImport(() => import('@opentelemetry/exporter-trace-otlp-http'))).OTLPTraceExporter();
     const provider = new BasicTracerProvider({
       resource,
       spanProcessors: [new BatchSpanProcessor(exporter)],
@@ -71,13 +110,15 @@ export async function startOtel(logger: Logger, env: NodeJS.ProcessEnv = process
   }
   const metricsTo = exporterKind(env.OTEL_METRICS_EXPORTER, 'OTEL_METRICS_EXPORTER', logger);
   if (metricsTo !== 'none') {
-    const { ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader } = await import(
-      '@opentelemetry/sdk-metrics'
+    const { ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader } = await sdkImport(
+      () => import('@opentelemetry/sdk-metrics'),
     );
     const exporter =
       metricsTo === 'console'
         ? new ConsoleMetricExporter()
-        : new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
+        : new (
+            await sdkImport(() => import('@opentelemetry/exporter-metrics-otlp-http'))
+          ).OTLPMetricExporter();
     const interval = positive(env.OTEL_METRIC_EXPORT_INTERVAL) ?? 60_000;
     const provider = new MeterProvider({
       resource,
