@@ -280,7 +280,6 @@ describe('startServer({ webrtc }) hands its ICE servers to browsers', () => {
   });
 });
 
-
 /** A werift caller in the lobby through the served `/rtc`, and the server's answer as it came. */
 async function callLobby(server: RunningServer & { token: string }) {
   let answer = '';
