@@ -284,6 +284,11 @@ export function describeCarrierConformance(driver: CarrierConformanceDriver): vo
       expect(r.backend.pending.size).toBe(1);
       expect(await r.kit.store.countEvents('support')).toBe(0);
       expect(r.backend.listSessions('support')).toEqual([]);
+      // The status callback checks the same credential: unsigned or tampered is refused too.
+      const statusUrl = request.url.replace(/\/answer(?=\?|$)/, '/status');
+      expect(statusUrl).not.toBe(request.url);
+      expect((await send({ ...missing, url: statusUrl })).response.status).toBe(403);
+      expect((await send({ ...driver.tamper(request), url: statusUrl })).response.status).toBe(403);
     });
 
     it('refuses stream upgrades without the credential, with a wrong one, or replayed', async () => {
