@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { RegistrationOptions } from '../backends/sip/registration.js';
 import { isTurnUrl } from '../backends/webrtc/turn-credentials.js';
 import type { IceServer } from '../backends/webrtc/webrtc-protocol.js';
 import { ROOM_ID, USER_ID } from './auth/tokens.js';
@@ -28,6 +29,11 @@ serve options:
                        e.g. a reverse proxy's public name (repeatable; '*' any)
   --sip PORT           answer phone calls over SIP (UDP and TCP) on PORT: a call to
                        sip:ROOM@host joins that room, others the lobby      env ROOMKIT_SIP_PORT
+  --sip-registrar URI  with --sip: register to a PBX or SIP trunk (sip:pbx.example.com,
+                       sip:10.0.0.5:5060;transport=tcp) so calls to its number reach this
+                       server                                          env ROOMKIT_SIP_REGISTRAR
+  --sip-user NAME      the account to register (its password from the environment only:
+                       ROOMKIT_SIP_PASSWORD)                            env ROOMKIT_SIP_USERNAME
   --voice-workers N    run the WebSocket voice calls in N worker processes, so voice
                        uses every core (the kit stays in the main process; default 0:
                        calls run in the main process)              env ROOMKIT_VOICE_WORKERS
@@ -64,6 +70,8 @@ export interface ServeCommand {
   allowHosts: string[];
   /** SIP port for phone calls (undefined: no SIP). */
   sipPort?: number;
+  /** Register the SIP endpoint to a PBX or trunk (with `sipPort`). */
+  sipRegistrar?: RegistrationOptions;
   /** Export OpenTelemetry traces and metrics (OTLP/HTTP, OTEL_* variables). */
   otel: boolean;
   /** Worker processes for the WebSocket voice calls (0: in the main process). */
@@ -95,6 +103,8 @@ const SERVE_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true },
   'allow-host': { type: 'string', multiple: true },
   sip: { type: 'string' },
+  'sip-registrar': { type: 'string' },
+  'sip-user': { type: 'string' },
   'voice-workers': { type: 'string' },
   otel: { type: 'boolean' },
   store: { type: 'string' },
@@ -143,7 +153,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
   if (token !== undefined && /\s/.test(token)) throw new UsageError('the token must not contain spaces');
   nonEmpty('ROOMKIT_SECRET', env.ROOMKIT_SECRET);
   const { storeUrl, pubsubUrl } = clusterUrls(v, env);
-  return {
+  const command: ServeCommand = {
     command: 'serve',
     storeUrl,
     pubsubUrl,
@@ -165,6 +175,39 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
     ),
     webrtc: iceOf(v['ice-server'], env),
   };
+  const sipRegistrar = registrarOf(
+    nonEmpty('--sip-registrar', v['sip-registrar']) ??
+      nonEmpty('ROOMKIT_SIP_REGISTRAR', env.ROOMKIT_SIP_REGISTRAR),
+    nonEmpty('--sip-user', v['sip-user']) ?? nonEmpty('ROOMKIT_SIP_USERNAME', env.ROOMKIT_SIP_USERNAME),
+    env.ROOMKIT_SIP_PASSWORD,
+  );
+  if (sipRegistrar && command.sipPort === undefined)
+    throw new UsageError('--sip-registrar needs --sip PORT (the endpoint that registers)');
+  return sipRegistrar ? { ...command, sipRegistrar } : command;
+}
+
+/**
+ * The SIP registration from --sip-registrar, --sip-user and ROOMKIT_SIP_PASSWORD. The password
+ * is read from the environment only (a command line is visible to every user of the machine)
+ * and never quoted in an error.
+ */
+function registrarOf(
+  registrar: string | undefined,
+  username: string | undefined,
+  password: string | undefined,
+): RegistrationOptions | undefined {
+  if (registrar === undefined) {
+    if (username !== undefined || password)
+      throw new UsageError('--sip-user and ROOMKIT_SIP_PASSWORD need --sip-registrar URI');
+    return undefined;
+  }
+  if (!/^sips?:[^\s@]+$/.test(registrar))
+    throw new UsageError(
+      `--sip-registrar: a SIP URI like sip:pbx.example.com or sip:10.0.0.5:5060;transport=tcp (got ${registrar})`,
+    );
+  if (username === undefined) throw new UsageError('--sip-registrar needs --sip-user NAME');
+  if (!password) throw new UsageError('--sip-registrar needs the account password in ROOMKIT_SIP_PASSWORD');
+  return { registrar, username, password };
 }
 
 function parseToken(args: string[], env: NodeJS.ProcessEnv): TokenCommand | { command: 'help' } {

@@ -79,7 +79,8 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
     auth: command.auth,
     allowOrigins: command.allowOrigins,
     allowHosts: command.allowHosts,
-    sip: command.sipPort === undefined ? undefined : { port: command.sipPort },
+    sip:
+      command.sipPort === undefined ? undefined : { port: command.sipPort, registrar: command.sipRegistrar },
     otel: command.otel,
     voiceWorkers: command.voiceWorkers,
     webrtc: command.webrtc,
@@ -106,6 +107,9 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
   if (command.sipPort !== undefined) {
     const sip = server.sip;
     if (sip) io.out(`SIP: phones can call sip:lobby@${command.host}:${sip.ports.udp} (UDP and TCP)`);
+    // The outcome (registered, refused, retrying) is logged by the backend as it happens.
+    if (sip && command.sipRegistrar)
+      io.out(`SIP: registering as ${command.sipRegistrar.username} with ${command.sipRegistrar.registrar}`);
     else io.err('roomkit: --sip needs speech (GRADIUM_API_KEY, or pocketsphinx and flite installed); no SIP');
   }
   if (command.webrtc?.iceServers) {

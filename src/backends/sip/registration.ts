@@ -134,6 +134,12 @@ export class Registration {
       this.grantedS =
         grantedExpires(res, this.host.ua.contact(this.host.contactUser, target.transport)) ?? expires;
       this.registeredAt = this.host.clock.now();
+      // Said once when it takes (refreshes are quiet): the account a PBX now routes here.
+      if (this.state !== 'registered')
+        this.host.logger.info(
+          { registrar: this.options.registrar, aor: this.aor, expiresS: this.grantedS },
+          'SIP registered',
+        );
       this.setState('registered', { status: res.status, expiresS: this.grantedS });
       const refreshS = Math.max(1, this.grantedS - Math.max(5, this.grantedS * 0.2));
       this.schedule(Math.min(refreshS, this.grantedS * 0.9) * 1000);
