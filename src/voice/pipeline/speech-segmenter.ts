@@ -1,6 +1,8 @@
 import { ValidationError } from '../../core/errors.js';
 import { VADEventType, type VADEvent } from './stages.js';
 
+const NONE = new Int16Array(0);
+
 export interface SpeechSegmenterOptions {
   /** Speech must last this long before SPEECH_START (filters clicks). Default 100 ms. */
   minSpeechMs?: number;
@@ -15,7 +17,10 @@ export interface SpeechSegmenterOptions {
 /**
  * Turns a per-frame speech/non-speech decision into utterances. Shared by every VAD so
  * they only differ in how they classify a frame. Buffers are allocated once and grown
- * rarely; only the SPEECH_END audio (handed to the caller) is a fresh copy.
+ * rarely. The SPEECH_END audio is the utterance buffer itself, handed over (no copy); the
+ * next utterance gets a new one when it starts. A thousand callers who stop together used
+ * to copy a thousand utterances in one turn of the event loop, touching every page at once;
+ * a new buffer's pages are touched a frame at a time as the next utterance is written.
  */
 export class SpeechSegmenter {
   private readonly minSpeech: number;
@@ -25,7 +30,7 @@ export class SpeechSegmenter {
   private readonly history: Int16Array; // ring of recent audio while idle
   private historyWrite = 0;
   private historyFill = 0;
-  private utterance = new Int16Array(0);
+  private utterance = NONE;
   private utteranceLength = 0;
   private speechRun = 0;
   private silenceRun = 0;
@@ -46,7 +51,12 @@ export class SpeechSegmenter {
     this.preroll = ms(opts.prerollMs, 300, 'prerollMs');
     this.maxSpeech = ms(opts.maxSpeechMs, 60_000, 'maxSpeechMs');
     this.history = new Int16Array(Math.max(1, this.preroll + this.minSpeech));
-    this.utterance = new Int16Array(sampleRate * 2);
+    this.utterance = new Int16Array(this.initialCapacity());
+  }
+
+  /** A new utterance buffer's length: 2 s, or less when utterances are capped shorter. */
+  private initialCapacity(): number {
+    return Math.max(1, Math.min(this.sampleRate * 2, this.maxSpeech + this.preroll + this.minSpeech));
   }
 
   get isSpeaking(): boolean {
@@ -125,7 +135,9 @@ export class SpeechSegmenter {
   }
 
   private endUtterance(): VADEvent {
-    const audio = this.utterance.slice(0, this.utteranceLength);
+    const audio = this.utterance.subarray(0, this.utteranceLength);
+    // The buffer goes with the event: the next utterance writes into a new one.
+    this.utterance = NONE;
     const durationMs = (audio.length / this.sampleRate) * 1000;
     const bySilence = this.silenceRun >= this.silence;
     const silenceMs = (this.silenceRun / this.sampleRate) * 1000;
@@ -140,7 +152,7 @@ export class SpeechSegmenter {
 
   private reserve(length: number): void {
     if (length <= this.utterance.length) return;
-    const grown = new Int16Array(Math.max(length, this.utterance.length * 2));
+    const grown = new Int16Array(Math.max(length, this.utterance.length * 2, this.initialCapacity()));
     grown.set(this.utterance.subarray(0, this.utteranceLength));
     this.utterance = grown;
   }
