@@ -2,6 +2,8 @@ import { ValidationError } from '../../core/errors.js';
 import { VADEventType, type VADEvent } from './stages.js';
 
 const NONE = new Int16Array(0);
+/** Segmenters made so far: spreads their buffer allocations over frames (see `allocateAfter`). */
+let made = 0;
 
 export interface SpeechSegmenterOptions {
   /** Speech must last this long before SPEECH_START (filters clicks). Default 100 ms. */
@@ -35,6 +37,13 @@ export class SpeechSegmenter {
   private speechRun = 0;
   private silenceRun = 0;
   private speaking = false;
+  /** Quiet frames since the last utterance was handed over. */
+  private idleFrames = 0;
+  /**
+   * Quiet frames to wait before making the next utterance buffer (0-15, by instance): callers
+   * who stop together would otherwise all allocate (and zero) theirs on the same frame.
+   */
+  private readonly allocateAfter = made++ % 16;
 
   constructor(
     private readonly sampleRate: number,
@@ -68,6 +77,9 @@ export class SpeechSegmenter {
     const n = samples.length;
     if (!this.speaking) {
       this.remember(samples);
+      if (this.utterance === NONE && ++this.idleFrames > this.allocateAfter) {
+        this.utterance = new Int16Array(this.initialCapacity());
+      }
       this.speechRun = isSpeech ? this.speechRun + n : 0;
       if (!isSpeech || this.speechRun < this.minSpeech) return null;
       this.startUtterance();
@@ -119,11 +131,12 @@ export class SpeechSegmenter {
     this.reserve(keep);
     const ring = this.history;
     const cap = ring.length;
-    let r = (this.historyWrite - keep + cap) % cap;
-    for (let i = 0; i < keep; i++) {
-      this.utterance[i] = ring[r];
-      r = r + 1 === cap ? 0 : r + 1;
-    }
+    // The ring's oldest `keep` samples in at most two copies (callers who start together
+    // do this together: sample by sample it was most of the frame's cost).
+    const from = (this.historyWrite - keep + cap) % cap;
+    const first = Math.min(keep, cap - from);
+    this.utterance.set(ring.subarray(from, from + first), 0);
+    if (first < keep) this.utterance.set(ring.subarray(0, keep - first), first);
     this.utteranceLength = keep;
     this.historyFill = 0;
   }
@@ -136,8 +149,10 @@ export class SpeechSegmenter {
 
   private endUtterance(): VADEvent {
     const audio = this.utterance.subarray(0, this.utteranceLength);
-    // The buffer goes with the event: the next utterance writes into a new one.
+    // The buffer goes with the event: the next utterance writes into a new one, made a few
+    // quiet frames later (or when it starts, if that comes first).
     this.utterance = NONE;
+    this.idleFrames = 0;
     const durationMs = (audio.length / this.sampleRate) * 1000;
     const bySilence = this.silenceRun >= this.silence;
     const silenceMs = (this.silenceRun / this.sampleRate) * 1000;
