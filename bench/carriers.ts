@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { sharedMediaClock } from '../src/backends/rtp/media-clock.js';
-import { Channel, ChannelType, HookTrigger, type Logger, RoomKit } from '../src/index.js';
+import { RoomKit } from '../src/index.js';
 import { CARRIER_LEAD_MS } from '../src/providers/shared/media-stream/index.js';
 import { TwilioMediaStreamBackend } from '../src/providers/twilio/index.js';
-import { FakeTwilioServer, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
-import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+import { FakeTwilioServer } from '../src/testing/index.js';
+import { silentLogger } from '../src/core/logger.js';
+import { replyToEveryCall, roomForCall } from './phone-calls.js';
 
 /**
  * Concurrent Twilio calls through Media Streams: a separate process plays Twilio for N calls
@@ -22,18 +22,9 @@ import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
  *
  * `CARRIER_BENCH_LEVELS=50,100,200` overrides the levels.
  */
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const REPLY = 'This is a long spoken reply that keeps the line busy while the benchmark measures. '.repeat(6);
 const P99_LIMIT_MS = 20;
 const SECONDS = 4;
-
-/** Speaks into a room: what the AI would, without an AI. */
-class Feed extends Channel {
-  readonly channelType = ChannelType.WEBHOOK;
-  override async deliver() {
-    return {};
-  }
-}
 
 interface ClientReport {
   opened: number;
@@ -48,38 +39,16 @@ interface ClientReport {
 async function level(calls: number): Promise<Record<string, unknown>> {
   const twilio = new FakeTwilioServer();
   await twilio.start();
-  const kit = new RoomKit({ logger: silent });
+  const kit = new RoomKit({ logger: silentLogger });
   const backend = new TwilioMediaStreamBackend({
     accountSid: twilio.accountSid,
     authToken: twilio.authToken,
     baseUrl: twilio.baseUrl,
-    logger: silent,
-    routeCall: async (call) => {
-      const roomId = `call-${call.callId.slice(2, 14)}`;
-      await kit.createRoom({ roomId });
-      await kit.attachChannel(roomId, 'feed');
-      return { roomId };
-    },
+    logger: silentLogger,
+    routeCall: (call) => roomForCall(kit, `call-${call.callId.slice(2, 14)}`),
   });
-  const voice = new VoiceChannel('phone', {
-    stt: new MockSTTProvider({ transcripts: ['hello'] }),
-    tts: new MockTTSProvider({ msPerChar: 40 }),
-    backend,
-    clock: sharedMediaClock,
-    // As roomkit serve runs carrier calls: the carrier's buffer takes the lead (see CARRIER_LEAD_MS).
-    pacer: { leadMs: CARRIER_LEAD_MS },
-    // The caller talks over the reply: barge-in would cut it; audio must flow both ways.
-    interruption: { mode: 'disabled' },
-  });
-  kit.registerChannel(voice);
-  kit.registerChannel(new Feed('feed'));
-  kit.hook(HookTrigger.ON_SESSION_STARTED, ({ session }: { session: VoiceSession }) => {
-    void kit.processInbound({
-      channelId: 'feed',
-      roomId: session.roomId,
-      content: { type: 'text', body: REPLY },
-    });
-  });
+  // As roomkit serve runs carrier calls: the carrier's buffer takes the lead (see CARRIER_LEAD_MS).
+  replyToEveryCall(kit, backend, REPLY, { leadMs: CARRIER_LEAD_MS });
   const http = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   backend.attach(http);

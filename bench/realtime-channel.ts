@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type Logger, RoomKit } from '../src/index.js';
+import { RoomKit } from '../src/index.js';
 import { OpenAIRealtimeProvider } from '../src/providers/openai/realtime-provider.js';
 import { silentRealtimeLogger } from '../src/realtime/logger.js';
 import type { RealtimeVoiceSession } from '../src/realtime/realtime-channel-types.js';
@@ -8,6 +8,7 @@ import { FakeOpenAIRealtimeServer, silence, tone } from '../src/testing/fake-rea
 import { MockRealtimeProvider } from '../src/testing/mock-realtime-provider.js';
 import { MockRealtimeTransport } from '../src/testing/mock-realtime-transport.js';
 import type { VoiceSession } from '../src/voice/types.js';
+import { silentLogger } from '../src/core/logger.js';
 
 /**
  * What RealtimeVoiceChannel itself adds, per 20 ms audio frame, with the transport at 48 kHz
@@ -22,7 +23,6 @@ import type { VoiceSession } from '../src/voice/types.js';
 
 const RATE = 48_000;
 const FRAMES = 200;
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -59,7 +59,7 @@ async function latency(): Promise<Record<string, unknown>> {
     inbound.push(performance.now() - sentAt);
     send(session, pcm);
   };
-  const kit = new RoomKit({ logger: silent });
+  const kit = new RoomKit({ logger: silentLogger });
   const transport = new TimedTransport({ sampleRate: RATE, playbackRealtime: false });
   const channel = new RealtimeVoiceChannel('voice', { provider, transport });
   kit.registerChannel(channel);
@@ -105,7 +105,7 @@ async function latency(): Promise<Record<string, unknown>> {
 
 /** Full duplex for `seconds` with `n` sessions; returns the 20 ms tick's p99 lag. */
 async function duplex(n: number, seconds: number): Promise<{ p99LagMs: number; heapMb: number }> {
-  const kit = new RoomKit({ logger: silent });
+  const kit = new RoomKit({ logger: silentLogger });
   const provider = new MockRealtimeProvider();
   const transport = new MockRealtimeTransport({ sampleRate: RATE, playbackRealtime: false });
   const channel = new RealtimeVoiceChannel('voice', { provider, transport });

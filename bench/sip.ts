@@ -4,16 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import {
-  deviationQuantile,
-  sharedMediaClock,
-  type RtpStats,
-  SEND_DEVIATION_BUCKETS_MS,
-} from '../src/backends/rtp/index.js';
+import { deviationQuantile, type RtpStats, SEND_DEVIATION_BUCKETS_MS } from '../src/backends/rtp/index.js';
 import { SIPVoiceBackend } from '../src/backends/sip/index.js';
-import { Channel, ChannelType, HookTrigger, type Logger, RoomKit } from '../src/index.js';
-import { MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
-import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+import { RoomKit } from '../src/index.js';
+import type { VoiceSession } from '../src/voice/index.js';
+import { silentLogger } from '../src/core/logger.js';
+import { replyToEveryCall, roomForCall } from './phone-calls.js';
 
 /**
  * Concurrent G.711 phone calls: SIPp places N calls (each playing its PCMA recording into
@@ -26,7 +22,6 @@ import { VoiceChannel, type VoiceSession } from '../src/voice/index.js';
  *
  * `SIP_BENCH_LEVELS=100,300,500` overrides the levels.
  */
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'sip', 'uac-load.xml');
 const REPLY = 'This is a long spoken reply that keeps the line busy while the benchmark measures. '.repeat(4);
 const P99_LIMIT_MS = 5;
@@ -40,14 +35,6 @@ function snapshot(backend: SIPVoiceBackend, live: Map<string, VoiceSession>): Ma
     if (s) out.set(s.ssrc, s);
   }
   return out;
-}
-
-/** Speaks into a room: what the AI would, without an AI. */
-class Feed extends Channel {
-  readonly channelType = ChannelType.WEBHOOK;
-  override async deliver() {
-    return {};
-  }
 }
 
 async function freeUdpPort(): Promise<number> {
@@ -71,43 +58,20 @@ interface Level extends Record<string, unknown> {
 }
 
 async function level(calls: number): Promise<Level> {
-  const kit = new RoomKit({ logger: silent });
+  const kit = new RoomKit({ logger: silentLogger });
   const backend = new SIPVoiceBackend({
     host: '127.0.0.1',
     port: 0,
     transports: ['udp'],
-    logger: silent,
+    logger: silentLogger,
     codecs: ['PCMA', 'PCMU'],
     rtcpInterval: 5,
-    // Each call its own room, created as it arrives.
-    routeCall: async (call) => {
-      const roomId = `call-${call.callId.slice(0, 12)}`;
-      await kit.createRoom({ roomId });
-      await kit.attachChannel(roomId, 'feed');
-      return { roomId };
-    },
+    routeCall: (call) => roomForCall(kit, `call-${call.callId.slice(0, 12)}`),
   });
-  const voice = new VoiceChannel('phone', {
-    stt: new MockSTTProvider({ transcripts: ['hello'] }),
-    tts: new MockTTSProvider({ msPerChar: 40 }),
-    backend,
-    clock: sharedMediaClock,
-    // The caller's recording talks over the reply: barge-in would cut it, and we want audio
-    // flowing both ways for the whole window.
-    interruption: { mode: 'disabled' },
-  });
-  kit.registerChannel(voice);
-  kit.registerChannel(new Feed('feed'));
+  // The reply starts once the channel has the call, and lasts longer than the measurement.
+  replyToEveryCall(kit, backend, REPLY);
   const live = new Map<string, VoiceSession>();
   backend.onSessionReady((s) => live.set(s.id, s));
-  // The reply starts once the channel has the call, and lasts longer than the measurement.
-  kit.hook(HookTrigger.ON_SESSION_STARTED, ({ session }: { session: VoiceSession }) => {
-    void kit.processInbound({
-      channelId: 'feed',
-      roomId: session.roomId,
-      content: { type: 'text', body: REPLY },
-    });
-  });
   backend.onClientDisconnected((s) => live.delete(s.id));
   global.gc?.();
   const before = process.memoryUsage();

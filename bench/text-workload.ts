@@ -5,9 +5,9 @@ import {
   type ConversationStore,
   HookResult,
   HookTrigger,
-  type Logger,
   RoomKit,
 } from '../src/index.js';
+import { silentLogger } from '../src/core/logger.js';
 
 /**
  * The reference text workload shared by the text benches: rooms with three transport channels
@@ -35,8 +35,6 @@ class CountingChannel extends Channel {
   }
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
-
 export interface Workload {
   kit: RoomKit;
   roomIds: string[];
@@ -45,7 +43,7 @@ export interface Workload {
 }
 
 export async function setUp(store: ConversationStore, rooms: number, hook: boolean): Promise<Workload> {
-  const kit = new RoomKit({ store, logger: silent });
+  const kit = new RoomKit({ store, logger: silentLogger });
   const counter = new CountingChannel('counter');
   kit.registerChannel(new NoopChannel('sender'));
   kit.registerChannel(new NoopChannel('peer'));

@@ -11,10 +11,10 @@ import { MockAIProvider } from '../src/testing/index.js';
 import { createVoice } from './voice-mock-voice.js';
 import { announce, serveStats } from './voice-server-stats.js';
 import { REPLY_TEXT } from './voice-traffic.js';
+import { silentLogger } from '../src/core/logger.js';
 
 const workers = Number(process.argv[2] ?? 1);
 const ROOMS = 2400;
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const server = await startServer({
   port: 0,
   auth: false,
@@ -24,7 +24,7 @@ const server = await startServer({
   voiceModule: new URL('voice-mock-voice.ts', import.meta.url).href,
   voiceWorkers: workers,
   realtime: false,
-  logger: silent,
+  logger: silentLogger,
 });
 for (let i = 0; i < ROOMS; i++) {
   const roomId = `load-${i}`;

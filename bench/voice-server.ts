@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AIChannel, ChannelCategory, type Logger, RoomKit } from '../src/index.js';
+import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import {
   EnergyVADProvider,
@@ -16,9 +16,9 @@ import {
 } from '../src/voice/index.js';
 import { announce, serveStats } from './voice-server-stats.js';
 import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+import { silentLogger } from '../src/core/logger.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
-const kit = new RoomKit({ logger: silent });
+const kit = new RoomKit({ logger: silentLogger });
 const http = createServer();
 const rooms = new Map<string, Promise<unknown>>();
 const ensureRoom = (id: string) => {
@@ -41,7 +41,7 @@ const backend = new WebSocketVoiceBackend({
     await ensureRoom(roomId);
     return true as const;
   },
-  logger: silent,
+  logger: silentLogger,
 });
 kit.registerChannel(
   new VoiceChannel('voice', {

@@ -1,9 +1,9 @@
-import { AIChannel, ChannelCategory, type Logger, RoomKit } from '../src/index.js';
+import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../src/voice/index.js';
 import { sweep } from './voice-sessions.js';
+import { silentLogger } from '../src/core/logger.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -17,7 +17,7 @@ function frame(amplitude: number) {
 
 /** (3) End of speech -> first TTS frame handed to the backend, with zero-latency mocks. */
 async function turnOverhead(turns = 300): Promise<Record<string, unknown>> {
-  const kit = new RoomKit({ logger: silent });
+  const kit = new RoomKit({ logger: silentLogger });
   const backend = new MockVoiceBackend({ playbackRealtime: false });
   const voice = new VoiceChannel('phone', {
     stt: new MockSTTProvider({ transcripts: ['what is the weather'], streaming: false }),

@@ -20,11 +20,10 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { mountWebRTC, WebRTCVoiceBackend } from '../src/backends/webrtc/index.js';
-import type { Logger } from '../src/core/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import { OutboundPacer } from '../src/voice/pacer.js';
 import type { VoiceSession } from '../src/voice/types.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const round = (x: number) => Math.round(x * 100) / 100;
 const SECONDS = 8;
 
@@ -45,14 +44,14 @@ interface ClientReport {
 async function startServer() {
   const backend = new WebRTCVoiceBackend({
     iceHostAddresses: ['127.0.0.1'],
-    logger: silent,
+    logger: silentLogger,
     maxConnections: 2000,
   });
   const http = createServer();
   // One user per client, as real callers are (the per-user cap applies as in production).
   mountWebRTC(http, backend, {
     authenticate: (_req, token) => ({ userId: token ?? 'load' }),
-    logger: silent,
+    logger: silentLogger,
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const pacers = new Map<string, OutboundPacer>();

@@ -24,7 +24,7 @@ export {
   type LeaseTable,
 } from './core/cluster/leases.js';
 export { InMemoryPubSub, type PubSub } from './core/cluster/pubsub.js';
-export { createLogger, type Logger } from './core/logger.js';
+export { createLogger, type Logger, silentLogger } from './core/logger.js';
 export * from './core/resilience/circuit-breaker.js';
 export * from './core/resilience/rate-limiter.js';
 export * from './core/resilience/retry.js';

@@ -10,6 +10,15 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
+/** A logger that drops everything: for tests, benchmarks and components given no logger. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
 /** Longest logged string field: vendor error bodies can be pages long. */
 const MAX_FIELD = 2000;
 

@@ -1,6 +1,6 @@
 import { Channel } from '../channels/channel.js';
 import { ValidationError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { RoomKit } from '../core/roomkit.js';
 import { ChannelType, HookTrigger } from '../models/index.js';
 import { ManualClock, type OutboundPacer } from '../voice/pacer.js';
@@ -83,7 +83,7 @@ export async function runEchoLoop(options: EchoLoopRunOptions): Promise<EchoLoop
   const backend = new EchoLoopBackend({ ...options.loop, clock });
   const voice = options.channel(backend, clock);
   if (voice.clock !== clock) throw new ValidationError('runEchoLoop: give the channel the loop clock');
-  const kit = new RoomKit({ logger: quiet });
+  const kit = new RoomKit({ logger: silentLogger });
   const frameMs = 20;
   const settleMs = options.settleMs ?? 0;
   const step = async () => {
@@ -228,5 +228,3 @@ async function waitForAudio(rt: { isSpeaking: boolean; pacer: OutboundPacer }, t
 class ScriptChannel extends Channel {
   readonly channelType = ChannelType.WEBHOOK;
 }
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };

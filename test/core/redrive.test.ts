@@ -8,13 +8,13 @@ import {
   ChannelCategory,
   type ChannelOutput,
   type DeliveryContext,
-  type Logger,
   RoomKit,
   type RoomKitOptions,
   type RoomEvent,
 } from '../../src/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { text } from '../helpers/channels.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 /**
  * Issue 8, "durable delivery across crashes": events committed but not yet handled by every
@@ -27,8 +27,6 @@ import { text } from '../helpers/channels.js';
 const dir = mkdtempSync(join(tmpdir(), 'rk-redrive-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 /** A transport that records what it gets and can be told to hang on some events. */
 class Inbox extends Channel {
@@ -90,7 +88,7 @@ afterEach(async () => {
 
 /** One "process": a kit on the database file with a user transport and an AI. */
 async function start(path: string, opts: RoomKitOptions = {}, create = false): Promise<Proc> {
-  const kit = new RoomKit({ store: new SqliteStore({ path }), logger: silent, ...opts });
+  const kit = new RoomKit({ store: new SqliteStore({ path }), logger: silentLogger, ...opts });
   const user = new Inbox('user');
   const ai = new Agent('ai');
   kit.registerChannel(user);

@@ -1,4 +1,4 @@
-import { type Logger, RoomKit } from '../../src/index.js';
+import { RoomKit } from '../../src/index.js';
 import type { RealtimeVoiceProvider } from '../../src/realtime/provider.js';
 import type { RealtimeVoiceChannelOptions } from '../../src/realtime/realtime-channel-types.js';
 import { RealtimeVoiceChannel } from '../../src/realtime/realtime-voice-channel.js';
@@ -7,8 +7,9 @@ import { MockRealtimeProvider } from '../../src/testing/mock-realtime-provider.j
 import { MockRealtimeTransport } from '../../src/testing/mock-realtime-transport.js';
 import type { VoiceBackend } from '../../src/voice/backends/voice-backend.js';
 import { RecordingChannel } from '../helpers/channels.js';
+import { silentLogger } from '../../src/core/logger.js';
 
-export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+export const silent = silentLogger;
 
 export interface RealtimeRig<P extends RealtimeVoiceProvider = MockRealtimeProvider> {
   kit: RoomKit;

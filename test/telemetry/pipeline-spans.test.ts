@@ -7,7 +7,6 @@ import {
   ChannelType,
   HookResult,
   HookTrigger,
-  type Logger,
   RoomKit,
   WebSocketChannel,
 } from '../../src/index.js';
@@ -15,8 +14,8 @@ import { AnthropicProvider } from '../../src/providers/anthropic/index.js';
 import { FakeAnthropicServer, MockAIProvider } from '../../src/testing/index.js';
 import { connectClient } from '../helpers/ws-client.js';
 import { allAttributeText, byName, otelForTest, parentOf } from './otel-helpers.js';
+import { silentLogger } from '../../src/core/logger.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const API_KEY = 'sk-ant-test-0123456789abcdefSECRET';
 const TOKEN = 'console-token-0123456789SECRET';
 
@@ -41,7 +40,7 @@ describe('OpenTelemetry: an inbound event is a trace (in-memory exporter)', () =
     const fake = new FakeAnthropicServer({ apiKey: API_KEY, defaultReply: { text: 'Hello Ana.' } });
     await fake.start();
     const kit = new RoomKit({
-      logger: silent,
+      logger: silentLogger,
       eventTraces: true,
       telemetry: { tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider },
     });
@@ -172,7 +171,7 @@ describe('OpenTelemetry: an inbound event is a trace (in-memory exporter)', () =
   }, 30_000);
 
   it('records nothing without an SDK, and picks up one registered globally later', async () => {
-    const kit = new RoomKit({ logger: silent });
+    const kit = new RoomKit({ logger: silentLogger });
     cleanup.push(() => kit.close());
     kit.registerChannel(new AIChannel('assistant', { provider: new MockAIProvider({ responses: ['ok'] }) }));
     class Inbox extends Channel {

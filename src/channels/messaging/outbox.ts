@@ -5,7 +5,7 @@
  * of losing them. While anything is parked, new messages queue behind it.
  */
 import { errorMessage, isRetryable } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import type { RoomEvent } from '../../models/index.js';
 
 export interface ParkedMessage {
@@ -28,11 +28,9 @@ export interface OutboxOptions {
   maxDelayMs?: number;
 }
 
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => SILENT };
-
 export class Outbox {
   /** Set by the owning channel once it knows its kit's logger. */
-  logger: Logger = SILENT;
+  logger: Logger = silentLogger;
   private readonly queue: ParkedMessage[] = [];
   private readonly keys = new Set<string>();
   private timer?: NodeJS.Timeout;

@@ -1,9 +1,10 @@
-import { AIChannel, ChannelCategory, type Logger, RoomKit, type RoomKitOptions } from '../../../src/index.js';
+import { AIChannel, ChannelCategory, RoomKit, type RoomKitOptions } from '../../../src/index.js';
 import type { MessagingChannel } from '../../../src/channels/messaging/messaging-channel.js';
 import { type ListeningWebhooks, listenWebhooks } from '../../../src/channels/messaging/webhook-endpoint.js';
 import { MockAIProvider } from '../../../src/testing/index.js';
+import { silentLogger } from '../../../src/core/logger.js';
 
-export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+export const silent = silentLogger;
 
 export interface SmsRig<
   C extends MessagingChannel = import('../../../src/channels/sms/sms-channel.js').SMSChannel,

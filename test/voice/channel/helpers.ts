@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { AIChannel, Access, ChannelCategory, HookTrigger, RoomKit, type Logger } from '../../../src/index.js';
+import { AIChannel, Access, ChannelCategory, HookTrigger, RoomKit } from '../../../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../../../src/testing/index.js';
 import {
   type AudioFrame,
@@ -10,8 +10,9 @@ import {
   type VoiceSession,
 } from '../../../src/voice/index.js';
 import { RecordingChannel } from '../../helpers/channels.js';
+import { silentLogger } from '../../../src/core/logger.js';
 
-export const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+export const silent = silentLogger;
 
 /** 20 ms at 16 kHz: a voiced tone well above the energy threshold, or near-silence. */
 export function speechFrame(amplitude = 6000): AudioFrame {

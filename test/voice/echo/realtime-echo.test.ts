@@ -5,7 +5,7 @@
  * model's audio plays is near-silence unless the caller really talks.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '../../../src/core/logger.js';
+import { silentLogger } from '../../../src/core/logger.js';
 import { RoomKit } from '../../../src/core/roomkit.js';
 import { RealtimeVoiceChannel } from '../../../src/realtime/realtime-voice-channel.js';
 import { EchoLoopBackend, MockRealtimeProvider } from '../../../src/testing/index.js';
@@ -14,7 +14,6 @@ import { SpeexAECProvider } from '../../../src/voice/pipeline/speex-aec.js';
 import { VoiceCapability } from '../../../src/voice/types.js';
 import { REPLIES, SpeechCache } from './speech-fixtures.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 let speech: SpeechCache;
 let kit: RoomKit | undefined;
 beforeAll(async () => {
@@ -46,7 +45,7 @@ async function answer(opts: { aec: boolean; callerOver?: number; capabilities?: 
     forwarded.push({ atMs: clock.now(), dbfs: dbfs(pcm) });
     send(session, pcm);
   };
-  kit = new RoomKit({ logger: quiet });
+  kit = new RoomKit({ logger: silentLogger });
   const channel = new RealtimeVoiceChannel('voice', {
     provider,
     transport: backend,
