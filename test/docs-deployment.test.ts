@@ -15,12 +15,12 @@ const page = readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'rk-deploy-doc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Variables a command line sets before `roomkit` (`ROOMKIT_TURN_SECRET=$(cat ...) npx roomkit ...`). */
-const envOf = new Map<string[], Record<string, string>>();
-
-/** `roomkit ...` invocations in the page's sh, ini and text blocks, as argument lists. */
-function commandLines(): string[][] {
-  const lines: string[][] = [];
+/**
+ * `roomkit ...` invocations in the page's sh and ini blocks: the argument list, and the
+ * variables the line sets before `roomkit` (`ROOMKIT_TURN_SECRET=$(cat ...) npx roomkit ...`).
+ */
+function commandLines(): { args: string[]; env: Record<string, string> }[] {
+  const lines: { args: string[]; env: Record<string, string> }[] = [];
   const re = /```(sh|ini)\n([\s\S]*?)```/g;
   for (let m = re.exec(page); m; m = re.exec(page)) {
     const text = m[2]!.replace(/\\\n\s*/g, ' ');
@@ -40,8 +40,7 @@ function commandLines(): string[][] {
         .split(/\s+/)
         // A quoted argument (the shell would drop the quotes).
         .map((arg) => arg.replace(/^'|'$/g, ''));
-      envOf.set(args, env);
-      lines.push(args);
+      lines.push({ args, env });
     }
   }
   return lines;
@@ -51,16 +50,16 @@ describe('docs/deployment.md runs as written', () => {
   it('every roomkit command line on the page parses', () => {
     const commands = commandLines();
     expect(commands.length).toBeGreaterThanOrEqual(4);
-    for (const args of commands) {
-      const parsed = parseCommandLine(args, { ROOMKIT_SECRET: 'x'.repeat(32), ...envOf.get(args) });
+    for (const { args, env } of commands) {
+      const parsed = parseCommandLine(args, { ROOMKIT_SECRET: 'x'.repeat(32), ...env });
       expect(parsed.command, args.join(' ')).toBe(args[0]);
     }
-    expect(commands.some((c) => c.includes('--otel'))).toBe(true);
-    expect(commands.some((c) => c.includes('--allow-host'))).toBe(true);
+    expect(commands.some((c) => c.args.includes('--otel'))).toBe(true);
+    expect(commands.some((c) => c.args.includes('--allow-host'))).toBe(true);
   });
 
   it('roomkit token --user alice --rooms support,sales --expires 7d prints a signed token', async () => {
-    const args = commandLines().find((c) => c[0] === 'token')!;
+    const { args } = commandLines().find((c) => c.args[0] === 'token')!;
     expect(args).toEqual(['token', '--user', 'alice', '--rooms', 'support,sales', '--expires', '7d']);
     const r = await runCli([...args, '--db', join(dir, 'roomkit.db')]);
     expect(r.code).toBe(0);
