@@ -3,12 +3,13 @@
  *   user stop -> final transcript      (STT: semantic VAD decides, flush, flushed)
  *   final transcript -> first TTS audio (TTS: phrase chunking, <flush>, first chunk)
  * Audio is paced in real time so wall time equals audio time. The framework's share is the
- * time our side holds the critical path, read from the fakes' own log of when each message
- * arrived and left (their latency timers fire late on a busy machine; that is not ours):
- * STT, from the step that decided the turn to our flush reaching the fake, plus from the fake
- * sending `flushed` to the end-of-turn event; TTS, from the reply's start to its first text
- * reaching the fake, plus from the fake sending the first audio to the first chunk.
- * `nominalFramework*` is the older estimate: wall time minus the nominal latencies.
+ * time our code holds the critical path, timed at our sockets (bench/wire-tap.ts): STT, from
+ * the deciding step arriving to our flush leaving, plus from `flushed` arriving to the
+ * end-of-turn event; TTS, from the reply's start to its first text leaving, plus from the
+ * first audio arriving to the first chunk out. `withSockets*` adds the sockets and the fake's
+ * own sending, read from the fake's log of when each message arrived and left (its latency
+ * timers fire late on a busy machine; that is not counted). `nominalFramework*` is the oldest
+ * estimate: wall time minus the nominal latencies.
  */
 import {
   type GradiumEndOfTurnEvent,
@@ -19,6 +20,7 @@ import { FakeGradiumSTTServer } from '../src/testing/fake-speech/fake-gradium-st
 import { FakeGradiumTTSServer } from '../src/testing/fake-speech/fake-gradium-tts.js';
 import { renderSpeech, speechFrames } from '../src/testing/fake-speech/speech-script.js';
 import type { AudioFrame } from '../src/voice/types.js';
+import { wire } from './wire-tap.js';
 
 const LATENCY_MS = 40;
 const PHRASES = [
@@ -68,23 +70,31 @@ export async function benchSpeech(): Promise<Record<string, unknown>[]> {
     const ttsMs: number[] = [];
     const sttOurs: number[] = [];
     const ttsOurs: number[] = [];
+    const sttWithSockets: number[] = [];
+    const ttsWithSockets: number[] = [];
     let turn = 0;
     for await (const e of stt.transcribeStream(paced())) {
       if (e.type !== 'end-of-turn' || e.reason !== 'semantic-vad') continue;
       const finalAt = performance.now();
+      // The reply starts at once, as an agent's would: the bench's bookkeeping (which scans
+      // the logs) waits until its first audio is out, so it is not counted as ours.
+      const tts = await firstAudio(ttsProvider, finalAt);
       const stop = stopWall.get(turn);
       const decided = (e as GradiumEndOfTurnEvent).decidedAtAudioS;
       if (stop !== undefined && decided !== undefined) {
         sttMs.push(finalAt - stop);
         vadWaitMs.push((decided - stops[turn]) * 1000);
       }
-      const ours = sttShare(sttFake.connections, finalAt);
+      const ours = sttShareAtOurSockets(finalAt);
       if (ours !== undefined) sttOurs.push(ours);
+      const withSockets = sttShare(sttFake.connections, finalAt);
+      if (withSockets !== undefined) sttWithSockets.push(withSockets);
       turn++;
-      const tts = await firstAudio(ttsProvider, finalAt);
       ttsMs.push(tts.ms);
-      const share = ttsShare(ttsFake.connections, finalAt, tts.at);
+      const share = ttsShareAtOurSockets(finalAt, tts.at);
       if (share !== undefined) ttsOurs.push(share);
+      const shareWithSockets = ttsShare(ttsFake.connections, finalAt, tts.at);
+      if (shareWithSockets !== undefined) ttsWithSockets.push(shareWithSockets);
     }
     // The old estimate: wall time minus the fake's nominal latency (its timer slop counted as ours).
     const sttNominal = sttMs.map((m, i) => m - vadWaitMs[i] - 2 * LATENCY_MS);
@@ -100,8 +110,9 @@ export async function benchSpeech(): Promise<Record<string, unknown>[]> {
         vadWaitMedianMs: median(vadWaitMs),
         frameworkMedianMs: median(sttOurs),
         frameworkP95Ms: p95(sttOurs),
-        framework:
-          'fake sent the deciding step -> fake got flush, plus fake sent flushed -> end-of-turn out (sockets included)',
+        framework: 'deciding step in -> flush out, plus flushed in -> end-of-turn out (at our sockets)',
+        withSocketsMedianMs: median(sttWithSockets),
+        withSocketsP95Ms: p95(sttWithSockets),
         nominalFrameworkMedianMs: median(sttNominal),
         nominalFrameworkP95Ms: p95(sttNominal),
       },
@@ -114,8 +125,9 @@ export async function benchSpeech(): Promise<Record<string, unknown>[]> {
         p95: p95(ttsMs),
         frameworkMedianMs: median(ttsOurs),
         frameworkP95Ms: p95(ttsOurs),
-        framework:
-          'reply started -> fake got the first text, plus fake sent the first audio -> first chunk out (sockets included)',
+        framework: 'reply started -> first text out, plus first audio in -> first chunk out (at our sockets)',
+        withSocketsMedianMs: median(ttsWithSockets),
+        withSocketsP95Ms: p95(ttsWithSockets),
         nominalFrameworkMedianMs: median(ttsNominal),
         nominalFrameworkP95Ms: p95(ttsNominal),
       },
@@ -182,12 +194,31 @@ function ttsShare(
   return text.at - since + (firstAt - audio.at);
 }
 
-function latest(xs: Logged[]): Logged | undefined {
-  return xs.reduce<Logged | undefined>((best, m) => (!best || m.at > best.at ? m : best), undefined);
+/** Our side of a turn's end, timed at our sockets: step in -> flush out, flushed in -> end of turn. */
+function sttShareAtOurSockets(finalAt: number): number | undefined {
+  const flush = latest(wire.filter((w) => w.dir === 'out' && w.type === 'flush' && w.at <= finalAt));
+  if (!flush) return undefined;
+  const step = latest(wire.filter((w) => w.dir === 'in' && w.type === 'step' && w.at <= flush.at));
+  const flushed = latest(wire.filter((w) => w.dir === 'in' && w.type === 'flushed' && w.at <= finalAt));
+  if (!step || !flushed || flushed.at < flush.at) return undefined;
+  return flush.at - step.at + (finalAt - flushed.at);
 }
 
-function earliest(xs: Logged[]): Logged | undefined {
-  return xs.reduce<Logged | undefined>((best, m) => (!best || m.at < best.at ? m : best), undefined);
+/** Our side of a reply's first audio, timed at our sockets: start -> first text out, first audio in -> chunk out. */
+function ttsShareAtOurSockets(since: number, firstAt: number): number | undefined {
+  const text = earliest(wire.filter((w) => w.dir === 'out' && w.type === 'text' && w.at >= since));
+  if (!text) return undefined;
+  const audio = earliest(wire.filter((w) => w.dir === 'in' && w.type === 'audio' && w.at >= text.at));
+  if (!audio || audio.at > firstAt) return undefined;
+  return text.at - since + (firstAt - audio.at);
+}
+
+function latest<T extends { at: number }>(xs: T[]): T | undefined {
+  return xs.reduce<T | undefined>((best, m) => (!best || m.at > best.at ? m : best), undefined);
+}
+
+function earliest<T extends { at: number }>(xs: T[]): T | undefined {
+  return xs.reduce<T | undefined>((best, m) => (!best || m.at < best.at ? m : best), undefined);
 }
 
 function median(xs: number[]): number {
