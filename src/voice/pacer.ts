@@ -98,6 +98,13 @@ export interface OutboundPacerOptions {
   frameMs?: number;
   /** How far sending runs ahead of the playback clock (default 60 ms): jitter headroom vs. latency. */
   leadMs?: number;
+  /**
+   * Audio sent per wake-up once a response is under way (default one frame, at most the lead):
+   * the pacer lets the lead fall by this much, then tops it up with several frames at once,
+   * which a transport that corks its socket per tick writes in one syscall. The listener
+   * always holds between `leadMs - batchMs` and `leadMs` of audio.
+   */
+  batchMs?: number;
   clock?: PacerClock;
   /** Called when a frame starts playing at the listener (time-aligned AEC reference). */
   onPlayed?: (frame: AudioFrame, lateMs: number) => void;
@@ -128,6 +135,7 @@ export class OutboundPacer {
   readonly sampleRate: number;
   readonly frameMs: number;
   readonly leadMs: number;
+  readonly batchMs: number;
   readonly frameSamples: number;
   private readonly clock: PacerClock;
   private readonly opts: OutboundPacerOptions;
@@ -162,6 +170,12 @@ export class OutboundPacer {
       );
     }
     if (!(this.leadMs >= 0)) throw new ValidationError(`pacer lead must be >= 0, got ${this.leadMs}`);
+    this.batchMs = options.batchMs ?? this.frameMs;
+    if (!(this.batchMs >= this.frameMs && this.batchMs <= Math.max(this.leadMs, this.frameMs))) {
+      throw new ValidationError(
+        `pacer batch must be between one frame (${this.frameMs} ms) and the lead (${this.leadMs} ms), got ${this.batchMs}`,
+      );
+    }
     if (this.clock.schedule) {
       this.task = {
         run: () => {
@@ -334,7 +348,11 @@ export class OutboundPacer {
     // at most the lead, never with a burst of everything it missed.
     if (this.bufferedUntil < now) this.bufferedUntil = now;
     const sendWhileAhead = Math.max(0, this.leadMs - this.frameMs) + EPS;
-    while (this.hasFrame(now) && this.bufferedUntil - now <= sendWhileAhead) {
+    // The next top-up waits until a batch's worth of the lead has played.
+    const wakeWhileAhead = Math.max(0, this.leadMs - this.batchMs) + EPS;
+    // Other wake-ups (a push, a frame starting to play) top up only once a batch has played.
+    const topUp = this.bufferedUntil - now <= wakeWhileAhead;
+    while (topUp && this.hasFrame(now) && this.bufferedUntil - now <= sendWhileAhead) {
       const frame = this.takeFrame();
       const durationMs = (frame.data.length / this.sampleRate) * 1000;
       if (this.opts.onPlayed) this.unplayed.push({ at: this.bufferedUntil, frame });
@@ -360,7 +378,7 @@ export class OutboundPacer {
     }
     let wakeAt = Number.POSITIVE_INFINITY;
     if (this.queuedSamples >= this.frameSamples || (this.currentState === 'ending' && this.queuedSamples > 0))
-      wakeAt = this.bufferedUntil - sendWhileAhead + EPS;
+      wakeAt = this.bufferedUntil - wakeWhileAhead + EPS;
     else if (this.queuedSamples > 0 && this.opts.partialFlushMs !== undefined) {
       // A partial frame goes once the producer paused (and the lead allows).
       wakeAt =

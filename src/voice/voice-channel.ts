@@ -59,7 +59,7 @@ export interface VoiceChannelSettings {
    */
   turnTaking?: 'vad' | 'stt';
   voice?: string;
-  pacer?: { frameMs?: number; leadMs?: number };
+  pacer?: { frameMs?: number; leadMs?: number; batchMs?: number };
   /**
    * The channel's time source: pacing, the echo canceller's timeline and barge-in timing.
    * Default the wall clock (one timing wheel for every call in the process, `sharedVoiceClock`); a ManualClock runs a whole call on virtual time (the echo-loop
@@ -405,7 +405,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
         ? this.opts.interruption()
         : createInterruptionStrategy(this.opts.interruption);
     const rt = new VoiceSessionRuntime(session, pipelineSession, strategy, this, {
-      ...this.opts.pacer,
+      // The channel's own pacer settings replace the transport's whole (they go together).
+      ...(this.opts.pacer ?? this.backend.pacing),
       clock: this.clock,
       echoReference: this.echoReference === 'pacer',
     });

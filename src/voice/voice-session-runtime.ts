@@ -47,6 +47,7 @@ export class VoiceSessionRuntime {
     pacerOpts: {
       frameMs?: number;
       leadMs?: number;
+      batchMs?: number;
       clock?: PacerClock;
       /** Each frame sent is the echo canceller's reference (the transport reports no playback). */
       echoReference?: boolean;
@@ -57,6 +58,7 @@ export class VoiceSessionRuntime {
       sampleRate: pipeline.outputSampleRate,
       frameMs: pacerOpts.frameMs,
       leadMs: pacerOpts.leadMs,
+      batchMs: pacerOpts.batchMs,
       clock: pacerOpts.clock,
       send: (frame) => this.sendFrame(frame),
       onError: (error) => host.reportError(session, 'send', error),

@@ -91,6 +91,33 @@ describe('OutboundPacer', () => {
     });
   });
 
+  it('with batchMs, tops the lead up a batch at a time: the listener holds lead - batch .. lead', () => {
+    // onPlayed wakes the pacer every frame; those wake-ups must not break the batches.
+    const { clock, pacer, sent, played } = setup({ leadMs: 100, batchMs: 60 });
+    const start = clock.now();
+    pacer.push(ramp(16000 * 2));
+    pacer.end();
+    expect(sent).toHaveLength(5); // the whole lead at once
+    for (let step = 0; step < 450; step++) {
+      clock.advance(5);
+      const ahead = Math.min(2000, sent.length * 20) - Math.min(2000, clock.now() - start);
+      if (sent.length < 100) expect(ahead).toBeGreaterThanOrEqual(40 - 1e-6);
+      expect(ahead).toBeLessThanOrEqual(100 + 1e-6);
+    }
+    expect(sent).toHaveLength(100);
+    expect(played).toHaveLength(100);
+    // After the first lead, frames leave three at a time, every 60 ms.
+    const times = [...new Set(sent.slice(5).map((s) => s.at - start))];
+    expect(times.slice(0, 4)).toEqual([60, 120, 180, 240]);
+    for (const t of times.slice(0, -1)) expect(sent.filter((s) => s.at - start === t)).toHaveLength(3);
+    expect(concat(sent)).toEqual(ramp(32000));
+  });
+
+  it('rejects a batch shorter than a frame or longer than the lead', () => {
+    expect(() => setup({ leadMs: 60, batchMs: 10 })).toThrow(/batch/);
+    expect(() => setup({ leadMs: 60, batchMs: 80 })).toThrow(/batch/);
+  });
+
   it('keeps at most one timer pending', () => {
     const { clock, pacer } = setup();
     for (let i = 0; i < 20; i++) pacer.push(ramp(500));

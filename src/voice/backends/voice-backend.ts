@@ -55,6 +55,12 @@ export abstract class VoiceBackend {
   readonly feedsAecReference: boolean = false;
   /** The backend fires onAudioPlayed as frames are played (see `feedsAecReference`). */
   readonly supportsPlaybackCallback: boolean = false;
+  /**
+   * How a VoiceChannel's pacer feeds this transport: how far ahead of playback it sends and
+   * how much it sends per wake-up (OutboundPacerOptions `leadMs`, `batchMs`). The channel's
+   * own `pacer` option replaces it. Default: the pacer's (60 ms ahead, a frame at a time).
+   */
+  readonly pacing: { readonly leadMs?: number; readonly batchMs?: number } = {};
   /** Rate of the PCM this backend delivers inbound and expects outbound (per session may differ). */
   sampleRateFor(_session: VoiceSession): number {
     return 16000;

@@ -32,6 +32,12 @@ export interface SocketVoiceBackendSettings {
 export abstract class SocketVoiceBackend<C extends VoiceConnection = VoiceConnection> extends VoiceBackend {
   readonly name: string;
   override readonly capabilities: VoiceCapability = VoiceCapability.INTERRUPTION;
+  /**
+   * Three frames per write: the socket is corked per tick, so a batch leaves in one syscall,
+   * which is a tenth of a busy server's CPU. The client holds 40-100 ms, and `clear_audio`
+   * empties it on barge-in.
+   */
+  override readonly pacing = { leadMs: 100, batchMs: 60 };
   readonly path: string;
   protected readonly bySession = new Map<string, C>();
   protected readonly server: VoiceSocketServer;
