@@ -3,8 +3,9 @@
  * and sending the same traffic as our voice server, with as little else as possible. Each
  * caller's frames go through an energy check (speech = RMS >= 300, 100 ms to start, 300 ms
  * of quiet to end); at the end of an utterance it sends the transcript, `speaking`, the
- * reply's PCM in 20 ms frames paced 60 ms ahead of real time from one shared timer, the
- * assistant transcript and `speaking: false`; speech over a reply clears it (barge-in).
+ * reply's PCM in 20 ms frames paced as our WebSocket backend paces them (100 ms ahead of real
+ * time, topped up 60 ms at a time in one corked write) from one shared timer, the assistant
+ * transcript and `speaking: false`; speech over a reply clears it (barge-in).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,8 @@ import { CLIENT_RATE, REPLY_TEXT, replyBytes, SILENCE_MS } from './voice-traffic
 
 const FRAME_BYTES = 640;
 const FRAME_MS = 20;
-const LEAD_MS = 60;
+const LEAD_MS = 100;
+const BATCH_MS = 60;
 const reply = Buffer.alloc(replyBytes());
 for (let i = 0; i < reply.length / 2; i++)
   reply.writeInt16LE(Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / CLIENT_RATE)), i * 2);
@@ -96,11 +98,16 @@ function listen(c: Caller, frame: Buffer): void {
 }
 
 function pace(c: Caller, now: number): void {
-  while (c.offset < reply.length && c.playedUntil - now < LEAD_MS - FRAME_MS + 0.001) {
-    const end = Math.min(reply.length, c.offset + FRAME_BYTES);
-    c.ws.send(reply.subarray(c.offset, end));
-    c.playedUntil = Math.max(c.playedUntil, now) + ((end - c.offset) / 2 / CLIENT_RATE) * 1000;
-    c.offset = end;
+  if (c.offset < reply.length && c.playedUntil - now < LEAD_MS - BATCH_MS + 0.001) {
+    const socket = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    while (c.offset < reply.length && c.playedUntil - now < LEAD_MS - FRAME_MS + 0.001) {
+      const end = Math.min(reply.length, c.offset + FRAME_BYTES);
+      c.ws.send(reply.subarray(c.offset, end));
+      c.playedUntil = Math.max(c.playedUntil, now) + ((end - c.offset) / 2 / CLIENT_RATE) * 1000;
+      c.offset = end;
+    }
+    socket.uncork();
   }
   if (c.offset >= reply.length && c.playedUntil <= now) {
     replying.delete(c);
