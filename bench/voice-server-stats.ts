@@ -16,6 +16,39 @@ export interface ServerStats {
   idleRss: number;
   maxRss: number;
   heapUsed: number;
+  /**
+   * A turn's timeline under load, over the step (servers that report it): from the end of the
+   * caller's speech to each mark (final transcript, first AI token, first TTS audio, first
+   * frame sent), p50 / p99 in ms.
+   */
+  turnMs?: Record<string, { turns: number; p50: number; p99: number }>;
+}
+
+/** Collects turn latencies by name between `reset` and `stats`: pass `hooks` to `serveStats`. */
+export function turnLatencies() {
+  let samples = new Map<string, number[]>();
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    add: (name: string, ms: number) => {
+      const list = samples.get(name) ?? [];
+      list.push(ms);
+      samples.set(name, list);
+    },
+    hooks: {
+      reset: async () => {
+        samples = new Map();
+      },
+      combine: async (own: ServerStats): Promise<ServerStats> => {
+        const turnMs: ServerStats['turnMs'] = {};
+        for (const [name, list] of samples) {
+          const sorted = list.sort((a, b) => a - b);
+          const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+          turnMs[name] = { turns: sorted.length, p50: r(at(0.5)), p99: r(at(0.99)) };
+        }
+        return { ...own, turnMs };
+      },
+    },
+  };
 }
 
 /**

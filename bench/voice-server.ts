@@ -14,7 +14,7 @@ import {
   VoiceChannel,
   WebSocketVoiceBackend,
 } from '../src/voice/index.js';
-import { announce, serveStats } from './voice-server-stats.js';
+import { announce, turnLatencies, serveStats } from './voice-server-stats.js';
 import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
 import { silentLogger } from '../src/core/logger.js';
 
@@ -57,7 +57,13 @@ kit.registerChannel(
   }),
 );
 kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
+// How long callers wait for each step of their turn under load (bursts queue behind each other).
+const latencies = turnLatencies();
+kit.on('metric', (m) => {
+  if (m.name.startsWith('voice.user_stop_to_'))
+    latencies.add(m.name.slice('voice.user_stop_to_'.length), m.valueMs);
+});
 http.listen(0, '127.0.0.1', () => {
-  serveStats();
+  serveStats(latencies.hooks);
   announce(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/voice`);
 });

@@ -116,6 +116,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         receivedFrameLatenessMs: { p50: round(client.p50), p99: round(client.p99), max: round(client.max) },
         serverEventLoopDelayP99Ms: round(stats.loopDelayP99Ms),
         serverCpu: round(stats.cpu),
+        ...(stats.turnMs ? { serverTurnMs: stats.turnMs } : {}),
         rssPerSessionKiB: Math.round((stats.maxRss - stats.idleRss) / 1024 / n),
         replies: {
           expected: client.expectedReplies,
