@@ -11,6 +11,8 @@
 export class TurnScheduler {
   private readonly waiting: (() => void)[] = [];
   private head = 0;
+  /** Continuations of turns already under way (a reply starting): served before new turns. */
+  private readonly urgent: (() => void)[] = [];
   private pumping = false;
   /** Grants queued for the coming check phase, and when its first one ran. */
   private inFlight = 0;
@@ -26,10 +28,15 @@ export class TurnScheduler {
     private readonly batch = 64,
   ) {}
 
-  /** Resolves when this turn may run (in order of asking). */
-  slot(): Promise<void> {
+  /**
+   * Resolves when this turn may run, in order of asking. `continuation`: the next step of a
+   * turn that already had its slot (its reply starting) goes before turns not yet begun, so
+   * in a burst each caller's reply starts right after their own turn, not after everyone's.
+   */
+  slot(continuation = false): Promise<void> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      if (continuation) this.urgent.push(resolve);
+      else this.waiting.push(resolve);
       if (!this.pumping) {
         this.pumping = true;
         setImmediate(this.pump);
@@ -39,7 +46,7 @@ export class TurnScheduler {
 
   /** Turns waiting for a slot. */
   get queued(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.length - this.head + this.urgent.length;
   }
 
   /** Once per iteration: queue grants for the next check phase, then itself after them. */
@@ -59,6 +66,8 @@ export class TurnScheduler {
     // Over budget: leave the rest for the next iteration (the pump queued after us re-queues).
     else if (now - this.phaseStart >= this.budgetMs) return;
     if (this.queued === 0) return;
+    // Few at a time (a burst's replies), so shift() stays cheap.
+    if (this.urgent.length > 0) return this.urgent.shift()!();
     const resolve = this.waiting[this.head];
     this.waiting[this.head++] = undefined as unknown as () => void;
     if (this.head > 1024 && this.head * 2 > this.waiting.length) {

@@ -104,8 +104,9 @@ export class VoiceSessionRuntime {
 
   private async say(source: string | AsyncIterable<string>, generation: number): Promise<void> {
     // Replies that start together (a thousand callers answered at once) start a few per
-    // loop iteration, so the calls already speaking keep getting their frames on time.
-    await sharedTurnScheduler.slot();
+    // loop iteration, so the calls already speaking keep getting their frames on time; a
+    // reply goes before turns not yet begun, so it follows its own turn, not the whole burst.
+    await sharedTurnScheduler.slot(true);
     if (generation !== this.generation || this.closed) return; // barged in meanwhile
     const controller = new AbortController();
     const speech: Speech = { controller, text: typeof source === 'string' ? source : '' };

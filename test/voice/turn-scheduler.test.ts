@@ -22,6 +22,27 @@ describe('TurnScheduler', () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('serves a turn\'s continuation (its reply) before turns not yet begun', async () => {
+    // A burst of 10 turns, each asking for a second slot (its reply) once it ran.
+    const scheduler = new TurnScheduler(4, 1);
+    const order: string[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        scheduler
+          .slot()
+          .then(() => {
+            order.push(`turn${i}`);
+            return scheduler.slot(true);
+          })
+          .then(() => order.push(`reply${i}`)),
+      ),
+    );
+    // One grant per iteration: each reply comes right after its own turn, not after all ten.
+    expect(order.slice(0, 4)).toEqual(['turn0', 'reply0', 'turn1', 'reply1']);
+    expect(order.indexOf('reply4')).toBeLessThan(order.indexOf('turn6'));
+    expect(scheduler.queued).toBe(0);
+  });
+
   it('regression: a burst of turns lets a timer due meanwhile run before the burst is over', async () => {
     // 60 turns of 1 ms each with a 4 ms budget: the loop must get to its timers in between.
     const scheduler = new TurnScheduler(4);
