@@ -10,6 +10,7 @@ import type {
   AIToolCall,
   AIUsage,
 } from '../ai/types.js';
+import { followAbort, linkedSignal } from '../core/abort-scopes.js';
 import { idleTimeout, withDeadline } from '../core/deadlines.js';
 import { ProviderError } from '../core/errors.js';
 import { fail } from '../core/telemetry/inbound-trace.js';
@@ -87,17 +88,19 @@ export class AIChannel extends Channel {
     });
     if (!messages.length) return {};
     const stop = this.startGenerating(event.roomId);
+    // The model calls end with the delivery (its deadline, the kit closing) or when stopped.
+    const linked = linkedSignal([ctx.signal, stop.signal]);
     const request: AIRequest = {
       messages,
       systemPrompt: this.opts.systemPrompt,
       tools: this.tools.size ? [...this.tools.values()].map((t) => t.definition) : undefined,
       temperature: this.opts.temperature,
       maxTokens: this.opts.maxTokens,
-      signal: AbortSignal.any([ctx.signal, stop.signal]),
+      signal: linked.signal,
     };
     const streaming = this.opts.streaming ?? this.provider.supportsStreaming;
     if (streaming && this.provider.stream)
-      return { responseStream: this.streamReply(request, event.roomId, ctx, stop) };
+      return { responseStream: this.streamReply(request, event.roomId, ctx, stop, linked.unlink) };
     try {
       const text = await this.generateReply(request, event.roomId, ctx);
       return text ? { responseEvents: [{ content: { type: 'text', body: text } }] } : {};
@@ -106,6 +109,7 @@ export class AIChannel extends Channel {
       if (stop.signal.aborted) return {};
       throw error;
     } finally {
+      linked.unlink();
       this.doneGenerating(event.roomId, stop);
     }
   }
@@ -157,6 +161,7 @@ export class AIChannel extends Channel {
     roomId: string,
     ctx: DeliveryContext,
     stop: AbortController,
+    unlink: () => void,
   ): AsyncIterable<string> {
     const rounds = this.opts.maxToolRounds ?? 5;
     try {
@@ -179,6 +184,7 @@ export class AIChannel extends Channel {
       if (stop.signal.aborted) return;
       throw error;
     } finally {
+      unlink();
       this.doneGenerating(roomId, stop);
     }
   }
@@ -206,6 +212,8 @@ export class AIChannel extends Channel {
     } catch (error) {
       if (span) endCall(span, undefined, undefined, error);
       throw error;
+    } finally {
+      call.done();
     }
   }
 
@@ -254,6 +262,7 @@ export class AIChannel extends Channel {
       if (span) endCall(span, undefined, undefined, error);
       throw error;
     } finally {
+      call.done();
       void parts.return?.(undefined)?.catch?.(() => {});
     }
   }
@@ -274,12 +283,17 @@ export class AIChannel extends Channel {
     });
   }
 
-  /** A request whose signal also aborts when this call's deadline passes. */
-  private callScope(request: AIRequest): { request: AIRequest; expire: (why: string) => ProviderError } {
+  /** A request whose signal also aborts when this call's deadline passes; `done` when the call is over. */
+  private callScope(request: AIRequest): {
+    request: AIRequest;
+    expire: (why: string) => ProviderError;
+    done: () => void;
+  } {
     const controller = new AbortController();
-    const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
+    const done = followAbort(request.signal, controller);
     return {
-      request: { ...request, signal },
+      done,
+      request: { ...request, signal: controller.signal },
       expire: (why) => {
         const error = new ProviderError(this.provider.name, why, { code: 'timeout', retryable: true });
         controller.abort(error);

@@ -1,3 +1,4 @@
+import type { AbortScopes } from './abort-scopes.js';
 import type { Channel, ChannelOutput } from '../channels/channel.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import type { ChannelBinding, RoomEvent } from '../models/index.js';
@@ -36,6 +37,8 @@ export interface KitInternals {
   readonly replyIdleTimeoutMs: number;
   /** Aborted when the kit closes. */
   readonly signal: AbortSignal;
+  /** Controllers of work in flight, aborted together when the kit closes (see AbortScopes). */
+  readonly scopes: AbortScopes;
   lookupChannel: (id: string) => Channel | undefined;
   limiterFor(channel: Channel): RateLimiter | undefined;
   breakerFor(channelId: string): CircuitBreaker;

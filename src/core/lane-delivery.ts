@@ -7,6 +7,7 @@ import {
   type Room,
   type RoomEvent,
 } from '../models/index.js';
+import type { AbortScopes } from './abort-scopes.js';
 import { type Deadline, deadlines } from './deadlines.js';
 import { errorMessage, isRetryable, TimeoutError } from './errors.js';
 import { reportIntelligenceFailure } from './failure-notice.js';
@@ -113,7 +114,7 @@ export class LaneDelivery implements LaneJob {
       call = new LaneCall(
         this.kit.kit,
         this.state.room,
-        this.kit.signal,
+        this.kit.scopes,
         this.redelivery,
         this.spanContext,
         breaker.admit(),
@@ -154,8 +155,11 @@ export class LaneDelivery implements LaneJob {
     call.deadline?.cancel();
     try {
       this.kit.breakerFor(this.channel.id).settle(call.trial, ok);
-      if (ok) this.delivered(outcome as ChannelOutput | undefined);
-      else this.afterFailure(outcome);
+      if (ok) this.delivered(outcome as ChannelOutput | undefined, call);
+      else {
+        call.release();
+        this.afterFailure(outcome);
+      }
     } catch (error) {
       this.crash(error);
     }
@@ -174,20 +178,27 @@ export class LaneDelivery implements LaneJob {
     this.failed(error);
   }
 
-  private delivered(output: ChannelOutput | undefined): void {
+  private delivered(output: ChannelOutput | undefined, call: LaneCall): void {
     this.record();
     if (output && this.channel.category === ChannelCategory.INTELLIGENCE) {
       // The reply is produced in the background (see docs/decisions.md), but the event counts
       // as handled only once it is: the delivery cursor must not pass an unanswered message.
+      // A streamed reply still reads the call's signal, so the kit closing stops it until then.
       const { fanout } = this;
       fanout.add(false);
       const handled = this.kit.handleOutput(this.state, this.channel, this.binding, this.event, output);
       this.kit.track(handled);
       handled.then(
-        () => fanout.workDone(),
-        () => fanout.workDone(),
+        () => {
+          call.release();
+          fanout.workDone();
+        },
+        () => {
+          call.release();
+          fanout.workDone();
+        },
       );
-    }
+    } else call.release();
     this.finish();
   }
 
@@ -250,24 +261,27 @@ class LaneCall implements DeliveryContext {
   open = true;
   deadline?: Deadline;
   private controller?: AbortController;
-  private combined?: AbortSignal;
 
   constructor(
     readonly kit: RoomKit,
     readonly room: Room,
-    private readonly kitSignal: AbortSignal,
+    /** Aborts the call's signal when the kit closes. */
+    private readonly scopes: AbortScopes,
     readonly redelivery: boolean,
     readonly traceContext: Context | undefined,
     /** This call is the circuit breaker's half-open trial. */
     readonly trial: boolean,
   ) {}
 
+  /** Made on first use (most transports never read it): aborts on the deadline or the kit closing. */
   get signal(): AbortSignal {
-    if (!this.combined) {
-      this.controller = new AbortController();
-      this.combined = AbortSignal.any([this.kitSignal, this.controller.signal]);
-    }
-    return this.combined;
+    this.controller ??= this.scopes.open();
+    return this.controller.signal;
+  }
+
+  /** The call's work is over (its streamed reply included): the kit closing no longer aborts it. */
+  release(): void {
+    if (this.controller) this.scopes.release(this.controller);
   }
 
   /** The deadline passed: abort what the channel is doing and say why. */

@@ -13,6 +13,7 @@ import type {
   Visibility,
 } from '../models/index.js';
 import { RoomStatus } from '../models/index.js';
+import { AbortScopes } from './abort-scopes.js';
 import type { ConversationStore } from '../store/conversation-store.js';
 import type { VoiceSession } from '../voice/types.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -577,6 +578,7 @@ export class RoomKit {
       intelligenceTimeoutMs: this.options.intelligenceTimeoutMs ?? 300_000,
       replyIdleTimeoutMs: this.options.replyIdleTimeoutMs ?? 60_000,
       signal: this.abort.signal,
+      scopes: new AbortScopes(this.abort.signal),
       lookupChannel: (id) => this.channels.get(id),
       limiterFor: (channel) => {
         if (!channel.rateLimit) return undefined;
