@@ -67,7 +67,10 @@ export class TurnScheduler {
     else if (now - this.phaseStart >= this.budgetMs) return;
     if (this.queued === 0) return;
     // Few at a time (a burst's replies), so shift() stays cheap.
-    if (this.urgent.length > 0) return this.urgent.shift()!();
+    if (this.urgent.length > 0) {
+      this.urgent.shift()!();
+      return;
+    }
     const resolve = this.waiting[this.head];
     this.waiting[this.head++] = undefined as unknown as () => void;
     if (this.head > 1024 && this.head * 2 > this.waiting.length) {

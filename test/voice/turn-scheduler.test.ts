@@ -22,7 +22,7 @@ describe('TurnScheduler', () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
-  it('serves a turn\'s continuation (its reply) before turns not yet begun', async () => {
+  it("serves a turn's continuation (its reply) before turns not yet begun", async () => {
     // A burst of 10 turns, each asking for a second slot (its reply) once it ran.
     const scheduler = new TurnScheduler(4, 1);
     const order: string[] = [];
