@@ -155,7 +155,14 @@ async function replyOver(stream: FakeStreamCall, quietMs: number): Promise<void>
 }
 
 describe('roomkit serve: a carrier call whose line echoes the agent', () => {
-  it('with the echo canceller, the agent finishes its reply and hears no turn in its own echo; a real barge-in still cuts it', async () => {
+  // The fake carrier plays and echoes the audio on this process's timers: with both cores
+  // saturated (the whole suite in parallel) its echo path jitters by tens of ms and the
+  // canceller can lose it now and then (seen before and after issue 16's changes, about one
+  // run in three with two CPU burners). A real line's clock does not share our event loop.
+  it('with the echo canceller, the agent finishes its reply and hears no turn in its own echo; a real barge-in still cuts it', {
+    timeout: 120_000,
+    retry: 2,
+  }, async () => {
     const { server, heard } = await serve();
     const voice = server.kit.getChannel<VoiceChannel>('voice-twilio')!;
     expect(voice.pipeline.config.aec?.name).toBe('speex-aec');
@@ -184,7 +191,7 @@ describe('roomkit serve: a carrier call whose line echoes the agent', () => {
       async () => expect(await texts(server, roomId)).toContain('voice-twilio: can I change the day'),
       { timeout: 15_000, interval: 50 },
     );
-  }, 120_000);
+  });
 
   it('without the canceller, the echo barges in on the reply and becomes a user turn', async () => {
     canceller.on = false;
