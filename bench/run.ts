@@ -11,6 +11,7 @@ const BENCHES: Record<string, [string, string]> = {
   pipeline: ['pipeline.ts', 'benchPipeline'],
   voice: ['voice.ts', 'benchVoice'],
   'voice-alloc': ['voice-alloc.ts', 'benchVoiceAlloc'],
+  'turn-burst': ['turn-burst.ts', 'benchTurnBurst'],
   speech: ['speech.ts', 'benchSpeech'],
   realtime: ['realtime.ts', 'benchRealtime'],
   'realtime-channel': ['realtime-channel.ts', 'benchRealtimeChannel'],

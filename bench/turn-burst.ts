@@ -1,0 +1,93 @@
+/**
+ * A burst of turns that end on the same tick, in one process: CPU per turn from the end of
+ * the caller's speech to the reply's first frame, with the voice bench's pipeline and mocks
+ * on `MockVoiceBackend` (no sockets, so it isolates the turn path: transcript -> room ->
+ * AI -> voice delivery -> reply start). `ROOMKIT_BENCH_TURN_BURST=600` sets the callers.
+ */
+import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
+import { silentLogger } from '../src/core/logger.js';
+import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
+import {
+  EnergyVADProvider,
+  MockVoiceBackend,
+  SimpleAGCProvider,
+  VoiceChannel,
+  type VoiceSession,
+} from '../src/voice/index.js';
+import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+
+const ROUNDS = 12;
+/** The first rounds warm the JIT; the figures are the rest's. */
+const WARM_ROUNDS = 4;
+
+export async function benchTurnBurst(): Promise<Record<string, unknown>> {
+  const callers = Number(process.env.ROOMKIT_BENCH_TURN_BURST ?? 600);
+  const kit = new RoomKit({ logger: silentLogger });
+  const backend = new MockVoiceBackend({ playbackRealtime: false });
+  kit.registerChannel(
+    new VoiceChannel('voice', {
+      stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
+      tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
+      backend,
+      pipeline: {
+        agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
+        vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
+      },
+    }),
+  );
+  kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
+  const sessions: VoiceSession[] = [];
+  for (let i = 0; i < callers; i++) {
+    await kit.createRoom({ roomId: `r${i}` });
+    await kit.attachChannel(`r${i}`, 'ai', { category: ChannelCategory.INTELLIGENCE });
+    sessions.push(await kit.connectVoice(`r${i}`, `u${i}`, 'voice'));
+  }
+  const tone = (amplitude: number) => ({
+    data: new Int16Array(320).map((_, i) =>
+      Math.round(amplitude * Math.sin((2 * Math.PI * 220 * i) / 16000)),
+    ),
+    sampleRate: 16000,
+    channels: 1,
+  });
+  const loud = tone(5000);
+  const quiet = tone(30);
+  const quietFramesToEnd = Math.ceil(SILENCE_MS / 20);
+  let firstFrames = 0;
+  kit.on('metric', (m) => {
+    if (m.name === 'voice.user_stop_to_first_frame_sent') firstFrames++;
+  });
+  const cpuPerTurn: number[] = [];
+  const wallMs: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < 10; k++) for (const s of sessions) await backend.simulateAudioReceived(s, loud);
+      for (let k = 0; k < quietFramesToEnd - 1; k++)
+        for (const s of sessions) await backend.simulateAudioReceived(s, quiet);
+      firstFrames = 0;
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      // The last quiet frame ends every caller's utterance on this tick.
+      for (const s of sessions) await backend.simulateAudioReceived(s, quiet);
+      const deadline = start + 30_000;
+      while (firstFrames < callers && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+      if (firstFrames < callers) throw new Error(`only ${firstFrames} of ${callers} replies started`);
+      const used = process.cpuUsage(cpu);
+      if (round >= WARM_ROUNDS) {
+        cpuPerTurn.push((used.user + used.system) / callers);
+        wallMs.push(performance.now() - start);
+      }
+      await kit.waitForIdle();
+      await new Promise((r) => setTimeout(r, 500)); // the replies play out
+    }
+  } finally {
+    await kit.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    bench: 'voice_turn_burst',
+    callers,
+    rounds: cpuPerTurn.length,
+    cpuMicrosPerTurn: { median: Math.round(median(cpuPerTurn)), min: Math.round(Math.min(...cpuPerTurn)) },
+    burstWallMs: { median: Math.round(median(wallMs)), max: Math.round(Math.max(...wallMs)) },
+  };
+}
