@@ -188,16 +188,11 @@ export class LaneDelivery implements LaneJob {
       fanout.add(false);
       const handled = this.kit.handleOutput(this.state, this.channel, this.binding, this.event, output);
       this.kit.track(handled);
-      handled.then(
-        () => {
-          call.release();
-          fanout.workDone();
-        },
-        () => {
-          call.release();
-          fanout.workDone();
-        },
-      );
+      const done = () => {
+        call.release();
+        fanout.workDone();
+      };
+      handled.then(done, done);
     } else call.release();
     this.finish();
   }

@@ -348,9 +348,9 @@ export class OutboundPacer {
     // at most the lead, never with a burst of everything it missed.
     if (this.bufferedUntil < now) this.bufferedUntil = now;
     const sendWhileAhead = Math.max(0, this.leadMs - this.frameMs) + EPS;
-    // The next top-up waits until a batch's worth of the lead has played.
+    // A top-up waits until a batch's worth of the lead has played, whatever woke us (the
+    // timer, a push, a frame starting to play).
     const wakeWhileAhead = Math.max(0, this.leadMs - this.batchMs) + EPS;
-    // Other wake-ups (a push, a frame starting to play) top up only once a batch has played.
     const topUp = this.bufferedUntil - now <= wakeWhileAhead;
     while (topUp && this.hasFrame(now) && this.bufferedUntil - now <= sendWhileAhead) {
       const frame = this.takeFrame();
