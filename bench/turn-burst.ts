@@ -6,15 +6,10 @@
  */
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { silentLogger } from '../src/core/logger.js';
-import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
-import {
-  EnergyVADProvider,
-  MockVoiceBackend,
-  SimpleAGCProvider,
-  VoiceChannel,
-  type VoiceSession,
-} from '../src/voice/index.js';
-import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+import { MockAIProvider } from '../src/testing/index.js';
+import { createVoice } from './voice-mock-voice.js';
+import { MockVoiceBackend, VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+import { REPLY_TEXT, SILENCE_MS } from './voice-traffic.js';
 
 const ROUNDS = 12;
 /** The first rounds warm the JIT; the figures are the rest's. */
@@ -24,17 +19,8 @@ export async function benchTurnBurst(): Promise<Record<string, unknown>> {
   const callers = Number(process.env.ROOMKIT_BENCH_TURN_BURST ?? 600);
   const kit = new RoomKit({ logger: silentLogger });
   const backend = new MockVoiceBackend({ playbackRealtime: false });
-  kit.registerChannel(
-    new VoiceChannel('voice', {
-      stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
-      tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
-      backend,
-      pipeline: {
-        agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
-        vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
-      },
-    }),
-  );
+  const { stt, tts, pipeline } = createVoice();
+  kit.registerChannel(new VoiceChannel('voice', { stt, tts, backend, pipeline }));
   kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
   const sessions: VoiceSession[] = [];
   for (let i = 0; i < callers; i++) {

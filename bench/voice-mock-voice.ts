@@ -1,6 +1,6 @@
 /**
  * The speech of the voice benches' servers, as a `voiceModule` (each voice worker imports it):
- * mock STT and TTS, AGC and energy VAD, the same as bench/voice-server.ts.
+ * mock STT and TTS, AGC and energy VAD. bench/voice-server.ts and bench/turn-burst.ts use it too.
  */
 import { MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { EnergyVADProvider, SimpleAGCProvider } from '../src/voice/index.js';
@@ -13,6 +13,8 @@ export function createVoice() {
     label: 'mock',
     pipeline: {
       agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
+      // 300 ms of quiet ends a turn, so a reply (348 ms) ends well before the caller's next
+      // utterance (0.8 s after the last one): replies are whole, and lost frames countable.
       vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
     },
   };

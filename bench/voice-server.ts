@@ -7,15 +7,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
-import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
-import {
-  EnergyVADProvider,
-  SimpleAGCProvider,
-  VoiceChannel,
-  WebSocketVoiceBackend,
-} from '../src/voice/index.js';
+import { MockAIProvider } from '../src/testing/index.js';
+import { createVoice } from './voice-mock-voice.js';
+import { VoiceChannel, WebSocketVoiceBackend } from '../src/voice/index.js';
 import { announce, turnLatencies, serveStats } from './voice-server-stats.js';
-import { REPLY_TEXT, SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
+import { REPLY_TEXT } from './voice-traffic.js';
 import { silentLogger } from '../src/core/logger.js';
 
 const kit = new RoomKit({ logger: silentLogger });
@@ -43,19 +39,8 @@ const backend = new WebSocketVoiceBackend({
   },
   logger: silentLogger,
 });
-kit.registerChannel(
-  new VoiceChannel('voice', {
-    stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
-    tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
-    backend,
-    pipeline: {
-      agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
-      // 300 ms of quiet ends a turn, so a reply (348 ms) ends well before the caller's next
-      // utterance (0.8 s after the last one): replies are whole, and lost frames countable.
-      vad: new EnergyVADProvider({ threshold: 300, silenceMs: SILENCE_MS }),
-    },
-  }),
-);
+const { stt, tts, pipeline } = createVoice();
+kit.registerChannel(new VoiceChannel('voice', { stt, tts, backend, pipeline }));
 kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
 // How long callers wait for each step of their turn under load (bursts queue behind each other).
 const latencies = turnLatencies();
