@@ -85,15 +85,15 @@ export async function benchSpeech(): Promise<Record<string, unknown>[]> {
         sttMs.push(finalAt - stop);
         vadWaitMs.push((decided - stops[turn]) * 1000);
       }
-      const ours = sttShareAtOurSockets(finalAt);
+      const ours = sttShare(atOurSockets(), finalAt);
       if (ours !== undefined) sttOurs.push(ours);
-      const withSockets = sttShare(sttFake.connections, finalAt);
+      const withSockets = sttShare(atTheFake(sttFake.connections), finalAt);
       if (withSockets !== undefined) sttWithSockets.push(withSockets);
       turn++;
       ttsMs.push(tts.ms);
-      const share = ttsShareAtOurSockets(finalAt, tts.at);
+      const share = ttsShare(atOurSockets(), finalAt, tts.at);
       if (share !== undefined) ttsOurs.push(share);
-      const shareWithSockets = ttsShare(ttsFake.connections, finalAt, tts.at);
+      const shareWithSockets = ttsShare(atTheFake(ttsFake.connections), finalAt, tts.at);
       if (shareWithSockets !== undefined) ttsWithSockets.push(shareWithSockets);
     }
     // The old estimate: wall time minus the fake's nominal latency (its timer slop counted as ours).
@@ -153,62 +153,47 @@ async function firstAudio(tts: GradiumTTSProvider, since: number): Promise<{ ms:
 }
 
 type Logged = { at: number; data: unknown };
+/** Messages as one side of the wire saw them: `out` from us to the vendor, `in` back. */
+type Timed = { at: number; type?: unknown };
+type Wire = { out: Timed[]; in: Timed[] };
+
 const typeOf = (m: Logged) =>
   m.data && typeof m.data === 'object' && !(m.data instanceof Uint8Array)
     ? (m.data as { type?: unknown }).type
     : undefined;
 
+/** The fake's log, seen from its side: what it got is what we sent, what it sent we got. */
+function atTheFake(connections: { received: Logged[]; sent: Logged[] }[]): Wire {
+  const timed = (m: Logged): Timed => ({ at: m.at, type: typeOf(m) });
+  return {
+    out: connections.flatMap((c) => c.received.map(timed)),
+    in: connections.flatMap((c) => c.sent.map(timed)),
+  };
+}
+
+/** Our sockets' log (bench/wire-tap.ts). */
+function atOurSockets(): Wire {
+  return { out: wire.filter((w) => w.dir === 'out'), in: wire.filter((w) => w.dir === 'in') };
+}
+
 /**
- * What our side spent on one turn's end, from the fake's own log of when it sent and got each
- * message (so its timers' lateness is not counted as ours): from the step that decided the turn
- * to our flush reaching the fake, and from the fake sending `flushed` to the end of the turn.
+ * What our side spent on one turn's end: from the step that decided the turn to our flush,
+ * and from `flushed` to the end-of-turn event.
  */
-function sttShare(
-  connections: { received: Logged[]; sent: Logged[] }[],
-  finalAt: number,
-): number | undefined {
-  const received = connections.flatMap((c) => c.received);
-  const sent = connections.flatMap((c) => c.sent);
-  const flush = latest(received.filter((m) => typeOf(m) === 'flush' && m.at <= finalAt));
+function sttShare(log: Wire, finalAt: number): number | undefined {
+  const flush = latest(log.out.filter((m) => m.type === 'flush' && m.at <= finalAt));
   if (!flush) return undefined;
-  const step = latest(sent.filter((m) => typeOf(m) === 'step' && m.at <= flush.at));
-  const flushed = latest(sent.filter((m) => typeOf(m) === 'flushed' && m.at <= finalAt));
+  const step = latest(log.in.filter((m) => m.type === 'step' && m.at <= flush.at));
+  const flushed = latest(log.in.filter((m) => m.type === 'flushed' && m.at <= finalAt));
   if (!step || !flushed || flushed.at < flush.at) return undefined;
   return flush.at - step.at + (finalAt - flushed.at);
 }
 
-/** Our side of a reply's first audio: reply start -> first text at the fake, first audio sent -> chunk out. */
-function ttsShare(
-  connections: { received: Logged[]; sent: Logged[] }[],
-  since: number,
-  firstAt: number,
-): number | undefined {
-  const text = earliest(
-    connections.flatMap((c) => c.received).filter((m) => typeOf(m) === 'text' && m.at >= since),
-  );
+/** Our side of a reply's first audio: reply start -> its first text, first audio -> first chunk out. */
+function ttsShare(log: Wire, since: number, firstAt: number): number | undefined {
+  const text = earliest(log.out.filter((m) => m.type === 'text' && m.at >= since));
   if (!text) return undefined;
-  const audio = earliest(
-    connections.flatMap((c) => c.sent).filter((m) => typeOf(m) === 'audio' && m.at >= text.at),
-  );
-  if (!audio) return undefined;
-  return text.at - since + (firstAt - audio.at);
-}
-
-/** Our side of a turn's end, timed at our sockets: step in -> flush out, flushed in -> end of turn. */
-function sttShareAtOurSockets(finalAt: number): number | undefined {
-  const flush = latest(wire.filter((w) => w.dir === 'out' && w.type === 'flush' && w.at <= finalAt));
-  if (!flush) return undefined;
-  const step = latest(wire.filter((w) => w.dir === 'in' && w.type === 'step' && w.at <= flush.at));
-  const flushed = latest(wire.filter((w) => w.dir === 'in' && w.type === 'flushed' && w.at <= finalAt));
-  if (!step || !flushed || flushed.at < flush.at) return undefined;
-  return flush.at - step.at + (finalAt - flushed.at);
-}
-
-/** Our side of a reply's first audio, timed at our sockets: start -> first text out, first audio in -> chunk out. */
-function ttsShareAtOurSockets(since: number, firstAt: number): number | undefined {
-  const text = earliest(wire.filter((w) => w.dir === 'out' && w.type === 'text' && w.at >= since));
-  if (!text) return undefined;
-  const audio = earliest(wire.filter((w) => w.dir === 'in' && w.type === 'audio' && w.at >= text.at));
+  const audio = earliest(log.in.filter((m) => m.type === 'audio' && m.at >= text.at));
   if (!audio || audio.at > firstAt) return undefined;
   return text.at - since + (firstAt - audio.at);
 }
