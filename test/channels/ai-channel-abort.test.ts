@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AIChannel,
   type AIProvider,
@@ -52,23 +52,15 @@ async function room(ai: AIChannel) {
   return kit;
 }
 
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('AIChannel abort links', () => {
   it('the kit closing aborts a streamed reply still running after its delivery settled', async () => {
     const provider = new HangingStream();
     const k = await room(new AIChannel('ai', { provider }));
     await k.processInbound({ channelId: 'user', roomId: 'r', content: text('hi') });
-    await until(() => provider.started === 1);
+    await vi.waitFor(() => expect(provider.started).toBe(1), { timeout: 5_000 });
     await k.close(); // waits up to 2 s for idle, then aborts what still runs
     kit = undefined;
-    await until(() => provider.aborts.length === 1);
+    await vi.waitFor(() => expect(provider.aborts).toHaveLength(1), { timeout: 5_000 });
   }, 10_000);
 
   it('stop() aborts the model call of a streamed reply', async () => {
@@ -76,9 +68,9 @@ describe('AIChannel abort links', () => {
     const ai = new AIChannel('ai', { provider });
     const k = await room(ai);
     await k.processInbound({ channelId: 'user', roomId: 'r', content: text('hi') });
-    await until(() => provider.started === 1);
+    await vi.waitFor(() => expect(provider.started).toBe(1), { timeout: 5_000 });
     expect(ai.stop('r')).toBe(1);
-    await until(() => provider.aborts.length === 1);
+    await vi.waitFor(() => expect(provider.aborts).toHaveLength(1), { timeout: 5_000 });
     expect((provider.aborts[0] as { code?: string }).code).toBe('stopped');
   });
 
