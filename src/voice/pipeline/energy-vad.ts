@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { AudioFrame } from '../types.js';
+import { LevelKernel } from './level-kernel/level-kernel.js';
 import { SpeechSegmenter, type SpeechSegmenterOptions } from './speech-segmenter.js';
 import type { StageContext, VADEvent, VADProvider, VADStage } from './stages.js';
 
@@ -29,6 +30,7 @@ export class EnergyVADProvider implements VADProvider {
 class EnergyVADStage implements VADStage {
   private readonly segmenter: SpeechSegmenter;
   private readonly thresholdSquared: number;
+  private readonly kernel = LevelKernel.get();
 
   constructor(sampleRate: number, options: EnergyVADOptions) {
     this.segmenter = new SpeechSegmenter(sampleRate, options);
@@ -43,11 +45,7 @@ class EnergyVADStage implements VADStage {
   process(frame: AudioFrame): VADEvent | null {
     const data = frame.data;
     const n = data.length;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const s = data[i];
-      sum += s * s;
-    }
+    const sum = this.kernel.sumSquares(data);
     // Compare mean squares to skip a sqrt per frame.
     return this.segmenter.update(data, n > 0 && sum >= this.thresholdSquared * n);
   }

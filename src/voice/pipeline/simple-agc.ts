@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { AudioFrame } from '../types.js';
+import { LevelKernel } from './level-kernel/level-kernel.js';
 import { ReusableFrame } from './reusable-frame.js';
 import type { AGCProvider, FrameStage, StageContext } from './stages.js';
 
@@ -53,6 +54,7 @@ export class SimpleAGCProvider implements AGCProvider {
 class SimpleAGCStage implements FrameStage {
   readonly preservesInput = true;
   private readonly out = new ReusableFrame();
+  private readonly kernel = LevelKernel.get();
   private readonly targetRms: number;
   private readonly maxGain: number;
   private readonly gateRms: number;
@@ -76,16 +78,10 @@ class SimpleAGCStage implements FrameStage {
     const n = input.length;
     const out = this.out.prepare(n, frame);
     if (n === 0) return out;
-    let sum = 0;
-    let max = 0;
-    let min = 0;
-    for (let i = 0; i < n; i++) {
-      const s = input[i];
-      sum += s * s;
-      max = Math.max(max, s);
-      min = Math.min(min, s);
-    }
-    const peak = Math.max(max, -min);
+    // The two loops over the samples (levels, then the gain ramp) run in wasm SIMD.
+    const kernel = this.kernel;
+    const sum = kernel.scan(input);
+    const peak = kernel.peak;
     const rms = Math.sqrt(sum / n);
     let desired = this.gain;
     if (rms > this.gateRms) {
@@ -100,14 +96,8 @@ class SimpleAGCStage implements FrameStage {
     let start = this.gain;
     if (start > limit) start = limit;
     if (next > limit) next = limit;
-    const step = (next - start) / n;
-    const data = out.data;
-    let g = start;
-    for (let i = 0; i < n; i++) {
-      // Math.round's semantics (halves up), without its slower generic path.
-      data[i] = Math.floor(input[i] * g + 0.5);
-      g += step;
-    }
+    // Each sample is scaled by the ramp's gain there and rounded half up (Math.round's rule).
+    kernel.applyRamp(input, out.data, start, (next - start) / n);
     this.gain = next;
     return out;
   }

@@ -1,4 +1,4 @@
-// Polyphase FIR resampler kernel (wasm32 + SIMD128). Built by scripts/polyphase/build-wasm.sh
+// Polyphase FIR resampler kernel (wasm32 + SIMD128). Built by scripts/build-wasm-kernels.sh
 // into polyphase-wasm.ts; polyphase-resampler.ts owns the memory layout and calls it.
 //
 // Conversion by L/M (up by L, down by M): output n sits at t = n*M on the L-times-upsampled

@@ -1,5 +1,6 @@
 import { PROTOTYPES } from './polyphase-filters.js';
 import { POLYPHASE_WASM_BASE64 } from './polyphase-wasm.js';
+import { instantiateKernel, type WasmMemory, wasm } from '../wasm-api.js';
 
 /** Input samples per kernel call: a 20 ms frame at 48 kHz is one call. */
 export const BLOCK_SAMPLES = 1024;
@@ -14,18 +15,6 @@ interface KernelExports {
   polyphase_reset(state: number): void;
   __heap_base: { value: number };
 }
-
-/** The slice of the WebAssembly JS API used here (lib ES2023 declares none of it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** One conversion's taps in wasm memory: L phases of K taps, each reversed and scaled by L. */
 export interface PhaseTable {
@@ -61,12 +50,8 @@ export class PolyphaseKernel {
   }
 
   private constructor() {
-    const bytes = Buffer.from(POLYPHASE_WASM_BASE64, 'base64');
     this.memory = new wasm.Memory({ initial: 2 });
-    const instance = new wasm.Instance(new wasm.Module(bytes), {
-      env: { memory: this.memory },
-    });
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instantiateKernel<KernelExports>(POLYPHASE_WASM_BASE64, { env: { memory: this.memory } });
     this.top = align(this.exports.__heap_base.value);
     this.refreshViews();
     this.inputPtr = this.alloc(BLOCK_SAMPLES * 2);
