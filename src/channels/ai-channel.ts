@@ -10,7 +10,8 @@ import type {
   AIToolCall,
   AIUsage,
 } from '../ai/types.js';
-import { followAbort, linkedSignal } from '../core/abort-scopes.js';
+import { abortSourceOf, followAbort, linkedAbort } from '../core/abort-scopes.js';
+import { LazyAbortController } from '../core/lazy-abort-controller.js';
 import { idleTimeout, withDeadline } from '../core/deadlines.js';
 import { ProviderError } from '../core/errors.js';
 import { fail } from '../core/telemetry/inbound-trace.js';
@@ -62,7 +63,7 @@ export class AIChannel extends Channel {
   readonly channelType = ChannelType.AI;
   private readonly tools: Map<string, Tool>;
   /** Replies being generated, per room: what `stop(roomId)` aborts. */
-  private readonly generating = new Map<string, Set<AbortController>>();
+  private readonly generating = new Map<string, Set<LazyAbortController>>();
 
   constructor(
     id: string,
@@ -89,24 +90,29 @@ export class AIChannel extends Channel {
     if (!messages.length) return {};
     const stop = this.startGenerating(event.roomId);
     // The model calls end with the delivery (its deadline, the kit closing) or when stopped.
-    const linked = linkedSignal([ctx.signal, stop.signal]);
-    const request: AIRequest = {
-      messages,
-      systemPrompt: this.opts.systemPrompt,
-      tools: this.tools.size ? [...this.tools.values()].map((t) => t.definition) : undefined,
-      temperature: this.opts.temperature,
-      maxTokens: this.opts.maxTokens,
-      signal: linked.signal,
+    // Each model call makes the only AbortSignal of the chain (the one its provider gets).
+    const linked = linkedAbort([abortSourceOf(ctx), stop]);
+    const reply: Reply = {
+      request: {
+        messages,
+        systemPrompt: this.opts.systemPrompt,
+        tools: this.tools.size ? [...this.tools.values()].map((t) => t.definition) : undefined,
+        temperature: this.opts.temperature,
+        maxTokens: this.opts.maxTokens,
+      },
+      abort: linked.controller,
+      roomId: event.roomId,
+      ctx,
     };
     const streaming = this.opts.streaming ?? this.provider.supportsStreaming;
     if (streaming && this.provider.stream)
-      return { responseStream: this.streamReply(request, event.roomId, ctx, stop, linked.unlink) };
+      return { responseStream: this.streamReply(reply, stop, linked.unlink) };
     try {
-      const text = await this.generateReply(request, event.roomId, ctx);
+      const text = await this.generateReply(reply);
       return text ? { responseEvents: [{ content: { type: 'text', body: text } }] } : {};
     } catch (error) {
       // Stopped on purpose (`stop`): no reply, and no failure to report.
-      if (stop.signal.aborted) return {};
+      if (stop.aborted) return {};
       throw error;
     } finally {
       linked.unlink();
@@ -134,33 +140,31 @@ export class AIChannel extends Channel {
     return this.generating.get(roomId)?.size ?? 0;
   }
 
-  private startGenerating(roomId: string): AbortController {
-    const controller = new AbortController();
+  private startGenerating(roomId: string): LazyAbortController {
+    const controller = new LazyAbortController();
     let running = this.generating.get(roomId);
     if (!running) this.generating.set(roomId, (running = new Set()));
     running.add(controller);
     return controller;
   }
 
-  private doneGenerating(roomId: string, controller: AbortController): void {
+  private doneGenerating(roomId: string, controller: LazyAbortController): void {
     const running = this.generating.get(roomId);
     if (running?.delete(controller) && running.size === 0) this.generating.delete(roomId);
   }
 
-  private async generateReply(request: AIRequest, roomId: string, ctx: DeliveryContext): Promise<string> {
+  private async generateReply(reply: Reply): Promise<string> {
     const rounds = this.opts.maxToolRounds ?? 5;
     for (let round = 0; ; round++) {
-      const response = await this.generateOnce(request, ctx.traceContext, roomId, round);
+      const response = await this.generateOnce(reply, round);
       if (!response.toolCalls.length || round + 1 >= rounds) return response.text;
-      await this.runTools(request, response.text, response.toolCalls, roomId, ctx);
+      await this.runTools(reply, response.text, response.toolCalls);
     }
   }
 
   private async *streamReply(
-    request: AIRequest,
-    roomId: string,
-    ctx: DeliveryContext,
-    stop: AbortController,
+    reply: Reply,
+    stop: LazyAbortController,
     unlink: () => void,
   ): AsyncIterable<string> {
     const rounds = this.opts.maxToolRounds ?? 5;
@@ -168,7 +172,7 @@ export class AIChannel extends Channel {
       for (let round = 0; ; round++) {
         let text = '';
         const calls: AIToolCall[] = [];
-        for await (const part of this.streamOnce(request, ctx.traceContext, roomId, round, stop.signal)) {
+        for await (const part of this.streamOnce(reply, round, stop)) {
           if (part.type === 'text-delta') {
             text += part.text;
             yield part.text;
@@ -176,30 +180,25 @@ export class AIChannel extends Channel {
             calls.push(part.toolCall);
           }
         }
-        if (stop.signal.aborted || !calls.length || round + 1 >= rounds) return;
-        await this.runTools(request, text, calls, roomId, ctx);
+        if (stop.aborted || !calls.length || round + 1 >= rounds) return;
+        await this.runTools(reply, text, calls);
       }
     } catch (error) {
       // Stopped on purpose: the reply ends here, with what was said so far.
-      if (stop.signal.aborted) return;
+      if (stop.aborted) return;
       throw error;
     } finally {
       unlink();
-      this.doneGenerating(roomId, stop);
+      this.doneGenerating(reply.roomId, stop);
     }
   }
 
   /** One non-streamed model call under its deadline (aborted when it passes). */
-  private async generateOnce(
-    request: AIRequest,
-    parent: Context | undefined,
-    roomId: string,
-    round: number,
-  ): Promise<AIResponse> {
+  private async generateOnce(reply: Reply, round: number): Promise<AIResponse> {
     const ms =
       this.opts.generateTimeoutMs ?? this.provider.deadlines?.generateMs ?? DEFAULT_GENERATE_TIMEOUT_MS;
-    const call = this.callScope(request);
-    const span = this.callSpan(parent, roomId, round, false);
+    const call = this.callScope(reply);
+    const span = this.callSpan(reply.ctx.traceContext, reply.roomId, round, false);
     try {
       const response = await withDeadline(
         this.provider.generate(call.request),
@@ -222,27 +221,25 @@ export class AIChannel extends Channel {
    * by `stopped` (a provider that does not watch its signal cannot hold a stopped reply).
    */
   private async *streamOnce(
-    request: AIRequest,
-    parent: Context | undefined,
-    roomId: string,
+    reply: Reply,
     round: number,
-    stopped: AbortSignal,
+    stopped: LazyAbortController,
   ): AsyncIterable<AIStreamPart> {
     const ms =
       this.opts.streamIdleTimeoutMs ??
       this.provider.deadlines?.streamIdleMs ??
       DEFAULT_STREAM_IDLE_TIMEOUT_MS;
-    const call = this.callScope(request);
-    const span = this.callSpan(parent, roomId, round, true);
+    const call = this.callScope(reply);
+    const span = this.callSpan(reply.ctx.traceContext, reply.roomId, round, true);
     const parts = idleTimeout(
       this.provider.stream!(call.request),
       ms,
       () => call.expire(`the stream was silent for ${ms} ms`),
       this.kit,
     )[Symbol.asyncIterator]();
+    let unstop = noop;
     const stop = new Promise<IteratorResult<AIStreamPart>>((resolve) => {
-      if (stopped.aborted) resolve({ done: true, value: undefined });
-      stopped.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+      unstop = stopped.onAbort(() => resolve({ done: true, value: undefined }));
     });
     let finish: AIStreamPart | undefined;
     try {
@@ -262,6 +259,7 @@ export class AIChannel extends Channel {
       if (span) endCall(span, undefined, undefined, error);
       throw error;
     } finally {
+      unstop();
       call.done();
       void parts.return?.(undefined)?.catch?.(() => {});
     }
@@ -283,17 +281,17 @@ export class AIChannel extends Channel {
     });
   }
 
-  /** A request whose signal also aborts when this call's deadline passes; `done` when the call is over. */
-  private callScope(request: AIRequest): {
+  /** The reply's request with a signal that also aborts when this call's deadline passes; `done` when the call is over. */
+  private callScope(reply: Reply): {
     request: AIRequest;
     expire: (why: string) => ProviderError;
     done: () => void;
   } {
     const controller = new AbortController();
-    const done = followAbort(request.signal, controller);
+    const done = followAbort(reply.abort, controller);
     return {
       done,
-      request: { ...request, signal: controller.signal },
+      request: { ...reply.request, signal: controller.signal },
       expire: (why) => {
         const error = new ProviderError(this.provider.name, why, { code: 'timeout', retryable: true });
         controller.abort(error);
@@ -303,13 +301,10 @@ export class AIChannel extends Channel {
   }
 
   /** Run the calls (ON_TOOL_CALL hooks, then the Tool) and append the exchange for the next round. */
-  private async runTools(
-    request: AIRequest,
-    text: string,
-    calls: AIToolCall[],
-    roomId: string,
-    ctx: DeliveryContext,
-  ): Promise<void> {
+  private async runTools(reply: Reply, text: string, calls: AIToolCall[]): Promise<void> {
+    const { request, roomId, ctx } = reply;
+    // Hooks and tools get the reply's signal (made here, the first time a tool is called).
+    const signal = reply.abort.signal;
     const results: AIMessage[] = [];
     for (const call of calls) {
       const outcome = await answerToolCall({
@@ -323,7 +318,7 @@ export class AIChannel extends Channel {
             channelId: this.id,
             channelType: this.channelType,
             direction: 'outbound',
-            signal: request.signal,
+            signal,
           },
         },
         payload: {
@@ -335,7 +330,7 @@ export class AIChannel extends Channel {
           roomId,
         },
         tool: this.tools.get(call.name),
-        context: { roomId, callId: call.id, signal: request.signal },
+        context: { roomId, callId: call.id, signal },
         maxLength: this.opts.toolResultMaxLength ?? 16_384,
       });
       results.push({
@@ -353,6 +348,17 @@ export class AIChannel extends Channel {
     ];
   }
 }
+
+/** One reply being generated: its request (messages grow with tool rounds), its abort, its delivery. */
+interface Reply {
+  request: AIRequest;
+  /** Aborts with the delivery (deadline, kit closing) or `stop()`; each model call follows it. */
+  abort: LazyAbortController;
+  roomId: string;
+  ctx: DeliveryContext;
+}
+
+const noop = () => {};
 
 /** End a model call's span: why it finished, the tokens it used, or its error. */
 function endCall(span: Span, finishReason?: string, usage?: AIUsage, error?: unknown): void {

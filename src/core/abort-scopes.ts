@@ -1,3 +1,8 @@
+import { LazyAbortController } from './lazy-abort-controller.js';
+
+/** Anything that can abort: a LazyAbortController (no AbortSignal made) or an AbortSignal. */
+export type AbortSource = LazyAbortController | AbortSignal | undefined;
+
 /**
  * Child controllers that abort when a long-lived parent signal does (the kit closing), with
  * one listener on the parent for all of them. `AbortSignal.any([parent, child])` per call
@@ -6,7 +11,7 @@
  * A scope leaves the set when its work is over (`release`), so the set holds only live work.
  */
 export class AbortScopes {
-  private readonly live = new Set<AbortController>();
+  private readonly live = new Set<LazyAbortController>();
 
   constructor(private readonly parent: AbortSignal) {
     parent.addEventListener(
@@ -20,15 +25,15 @@ export class AbortScopes {
   }
 
   /** A controller that aborts with the parent (at once if the parent already did). */
-  open(): AbortController {
-    const controller = new AbortController();
+  open(): LazyAbortController {
+    const controller = new LazyAbortController();
     if (this.parent.aborted) controller.abort(this.parent.reason);
     else this.live.add(controller);
     return controller;
   }
 
   /** The scope's work is over: the parent closing no longer concerns it. */
-  release(controller: AbortController): void {
+  release(controller: LazyAbortController): void {
     this.live.delete(controller);
   }
 
@@ -40,11 +45,13 @@ export class AbortScopes {
 
 /**
  * Abort `child` when `parent` aborts, until the returned function unlinks them: for a
- * short-lived parent (one call's signal), where one listener costs less than
- * `AbortSignal.any` and leaves nothing behind once unlinked.
+ * short-lived parent (one call's), where one listener costs less than `AbortSignal.any` and
+ * leaves nothing behind once unlinked. A LazyAbortController parent is followed without
+ * making its signal.
  */
-export function followAbort(parent: AbortSignal | undefined, child: AbortController): () => void {
+export function followAbort(parent: AbortSource, child: { abort(reason?: unknown): void }): () => void {
   if (!parent) return noop;
+  if (parent instanceof LazyAbortController) return parent.onAbort((reason) => child.abort(reason));
   if (parent.aborted) {
     child.abort(parent.reason);
     return noop;
@@ -57,19 +64,28 @@ export function followAbort(parent: AbortSignal | undefined, child: AbortControl
 const noop = () => {};
 
 /**
- * A signal that aborts when any of `parents` does, until `unlink()`: `AbortSignal.any` for a
- * scope whose end is known (one model call, one reply), without its per-call WeakRefs.
+ * A controller that aborts when any of `parents` does, until `unlink()`: `AbortSignal.any`
+ * for a scope whose end is known (one reply), with no signal made until one is read.
  */
-export function linkedSignal(parents: (AbortSignal | undefined)[]): {
-  signal: AbortSignal;
+export function linkedAbort(parents: AbortSource[]): {
+  controller: LazyAbortController;
   unlink: () => void;
 } {
-  const controller = new AbortController();
+  const controller = new LazyAbortController();
   const unlinks = parents.map((parent) => followAbort(parent, controller));
   return {
-    signal: controller.signal,
+    controller,
     unlink: () => {
       for (const unlink of unlinks) unlink();
     },
   };
+}
+
+/** Internal: how a context hands out its abort without making its AbortSignal. */
+export const abortSource = Symbol('roomkit.abortSource');
+
+/** The context's abort to follow: its lazy controller when it has one (ours), else its signal. */
+export function abortSourceOf(ctx: { readonly signal?: AbortSignal }): AbortSource {
+  const own = (ctx as { [abortSource]?: () => LazyAbortController })[abortSource];
+  return own ? own.call(ctx) : ctx.signal;
 }

@@ -7,7 +7,8 @@ import {
   type Room,
   type RoomEvent,
 } from '../models/index.js';
-import type { AbortScopes } from './abort-scopes.js';
+import { type AbortScopes, abortSource } from './abort-scopes.js';
+import type { LazyAbortController } from './lazy-abort-controller.js';
 import { type Deadline, deadlines } from './deadlines.js';
 import { errorMessage, isRetryable, TimeoutError } from './errors.js';
 import { reportIntelligenceFailure } from './failure-notice.js';
@@ -255,7 +256,7 @@ class LaneCall implements DeliveryContext {
   /** The call has not been decided yet (by its result or its deadline). */
   open = true;
   deadline?: Deadline;
-  private controller?: AbortController;
+  private controller?: LazyAbortController;
 
   constructor(
     readonly kit: RoomKit,
@@ -270,8 +271,13 @@ class LaneCall implements DeliveryContext {
 
   /** Made on first use (most transports never read it): aborts on the deadline or the kit closing. */
   get signal(): AbortSignal {
+    return this[abortSource]().signal;
+  }
+
+  /** The call's abort for our own channels to follow, without making its AbortSignal. */
+  [abortSource](): LazyAbortController {
     this.controller ??= this.scopes.open();
-    return this.controller.signal;
+    return this.controller;
   }
 
   /** The call's work is over (its streamed reply included): the kit closing no longer aborts it. */

@@ -82,4 +82,29 @@ describe('AIChannel abort links', () => {
     await k.waitForIdle();
     expect(k.internals.scopes.size).toBe(0);
   });
+
+  it('a reply makes one AbortSignal, the one its model call hands the provider', async () => {
+    const ai = new AIChannel('ai', { provider: new HangingStream(), streaming: false });
+    const k = await room(ai);
+    await k.processInbound({ channelId: 'user', roomId: 'r', content: text('warm up') });
+    await k.waitForIdle();
+    // Counted from here: the delivery, the stop handle and the reply link make none (each
+    // cost 4-5 us on Node 20); only the provider's signal is real.
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      for (let i = 0; i < 5; i++)
+        await k.processInbound({ channelId: 'user', roomId: 'r', content: text(`m${i}`) });
+      await k.waitForIdle();
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(made).toBe(5);
+  });
 });

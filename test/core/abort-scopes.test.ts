@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AbortScopes, followAbort, linkedSignal } from '../../src/core/abort-scopes.js';
+import { AbortScopes, followAbort, linkedAbort } from '../../src/core/abort-scopes.js';
+import { LazyAbortController } from '../../src/core/lazy-abort-controller.js';
 
 describe('AbortScopes', () => {
   it('aborts every open scope with the parent, with its reason, and none it released', () => {
@@ -42,7 +43,7 @@ describe('AbortScopes', () => {
   });
 });
 
-describe('followAbort / linkedSignal', () => {
+describe('followAbort / linkedAbort', () => {
   it('follows the parent until unlinked', () => {
     const parent = new AbortController();
     const child = new AbortController();
@@ -58,15 +59,82 @@ describe('followAbort / linkedSignal', () => {
   it('a linked signal aborts with whichever parent aborts first, and ignores them once unlinked', () => {
     const a = new AbortController();
     const b = new AbortController();
-    const first = linkedSignal([a.signal, undefined, b.signal]);
+    const first = linkedAbort([a.signal, undefined, b.signal]);
     b.abort('b');
-    expect(first.signal.aborted).toBe(true);
-    expect(first.signal.reason).toBe('b');
+    expect(first.controller.signal.aborted).toBe(true);
+    expect(first.controller.signal.reason).toBe('b');
     const c = new AbortController();
-    const second = linkedSignal([a.signal, c.signal]);
+    const second = linkedAbort([a.signal, c.signal]);
     second.unlink();
     a.abort('a');
     c.abort('c');
-    expect(second.signal.aborted).toBe(false);
+    expect(second.controller.aborted).toBe(false);
+    expect(second.controller.signal.aborted).toBe(false);
   });
 });
+
+describe('LazyAbortController', () => {
+  it('makes its AbortSignal on first read, aborted with the reason if it already was', () => {
+    const made = countControllers();
+    try {
+      const lazy = new LazyAbortController();
+      lazy.abort('late');
+      expect(made.count).toBe(0);
+      expect(lazy.signal.aborted).toBe(true);
+      expect(lazy.signal.reason).toBe('late');
+      expect(made.count).toBe(1);
+    } finally {
+      made.restore();
+    }
+  });
+
+  it('aborts a signal already read, once, with AbortController default reason', () => {
+    const lazy = new LazyAbortController();
+    const signal = lazy.signal;
+    let heard = 0;
+    signal.addEventListener('abort', () => heard++);
+    lazy.abort();
+    lazy.abort('again');
+    expect(heard).toBe(1);
+    expect(signal.reason).toBeInstanceOf(DOMException);
+    expect((signal.reason as DOMException).name).toBe('AbortError');
+    expect(lazy.reason).toBe(signal.reason);
+  });
+
+  it('chains lazily: a follower hears the reason, a removed listener does not, and no signal is made', () => {
+    const made = countControllers();
+    try {
+      const parent = new LazyAbortController();
+      const child = new LazyAbortController();
+      const gone: unknown[] = [];
+      followAbort(parent, child);
+      const off = parent.onAbort((r) => gone.push(r));
+      off();
+      const linked = linkedAbort([parent, new LazyAbortController()]);
+      parent.abort('stop');
+      expect(child.aborted).toBe(true);
+      expect(child.reason).toBe('stop');
+      expect(linked.controller.reason).toBe('stop');
+      expect(gone).toEqual([]);
+      expect(made.count).toBe(0);
+      const late: unknown[] = [];
+      parent.onAbort((r) => late.push(r)); // already aborted: at once
+      expect(late).toEqual(['stop']);
+    } finally {
+      made.restore();
+    }
+  });
+});
+
+/** Counts AbortControllers constructed until restore(). */
+function countControllers(): { count: number; restore: () => void } {
+  const Original = globalThis.AbortController;
+  const made = { count: 0, restore: () => void (globalThis.AbortController = Original) };
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made.count++;
+    }
+  };
+  return made;
+}
