@@ -2,7 +2,8 @@
  * A burst of turns that end on the same tick, in one process: CPU per turn from the end of
  * the caller's speech to the reply's first frame, with the voice bench's pipeline and mocks
  * on `MockVoiceBackend` (no sockets, so it isolates the turn path: transcript -> room ->
- * AI -> voice delivery -> reply start). `ROOMKIT_BENCH_TURN_BURST=600` sets the callers.
+ * AI -> voice delivery -> reply start). `ROOMKIT_BENCH_TURN_BURST=600` sets the callers;
+ * `ROOMKIT_BENCH_TURN_BURST_PROFILE=dir` writes a CPU profile of each measured burst there.
  */
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -10,6 +11,7 @@ import { MockAIProvider } from '../src/testing/index.js';
 import { createVoice } from './voice-mock-voice.js';
 import { MockVoiceBackend, VoiceChannel, type VoiceSession } from '../src/voice/index.js';
 import { REPLY_TEXT, SILENCE_MS } from './voice-traffic.js';
+import { windowProfiler } from './window-profiler.js';
 
 const ROUNDS = 12;
 /** The first rounds warm the JIT; the figures are the rest's. */
@@ -42,6 +44,7 @@ export async function benchTurnBurst(): Promise<Record<string, unknown>> {
   kit.on('metric', (m) => {
     if (m.name === 'voice.user_stop_to_first_frame_sent') firstFrames++;
   });
+  const profiler = windowProfiler(process.env.ROOMKIT_BENCH_TURN_BURST_PROFILE, 'turn-burst');
   const cpuPerTurn: number[] = [];
   const wallMs: number[] = [];
   try {
@@ -50,6 +53,8 @@ export async function benchTurnBurst(): Promise<Record<string, unknown>> {
       for (let k = 0; k < quietFramesToEnd - 1; k++)
         for (const s of sessions) await backend.simulateAudioReceived(s, quiet);
       firstFrames = 0;
+      const profiled = round >= WARM_ROUNDS;
+      if (profiled) await profiler.start();
       const cpu = process.cpuUsage();
       const start = performance.now();
       // The last quiet frame ends every caller's utterance on this tick.
@@ -58,6 +63,7 @@ export async function benchTurnBurst(): Promise<Record<string, unknown>> {
       while (firstFrames < callers && performance.now() < deadline) await new Promise((r) => setImmediate(r));
       if (firstFrames < callers) throw new Error(`only ${firstFrames} of ${callers} replies started`);
       const used = process.cpuUsage(cpu);
+      if (profiled) await profiler.stop();
       if (round >= WARM_ROUNDS) {
         cpuPerTurn.push((used.user + used.system) / callers);
         wallMs.push(performance.now() - start);

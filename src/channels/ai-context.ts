@@ -14,11 +14,9 @@ export async function buildConversation(
   binding: ChannelBinding,
   opts: { maxEvents: number; upToIndex: number },
 ): Promise<AIMessage[]> {
-  const events = await store.listEvents(roomId, {
-    beforeIndex: opts.upToIndex + 1,
-    limit: opts.maxEvents,
-    direction: 'backward',
-  });
+  const query = { beforeIndex: opts.upToIndex + 1, limit: opts.maxEvents, direction: 'backward' as const };
+  // Read without copies where the store offers it: nothing here keeps or changes an event.
+  const events = await (store.readEvents ? store.readEvents(roomId, query) : store.listEvents(roomId, query));
   const messages: AIMessage[] = [];
   for (const event of events) {
     if (!isConversational(event)) continue;

@@ -53,6 +53,12 @@ export interface ConversationStore {
   addEvent(event: RoomEvent): Promise<void>;
   getEvent(roomId: string, eventId: string): Promise<RoomEvent | undefined>;
   listEvents(roomId: string, query?: ListEventsQuery): Promise<RoomEvent[]>;
+  /**
+   * Optional: `listEvents` for callers that only read (the AI channel's context, every turn).
+   * A store may return its own event objects here instead of copies, so the caller must not
+   * change them. Stores whose reads build new objects anyway (SQL) need not implement it.
+   */
+  readEvents?(roomId: string, query?: ListEventsQuery): Promise<readonly RoomEvent[]>;
   countEvents(roomId: string): Promise<number>;
   findEventByIdempotencyKey(roomId: string, key: string): Promise<RoomEvent | undefined>;
 

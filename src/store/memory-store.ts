@@ -157,17 +157,27 @@ export class MemoryStore implements ConversationStore {
   }
 
   async listEvents(roomId: string, query: ListEventsQuery = {}): Promise<RoomEvent[]> {
+    return this.page(roomId, query).map(cloneJson);
+  }
+
+  /**
+   * The stored events themselves: copying 30 events for every turn's AI context was 10% of a
+   * voice turn's CPU. Callers must not change them (see ConversationStore.readEvents).
+   */
+  async readEvents(roomId: string, query: ListEventsQuery = {}): Promise<readonly RoomEvent[]> {
+    return this.page(roomId, query);
+  }
+
+  private page(roomId: string, query: ListEventsQuery): RoomEvent[] {
     const events = this.rooms.get(roomId)?.events;
     if (!events) return [];
     const start = Math.max(0, query.afterIndex === undefined ? 0 : query.afterIndex + 1);
     const end = Math.min(events.length, query.beforeIndex ?? events.length);
     if (end <= start) return [];
     const limit = query.limit ?? end - start;
-    const page =
-      query.direction === 'backward'
-        ? events.slice(Math.max(start, end - limit), end)
-        : events.slice(start, Math.min(end, start + limit));
-    return page.map(cloneJson);
+    return query.direction === 'backward'
+      ? events.slice(Math.max(start, end - limit), end)
+      : events.slice(start, Math.min(end, start + limit));
   }
 
   async countEvents(roomId: string): Promise<number> {

@@ -1,0 +1,33 @@
+/**
+ * CPU profiles of chosen windows of a bench (not its set-up or its waits), for
+ * `node --cpu-prof`'s whole-process profile drowns a 100 ms burst in seconds of feeding it.
+ * `start()`/`stop()` around each window; each window lands in its own file,
+ * `<dir>/<name>-<n>.cpuprofile`, readable by Chrome DevTools. A no-op without a directory.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
+
+export function windowProfiler(dir: string | undefined, name: string) {
+  if (!dir) return { start: async () => {}, stop: async () => {} };
+  mkdirSync(dir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  let windows = 0;
+  let ready: Promise<unknown> | undefined;
+  return {
+    async start() {
+      ready ??= post('Profiler.enable').then(() => post('Profiler.setSamplingInterval', { interval: 100 }));
+      await ready;
+      await post('Profiler.start');
+    },
+    async stop() {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(join(dir, `${name}-${++windows}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
