@@ -2,7 +2,7 @@
 # Rebuilds the wasm kernels (wasm32 + SIMD128) and embeds each as base64 in a TypeScript
 # module beside its C source (committed, so installs need no compiler):
 #   src/voice/audio/polyphase/polyphase-fir.c  -> polyphase-wasm.ts (memory imported as env.memory)
-#   src/voice/pipeline/level-kernel/level-kernel.c -> level-wasm.ts (owns its memory, fixed size)
+#   src/voice/audio/level-kernel/level-kernel.c -> level-wasm.ts (owns its memory, fixed size)
 # Needs clang and wasm-ld (Debian: clang-14 lld-14). Run from the repository root.
 set -eu
 CC=${CC:-clang-14}
@@ -28,5 +28,5 @@ build() {
 build src/voice/audio/polyphase/polyphase-fir.c src/voice/audio/polyphase/polyphase-wasm.ts \
   POLYPHASE_WASM_BASE64 'The polyphase kernel (wasm32 + SIMD128, memory imported as env.memory)' \
   -Wl,--import-memory -Wl,--export=__heap_base
-build src/voice/pipeline/level-kernel/level-kernel.c src/voice/pipeline/level-kernel/level-wasm.ts \
+build src/voice/audio/level-kernel/level-kernel.c src/voice/audio/level-kernel/level-wasm.ts \
   LEVEL_WASM_BASE64 'The AGC and energy VAD kernel (wasm32 + SIMD128, exports its memory)'

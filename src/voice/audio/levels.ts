@@ -3,28 +3,21 @@
  * -3 dBFS RMS and 0 dBFS peak. Silence reads DBFS_FLOOR rather than -Infinity, so levels
  * stay JSON-able in events.
  */
+import { LevelKernel } from './level-kernel/level-kernel.js';
 
 export const DBFS_FLOOR = -100;
 
 /** Root mean square of the samples, in sample units. */
 export function rms(samples: Int16Array): number {
   if (samples.length === 0) return 0;
-  let sum = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i];
-    sum += s * s;
-  }
-  return Math.sqrt(sum / samples.length);
+  return Math.sqrt(LevelKernel.get().sumSquares(samples) / samples.length);
 }
 
 /** Largest absolute sample. */
 export function peak(samples: Int16Array): number {
-  let max = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i] < 0 ? -samples[i] : samples[i];
-    if (s > max) max = s;
-  }
-  return max;
+  const kernel = LevelKernel.get();
+  kernel.scan(samples);
+  return kernel.peak;
 }
 
 /** Converts an amplitude in sample units to dBFS (floored at DBFS_FLOOR). */

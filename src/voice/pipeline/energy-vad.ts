@@ -1,6 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { AudioFrame } from '../types.js';
-import { LevelKernel } from './level-kernel/level-kernel.js';
+import { LevelKernel } from '../audio/level-kernel/level-kernel.js';
 import { SpeechSegmenter, type SpeechSegmenterOptions } from './speech-segmenter.js';
 import type { StageContext, VADEvent, VADProvider, VADStage } from './stages.js';
 

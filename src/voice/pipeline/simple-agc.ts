@@ -1,6 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { AudioFrame } from '../types.js';
-import { LevelKernel } from './level-kernel/level-kernel.js';
+import { LevelKernel } from '../audio/level-kernel/level-kernel.js';
 import { ReusableFrame } from './reusable-frame.js';
 import type { AGCProvider, FrameStage, StageContext } from './stages.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LevelKernel } from '../../../src/voice/pipeline/level-kernel/level-kernel.js';
+import { LevelKernel } from '../../../src/voice/audio/level-kernel/level-kernel.js';
 
 // The plain loops the kernel replaces: its results must equal these exactly.
 function reference(x: Int16Array, start: number, step: number) {

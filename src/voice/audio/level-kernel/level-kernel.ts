@@ -1,4 +1,4 @@
-import { instantiateKernel, type WasmMemory } from '../../audio/wasm-api.js';
+import { instantiateKernel, type WasmMemory } from '../wasm-api.js';
 import { LEVEL_WASM_BASE64 } from './level-wasm.js';
 
 interface LevelExports {
@@ -13,7 +13,7 @@ interface LevelExports {
 }
 
 /**
- * The AGC's and the energy VAD's per-frame loops in wasm SIMD, one instance per process
+ * The per-frame loops of the AGC, the energy VAD and `rms`/`peak` in wasm SIMD, one instance per process
  * (level-kernel.c). Each call copies the frame into the kernel's fixed input block (a
  * memcpy), so callers keep their own buffers; frames longer than a block go through in
  * blocks. Results equal the plain loops exactly (see level-kernel.c), several times faster.
