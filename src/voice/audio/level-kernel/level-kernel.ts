@@ -13,8 +13,8 @@ interface LevelExports {
 }
 
 /**
- * The per-frame loops of the AGC, the energy VAD and `rms`/`peak` in wasm SIMD, one instance per process
- * (level-kernel.c). Each call copies the frame into the kernel's fixed input block (a
+ * The per-frame loops of the AGC, the energy VAD and `rms`/`peak` in wasm SIMD, one instance
+ * per process (level-kernel.c). Each call copies the frame into the kernel's fixed input block (a
  * memcpy), so callers keep their own buffers; frames longer than a block go through in
  * blocks. Results equal the plain loops exactly (see level-kernel.c), several times faster.
  */
@@ -83,7 +83,8 @@ export class LevelKernel {
 
   /**
    * out[i] = floor(samples[i] * (start + i * step) + 0.5), saturated to int16: a gain ramp
-   * rounded half up. `out` may be `samples`.
+   * rounded half up. `out` may be `samples`. Past one block (4,096 samples) the ramp restarts
+   * from start + at * step, which may round a sample's gain differently in its last bit.
    */
   applyRamp(samples: Int16Array, out: Int16Array, start: number, step: number): void {
     const n = samples.length;
