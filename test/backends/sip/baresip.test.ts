@@ -26,7 +26,14 @@ const words = (s: string) =>
     .filter(Boolean);
 
 describe('baresip calls roomkit serve --sip (real softphone, offline speech both ways)', () => {
-  it("asks a spoken question over G.722, hears the agent's answer, and a web client sees both", async () => {
+  // Real time end to end (a softphone, RTP, pocketsphinx both ways), so it is load-sensitive: the
+  // phone or the server hears a garbled question ("what a what a what a bear") or answer now and
+  // then, more often under load (the whole suite on both cores, or a CPU burner beside it). Seen
+  // about one run in six or seven alone, on issue 16's code and on the commit before it alike.
+  it("asks a spoken question over G.722, hears the agent's answer, and a web client sees both", {
+    retry: 2,
+    timeout: 60_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rk-baresip-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const question = join(dir, 'question.wav');
@@ -82,5 +89,5 @@ describe('baresip calls roomkit serve --sip (real softphone, offline speech both
     expect(hits.length, `phone heard "${heard.text}"`).toBeGreaterThanOrEqual(3);
     const stored = await server.kit.store.listEvents('lobby');
     expect(stored.map((e) => e.source.channelId)).toEqual(expect.arrayContaining(['voice-sip', 'agent']));
-  }, 60_000);
+  });
 });
