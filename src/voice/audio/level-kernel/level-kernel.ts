@@ -46,38 +46,37 @@ export class LevelKernel {
 
   /** Sum of the squared samples (exact: an integer below 2^53 for any frame that fits memory). */
   sumSquares(samples: Int16Array): number {
-    const n = samples.length;
-    if (n <= this.block) {
-      this.input.set(samples);
-      return this.x.sum_squares(n);
-    }
-    let sum = 0;
-    for (let at = 0; at < n; at += this.block) {
-      const part = samples.subarray(at, Math.min(n, at + this.block));
-      this.input.set(part);
-      sum += this.x.sum_squares(part.length);
-    }
-    return sum;
+    return this.blockwise(samples, this.sumBlock);
   }
 
   /** Sum of the squared samples; sets `peak` to the largest |sample|. */
   scan(samples: Int16Array): number {
+    this.peak = 0;
+    return this.blockwise(samples, this.scanBlock);
+  }
+
+  private readonly sumBlock = (n: number): number => this.x.sum_squares(n);
+
+  private readonly scanBlock = (n: number): number => {
+    const sum = this.x.scan(n);
+    const peak = this.x.last_peak();
+    if (peak > this.peak) this.peak = peak;
+    return sum;
+  };
+
+  /** `kernel` over the samples a block at a time (one block for any frame), its sums added. */
+  private blockwise(samples: Int16Array, kernel: (n: number) => number): number {
     const n = samples.length;
     if (n <= this.block) {
       this.input.set(samples);
-      const sum = this.x.scan(n);
-      this.peak = this.x.last_peak();
-      return sum;
+      return kernel(n);
     }
     let sum = 0;
-    let peak = 0;
     for (let at = 0; at < n; at += this.block) {
       const part = samples.subarray(at, Math.min(n, at + this.block));
       this.input.set(part);
-      sum += this.x.scan(part.length);
-      peak = Math.max(peak, this.x.last_peak());
+      sum += kernel(part.length);
     }
-    this.peak = peak;
     return sum;
   }
 
