@@ -7,6 +7,7 @@ import {
   ChannelCategory,
   RoomKit,
 } from '../../src/index.js';
+import { countAbortControllers } from '../helpers/abort-controllers.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
 
 /**
@@ -90,21 +91,14 @@ describe('AIChannel abort links', () => {
     await k.waitForIdle();
     // Counted from here: the delivery, the stop handle and the reply link make none (each
     // cost 4-5 us on Node 20); only the provider's signal is real.
-    const Original = globalThis.AbortController;
-    let made = 0;
-    globalThis.AbortController = class extends Original {
-      constructor() {
-        super();
-        made++;
-      }
-    };
+    const made = countAbortControllers();
     try {
       for (let i = 0; i < 5; i++)
         await k.processInbound({ channelId: 'user', roomId: 'r', content: text(`m${i}`) });
       await k.waitForIdle();
     } finally {
-      globalThis.AbortController = Original;
+      made.restore();
     }
-    expect(made).toBe(5);
+    expect(made.count).toBe(5);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AbortScopes, followAbort, linkedAbort } from '../../src/core/abort-scopes.js';
 import { LazyAbortController } from '../../src/core/lazy-abort-controller.js';
+import { countAbortControllers } from '../helpers/abort-controllers.js';
 
 describe('AbortScopes', () => {
   it('aborts every open scope with the parent, with its reason, and none it released', () => {
@@ -75,7 +76,7 @@ describe('followAbort / linkedAbort', () => {
 
 describe('LazyAbortController', () => {
   it('makes its AbortSignal on first read, aborted with the reason if it already was', () => {
-    const made = countControllers();
+    const made = countAbortControllers();
     try {
       const lazy = new LazyAbortController();
       lazy.abort('late');
@@ -102,7 +103,7 @@ describe('LazyAbortController', () => {
   });
 
   it('chains lazily: a follower hears the reason, a removed listener does not, and no signal is made', () => {
-    const made = countControllers();
+    const made = countAbortControllers();
     try {
       const parent = new LazyAbortController();
       const child = new LazyAbortController();
@@ -125,16 +126,3 @@ describe('LazyAbortController', () => {
     }
   });
 });
-
-/** Counts AbortControllers constructed until restore(). */
-function countControllers(): { count: number; restore: () => void } {
-  const Original = globalThis.AbortController;
-  const made = { count: 0, restore: () => void (globalThis.AbortController = Original) };
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made.count++;
-    }
-  };
-  return made;
-}
