@@ -100,9 +100,17 @@ export class DtmfReceiver {
     return true;
   }
 
-  /** Reports an event whose end packets never came (called from a timer). */
-  flushStale(nowMs: number, afterMs = 300): void {
-    if (this.current && nowMs - this.lastPacketAt >= afterMs) this.finish();
+  /**
+   * Reports an event whose end packets never came, once it has been quiet `afterMs` (called
+   * from a timer). Returns how long it still has to stay quiet; 0 once reported, or when no
+   * event is pending.
+   */
+  flushStale(nowMs: number, afterMs = 300): number {
+    if (!this.current) return 0;
+    const left = afterMs - (nowMs - this.lastPacketAt);
+    if (left > 0) return left;
+    this.finish();
+    return 0;
   }
 
   get pending(): boolean {

@@ -395,12 +395,21 @@ export class RtpMediaSession {
     if (this.dtmfTimer !== undefined) this.clock.clearTimer(this.dtmfTimer);
     this.dtmfTimer = undefined;
     // Every end packet lost: report the digit once the event has been quiet a while.
-    if (this.dtmfIn.pending) {
-      this.dtmfTimer = this.clock.setTimer(() => {
-        this.dtmfTimer = undefined;
-        this.dtmfIn.flushStale(this.clock.now());
-      }, DTMF_STALE_MS);
-    }
+    if (this.dtmfIn.pending) this.armDtmfFlush(DTMF_STALE_MS);
+  }
+
+  /**
+   * Checks for a digit gone quiet after `delayMs`, and again until it is reported: the media
+   * clock may run a timer up to half a millisecond early (it rounds to its 1 ms slots), and a
+   * check that came too early used to leave the digit unreported for good.
+   */
+  private armDtmfFlush(delayMs: number): void {
+    this.dtmfTimer = this.clock.setTimer(() => {
+      this.dtmfTimer = undefined;
+      const left = this.dtmfIn.flushStale(this.clock.now(), DTMF_STALE_MS);
+      // At least a slot later, so a clock that ran it early cannot run it early again.
+      if (left > 0) this.armDtmfFlush(Math.max(left, 1));
+    }, delayMs);
   }
 
   private release(entry: JitterEntry<Inbound>): void {

@@ -224,6 +224,50 @@ describe('RTPVoiceBackend over real UDP', () => {
     await eventually(() => expect(digits.map((d) => d.digit)).toEqual(['7']), 3000);
   });
 
+  it('regression: reports that digit even when its quiet check runs early (the media clock rounds to 1 ms slots)', async () => {
+    // A clock whose timers fire half a millisecond before they are due, as the shared media
+    // clock may: the first check finds the digit 299.5 ms quiet, and must look again.
+    let now = 1000.9;
+    const timers: { fn: () => void; due: number }[] = [];
+    const clock = {
+      now: () => now,
+      setTimer: (fn: () => void, delayMs: number) => {
+        const timer = { fn, due: now + delayMs };
+        timers.push(timer);
+        return timer;
+      },
+      clearTimer: (timer: unknown) => {
+        const at = timers.indexOf(timer as (typeof timers)[number]);
+        if (at >= 0) timers.splice(at, 1);
+      },
+    };
+    const digits: string[] = [];
+    const media = await RtpMediaSession.open({
+      local: { host: '127.0.0.1', port: 0 },
+      codec: new PcmuCodec(),
+      payloadType: 0,
+      dtmfPayloadType: 101, // the backend's default, as the capture uses
+      rtcpIntervalMs: 0,
+      silenceFillMs: 0,
+      clock,
+      onAudio: () => {},
+      onDtmf: (event) => digits.push(event.digit),
+    });
+    cleanupMedia.push(media);
+    const peer = await RawRtpPeer.open();
+    open.peers.push(peer);
+    const packets = readPcapUdp(join(SIPP_PCAPS, 'dtmf_2833_7.pcap')).slice(0, 5);
+    for (const p of packets) peer.sendRaw(p.payload, media.local.port);
+    await eventually(() => expect(media.stats().packetsReceived).toBe(5), 3000);
+    expect(timers).toHaveLength(1);
+    for (let round = 0; round < 10 && timers.length > 0; round++) {
+      const timer = timers.shift()!;
+      now = Math.max(now, timer.due - 0.5);
+      timer.fn();
+    }
+    expect(digits).toEqual(['7']);
+  });
+
   it('sends RFC 4733 digits: one event per digit, growing duration, three end packets', async () => {
     const { peer, backend, session } = await call();
     await backend.sendDtmf(session, '1#', { durationMs: 100, gapMs: 40 });
