@@ -9,7 +9,9 @@ import { SILENCE_MS, TTS_MS_PER_CHAR } from './voice-traffic.js';
 export function createVoice() {
   return {
     stt: new MockSTTProvider({ transcripts: ['tell me something'], streaming: false }),
-    tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR }),
+    // Audio in 80 ms chunks, as Gradium's TTS sends it (a 20 ms chunk per loop turn made the
+    // mock's own async steps a tenth of a reply's cost).
+    tts: new MockTTSProvider({ msPerChar: TTS_MS_PER_CHAR, chunkMs: 80 }),
     label: 'mock',
     pipeline: {
       agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
