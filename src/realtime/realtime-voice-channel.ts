@@ -24,6 +24,7 @@ import { bindingAllowsInput, fireSessionHook } from '../voice/session-hooks.js';
 import type { DtmfSource } from '../voice/voice-channel.js';
 import './realtime-hooks.js';
 import { nowIso } from '../core/ids.js';
+import { ByRoom } from '../core/by-room.js';
 import { reportSessionError } from '../voice/voice-errors.js';
 import type { SpeakerChangeEvent } from '../voice/voice-hooks.js';
 import { type TraceObserver, type TraceObserverOptions, TraceObservers } from '../voice/voice-traces.js';
@@ -40,6 +41,7 @@ export class RealtimeVoiceChannel extends Channel {
   readonly transport: VoiceBackend;
   /** @internal */ readonly options: RealtimeVoiceChannelOptions;
   private readonly runtimes = new Map<string, RealtimeSessionRuntime>();
+  private readonly runtimesByRoom = new ByRoom<RealtimeSessionRuntime>();
   /** Provider session id -> runtime: provider events name their provider session. */
   private readonly byProvider = new Map<string, RealtimeSessionRuntime>();
   private readonly tools: RealtimeToolSet;
@@ -87,7 +89,7 @@ export class RealtimeVoiceChannel extends Channel {
   }
 
   sessionsIn(roomId: string): RealtimeVoiceSession[] {
-    return this.sessions.filter((s) => s.roomId === roomId);
+    return this.runtimesByRoom.list(roomId).map((rt) => rt.session);
   }
 
   /**
@@ -160,9 +162,8 @@ export class RealtimeVoiceChannel extends Channel {
     const text = spokenText(event);
     if (!text) return {};
     const sends: Promise<void>[] = [];
-    for (const session of this.sessionsIn(event.roomId)) {
-      const rt = this.runtimes.get(session.id)!;
-      if (session.state === 'connecting') rt.pendingText.push(text);
+    for (const rt of this.runtimesByRoom.in(event.roomId)) {
+      if (rt.session.state === 'connecting') rt.pendingText.push(text);
       else sends.push(this.sendText(rt, text));
     }
     await Promise.all(sends);
@@ -244,6 +245,7 @@ export class RealtimeVoiceChannel extends Channel {
     const rate = o.transportSampleRate ?? this.transport.sampleRateFor(ts);
     const rt = new RealtimeSessionRuntime(session, rate, config, this.tools, o.carryOverChars ?? 4000);
     this.runtimes.set(session.id, rt);
+    this.runtimesByRoom.add(session.roomId, rt);
     const startedAt = performance.now();
     let ps: RealtimeSession;
     try {
@@ -301,6 +303,7 @@ export class RealtimeVoiceChannel extends Channel {
     const { session } = rt;
     if (this.runtimes.get(session.id) !== rt) return;
     this.runtimes.delete(session.id);
+    this.runtimesByRoom.delete(session.roomId, rt);
     session.state = 'ended';
     session.endReason = reason;
     session.error = error;

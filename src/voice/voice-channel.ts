@@ -23,6 +23,7 @@ import { reportSessionError } from './voice-errors.js';
 import type { SpeakerChangeEvent, TTSCancelledEvent, TTSCancelReason, TurnMetrics } from './voice-hooks.js';
 import { type TraceObserver, type TraceObserverOptions, TraceObservers } from './voice-traces.js';
 import { VoiceSessionRuntime } from './voice-session-runtime.js';
+import { ByRoom } from '../core/by-room.js';
 import {
   bindingAllowsInput,
   fireSessionHook,
@@ -89,6 +90,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   readonly turnTaking: 'vad' | 'stt';
   readonly clock: PacerClock;
   private readonly runtimes = new Map<string, VoiceSessionRuntime>();
+  private readonly runtimesByRoom = new ByRoom<VoiceSessionRuntime>();
   /** Sessions being bound: startSession and a transport's ready signal may race to bind one. */
   private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
   private readonly turns: VoiceTurns;
@@ -157,6 +159,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const rt = this.runtimes.get(session.id);
     if (!rt) return;
     this.runtimes.delete(session.id);
+    this.runtimesByRoom.delete(session.roomId, rt);
     const cut = rt.interrupt('disconnect');
     if (cut) this.ttsCancelled(session, 'disconnect', cut);
     rt.close();
@@ -186,7 +189,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   }
 
   sessionsIn(roomId: string): VoiceSessionRuntime[] {
-    return [...this.runtimes.values()].filter((rt) => rt.session.roomId === roomId);
+    return this.runtimesByRoom.list(roomId);
   }
 
   /** Room text from others (AI replies, typed messages) is spoken to the room's sessions. */
@@ -194,7 +197,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     const text = spokenText(event);
     if (!text) return {};
     const streamId = event.metadata.streamId;
-    for (const rt of this.sessionsIn(event.roomId)) {
+    for (const rt of this.runtimesByRoom.in(event.roomId)) {
       if (typeof streamId === 'string' && rt.spokenStreams.delete(streamId)) continue;
       // A reply that was not streamed: its whole text is the first token.
       if (rt.turn?.mark('firstTokenMs')) this.metric(rt, 'firstTokenMs');
@@ -210,7 +213,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     text: string;
     done: boolean;
   }) {
-    for (const rt of this.sessionsIn(delta.roomId)) this.turns.streamDelta(rt, delta);
+    for (const rt of this.runtimesByRoom.in(delta.roomId)) this.turns.streamDelta(rt, delta);
   }
 
   override async close(): Promise<void> {
@@ -411,6 +414,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       echoReference: this.echoReference === 'pacer',
     });
     this.runtimes.set(session.id, rt);
+    this.runtimesByRoom.add(session.roomId, rt);
     this.turns.attach(rt);
     const recorder = this.pipeline.config.recorder;
     if (recorder) {

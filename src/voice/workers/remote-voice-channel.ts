@@ -1,5 +1,6 @@
 import { Channel, type ChannelOutput, DEFAULT_CONTENT_TYPES } from '../../channels/channel.js';
 import { NotFoundError } from '../../core/errors.js';
+import { ByRoom } from '../../core/by-room.js';
 import { type ChannelBinding, ChannelType, type RoomEvent } from '../../models/index.js';
 import type { VoiceSession } from '../types.js';
 import { spokenText } from '../voice-text.js';
@@ -16,8 +17,8 @@ export class RemoteVoiceChannel extends Channel {
   readonly channelType = ChannelType.VOICE;
   /** sessionId -> where the call lives. */
   private readonly calls = new Map<string, { worker: VoiceWorkerHandle; session: VoiceSession }>();
-  /** roomId -> sessions in it. */
-  private readonly byRoom = new Map<string, Set<string>>();
+  /** The session ids in each room. */
+  private readonly byRoom = new ByRoom<string>();
 
   constructor(
     id: string,
@@ -31,15 +32,11 @@ export class RemoteVoiceChannel extends Channel {
   sessionChanged(worker: VoiceWorkerHandle, session: VoiceSession, live: boolean): void {
     if (live) {
       this.calls.set(session.id, { worker, session });
-      let ids = this.byRoom.get(session.roomId);
-      if (!ids) this.byRoom.set(session.roomId, (ids = new Set()));
-      ids.add(session.id);
+      this.byRoom.add(session.roomId, session.id);
       return;
     }
     this.calls.delete(session.id);
-    const ids = this.byRoom.get(session.roomId);
-    ids?.delete(session.id);
-    if (ids?.size === 0) this.byRoom.delete(session.roomId);
+    this.byRoom.delete(session.roomId, session.id);
   }
 
   /** The calls a worker held (it exited): forgotten, and returned so their end can be reported. */
@@ -74,7 +71,7 @@ export class RemoteVoiceChannel extends Channel {
   }
 
   sessionsIn(roomId: string): VoiceSession[] {
-    return [...(this.byRoom.get(roomId) ?? [])].map((id) => this.calls.get(id)!.session);
+    return this.byRoom.list(roomId).map((id) => this.calls.get(id)!.session);
   }
 
   override async deliver(event: RoomEvent, _binding: ChannelBinding): Promise<ChannelOutput> {
@@ -118,7 +115,7 @@ export class RemoteVoiceChannel extends Channel {
 
   private workersIn(roomId: string): Set<VoiceWorkerHandle> {
     const workers = new Set<VoiceWorkerHandle>();
-    for (const id of this.byRoom.get(roomId) ?? []) workers.add(this.calls.get(id)!.worker);
+    for (const id of this.byRoom.in(roomId)) workers.add(this.calls.get(id)!.worker);
     return workers;
   }
 }

@@ -96,3 +96,31 @@ describe('VoiceChannel in a multi-channel room', () => {
     expect(reply.event.content.body).toBe('Noted, thanks.');
   });
 });
+
+describe('VoiceChannel with calls in several rooms', () => {
+  it('speaks a room’s reply to that room’s calls only, and forgets calls that ended', async () => {
+    const backend = new MockVoiceBackend({ playbackRealtime: false });
+    const tts = new MockTTSProvider();
+    const k = await voiceRoom(backend, new MockSTTProvider({ transcripts: ['hi'], streaming: false }), tts);
+    await k.createRoom({ roomId: 'other' });
+    await k.attachChannel('other', 'ai', { category: ChannelCategory.INTELLIGENCE });
+    const voice = k.getChannel('phone') as VoiceChannel;
+    const here = await k.connectVoice('call', 'caller', 'phone');
+    const there = await k.connectVoice('other', 'someone', 'phone');
+    const second = await k.connectVoice('other', 'listener', 'phone');
+    expect(voice.sessionsIn('call').map((rt) => rt.session.id)).toEqual([here.id]);
+    expect(voice.sessionsIn('other').map((rt) => rt.session.id)).toEqual([there.id, second.id]);
+
+    // Text posted into `other` is spoken to its two calls, not to the call in `call`.
+    await k.sendEvent('other', 'ai', { type: 'text', body: 'Hello over there.' });
+    await until(() => expect(backend.callsOf('endOfResponse', second)).toHaveLength(1));
+    expect(backend.callsOf('endOfResponse', there)).toHaveLength(1);
+    expect(backend.sentBytes(here).byteLength).toBe(0);
+    expect(tts.calls.map((c) => c.text)).toEqual(['Hello over there.', 'Hello over there.']);
+
+    await voice.endSession(there);
+    expect(voice.sessionsIn('other').map((rt) => rt.session.id)).toEqual([second.id]);
+    await voice.endSession(second);
+    expect(voice.sessionsIn('other')).toEqual([]);
+  });
+});
