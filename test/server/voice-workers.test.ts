@@ -148,6 +148,32 @@ describe('roomkit serve with voice workers', () => {
     }
   });
 
+  it('callers joining a call that already lives in a worker do not make that worker look busy', async () => {
+    await server.kit.createRoom({ roomId: 'w5' });
+    const pool = server.voiceWorkers!;
+    const total = () => pool.sessionsPerWorker.reduce((a, b) => a + b, 0);
+    const held = await server.kit.connectVoice('w5', 'agent-call', 'voice');
+    // Six sockets name the held call and go away without starting (a client retrying, say).
+    const token = await server.issueToken({ user: 'agent-call', rooms: ['w5'] });
+    for (let i = 0; i < 6; i++) {
+      const client = await openVoiceClient(
+        `${server.url.replace('http', 'ws')}/voice?token=${token}&sessionId=${held.id}`,
+      );
+      await client.close();
+    }
+    const before = total();
+    const clients: VoiceTestClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      clients.push(await call('w5', `new-${i}`));
+      await vi.waitFor(() => expect(total()).toBe(before + i + 1));
+    }
+    // New calls still go where there are fewest calls: the workers end up even. They used to
+    // count each of the six as a call on its way, so all four went to the other worker.
+    const [a, b] = pool.sessionsPerWorker;
+    expect(Math.abs(a! - b!)).toBeLessThanOrEqual(1);
+    for (const c of clients) await c.close();
+  });
+
   it('a worker that exits ends its calls (ON_SESSION_ENDED) and a new one takes calls', async () => {
     await server.kit.createRoom({ roomId: 'w3' });
     const client = await call('w3');

@@ -57,6 +57,18 @@ function stopReading(socket: Duplex): void {
   handle.readStop();
 }
 
+/**
+ * How long a hand-over counts as a call on its way. Most become calls within a second; one that
+ * never does (the caller hung up, or was refused) must not make its worker look busy for good.
+ */
+const HANDOFF_TTL_MS = 3_000;
+
+function pendingHandoffs(worker: Worker): number {
+  const expired = performance.now() - HANDOFF_TTL_MS;
+  while (worker.handoffs.length > 0 && worker.handoffs[0]! < expired) worker.handoffs.shift();
+  return worker.handoffs.length;
+}
+
 /** How long an upgrade waits for a worker while every one is starting (after a crash). */
 const READY_WAIT_MS = 10_000;
 
@@ -64,8 +76,11 @@ interface Worker extends VoiceWorkerHandle {
   child: ChildProcess;
   ready: Promise<void>;
   isReady: boolean;
-  /** Sockets handed over and not yet reported as calls (so a burst of connects spreads out). */
-  handedOver: number;
+  /**
+   * When sockets were handed over that are not yet reported as calls, oldest first: a burst of
+   * connects spreads out over the workers instead of all going to the one that looked idle.
+   */
+  handoffs: number[];
   bindings: Map<string, string>;
   triggers: string;
 }
@@ -141,7 +156,8 @@ export class VoiceWorkerPool {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      worker.handedOver++;
+      // A caller joining a call that already lives in its worker brings no new call.
+      if (!pinned) worker.handoffs.push(performance.now());
       worker.post(
         {
           t: 'socket',
@@ -177,7 +193,7 @@ export class VoiceWorkerPool {
     let best: Worker | undefined;
     let load = Number.POSITIVE_INFINITY;
     for (const w of this.workers) {
-      const calls = this.channel.countOf(w) + w.handedOver;
+      const calls = this.channel.countOf(w) + pendingHandoffs(w);
       if (w.isReady && calls < load) [best, load] = [w, calls];
     }
     return best ?? this.workers[0]!;
@@ -217,7 +233,7 @@ export class VoiceWorkerPool {
         failed = reject;
       }),
       isReady: false,
-      handedOver: 0,
+      handoffs: [],
       bindings: new Map(),
       triggers: '',
     };
@@ -272,7 +288,7 @@ export class VoiceWorkerPool {
         kit.events.emit(message.name as never, message.payload as never);
         return;
       case 'session':
-        if (message.live) worker.handedOver = Math.max(0, worker.handedOver - 1);
+        if (message.live) worker.handoffs.shift();
         this.channel.sessionChanged(worker, message.session, message.live);
         kit.telemetry.sessionChanged(this.opts.channelId, message.session.id, message.live);
         if (message.live) this.sendBinding(worker, message.session.roomId);
