@@ -5,7 +5,7 @@
  * `<dir>/<name>-<n>.cpuprofile`, readable by Chrome DevTools. A no-op without a directory.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
 export function windowProfiler(dir: string | undefined, name: string) {
@@ -13,20 +13,18 @@ export function windowProfiler(dir: string | undefined, name: string) {
   mkdirSync(dir, { recursive: true });
   const session = new Session();
   session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) =>
-      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
-    );
   let windows = 0;
   let ready: Promise<unknown> | undefined;
   return {
     async start() {
-      ready ??= post('Profiler.enable').then(() => post('Profiler.setSamplingInterval', { interval: 100 }));
+      ready ??= session
+        .post('Profiler.enable')
+        .then(() => session.post('Profiler.setSamplingInterval', { interval: 100 }));
       await ready;
-      await post('Profiler.start');
+      await session.post('Profiler.start');
     },
     async stop() {
-      const { profile } = await post('Profiler.stop');
+      const { profile } = await session.post('Profiler.stop');
       writeFileSync(join(dir, `${name}-${++windows}.cpuprofile`), JSON.stringify(profile));
     },
   };
