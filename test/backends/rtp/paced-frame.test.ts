@@ -47,10 +47,12 @@ describe('RTPVoiceBackend.sendPacedFrame (the VoiceChannel hot path)', () => {
     expect(errors).toEqual([]);
     const packets = peer.audio(0);
     expectOneTalkspurt(packets);
-    // The channel's pacer hands over 60 ms at once; the wire still gets one packet per slot
-    // (each may leave up to 5 ms early: a burst would put the first three within a millisecond).
+    // The channel's pacer hands over 60 ms at once; the wire still gets one packet per slot.
+    // Slots 0 and 2 are 40 ms apart, where a burst would put the three within a millisecond.
+    // The margin is wide because arrival is timed in this process: a busy CI machine that
+    // reads packet 0 late shrinks the gap (18.5 ms was seen there with a 20 ms bound).
     const times = peer.received.map((r) => r.at);
-    expect(times[2] - times[0]).toBeGreaterThan(20);
+    expect(times[2] - times[0]).toBeGreaterThan(10);
     expect(times.at(-1)! - times[0]).toBeGreaterThan(900);
     expect([...mulawDecode(Buffer.concat(packets.map((p) => p.payload)))]).toEqual([
       ...mulawDecode(mulawEncode(pcm)),
@@ -58,7 +60,7 @@ describe('RTPVoiceBackend.sendPacedFrame (the VoiceChannel hot path)', () => {
     // The echo reference: every frame, as it went out (not when the channel released it).
     await eventually(() => expect(played.length).toBe(50));
     expect(played.map((p) => p.frame.data.length)).toEqual(new Array(50).fill(160));
-    expect(played[2].at - played[0].at).toBeGreaterThan(20);
+    expect(played[2].at - played[0].at).toBeGreaterThan(10);
   });
 
   it('barge-in drops the frames the channel handed over ahead of their slot', async () => {
