@@ -9,6 +9,7 @@ import { MockRealtimeProvider } from '../src/testing/mock-realtime-provider.js';
 import { MockRealtimeTransport } from '../src/testing/mock-realtime-transport.js';
 import type { VoiceSession } from '../src/voice/types.js';
 import { silentLogger } from '../src/core/logger.js';
+import { quantile } from './quantile.js';
 
 /**
  * What RealtimeVoiceChannel itself adds, per 20 ms audio frame, with the transport at 48 kHz
@@ -23,11 +24,6 @@ import { silentLogger } from '../src/core/logger.js';
 
 const RATE = 48_000;
 const FRAMES = 200;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 const us = (ms: number) => Math.round(ms * 1000);
 
@@ -93,12 +89,12 @@ async function latency(): Promise<Record<string, unknown>> {
   return {
     name: 'realtime_channel_frame_latency',
     transport_rate: RATE,
-    inbound_channel_p50_us: us(percentile(inbound, 50)),
-    inbound_channel_p99_us: us(percentile(inbound, 99)),
-    inbound_to_fake_p50_ms: Math.round(percentile(arrivals, 50) * 100) / 100,
-    inbound_to_fake_p99_ms: Math.round(percentile(arrivals, 99) * 100) / 100,
-    outbound_channel_p50_us: us(percentile(steady, 50)),
-    outbound_channel_p99_us: us(percentile(steady, 99)),
+    inbound_channel_p50_us: us(quantile(inbound, 0.5)),
+    inbound_channel_p99_us: us(quantile(inbound, 0.99)),
+    inbound_to_fake_p50_ms: Math.round(quantile(arrivals, 0.5) * 100) / 100,
+    inbound_to_fake_p99_ms: Math.round(quantile(arrivals, 0.99) * 100) / 100,
+    outbound_channel_p50_us: us(quantile(steady, 0.5)),
+    outbound_channel_p99_us: us(quantile(steady, 0.99)),
     frames_out: outbound.length,
   };
 }
@@ -138,7 +134,7 @@ async function duplex(n: number, seconds: number): Promise<{ p99LagMs: number; h
   });
   const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
   await kit.close();
-  return { p99LagMs: Math.round(percentile(lags, 99) * 10) / 10, heapMb };
+  return { p99LagMs: Math.round(quantile(lags, 0.99) * 10) / 10, heapMb };
 }
 
 async function concurrency(): Promise<Record<string, unknown>> {

@@ -15,6 +15,7 @@ import {
   silence,
   tone,
 } from '../src/testing/fake-realtime/index.js';
+import { quantile } from './quantile.js';
 
 /**
  * The realtime provider layer's own cost, against fake vendor servers on 127.0.0.1 that add
@@ -73,11 +74,6 @@ const PROTOCOLS: Protocol[] = [
 
 const config = { systemPrompt: 'bench', inputSampleRate: 16000, outputSampleRate: 24000 };
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -125,12 +121,12 @@ async function frameLatency(protocol: Protocol): Promise<Record<string, unknown>
       name: `${protocol.name}_frame_latency`,
       fixed_latency_ms: FIXED_LATENCY_MS,
       frames: FRAMES,
-      inbound_p50_ms: round(percentile(inbound, 50)),
-      inbound_p99_ms: round(percentile(inbound, 99)),
-      inbound_send_call_p50_us: Math.round(percentile(callUs, 50)),
-      inbound_send_call_p99_us: Math.round(percentile(callUs, 99)),
-      outbound_p50_ms: round(percentile(outbound, 50)),
-      outbound_p99_ms: round(percentile(outbound, 99)),
+      inbound_p50_ms: round(quantile(inbound, 0.5)),
+      inbound_p99_ms: round(quantile(inbound, 0.99)),
+      inbound_send_call_p50_us: Math.round(quantile(callUs, 0.5)),
+      inbound_send_call_p99_us: Math.round(quantile(callUs, 0.99)),
+      outbound_p50_ms: round(quantile(outbound, 0.5)),
+      outbound_p99_ms: round(quantile(outbound, 0.99)),
     };
   } finally {
     await provider.disconnect(session);

@@ -3,9 +3,8 @@ import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../src/voice/index.js';
 import { sweep } from './voice-sessions.js';
 import { silentLogger } from '../src/core/logger.js';
+import { quantile } from './quantile.js';
 
-const pct = (xs: number[], q: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 function frame(amplitude: number) {
@@ -54,7 +53,7 @@ async function turnOverhead(turns = 300): Promise<Record<string, unknown>> {
   return {
     bench: 'voice_turn_overhead',
     turns: measured.length,
-    endOfSpeechToFirstFrameMs: { p50: round(pct(measured, 0.5)), p99: round(pct(measured, 0.99)) },
+    endOfSpeechToFirstFrameMs: { p50: round(quantile(measured, 0.5)), p99: round(quantile(measured, 0.99)) },
   };
 }
 
