@@ -28,6 +28,11 @@ export function connectWebSocket(opts: WsConnectOptions): Promise<WebSocket> {
       headers: opts.headers,
       handshakeTimeout: opts.timeoutMs ?? 10_000,
       perMessageDeflate: false,
+      // One message per turn of the event loop: a vendor's burst (a TTS reply's first audio
+      // chunks arrive together) reaches the caller message by message, so the first chunk
+      // goes out before the rest are parsed (speech bench: first audio in -> first chunk out,
+      // median 0.22 -> 0.06 ms), and other calls' work runs between a long burst's messages.
+      allowSynchronousEvents: false,
     });
     let settled = false;
     const settle = (err?: unknown) => {
