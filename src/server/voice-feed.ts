@@ -1,3 +1,4 @@
+import { ByRoom } from '../core/by-room.js';
 import type { Logger } from '../core/logger.js';
 import type { RoomKit } from '../core/roomkit.js';
 import { HookTrigger } from '../models/index.js';
@@ -50,6 +51,8 @@ const SILENCE_DB = -50;
  */
 export class VoiceFeed {
   private readonly sessions = new Map<string, VoiceSessionView>();
+  /** The same views by room: a call that ends looks up its room's, not every call's. */
+  private readonly byRoom = new ByRoom<VoiceSessionView>();
   private readonly off: (() => void)[] = [];
 
   constructor(
@@ -105,7 +108,7 @@ export class VoiceFeed {
 
   /** The room's live sessions, then its recently ended ones. */
   sessionsIn(roomId: string): VoiceSessionView[] {
-    return [...this.sessions.values()].filter((s) => s.roomId === roomId);
+    return this.byRoom.list(roomId);
   }
 
   close(): void {
@@ -127,7 +130,10 @@ export class VoiceFeed {
       partial: '',
       turns: [],
     };
+    const before = this.sessions.get(session.id);
+    if (before) this.byRoom.delete(before.roomId, before);
     this.sessions.set(session.id, view);
+    this.byRoom.add(view.roomId, view);
     this.logger.info(
       {
         sessionId: session.id,
@@ -161,8 +167,10 @@ export class VoiceFeed {
     this.publish(view, { kind: 'session', session: view });
     // Ended sessions stay visible for a while (their latencies are worth reading), a few per room.
     const ended = this.sessionsIn(session.roomId).filter((s) => s.state === 'ended');
-    for (const old of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_PER_ROOM)))
+    for (const old of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_PER_ROOM))) {
       this.sessions.delete(old.sessionId);
+      this.byRoom.delete(old.roomId, old);
+    }
   }
 
   private speech(session: VoiceSession, speaking: boolean): void {
