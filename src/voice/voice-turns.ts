@@ -47,7 +47,7 @@ export class VoiceTurns {
         const event: VADSilenceEvent = { session, silenceDurationMs: e.silenceMs, timestamp: nowIso() };
         this.ch.fire(HookTrigger.ON_VAD_SILENCE, event, session);
       }
-      this.speechEnded(rt, e.audio, e.sampleRate, e.durationMs);
+      this.speechEnded(rt, e, e.sampleRate, e.durationMs);
     });
     pipeline.on('dtmf', (e) => this.ch.fire(HookTrigger.ON_DTMF, { session, digit: e.digit }, session));
     // The pipeline's diarizer reports through the backend, like a diarizing transport would.
@@ -110,9 +110,10 @@ export class VoiceTurns {
     return this.transcripts.get(rt) ?? '';
   }
 
+  /** `utterance.audio` is read only when the turn runs (reading it copies the utterance). */
   private speechEnded(
     rt: VoiceSessionRuntime,
-    audio: Int16Array,
+    utterance: { readonly audio: Int16Array },
     sampleRate: number,
     durationMs: number,
   ): void {
@@ -127,7 +128,7 @@ export class VoiceTurns {
     }
     // Gated speech is not the primary speaker's: it never becomes a turn.
     if (!gated && this.ch.turnTaking === 'vad') {
-      void this.transcribe(rt, audio, sampleRate, rt.isSpeaking ? rt.replyCount : undefined);
+      void this.transcribe(rt, utterance, sampleRate, rt.isSpeaking ? rt.replyCount : undefined);
     }
   }
 
@@ -141,7 +142,7 @@ export class VoiceTurns {
   /** `overReply`: the reply that was playing when the utterance ended, if any. */
   private async transcribe(
     rt: VoiceSessionRuntime,
-    audio: Int16Array,
+    utterance: { readonly audio: Int16Array },
     sampleRate: number,
     overReply?: number,
   ): Promise<void> {
@@ -149,7 +150,7 @@ export class VoiceTurns {
     try {
       // Callers who stop together are answered a few per loop iteration, not all in one.
       await sharedTurnScheduler.slot();
-      const result = await this.ch.stt.transcribe({ data: audio, sampleRate, channels: 1 });
+      const result = await this.ch.stt.transcribe({ data: utterance.audio, sampleRate, channels: 1 });
       // An STT without partials: after_words counts the utterance once it is transcribed, if
       // the reply it was spoken over still plays (not one that started since).
       const sameReply = overReply !== undefined && overReply === rt.replyCount && rt.isSpeaking;

@@ -1,3 +1,4 @@
+import { carriesAudio } from './speech-segmenter.js';
 import { ValidationError } from '../../core/errors.js';
 import { rmsDbfs } from '../audio/levels.js';
 import { downmixToMono } from '../audio/pcm.js';
@@ -266,12 +267,17 @@ export class AudioPipelineSession {
       if (!event) return;
       if (event.type === 'speech_start') {
         this.emit('speechStart', { sessionId: this.id, timestampMs });
-      } else if (event.audio) {
+      } else if (carriesAudio(event)) {
+        const rate = this.internalSampleRate;
         this.emit('speechEnd', {
           sessionId: this.id,
-          audio: event.audio,
-          sampleRate: this.internalSampleRate,
-          durationMs: event.durationMs ?? (event.audio.length / this.internalSampleRate) * 1000,
+          // Read when the listener reads it: the segmenter copies the utterance out then
+          // (see SpeechSegmenter), inside the turn's slot rather than on this frame.
+          get audio() {
+            return event.audio!;
+          },
+          sampleRate: rate,
+          durationMs: event.durationMs ?? (event.audio!.length / rate) * 1000,
           ...(event.silenceMs !== undefined ? { silenceMs: event.silenceMs } : {}),
           timestampMs,
         });

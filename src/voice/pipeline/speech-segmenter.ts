@@ -1,10 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import { VADEventType, type VADEvent } from './stages.js';
 
-const NONE = new Int16Array(0);
-/** Segmenters made so far: spreads their buffer allocations over frames (see `allocateAfter`). */
-let made = 0;
-
 export interface SpeechSegmenterOptions {
   /** Speech must last this long before SPEECH_START (filters clicks). Default 100 ms. */
   minSpeechMs?: number;
@@ -19,10 +15,16 @@ export interface SpeechSegmenterOptions {
 /**
  * Turns a per-frame speech/non-speech decision into utterances. Shared by every VAD so
  * they only differ in how they classify a frame. Buffers are allocated once and grown
- * rarely. The SPEECH_END audio is the utterance buffer itself, handed over (no copy); the
- * next utterance gets a new one when it starts. A thousand callers who stop together used
- * to copy a thousand utterances in one turn of the event loop, touching every page at once;
- * a new buffer's pages are touched a frame at a time as the next utterance is written.
+ * rarely, and the utterance buffer is reused from one utterance to the next.
+ *
+ * The SPEECH_END audio is copied out of it when first read, so whoever reads it owns what
+ * they got. Reading is what a turn does once the turn scheduler lets it run, so a thousand
+ * callers who stop together do not copy a thousand utterances in one turn of the event loop,
+ * and a reader that does not keep the copy lets it die young. (A new buffer per utterance,
+ * the design before, lived as long as the utterance: promoted to the old generation, 64 KB
+ * of it each time, it made V8 run a full mark-compact about every half second at 300
+ * calls.) An event nobody read that is still alive when the next utterance starts gets its
+ * copy then; one already collected needs none.
  */
 export class SpeechSegmenter {
   private readonly minSpeech: number;
@@ -32,18 +34,13 @@ export class SpeechSegmenter {
   private readonly history: Int16Array; // ring of recent audio while idle
   private historyWrite = 0;
   private historyFill = 0;
-  private utterance = NONE;
+  private utterance: Int16Array;
   private utteranceLength = 0;
+  /** The last SPEECH_END's audio, until the next utterance writes over it. */
+  private handedOver: WeakRef<HandedOverAudio> | undefined;
   private speechRun = 0;
   private silenceRun = 0;
   private speaking = false;
-  /** Quiet frames since the last utterance was handed over. */
-  private idleFrames = 0;
-  /**
-   * Quiet frames to wait before making the next utterance buffer (0-15, by instance): callers
-   * who stop together would otherwise all allocate (and zero) theirs on the same frame.
-   */
-  private readonly allocateAfter = made++ % 16;
 
   constructor(
     private readonly sampleRate: number,
@@ -77,9 +74,6 @@ export class SpeechSegmenter {
     const n = samples.length;
     if (!this.speaking) {
       this.remember(samples);
-      if (this.utterance === NONE && ++this.idleFrames > this.allocateAfter) {
-        this.utterance = new Int16Array(this.initialCapacity());
-      }
       this.speechRun = isSpeech ? this.speechRun + n : 0;
       if (!isSpeech || this.speechRun < this.minSpeech) return null;
       this.startUtterance();
@@ -123,6 +117,9 @@ export class SpeechSegmenter {
   }
 
   private startUtterance(): void {
+    // The buffer is about to be written over: an unread SPEECH_END still alive takes its copy.
+    this.handedOver?.deref()?.detach();
+    this.handedOver = undefined;
     this.speaking = true;
     this.silenceRun = 0;
     // The speech run plus the pre-roll before it, oldest first.
@@ -148,21 +145,32 @@ export class SpeechSegmenter {
   }
 
   private endUtterance(): VADEvent {
-    const audio = this.utterance.subarray(0, this.utteranceLength);
-    // The buffer goes with the event: the next utterance writes into a new one, made a few
-    // quiet frames later (or when it starts, if that comes first).
-    this.utterance = NONE;
-    this.idleFrames = 0;
-    const durationMs = (audio.length / this.sampleRate) * 1000;
+    const held = new HandedOverAudio(this.utterance.subarray(0, this.utteranceLength));
+    this.handedOver = new WeakRef(held);
+    const durationMs = (this.utteranceLength / this.sampleRate) * 1000;
     const bySilence = this.silenceRun >= this.silence;
     const silenceMs = (this.silenceRun / this.sampleRate) * 1000;
     this.speaking = false;
     this.speechRun = 0;
     this.silenceRun = 0;
     this.utteranceLength = 0;
+    // `audio` is an own, enumerable getter: a spread or an equality check reads it as a value.
     return bySilence
-      ? { type: VADEventType.SPEECH_END, audio, durationMs, silenceMs }
-      : { type: VADEventType.SPEECH_END, audio, durationMs };
+      ? {
+          type: VADEventType.SPEECH_END,
+          get audio() {
+            return held.take();
+          },
+          durationMs,
+          silenceMs,
+        }
+      : {
+          type: VADEventType.SPEECH_END,
+          get audio() {
+            return held.take();
+          },
+          durationMs,
+        };
   }
 
   private reserve(length: number): void {
@@ -170,5 +178,30 @@ export class SpeechSegmenter {
     const grown = new Int16Array(Math.max(length, this.utterance.length * 2, this.initialCapacity()));
     grown.set(this.utterance.subarray(0, this.utteranceLength));
     this.utterance = grown;
+  }
+}
+
+/** Whether a SPEECH_END carries audio, without reading a segmenter's (which copies it). */
+export function carriesAudio(event: VADEvent): boolean {
+  if (event.type !== VADEventType.SPEECH_END) return false;
+  return Object.getOwnPropertyDescriptor(event, 'audio')?.get !== undefined || event.audio !== undefined;
+}
+
+/** One utterance's audio, read out of the segmenter's buffer into a copy of its own. */
+class HandedOverAudio {
+  private copy: Int16Array | undefined;
+
+  constructor(private view: Int16Array | undefined) {}
+
+  take(): Int16Array {
+    this.detach();
+    return this.copy!;
+  }
+
+  /** Copy now, before the segmenter writes over the buffer (a no-op once copied). */
+  detach(): void {
+    if (!this.view) return;
+    this.copy = this.view.slice();
+    this.view = undefined;
   }
 }

@@ -1,0 +1,70 @@
+/**
+ * The segmenter reuses one buffer for every utterance; a SPEECH_END's audio is copied out
+ * when first read, or when the next utterance starts if nobody read it yet. Whoever reads it,
+ * whenever, gets that utterance and nothing later.
+ */
+import { describe, expect, it } from 'vitest';
+import { SpeechSegmenter } from '../../../src/voice/pipeline/speech-segmenter.js';
+import type { VADEvent } from '../../../src/voice/pipeline/stages.js';
+
+const RATE = 16_000;
+const FRAME = 320; // 20 ms
+
+/** Feeds `frames` frames of `value` (speech when value != 0); returns the events it made. */
+function feed(seg: SpeechSegmenter, value: number, frames: number): VADEvent[] {
+  const events: VADEvent[] = [];
+  for (let i = 0; i < frames; i++) {
+    const e = seg.update(new Int16Array(FRAME).fill(value), value !== 0);
+    if (e) events.push(e);
+  }
+  return events;
+}
+
+/** One utterance of `value` (500 ms), then the 200 ms of silence that ends it. */
+function utterance(seg: SpeechSegmenter, value: number): VADEvent {
+  const events = [...feed(seg, value, 25), ...feed(seg, 0, 10)];
+  expect(events.map((e) => e.type)).toEqual(['speech_start', 'speech_end']);
+  return events[1]!;
+}
+
+const segmenter = () => new SpeechSegmenter(RATE, { minSpeechMs: 40, silenceMs: 200, prerollMs: 0 });
+
+describe('SpeechSegmenter hand-over', () => {
+  it('an utterance read after the next one was spoken is still its own audio', () => {
+    const seg = segmenter();
+    const first = utterance(seg, 1000);
+    const second = utterance(seg, 2000); // written into the same buffer
+    const a = first.audio!;
+    const b = second.audio!;
+    expect(a.length).toBe(b.length);
+    expect(new Set(a.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(new Set(b.subarray(0, 25 * FRAME))).toEqual(new Set([2000]));
+    expect(a.subarray(25 * FRAME).every((s) => s === 0)).toBe(true);
+  });
+
+  it('an utterance read at once is a copy: later speech does not change it', () => {
+    const seg = segmenter();
+    const event = utterance(seg, 1000);
+    const audio = event.audio!;
+    expect(event.audio).toBe(audio); // read twice, one copy
+    utterance(seg, 3000);
+    feed(seg, 4000, 30); // a third one still under way
+    expect(new Set(audio.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(audio.buffer.byteLength).toBe(audio.byteLength); // its own memory, not a view
+  });
+
+  it('a spread or an equality check sees the audio as a value', () => {
+    const seg = segmenter();
+    const event = utterance(seg, 1000);
+    const copy = { ...event };
+    utterance(seg, 2000);
+    expect(copy.audio!.length).toBe(event.durationMs! * (RATE / 1000));
+    expect(new Set(copy.audio!.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(event).toEqual({
+      type: 'speech_end',
+      audio: copy.audio,
+      durationMs: event.durationMs,
+      silenceMs: event.silenceMs,
+    });
+  });
+});
