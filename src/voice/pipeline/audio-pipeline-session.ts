@@ -19,6 +19,7 @@ import type {
   FrameStage,
   RecorderStage,
   RecordingResult,
+  VADEvent,
   VADStage,
 } from './stages.js';
 
@@ -268,23 +269,31 @@ export class AudioPipelineSession {
       if (event.type === 'speech_start') {
         this.emit('speechStart', { sessionId: this.id, timestampMs });
       } else if (carriesAudio(event)) {
-        const rate = this.internalSampleRate;
-        this.emit('speechEnd', {
-          sessionId: this.id,
-          // Read when the listener reads it: the segmenter copies the utterance out then
-          // (see SpeechSegmenter), inside the turn's slot rather than on this frame.
-          get audio() {
-            return event.audio!;
-          },
-          sampleRate: rate,
-          durationMs: event.durationMs ?? (event.audio!.length / rate) * 1000,
-          ...(event.silenceMs !== undefined ? { silenceMs: event.silenceMs } : {}),
-          timestampMs,
-        });
+        this.emitSpeechEnd(event, timestampMs);
       }
     } catch (err) {
       this.report('vad', err);
     }
+  }
+
+  /**
+   * Its own method: the getter's closure captures `event`, and a function with a captured
+   * variable allocates its context on every call (detectSpeech runs on every frame).
+   */
+  private emitSpeechEnd(event: VADEvent, timestampMs: number | undefined): void {
+    const rate = this.internalSampleRate;
+    this.emit('speechEnd', {
+      sessionId: this.id,
+      // Read when the listener reads it: the segmenter copies the utterance out then
+      // (see SpeechSegmenter), inside the turn's slot rather than on this frame.
+      get audio() {
+        return event.audio!;
+      },
+      sampleRate: rate,
+      durationMs: event.durationMs ?? (event.audio!.length / rate) * 1000,
+      ...(event.silenceMs !== undefined ? { silenceMs: event.silenceMs } : {}),
+      timestampMs,
+    });
   }
 
   /** Diarization sees the VAD's verdict (when there is a VAD), so it models speech only. */
