@@ -155,22 +155,14 @@ export class SpeechSegmenter {
     this.silenceRun = 0;
     this.utteranceLength = 0;
     // `audio` is an own, enumerable getter: a spread or an equality check reads it as a value.
-    return bySilence
-      ? {
-          type: VADEventType.SPEECH_END,
-          get audio() {
-            return held.take();
-          },
-          durationMs,
-          silenceMs,
-        }
-      : {
-          type: VADEventType.SPEECH_END,
-          get audio() {
-            return held.take();
-          },
-          durationMs,
-        };
+    return {
+      type: VADEventType.SPEECH_END,
+      get audio() {
+        return held.take();
+      },
+      durationMs,
+      ...(bySilence ? { silenceMs } : {}),
+    };
   }
 
   private reserve(length: number): void {
