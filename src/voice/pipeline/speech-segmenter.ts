@@ -25,6 +25,13 @@ export interface SpeechSegmenterOptions {
  * of it each time, it made V8 run a full mark-compact about every half second at 300
  * calls.) An event nobody read that is still alive when the next utterance starts gets its
  * copy then; one already collected needs none.
+ *
+ * Liveness is asked of a WeakRef only once the job that made the event has ended. Within it,
+ * ECMAScript keeps a WeakRef's target alive whatever else holds it, so a caller that feeds a
+ * whole recording in one synchronous loop would keep every utterance's copy till the loop
+ * ends (64 KB each, and GCs forced by that memory: 200-300 us per utterance). There the last
+ * event is held strongly instead and copied at the next utterance, a copy that dies with the
+ * event.
  */
 export class SpeechSegmenter {
   private readonly minSpeech: number;
@@ -36,8 +43,12 @@ export class SpeechSegmenter {
   private historyFill = 0;
   private utterance: Int16Array;
   private utteranceLength = 0;
-  /** The last SPEECH_END's audio, until the next utterance writes over it. */
-  private handedOver: WeakRef<HandedOverAudio> | undefined;
+  /** The last SPEECH_END's audio, until the next utterance writes over it: held strongly
+   * while the job that made it runs, weakly after (see the class comment). */
+  private handedOver: HandedOverAudio | WeakRef<HandedOverAudio> | undefined;
+  private readonly holdWeakly = () => {
+    if (this.handedOver instanceof HandedOverAudio) this.handedOver = new WeakRef(this.handedOver);
+  };
   private speechRun = 0;
   private silenceRun = 0;
   private speaking = false;
@@ -118,7 +129,8 @@ export class SpeechSegmenter {
 
   private startUtterance(): void {
     // The buffer is about to be written over: an unread SPEECH_END still alive takes its copy.
-    this.handedOver?.deref()?.detach();
+    const last = this.handedOver;
+    (last instanceof WeakRef ? last.deref() : last)?.detach();
     this.handedOver = undefined;
     this.speaking = true;
     this.silenceRun = 0;
@@ -146,7 +158,8 @@ export class SpeechSegmenter {
 
   private endUtterance(): VADEvent {
     const held = new HandedOverAudio(this.utterance.subarray(0, this.utteranceLength));
-    this.handedOver = new WeakRef(held);
+    this.handedOver = held;
+    queueMicrotask(this.holdWeakly);
     const durationMs = (this.utteranceLength / this.sampleRate) * 1000;
     const bySilence = this.silenceRun >= this.silence;
     const silenceMs = (this.silenceRun / this.sampleRate) * 1000;
