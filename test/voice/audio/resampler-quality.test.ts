@@ -111,6 +111,7 @@ describe('polyphase resampler quality', () => {
     const random = seededRandom(3);
     for (const [from, to] of [
       [48000, 16000],
+      [8000, 16000],
       [8000, 48000],
       [24000, 16000],
     ]) {
@@ -132,13 +133,42 @@ describe('polyphase resampler quality', () => {
   });
 
   it('clips to int16 instead of wrapping when the filter overshoots a full-scale square wave', () => {
-    const square = Int16Array.from({ length: 4800 }, (_, i) => (Math.floor(i / 24) % 2 ? 32767 : -32768));
-    const out = convert(square, 48000, 16000);
-    // The Gibbs overshoot rides above full scale: saturated samples, never a sign flip.
-    let wraps = 0;
-    for (let i = 1; i < out.length; i++) if (Math.abs(out[i] - out[i - 1]) > 60000) wraps++;
-    expect(wraps).toBe(0);
-    expect(Math.max(...out)).toBe(32767);
+    // Down (four outputs rounded together) and up by two (two input positions per pass).
+    for (const [from, to] of [
+      [48000, 16000],
+      [8000, 16000],
+    ]) {
+      const half = from / 2000; // a 1 kHz square wave
+      const square = Int16Array.from({ length: from / 10 }, (_, i) => (Math.floor(i / half) % 2 ? 32767 : -32768));
+      const out = convert(square, from, to);
+      // The Gibbs overshoot rides above full scale: saturated samples, never a sign flip.
+      let wraps = 0;
+      for (let i = 1; i < out.length; i++) if (Math.abs(out[i] - out[i - 1]) > 60000) wraps++;
+      expect(wraps, `${from} -> ${to}`).toBe(0);
+      expect(Math.max(...out), `${from} -> ${to}`).toBe(32767);
+      expect(Math.min(...out), `${from} -> ${to}`).toBe(-32768);
+    }
+  });
+
+  it('rounds and saturates four outputs at once exactly as it does one at a time', () => {
+    // Fed a sample or a few at a time, each call completes at most a couple of outputs, which
+    // the kernel converts one by one; fed whole, it converts them four at a time.
+    // Full-scale noise makes sums that saturate as well as ones that round either way.
+    const random = seededRandom(9);
+    const input = Int16Array.from({ length: 48000 }, () => Math.round((random() * 2 - 1) * 32767));
+    for (const [from, to] of [
+      [48000, 16000],
+      [8000, 16000],
+    ]) {
+      const x = input.subarray(0, from);
+      const whole = new Resampler({ inputRate: from, outputRate: to }).process(x).slice();
+      for (const step of [1, 3, 7]) {
+        const r = new Resampler({ inputRate: from, outputRate: to });
+        const got: number[] = [];
+        for (let i = 0; i < x.length; i += step) got.push(...r.process(x.subarray(i, i + step)));
+        expect(Int16Array.from(got), `${from} -> ${to} in steps of ${step}`).toEqual(whole);
+      }
+    }
   });
 
   it('starts over clean after reset() and refuses work after close()', () => {
