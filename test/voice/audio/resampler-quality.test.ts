@@ -112,6 +112,7 @@ describe('polyphase resampler quality', () => {
     for (const [from, to] of [
       [48000, 16000],
       [8000, 16000],
+      [16000, 48000],
       [8000, 48000],
       [24000, 16000],
     ]) {
@@ -133,13 +134,16 @@ describe('polyphase resampler quality', () => {
   });
 
   it('clips to int16 instead of wrapping when the filter overshoots a full-scale square wave', () => {
-    // Down (four outputs rounded together) and up by two (two input positions per pass).
+    // Down (four outputs rounded together), up by two and by three (several positions per pass).
     for (const [from, to] of [
       [48000, 16000],
       [8000, 16000],
+      [16000, 48000],
     ]) {
       const half = from / 2000; // a 1 kHz square wave
-      const square = Int16Array.from({ length: from / 10 }, (_, i) => (Math.floor(i / half) % 2 ? 32767 : -32768));
+      const square = Int16Array.from({ length: from / 10 }, (_, i) =>
+        Math.floor(i / half) % 2 ? 32767 : -32768,
+      );
       const out = convert(square, from, to);
       // The Gibbs overshoot rides above full scale: saturated samples, never a sign flip.
       let wraps = 0;
@@ -159,6 +163,7 @@ describe('polyphase resampler quality', () => {
     for (const [from, to] of [
       [48000, 16000],
       [8000, 16000],
+      [16000, 48000],
     ]) {
       const x = input.subarray(0, from);
       const whole = new Resampler({ inputRate: from, outputRate: to }).process(x).slice();
