@@ -134,11 +134,13 @@ describe('polyphase resampler quality', () => {
   });
 
   it('clips to int16 instead of wrapping when the filter overshoots a full-scale square wave', () => {
-    // Down (four outputs rounded together), up by two and by three (several positions per pass).
+    // Down (four outputs rounded together), up by two and by three (several positions per
+    // pass), and by 2/3 (four windows at once).
     for (const [from, to] of [
       [48000, 16000],
       [8000, 16000],
       [16000, 48000],
+      [24000, 16000],
     ]) {
       const half = from / 2000; // a 1 kHz square wave
       const square = Int16Array.from({ length: from / 10 }, (_, i) =>
@@ -164,6 +166,8 @@ describe('polyphase resampler quality', () => {
       [48000, 16000],
       [8000, 16000],
       [16000, 48000],
+      [24000, 16000],
+      [16000, 24000],
     ]) {
       const x = input.subarray(0, from);
       const whole = new Resampler({ inputRate: from, outputRate: to }).process(x).slice();

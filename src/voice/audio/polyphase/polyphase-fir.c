@@ -148,20 +148,49 @@ static inline __attribute__((always_inline)) int32_t interpolate(polyphase_t *s,
   return o;
 }
 
-// Any other L/M (3/2, 2/3): each output has its own phase and window, stepped without dividing.
+// The next output's input position and phase: on by M upsampled steps, without dividing.
+static inline void advance(int32_t *i, int32_t *p, const int32_t L, const int32_t M) {
+  *p += M;
+  while (*p >= L) {
+    *p -= L;
+    (*i)++;
+  }
+}
+
+// Any other L/M (3/2, 2/3): each output has its own phase and window. Four outputs per pass,
+// so four independent sums are in flight (one alone waited on the adder's latency: 24 -> 16 kHz
+// cost as much per frame as 48 -> 16 kHz with half the multiply-adds).
 static int32_t resample(polyphase_t *s, int16_t *out) {
   const int32_t L = s->L, M = s->M, K = s->K, f = s->filled;
   const float *h = s->hist - (K - 1);
   const float *coefs = s->coefs;
   int32_t i = s->t / L, p = s->t % L, o = 0;
-  while (i < f) {
-    const float *x = h + i, *g = coefs + p * K;
-    out[o++] = to_int16(dot(g, x, K));
-    p += M;
-    while (p >= L) {
-      p -= L;
-      i++;
+  for (;;) {
+    int32_t i1 = i, p1 = p;
+    advance(&i1, &p1, L, M);
+    int32_t i2 = i1, p2 = p1;
+    advance(&i2, &p2, L, M);
+    int32_t i3 = i2, p3 = p2;
+    advance(&i3, &p3, L, M);
+    if (i3 >= f) break;
+    const float *x0 = h + i, *x1 = h + i1, *x2 = h + i2, *x3 = h + i3;
+    const float *g0 = coefs + p * K, *g1 = coefs + p1 * K, *g2 = coefs + p2 * K, *g3 = coefs + p3 * K;
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (int32_t k = 0; k < K; k += 4) {
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(g0 + k), wasm_v128_load(x0 + k)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(g1 + k), wasm_v128_load(x1 + k)));
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(g2 + k), wasm_v128_load(x2 + k)));
+      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(g3 + k), wasm_v128_load(x3 + k)));
     }
+    store4(out + o, a0, a1, a2, a3);
+    o += 4;
+    i = i3;
+    p = p3;
+    advance(&i, &p, L, M);
+  }
+  while (i < f) {
+    out[o++] = to_int16(dot(coefs + p * K, h + i, K));
+    advance(&i, &p, L, M);
   }
   s->t = i * L + p;
   return o;
