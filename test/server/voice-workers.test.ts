@@ -197,8 +197,17 @@ describe('roomkit serve with voice workers', () => {
         ).toBe(true),
       { timeout: 10_000 },
     );
-    // Replacements answer new calls.
-    const again = await vi.waitFor(() => call('w3', 'back'), { timeout: 20_000, interval: 500 });
+    // Replacements start (each a new process loading the voice module: seconds on an idle
+    // machine, far longer on a CI machine running other suites), then answer new calls.
+    const pool = server.voiceWorkers!;
+    await vi.waitFor(
+      async () => {
+        expect(pool.pids.some((pid) => pids.includes(pid))).toBe(false);
+        expect(await pool.stats()).toHaveLength(2);
+      },
+      { timeout: 60_000, interval: 250 },
+    );
+    const again = await call('w3', 'back');
     await again.close();
-  }, 40_000);
+  }, 90_000);
 });
