@@ -1,5 +1,6 @@
 import { newId, nowIso } from '../../core/ids.js';
 import { int16ToBytes } from '../audio/pcm.js';
+import { SessionsByRoom } from './sessions-by-room.js';
 import type {
   AudioChunk,
   AudioFrame,
@@ -66,7 +67,7 @@ export abstract class VoiceBackend {
     return 16000;
   }
 
-  protected readonly sessions = new Map<string, VoiceSession>();
+  protected readonly sessions = new SessionsByRoom();
   private readonly audioListeners: AudioReceivedCallback[] = [];
   private readonly readyListeners: SessionCallback[] = [];
   private readonly bargeInListeners: SessionCallback[] = [];
@@ -187,7 +188,7 @@ export abstract class VoiceBackend {
   }
 
   listSessions(roomId: string): VoiceSession[] {
-    return [...this.sessions.values()].filter((s) => s.roomId === roomId);
+    return this.sessions.inRoom(roomId);
   }
 
   async close(): Promise<void> {
