@@ -17,6 +17,11 @@ typedef struct {
   float *hist;       // the last K - 1 samples, then the new block
 } polyphase_t;
 
+// acc + c * x, four lanes (a multiply, then an add: SIMD128 has no fused form).
+static inline v128_t madd(v128_t acc, v128_t c, v128_t x) {
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(c, x));
+}
+
 static inline float hsum(v128_t a) {
   v128_t s = wasm_f32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
   s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
@@ -45,7 +50,7 @@ static inline void store4(int16_t *out, v128_t a0, v128_t a1, v128_t a2, v128_t 
 
 static inline float dot(const float *g, const float *x, int32_t K) {
   v128_t a = wasm_f32x4_splat(0);
-  for (int32_t k = 0; k < K; k += 4) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(g + k), wasm_v128_load(x + k)));
+  for (int32_t k = 0; k < K; k += 4) a = madd(a, wasm_v128_load(g + k), wasm_v128_load(x + k));
   return hsum(a);
 }
 
@@ -59,10 +64,10 @@ static int32_t decimate(polyphase_t *s, int16_t *out) {
     const float *x = h + start;
     for (int32_t k = 0; k < K; k += 4) {
       v128_t c = wasm_v128_load(g + k);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(c, wasm_v128_load(x + k)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(c, wasm_v128_load(x + M + k)));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(c, wasm_v128_load(x + 2 * M + k)));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(c, wasm_v128_load(x + 3 * M + k)));
+      a0 = madd(a0, c, wasm_v128_load(x + k));
+      a1 = madd(a1, c, wasm_v128_load(x + M + k));
+      a2 = madd(a2, c, wasm_v128_load(x + 2 * M + k));
+      a3 = madd(a3, c, wasm_v128_load(x + 3 * M + k));
     }
     store4(out + o, a0, a1, a2, a3);
     o += 4;
@@ -90,10 +95,10 @@ static inline __attribute__((always_inline)) int32_t interpolate(polyphase_t *s,
       for (int32_t k = 0; k < K; k += 4) {
         v128_t c0 = wasm_v128_load(s->coefs + k), c1 = wasm_v128_load(s->coefs + K + k);
         v128_t x0 = wasm_v128_load(x + k), x1 = wasm_v128_load(x + 1 + k);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(c0, x0));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(c1, x0));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(c0, x1));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(c1, x1));
+        a0 = madd(a0, c0, x0);
+        a1 = madd(a1, c1, x0);
+        a2 = madd(a2, c0, x1);
+        a3 = madd(a3, c1, x1);
       }
       store4(out + o, a0, a1, a2, a3);
       o += 4;
@@ -103,30 +108,20 @@ static inline __attribute__((always_inline)) int32_t interpolate(polyphase_t *s,
   // Up by three (16 -> 48 kHz, toward WebRTC's Opus): four positions per pass, twelve outputs.
   if (L == 3) {
     for (; i + 3 < f; i += 4) {
-      v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-      v128_t a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+      v128_t acc[12];  // position q, phase p at acc[q * 3 + p]: the outputs' order
+      for (int32_t j = 0; j < 12; j++) acc[j] = wasm_f32x4_splat(0);
       const float *x = h + i;
       for (int32_t k = 0; k < K; k += 4) {
         v128_t c0 = wasm_v128_load(s->coefs + k), c1 = wasm_v128_load(s->coefs + K + k);
         v128_t c2 = wasm_v128_load(s->coefs + 2 * K + k);
-        v128_t x0 = wasm_v128_load(x + k), x1 = wasm_v128_load(x + 1 + k);
-        v128_t x2 = wasm_v128_load(x + 2 + k), x3 = wasm_v128_load(x + 3 + k);
-        a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(c0, x0));
-        a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(c1, x0));
-        a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(c2, x0));
-        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(c0, x1));
-        a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(c1, x1));
-        a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(c2, x1));
-        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(c0, x2));
-        a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(c1, x2));
-        a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(c2, x2));
-        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(c0, x3));
-        a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(c1, x3));
-        a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(c2, x3));
+        for (int32_t q = 0; q < 4; q++) {
+          v128_t v = wasm_v128_load(x + q + k);
+          acc[q * 3] = madd(acc[q * 3], c0, v);
+          acc[q * 3 + 1] = madd(acc[q * 3 + 1], c1, v);
+          acc[q * 3 + 2] = madd(acc[q * 3 + 2], c2, v);
+        }
       }
-      store4(out + o, a00, a01, a02, a10);
-      store4(out + o + 4, a11, a12, a20, a21);
-      store4(out + o + 8, a22, a30, a31, a32);
+      for (int32_t j = 0; j < 12; j += 4) store4(out + o + j, acc[j], acc[j + 1], acc[j + 2], acc[j + 3]);
       o += 12;
       t += 12;
     }
@@ -137,7 +132,7 @@ static inline __attribute__((always_inline)) int32_t interpolate(polyphase_t *s,
     const float *x = h + i;
     for (int32_t k = 0; k < K; k += 4) {
       v128_t v = wasm_v128_load(x + k);
-      for (int32_t p = 0; p < L; p++) acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_v128_load(s->coefs + p * K + k), v));
+      for (int32_t p = 0; p < L; p++) acc[p] = madd(acc[p], wasm_v128_load(s->coefs + p * K + k), v);
     }
     int32_t p = 0;
     for (; p + 4 <= L; p += 4, o += 4) store4(out + o, acc[p], acc[p + 1], acc[p + 2], acc[p + 3]);
@@ -177,10 +172,10 @@ static int32_t resample(polyphase_t *s, int16_t *out) {
     const float *g0 = coefs + p * K, *g1 = coefs + p1 * K, *g2 = coefs + p2 * K, *g3 = coefs + p3 * K;
     v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
     for (int32_t k = 0; k < K; k += 4) {
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(g0 + k), wasm_v128_load(x0 + k)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(g1 + k), wasm_v128_load(x1 + k)));
-      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(g2 + k), wasm_v128_load(x2 + k)));
-      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(g3 + k), wasm_v128_load(x3 + k)));
+      a0 = madd(a0, wasm_v128_load(g0 + k), wasm_v128_load(x0 + k));
+      a1 = madd(a1, wasm_v128_load(g1 + k), wasm_v128_load(x1 + k));
+      a2 = madd(a2, wasm_v128_load(g2 + k), wasm_v128_load(x2 + k));
+      a3 = madd(a3, wasm_v128_load(g3 + k), wasm_v128_load(x3 + k));
     }
     store4(out + o, a0, a1, a2, a3);
     o += 4;
