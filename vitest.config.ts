@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import WatchdogReporter from './test/helpers/watchdog-reporter.js';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: a couple of workers keeps socket-heavy suites from starving each other.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]] : ['default'],
+    // The watchdog names a test that runs far past its timeout and ends a run that hangs.
+    reporters: [
+      'default',
+      new WatchdogReporter(),
+      ...(process.env.CI ? [['json', { outputFile: '.ci/vitest-report.json' }] as const] : []),
+    ],
   },
 });

@@ -12,8 +12,9 @@ done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages:$missing"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    # Bounded: a mirror that stops answering fails the set-up instead of hanging it.
+    timeout 900 apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -qq $missing >/dev/null
   else
     echo "setup: missing Debian packages (install them for offline voice and browser tests):$missing" >&2
   fi
@@ -23,7 +24,11 @@ fi
 # lockfile and never rewrites it, so a fresh clone stays clean (`npm install` used to add the
 # other platforms' optional biome binaries to package-lock.json).
 if [ ! -f node_modules/.roomkit-lock ] || ! cmp -s package-lock.json node_modules/.roomkit-lock; then
-  npm ci --no-audit --no-fund
+  # Bounded, and tried twice: a registry download that stalls would otherwise hang the set-up.
+  timeout 900 npm ci --no-audit --no-fund || {
+    echo "setup: npm ci failed or took over 15 minutes (exit $?); trying once more" >&2
+    timeout 900 npm ci --no-audit --no-fund
+  }
   cp package-lock.json node_modules/.roomkit-lock
 fi
 npm run --silent build

@@ -144,10 +144,19 @@ process.on('message', (message: MainToWorker, handle?: unknown) => {
   }
 });
 
+/** How long a closing worker waits for its calls and backend to close before it exits anyway. */
+const SHUTDOWN_MS = 4000;
+
 // The main process went away: nothing here can reach the kit any more.
 process.on('disconnect', () => void shutdown());
 
 async function shutdown(): Promise<void> {
+  // A close that hangs (a peer that never acknowledges) must not keep an orphan alive: with
+  // the main process gone, nobody else would ever stop this one.
+  setTimeout(() => {
+    console.error(`voice worker ${process.pid}: close took over ${SHUTDOWN_MS} ms; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_MS).unref();
   calls.failAll('voice worker closing');
   try {
     await channel?.close();
