@@ -8,6 +8,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: a couple of workers keeps socket-heavy suites from starving each other.
     maxWorkers: 2,
+    // Memory tests force a full GC to see what is really retained (set at start-up: flipping
+    // V8 flags in a running process is undefined behaviour).
+    execArgv: ['--expose-gc'],
     // The watchdog names a test that runs far past its timeout and ends a run that hangs.
     reporters: [
       'default',
