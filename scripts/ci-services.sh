@@ -20,8 +20,11 @@ wait_for() { # wait_for <what> <command...>: up to 20 s
   return 1
 }
 
-pg_up() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
-redis_up() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+# Every client call is bounded: a server that accepts and then never answers must fail the
+# check, not hang the run.
+export PGCONNECT_TIMEOUT=5
+pg_up() { timeout 10 pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
+redis_up() { [ "$(timeout 10 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
 
 if ! pg_up; then
   version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
@@ -30,12 +33,12 @@ if ! pg_up; then
     exit 1
   fi
   echo "ci-services: starting PostgreSQL $version"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start || exit 1
+  timeout 60 pg_ctlcluster --skip-systemctl-redirect "$version" main start || exit 1
   wait_for PostgreSQL pg_up || exit 1
 fi
 
 # The database the tests use (each test run makes its own schema in it and drops it).
-psql_admin() { psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -Atq "$@"; }
+psql_admin() { timeout 30 psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -Atq "$@"; }
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" != "1" ]; then
   echo "ci-services: creating database $PG_DB"
   psql_admin -c "CREATE DATABASE $PG_DB" || exit 1
@@ -44,7 +47,7 @@ fi
 if ! redis_up; then
   echo "ci-services: starting Redis"
   mkdir -p /var/lib/redis /var/log/redis
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+  timeout 30 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log || exit 1
   wait_for Redis redis_up || exit 1
 fi
