@@ -5,6 +5,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 export interface ServerStats {
   /** CPU time over wall time since `reset` (1 = one core busy). */
@@ -67,7 +68,12 @@ export function serveStats(
     maxRss = Math.max(maxRss, process.memoryUsage.rss());
   }, 1000).unref();
   // ROOMKIT_BENCH_ALLOC=1: where the server allocates during a step (top sites on stderr).
-  const alloc = process.env.ROOMKIT_BENCH_ALLOC ? allocationSampler() : undefined;
+  // ROOMKIT_BENCH_ALLOC=live: what of that is still alive 5 s into the step (what the step
+  // keeps; bench/heap-summary.ts reads a snapshot's retainers). Only these two: a profile of what outlived the young generation is not to be had,
+  // as a mark-compact "collects" young garbage too.
+  const alloc = process.env.ROOMKIT_BENCH_ALLOC
+    ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
+    : undefined;
   process.on('message', async (msg: { type: string }) => {
     if (msg.type === 'exit') process.exit(0);
     if (msg.type === 'reset') {
@@ -79,6 +85,14 @@ export function serveStats(
       maxRss = process.memoryUsage.rss();
       await hooks.reset?.();
       await alloc?.start();
+      if (alloc?.live) setTimeout(() => void alloc.report(), 5000);
+      // ROOMKIT_BENCH_SNAPSHOT=dir: a heap snapshot 5 s into the step (the step's figures are then void).
+      const snapshots = process.env.ROOMKIT_BENCH_SNAPSHOT;
+      if (snapshots)
+        setTimeout(
+          () => console.error(`heap snapshot: ${writeHeapSnapshot(`${snapshots}/step.heapsnapshot`)}`),
+          5000,
+        );
       process.send!({ type: 'reset-done' });
     } else if (msg.type === 'stats') {
       await alloc?.report();
@@ -101,17 +115,27 @@ export function announce(url: string): void {
   process.send!({ type: 'listening', url });
 }
 
-function allocationSampler() {
+function allocationSampler(mode: string) {
+  const live = mode === 'live';
   const session = new Session();
   session.connect();
+  let sampling = false;
   return {
-    start: () =>
-      session.post('HeapProfiler.startSampling', {
+    live,
+    start: async () => {
+      sampling = true;
+      await session.post('HeapProfiler.startSampling', {
         samplingInterval: 1024,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      } as never),
+        includeObjectsCollectedByMajorGC: !live,
+        includeObjectsCollectedByMinorGC: !live,
+      } as never);
+    },
     async report() {
+      if (!sampling) return;
+      sampling = false;
+      // Dead young objects count as alive until a GC finds them: with
+      // ROOMKIT_BENCH_SERVER_ARGS=--expose-gc, one runs first.
+      if (live) globalThis.gc?.();
       const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
         profile: { head: AllocNode; samples: { size: number; nodeId: number }[] };
       };
@@ -138,7 +162,7 @@ function allocationSampler() {
         const key = chain.join(' < ');
         sites.set(key, (sites.get(key) ?? 0) + weight);
       }
-      console.error(`allocated ~${Math.round(total / 1e6)} MB`);
+      console.error(`${live ? 'alive 5 s into the step' : 'allocated'} ~${Math.round(total / 1e6)} MB`);
       for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
         console.error(`${Math.round(bytes / 1e3)} kB  ${site}`);
       }
