@@ -90,7 +90,10 @@ export function serveStats(
       const snapshots = process.env.ROOMKIT_BENCH_SNAPSHOT;
       if (snapshots)
         setTimeout(
-          () => console.error(`heap snapshot: ${writeHeapSnapshot(`${snapshots}/step.heapsnapshot`)}`),
+          () =>
+            console.error(
+              `heap snapshot: ${writeHeapSnapshot(`${snapshots}/step-${Date.now()}.heapsnapshot`)}`,
+            ),
           5000,
         );
       process.send!({ type: 'reset-done' });
