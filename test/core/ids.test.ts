@@ -4,14 +4,10 @@
  * instead of about 60, and a walk of the tree at every Map lookup.
  */
 import { describe, expect, it } from 'vitest';
+import { fullGc } from '../helpers/full-gc.js';
 import { newEventId } from '../../src/core/ids.js';
 
 const UUID_V7 = /^evt_([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-const fullGc = () => {
-  if (!globalThis.gc) throw new Error('run with --expose-gc (vitest.config.ts sets it)');
-  globalThis.gc();
-};
 
 describe('newEventId', () => {
   it('is a UUIDv7 whose first 48 bits are the current Unix milliseconds', () => {
