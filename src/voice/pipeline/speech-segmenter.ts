@@ -167,15 +167,11 @@ export class SpeechSegmenter {
     this.speechRun = 0;
     this.silenceRun = 0;
     this.utteranceLength = 0;
-    // `audio` is an own, enumerable getter: a spread or an equality check reads it as a value.
-    return {
-      type: VADEventType.SPEECH_END,
-      get audio() {
-        return held.take();
-      },
-      durationMs,
-      ...(bySilence ? { silenceMs } : {}),
-    };
+    const event = { type: VADEventType.SPEECH_END, durationMs } as SpeechEnd;
+    Object.defineProperty(event, HELD, { value: held });
+    Object.defineProperty(event, 'audio', AUDIO);
+    if (bySilence) event.silenceMs = silenceMs;
+    return event;
   }
 
   private reserve(length: number): void {
@@ -191,6 +187,24 @@ export function carriesAudio(event: VADEvent): boolean {
   if (event.type !== VADEventType.SPEECH_END) return false;
   return Object.getOwnPropertyDescriptor(event, 'audio')?.get !== undefined || event.audio !== undefined;
 }
+
+/** A SPEECH_END's audio before it is read: a hidden (non-enumerable) property of the event. */
+const HELD = Symbol('handedOverAudio');
+type SpeechEnd = VADEvent & { [HELD]: HandedOverAudio };
+
+/**
+ * `audio` as an own, enumerable getter (a spread or an equality check reads it as a value),
+ * one getter for every event. A getter made per event (a literal's `get audio()`) gave each
+ * event a closure and a property dictionary of its own: about 500 bytes, held as long as
+ * its turn (through the reply), so promoted by every scavenge the turn outlived.
+ */
+const AUDIO: PropertyDescriptor = {
+  get(this: SpeechEnd) {
+    return this[HELD].take();
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /** One utterance's audio, read out of the segmenter's buffer into a copy of its own. */
 class HandedOverAudio {
