@@ -4,9 +4,12 @@
  * with ROOMKIT_BENCH_SNAPSHOT=dir (bench/voice-server-stats.ts), or any .heapsnapshot.
  *
  *   node --max-old-space-size=8000 --import tsx bench/heap-summary.ts step.heapsnapshot ["object:Int16Array"]
+ *     [--since earlier.heapsnapshot]
  *
- * A kind is `type:name` as printed in the first table. (Found this way: event ids kept as
- * trees of cons-strings, 61,000 of them in a 450-call server.)
+ * A kind is `type:name` as printed in the first table. With `--since`, only objects younger
+ * than that earlier snapshot of the same process count: alive now and made since, which is
+ * what a scavenge would have to copy. (Found this way: event ids kept as trees of
+ * cons-strings, 61,000 of them in a 450-call server.)
  */
 import { readFileSync } from 'node:fs';
 
@@ -24,14 +27,34 @@ interface Snapshot {
   strings: string[];
 }
 
-const [file, kind] = process.argv.slice(2);
-if (!file) throw new Error('usage: heap-summary.ts <file.heapsnapshot> [kind]');
+const args = process.argv.slice(2);
+const sinceAt = args.indexOf('--since');
+const since = sinceAt >= 0 ? args.splice(sinceAt, 2)[1] : undefined;
+const [file, kind] = args;
+if (!file)
+  throw new Error('usage: heap-summary.ts <file.heapsnapshot> [kind] [--since earlier.heapsnapshot]');
 const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+/**
+ * A JS object's id only grows within a process: one above every id of the earlier snapshot is
+ * younger. (The embedder's native nodes are numbered apart, so they are left out.)
+ */
+const maxId = (s: Snapshot) => {
+  const NF = s.snapshot.meta.node_fields.length;
+  const [at, typeAt] = ['id', 'type'].map((f) => s.snapshot.meta.node_fields.indexOf(f)) as [number, number];
+  let max = 0;
+  for (let i = 0; i < s.nodes.length; i += NF) {
+    const type = s.snapshot.meta.node_types[0][s.nodes[i + typeAt]!];
+    if (type !== 'native' && type !== 'synthetic') max = Math.max(max, s.nodes[i + at]!);
+  }
+  return max;
+};
+const youngerThan = since ? maxId(JSON.parse(readFileSync(since, 'utf8')) as Snapshot) : -1;
 const { meta } = snap.snapshot;
 const NF = meta.node_fields.length;
 const EF = meta.edge_fields.length;
 const field = (name: string) => meta.node_fields.indexOf(name);
-const [nType, nName, nSize, nEdges] = ['type', 'name', 'self_size', 'edge_count'].map(field) as [
+const [nType, nName, nSize, nEdges, nId] = ['type', 'name', 'self_size', 'edge_count', 'id'].map(field) as [
+  number,
   number,
   number,
   number,
@@ -62,14 +85,19 @@ for (let i = 0, e = 0; i < count; i++) {
   }
 }
 
+const counted = (i: number) =>
+  nodes[i * NF + nId]! > youngerThan && !['native', 'synthetic'].includes(kindOf(i).split(':')[0]!);
 const kinds = new Map<string, { objects: number; bytes: number }>();
+let total = 0;
 for (let i = 0; i < count; i++) {
+  if (!counted(i)) continue;
+  total += nodes[i * NF + nSize]!;
   const entry = kinds.get(kindOf(i)) ?? { objects: 0, bytes: 0 };
   entry.objects++;
   entry.bytes += nodes[i * NF + nSize]!;
   kinds.set(kindOf(i), entry);
 }
-console.log('bytes      objects  kind');
+console.log(`${total} bytes${since ? ` in objects younger than ${since}` : ''}\nbytes      objects  kind`);
 for (const [name, { objects, bytes }] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 40))
   console.log(String(bytes).padStart(10), String(objects).padStart(8), name);
 
@@ -77,7 +105,7 @@ if (kind) {
   // Each object's first retainer, eight steps up: the chains most objects of the kind share.
   const chains = new Map<string, number>();
   for (let i = 0; i < count; i++) {
-    if (kindOf(i) !== kind) continue;
+    if (kindOf(i) !== kind || !counted(i)) continue;
     const steps: string[] = [];
     for (let at = i, depth = 0; depth < 8; depth++) {
       const by = retainers[at]![0];

@@ -68,9 +68,9 @@ export function serveStats(
     maxRss = Math.max(maxRss, process.memoryUsage.rss());
   }, 1000).unref();
   // ROOMKIT_BENCH_ALLOC=1: where the server allocates during a step (top sites on stderr).
-  // ROOMKIT_BENCH_ALLOC=live: what of that is still alive 5 s into the step (what the step
-  // keeps; bench/heap-summary.ts reads a snapshot's retainers). Only these two: a profile of what outlived the young generation is not to be had,
-  // as a mark-compact "collects" young garbage too.
+  // ROOMKIT_BENCH_ALLOC=kept: what the step allocated 3 to 4.5 s in and still holds at 5 s (run
+  // the server with ROOMKIT_BENCH_SERVER_ARGS=--expose-gc): what outlives scavenges, which
+  // is what makes them slow. bench/heap-summary.ts reads a snapshot's retainers.
   const alloc = process.env.ROOMKIT_BENCH_ALLOC
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
@@ -84,18 +84,21 @@ export function serveStats(
       since = performance.now();
       maxRss = process.memoryUsage.rss();
       await hooks.reset?.();
-      await alloc?.start();
-      if (alloc?.live) setTimeout(() => void alloc.report(), 5000);
-      // ROOMKIT_BENCH_SNAPSHOT=dir: a heap snapshot 5 s into the step (the step's figures are then void).
+      if (alloc?.kept) {
+        setTimeout(() => void alloc.start(), 3000);
+        setTimeout(() => void alloc.report(), 5000);
+      } else await alloc?.start();
+      // ROOMKIT_BENCH_SNAPSHOT=dir: heap snapshots 5 s into the step and 1 s after the first
+      // is written (the step's figures are then void). `bench/heap-summary.ts second --since
+      // first` shows what the second holds that is younger than the first.
       const snapshots = process.env.ROOMKIT_BENCH_SNAPSHOT;
+      const snapshot = () =>
+        console.error(`heap snapshot: ${writeHeapSnapshot(`${snapshots}/step-${Date.now()}.heapsnapshot`)}`);
       if (snapshots)
-        setTimeout(
-          () =>
-            console.error(
-              `heap snapshot: ${writeHeapSnapshot(`${snapshots}/step-${Date.now()}.heapsnapshot`)}`,
-            ),
-          5000,
-        );
+        setTimeout(() => {
+          snapshot();
+          setTimeout(snapshot, 1000);
+        }, 5000);
       process.send!({ type: 'reset-done' });
     } else if (msg.type === 'stats') {
       await alloc?.report();
@@ -119,29 +122,37 @@ export function announce(url: string): void {
 }
 
 function allocationSampler(mode: string) {
-  const live = mode === 'live';
+  const kept = mode === 'kept';
   const session = new Session();
   session.connect();
   let sampling = false;
   return {
-    live,
+    kept,
     start: async () => {
       sampling = true;
       await session.post('HeapProfiler.startSampling', {
         samplingInterval: 1024,
-        includeObjectsCollectedByMajorGC: !live,
-        includeObjectsCollectedByMinorGC: !live,
+        includeObjectsCollectedByMajorGC: !kept,
+        includeObjectsCollectedByMinorGC: !kept,
       } as never);
     },
     async report() {
       if (!sampling) return;
       sampling = false;
-      // Dead young objects count as alive until a GC finds them: with
-      // ROOMKIT_BENCH_SERVER_ARGS=--expose-gc, one runs first.
-      if (live) globalThis.gc?.();
+      // Dead objects count as alive until a GC finds them: one runs first.
+      if (kept) globalThis.gc?.();
       const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
-        profile: { head: AllocNode; samples: { size: number; nodeId: number }[] };
+        profile: { head: AllocNode; samples: { size: number; nodeId: number; ordinal: number }[] };
       };
+      // Ordinals count allocation: the last quarter (about the last half second) is what was
+      // in flight when sampling stopped, not what lives on.
+      let samples = profile.samples;
+      if (kept) {
+        let [first, last] = [Number.POSITIVE_INFINITY, 0];
+        for (const { ordinal } of samples)
+          [first, last] = [Math.min(first, ordinal), Math.max(last, ordinal)];
+        samples = samples.filter((s) => s.ordinal < first + 0.75 * (last - first));
+      }
       const nodes = new Map<number, { node: AllocNode; parent?: AllocNode }>();
       const walk = (node: AllocNode, parent?: AllocNode) => {
         nodes.set(node.id, { node, parent });
@@ -150,7 +161,7 @@ function allocationSampler(mode: string) {
       walk(profile.head);
       const sites = new Map<string, number>();
       let total = 0;
-      for (const sample of profile.samples) {
+      for (const sample of samples) {
         const chain: string[] = [];
         for (
           let at = nodes.get(sample.nodeId);
@@ -165,7 +176,9 @@ function allocationSampler(mode: string) {
         const key = chain.join(' < ');
         sites.set(key, (sites.get(key) ?? 0) + weight);
       }
-      console.error(`${live ? 'alive 5 s into the step' : 'allocated'} ~${Math.round(total / 1e6)} MB`);
+      console.error(
+        `${kept ? 'allocated 3-4.5 s into the step, still held at 5 s:' : 'allocated'} ~${Math.round(total / 1e6)} MB`,
+      );
       for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
         console.error(`${Math.round(bytes / 1e3)} kB  ${site}`);
       }
