@@ -1,3 +1,4 @@
+import { type AudioSource, defineLazyAudio } from './lazy-audio.js';
 import { carriesAudio } from './speech-segmenter.js';
 import { ValidationError } from '../../core/errors.js';
 import { rmsDbfs } from '../audio/levels.js';
@@ -277,23 +278,19 @@ export class AudioPipelineSession {
   }
 
   /**
-   * Its own method: the getter's closure captures `event`, and a function with a captured
-   * variable allocates its context on every call (detectSpeech runs on every frame).
+   * The utterance's audio is read when the listener reads it: the segmenter copies it out
+   * then (see SpeechSegmenter), inside the turn's slot rather than on this frame.
    */
   private emitSpeechEnd(event: VADEvent, timestampMs: number | undefined): void {
     const rate = this.internalSampleRate;
-    this.emit('speechEnd', {
+    const payload: Omit<AudioPipelineEvents['speechEnd'], 'audio'> = {
       sessionId: this.id,
-      // Read when the listener reads it: the segmenter copies the utterance out then
-      // (see SpeechSegmenter), inside the turn's slot rather than on this frame.
-      get audio() {
-        return event.audio!;
-      },
       sampleRate: rate,
       durationMs: event.durationMs ?? (event.audio!.length / rate) * 1000,
-      ...(event.silenceMs !== undefined ? { silenceMs: event.silenceMs } : {}),
       timestampMs,
-    });
+    };
+    if (event.silenceMs !== undefined) payload.silenceMs = event.silenceMs;
+    this.emit('speechEnd', defineLazyAudio(payload, event));
   }
 
   /** Diarization sees the VAD's verdict (when there is a VAD), so it models speech only. */

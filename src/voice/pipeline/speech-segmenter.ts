@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/errors.js';
+import { type AudioSource, defineLazyAudio, hasLazyAudio } from './lazy-audio.js';
 import { VADEventType, type VADEvent } from './stages.js';
 
 export interface SpeechSegmenterOptions {
@@ -167,9 +168,7 @@ export class SpeechSegmenter {
     this.speechRun = 0;
     this.silenceRun = 0;
     this.utteranceLength = 0;
-    const event = { type: VADEventType.SPEECH_END, durationMs } as SpeechEnd;
-    Object.defineProperty(event, HELD, { value: held });
-    Object.defineProperty(event, 'audio', AUDIO);
+    const event: VADEvent = defineLazyAudio({ type: VADEventType.SPEECH_END, durationMs }, held);
     if (bySilence) event.silenceMs = silenceMs;
     return event;
   }
@@ -185,34 +184,17 @@ export class SpeechSegmenter {
 /** Whether a SPEECH_END carries audio, without reading a segmenter's (which copies it). */
 export function carriesAudio(event: VADEvent): boolean {
   if (event.type !== VADEventType.SPEECH_END) return false;
-  return Object.getOwnPropertyDescriptor(event, 'audio')?.get !== undefined || event.audio !== undefined;
+  return hasLazyAudio(event) || event.audio !== undefined;
 }
 
-/** A SPEECH_END's audio before it is read: a hidden (non-enumerable) property of the event. */
-const HELD = Symbol('handedOverAudio');
-type SpeechEnd = VADEvent & { [HELD]: HandedOverAudio };
-
-/**
- * `audio` as an own, enumerable getter (a spread or an equality check reads it as a value),
- * one getter for every event. A getter made per event (a literal's `get audio()`) gave each
- * event a closure and a property dictionary of its own: about 500 bytes, held as long as
- * its turn (through the reply), so promoted by every scavenge the turn outlived.
- */
-const AUDIO: PropertyDescriptor = {
-  get(this: SpeechEnd) {
-    return this[HELD].take();
-  },
-  enumerable: true,
-  configurable: true,
-};
-
 /** One utterance's audio, read out of the segmenter's buffer into a copy of its own. */
-class HandedOverAudio {
+class HandedOverAudio implements AudioSource {
   private copy: Int16Array | undefined;
 
   constructor(private view: Int16Array | undefined) {}
 
-  take(): Int16Array {
+  /** The copy, made on first read. */
+  get audio(): Int16Array {
     this.detach();
     return this.copy!;
   }

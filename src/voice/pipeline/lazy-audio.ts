@@ -1,0 +1,35 @@
+/**
+ * An event's `audio` read only when someone reads it: an own, enumerable getter (a spread or
+ * an equality check reads it as a value) that asks the event's source then. One getter serves
+ * every event, with the source in a hidden property, so events keep V8's fast properties and
+ * share one shape. A getter written per event (a literal's `get audio()`) gave each event a
+ * closure and a property dictionary of its own: several hundred bytes, held through the turn
+ * and its reply, so copied by every scavenge the turn outlived.
+ */
+
+/** Whatever gives the audio when asked (the segmenter's hand-over, or an earlier event). */
+export interface AudioSource {
+  readonly audio?: Int16Array;
+}
+
+const SOURCE = Symbol('audioSource');
+
+const AUDIO: PropertyDescriptor = {
+  get(this: { [SOURCE]: AudioSource }) {
+    return this[SOURCE].audio;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** Gives `target` an `audio` read from `source` when read (the source is not enumerable). */
+export function defineLazyAudio<T extends object>(target: T, source: AudioSource): T & { audio: Int16Array } {
+  Object.defineProperty(target, SOURCE, { value: source });
+  Object.defineProperty(target, 'audio', AUDIO);
+  return target as T & { audio: Int16Array };
+}
+
+/** Whether `event`'s audio is read lazily (without reading it, which may copy it). */
+export function hasLazyAudio(event: object): boolean {
+  return SOURCE in event;
+}
