@@ -24,6 +24,7 @@ for (let pid = process.pid; pid > 1; pid = parentOf(pid)) ancestors.add(pid);
 const ours = new Set(
   [1, 2].map((fd) => read(() => readlinkSync(`/proc/self/fd/${fd}`))).filter((t) => t?.startsWith('pipe:')),
 );
+if (!ours.size) process.exit(0); // the output is a file or a terminal: nobody waits on a pipe
 const pids =
   read(() =>
     readdirSync('/proc')
@@ -31,7 +32,7 @@ const pids =
       .map(Number),
   ) ?? [];
 for (const pid of pids) {
-  if (ancestors.has(pid) || !ours.size) continue;
+  if (ancestors.has(pid)) continue;
   const writes = [1, 2].some((fd) => ours.has(read(() => readlinkSync(`/proc/${pid}/fd/${fd}`))));
   if (!writes) continue;
   const command = read(() =>

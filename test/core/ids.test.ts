@@ -35,9 +35,9 @@ describe('newEventId', () => {
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 50_000; i++) kept.push(newEventId());
     fullGc();
+    // Read after the GC, `kept.length` keeps the ids alive through it.
     const perId = (process.memoryUsage().heapUsed - before) / kept.length;
     // A flat 40-character string is 56 bytes, plus the array's slot; the cons tree was ~395.
     expect(perId).toBeLessThan(120);
-    expect(kept).toHaveLength(50_000);
   });
 });

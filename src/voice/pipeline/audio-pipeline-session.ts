@@ -1,4 +1,4 @@
-import { type AudioSource, defineLazyAudio } from './lazy-audio.js';
+import { defineLazyAudio } from './lazy-audio.js';
 import { carriesAudio } from './speech-segmenter.js';
 import { ValidationError } from '../../core/errors.js';
 import { rmsDbfs } from '../audio/levels.js';
