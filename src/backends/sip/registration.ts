@@ -57,6 +57,8 @@ export class Registration {
   private readonly fromTag = newTag();
   private expires: number;
   private lastChallenge?: { challenge: DigestChallenge; header: string };
+  /** The REGISTER exchange under way, so `stop()` can wait for a refresh that is in flight. */
+  private inflight?: Promise<void>;
 
   constructor(
     private readonly host: RegistrationHost,
@@ -79,21 +81,35 @@ export class Registration {
   /** Registers now; resolves with the outcome (also kept in `state`). */
   async start(): Promise<RegistrationState> {
     this.stopped = false;
-    await this.register(this.expires);
+    await this.run(this.expires);
     return this.state;
   }
 
-  /** Unregisters (Expires: 0) and stops refreshing. */
+  /**
+   * Unregisters (Expires: 0) and stops refreshing. A refresh in flight is waited for first:
+   * its 200 renews the binding, so unregistering before it lands would leave the registrar
+   * routing calls to an endpoint that has closed.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.state === 'registered') await this.register(0);
+    await this.inflight?.catch(() => {});
+    if (this.state === 'registered') await this.run(0);
     this.setState('unregistered', {});
   }
 
+  private run(expires: number): Promise<void> {
+    const exchange = this.register(expires).finally(() => {
+      if (this.inflight === exchange) this.inflight = undefined;
+    });
+    this.inflight = exchange;
+    return exchange;
+  }
+
   private async register(expires: number): Promise<void> {
-    if (expires > 0) this.setState('registering', {});
+    // A refresh keeps the state 'registered': the binding holds until it lapses.
+    if (expires > 0 && this.state !== 'registered') this.setState('registering', {});
     const uri = this.registrarUri;
     const target = targetOf(uri, 'UDP');
     const creds: DigestCredentials = {
@@ -158,7 +174,7 @@ export class Registration {
     if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
     this.timer = this.host.clock.setTimer(() => {
       this.timer = undefined;
-      void this.register(this.expires);
+      void this.run(this.expires);
     }, ms);
     (this.timer as { unref?: () => void }).unref?.();
   }

@@ -1,0 +1,97 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
+import { SipHeaders } from '../../../src/backends/sip/sip-headers.js';
+import {
+  parseSipMessage,
+  type SipRequest,
+  serializeSipMessage,
+} from '../../../src/backends/sip/sip-message.js';
+import { eventually } from '../../conformance/backend.js';
+import { memoryLogger } from './helpers.js';
+
+/**
+ * The REGISTER client against a registrar on a real UDP socket that answers each REGISTER
+ * when the test says so: the races between a refresh in flight and close are timed exactly.
+ */
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+interface Held {
+  expires: number;
+  answer(): void;
+}
+
+async function registrar(): Promise<{ port: number; received: Held[] }> {
+  const received: Held[] = [];
+  const socket: Socket = createSocket('udp4');
+  cleanup.push(() => new Promise<void>((r) => socket.close(() => r())));
+  const seen = new Set<string>();
+  socket.on('message', (buf, from) => {
+    const parsed = parseSipMessage(buf);
+    if (!parsed.ok || parsed.message.kind !== 'request') return;
+    const req: SipRequest = parsed.message;
+    const cseq = req.headers.get('CSeq') ?? '';
+    if (seen.has(cseq)) return; // a retransmission of a request already held
+    seen.add(cseq);
+    const expires = Number(req.headers.get('Expires'));
+    const headers = new SipHeaders();
+    for (const name of ['Via', 'From', 'Call-ID', 'CSeq']) headers.add(name, req.headers.get(name) ?? '');
+    headers.add('To', `${req.headers.get('To')};tag=reg`);
+    if (expires > 0) headers.add('Contact', `${req.headers.get('Contact')};expires=${expires}`);
+    const reply = serializeSipMessage({
+      kind: 'response',
+      status: 200,
+      reason: 'OK',
+      headers,
+      body: Buffer.alloc(0),
+    });
+    received.push({ expires, answer: () => socket.send(reply, from.port, from.address) });
+  });
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  return { port: socket.address().port, received };
+}
+
+function registeringBackend(port: number): SIPVoiceBackend {
+  return new SIPVoiceBackend({
+    host: '127.0.0.1',
+    port: 0,
+    transports: ['udp'],
+    logger: memoryLogger(),
+    rtcpInterval: 0,
+    registrar: { registrar: `sip:127.0.0.1:${port}`, username: 'desk', password: 'unused', expires: 3 },
+  });
+}
+
+describe('SIP registration', () => {
+  it('stays registered through a refresh, and close waits for a refresh in flight, then unregisters', async () => {
+    const reg = await registrar();
+    const b = registeringBackend(reg.port);
+    let closed = false;
+    cleanup.push(() => (closed ? undefined : b.close()));
+    const listening = b.listen();
+    await eventually(() => expect(reg.received).toHaveLength(1));
+    reg.received[0].answer();
+    await listening;
+    expect(b.registrationState).toBe('registered');
+    // The refresh (due 1 s into a 3 s binding) is held unanswered: the binding still holds.
+    await eventually(() => expect(reg.received).toHaveLength(2), 4000);
+    expect(reg.received[1].expires).toBe(3);
+    expect(b.registrationState).toBe('registered');
+    const closing = b.close().then(() => {
+      closed = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // Close has not unregistered yet: the refresh's 200 would renew the binding after it.
+    expect(reg.received).toHaveLength(2);
+    reg.received[1].answer();
+    await eventually(() => expect(reg.received).toHaveLength(3));
+    expect(reg.received[2].expires).toBe(0);
+    reg.received[2].answer();
+    await closing;
+    expect(b.registrationState).toBe('unregistered');
+  });
+});
