@@ -13,6 +13,9 @@
  * Prints one JSON line: lateness of received frames (p50/p99), and the reply accounting that
  * makes the bench fail loudly: a reply that ends with fewer bytes than `replyBytes`, or one
  * that never came for an utterance that ended in time, counts its missing frames as lost.
+ * Before it, `{"phase":"running"}` when every session is open and the calls start; after it,
+ * the sessions stay open until a line on stdin (or 10 s), so the harness reads the server's
+ * figures over the calls alone, not the handshakes before them or the hang-ups after.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
@@ -164,6 +167,7 @@ function pick(sorted: number[], q: number): number {
 }
 
 await openAll();
+console.log(JSON.stringify({ phase: 'running' }));
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 running = true;
@@ -231,6 +235,10 @@ function report(elapsedMs: number): void {
       clientLoopDelayP99Ms: loop.percentile(99) / 1e6,
     }),
   );
-  for (const c of clients) c.ws.terminate();
-  process.exit(0);
+  const hangUp = () => {
+    for (const c of clients) c.ws.terminate();
+    process.exit(0);
+  };
+  process.stdin.once('data', hangUp);
+  setTimeout(hangUp, 10_000);
 }

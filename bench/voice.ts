@@ -66,7 +66,8 @@ const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-w
 
 /**
  * (2) Concurrent full-duplex WebSocket voice sessions: the most that keep p99 frame lateness
- * (and the server's loop delay) under 20 ms with no frame lost, for our server and a bare
+ * (and the server's loop delay during the calls; opening them is reported apart, as
+ * `serverOpeningLoopDelayP99Ms`) under 20 ms with no frame lost, for our server and a bare
  * `ws` server sending the same traffic (the machine's limit), turns in lockstep and staggered.
  * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,serve-2-workers:staggered` picks the runs (servers:
  * roomkit, bare-ws, serve-1-worker, serve-2-workers).
