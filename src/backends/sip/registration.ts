@@ -1,3 +1,5 @@
+import { withDeadline } from '../../core/deadlines.js';
+import { TimeoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { PacerClock } from '../../voice/pacer.js';
 import {
@@ -37,6 +39,8 @@ export interface RegistrationHost {
 }
 
 const RETRY_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
+/** How long closing waits for the registrar: for a refresh in flight, then for the unregister. */
+const STOP_WAIT_MS = 2_000;
 
 /**
  * REGISTER client (RFC 3261 section 10): binds our Contact to the AOR, answers digest
@@ -94,9 +98,20 @@ export class Registration {
     this.stopped = true;
     if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
     this.timer = undefined;
-    await this.inflight?.catch(() => {});
-    if (this.state === 'registered') await this.run(0);
+    // Each wait is bounded: a registrar that stopped answering would otherwise hold close()
+    // for a whole transaction timeout (32 s); the binding then lapses at its expiry.
+    if (this.inflight) await this.bounded(this.inflight, 'SIP registration refresh');
+    if (this.state === 'registered') await this.bounded(this.run(0), 'SIP unregister');
     this.setState('unregistered', {});
+  }
+
+  private bounded(work: Promise<void>, what: string): Promise<void> {
+    return withDeadline(work, STOP_WAIT_MS, () => new TimeoutError(what, STOP_WAIT_MS)).catch((error) => {
+      this.host.logger.warn(
+        { registrar: this.options.registrar, err: (error as Error).message },
+        'SIP registration not closed cleanly; the binding lapses at its expiry',
+      );
+    });
   }
 
   private run(expires: number): Promise<void> {

@@ -55,12 +55,12 @@ async function registrar(): Promise<{ port: number; received: Held[] }> {
   return { port: socket.address().port, received };
 }
 
-function registeringBackend(port: number): SIPVoiceBackend {
+function registeringBackend(port: number, logger = memoryLogger()): SIPVoiceBackend {
   return new SIPVoiceBackend({
     host: '127.0.0.1',
     port: 0,
     transports: ['udp'],
-    logger: memoryLogger(),
+    logger,
     rtcpInterval: 0,
     registrar: { registrar: `sip:127.0.0.1:${port}`, username: 'desk', password: 'unused', expires: 3 },
   });
@@ -94,4 +94,32 @@ describe('SIP registration', () => {
     await closing;
     expect(b.registrationState).toBe('unregistered');
   });
+
+  it('close does not wait on a registrar that stopped answering: each wait is bounded, and said', async () => {
+    const reg = await registrar();
+    const logger = memoryLogger();
+    const b = registeringBackend(reg.port, logger);
+    let closed = false;
+    cleanup.push(() => (closed ? undefined : b.close()));
+    const listening = b.listen();
+    await eventually(() => expect(reg.received).toHaveLength(1));
+    reg.received[0].answer();
+    await listening;
+    // The refresh, then the unregister, are never answered.
+    await eventually(() => expect(reg.received).toHaveLength(2), 4000);
+    const started = performance.now();
+    await b.close();
+    closed = true;
+    const tookMs = performance.now() - started;
+    expect(reg.received.map((r) => r.expires)).toEqual([3, 3, 0]);
+    // 2 s for the refresh, 2 s for the unregister; a SIP transaction alone would take 32 s.
+    expect(tookMs).toBeGreaterThan(3_500);
+    expect(tookMs).toBeLessThan(8_000);
+    expect(b.registrationState).toBe('unregistered');
+    const warnings = logger.lines.filter((l) => l.level === 'warn' && /not closed cleanly/.test(l.msg ?? ''));
+    expect(warnings.map((w) => (w.obj as { err: string }).err)).toEqual([
+      'SIP registration refresh timed out after 2000 ms',
+      'SIP unregister timed out after 2000 ms',
+    ]);
+  }, 20_000);
 });
