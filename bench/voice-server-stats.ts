@@ -68,12 +68,13 @@ export function serveStats(
     maxRss = Math.max(maxRss, process.memoryUsage.rss());
   }, 1000).unref();
   // ROOMKIT_BENCH_ALLOC=1: where the server allocates during a step (top sites on stderr).
-  // ROOMKIT_BENCH_ALLOC=kept: what the step allocated 3 to 4.5 s in and still holds at 5 s (run
+  // ROOMKIT_BENCH_ALLOC=kept: what the calls allocated 3 to 4.5 s in and still hold at 5 s (run
   // the server with ROOMKIT_BENCH_SERVER_ARGS=--expose-gc): what outlives scavenges, which
   // is what makes them slow. bench/heap-summary.ts reads a snapshot's retainers.
   const alloc = process.env.ROOMKIT_BENCH_ALLOC
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
+  const pending: NodeJS.Timeout[] = [];
   process.on('message', async (msg: { type: string }) => {
     if (msg.type === 'exit') process.exit(0);
     if (msg.type === 'reset') {
@@ -84,21 +85,26 @@ export function serveStats(
       since = performance.now();
       maxRss = process.memoryUsage.rss();
       await hooks.reset?.();
+      // A step resets twice (as it starts, and once its sessions are open and the calls run):
+      // timers of the first reset give way to the second's.
+      for (const timer of pending.splice(0)) clearTimeout(timer);
       if (alloc?.kept) {
-        setTimeout(() => void alloc.start(), 3000);
-        setTimeout(() => void alloc.report(), 5000);
+        pending.push(setTimeout(() => void alloc.start(), 3000));
+        pending.push(setTimeout(() => void alloc.report(), 5000));
       } else await alloc?.start();
-      // ROOMKIT_BENCH_SNAPSHOT=dir: heap snapshots 5 s into the step and 1 s after the first
+      // ROOMKIT_BENCH_SNAPSHOT=dir: heap snapshots 5 s into the calls and 1 s after the first
       // is written (the step's figures are then void). `bench/heap-summary.ts second --since
       // first` shows what the second holds that is younger than the first.
       const snapshots = process.env.ROOMKIT_BENCH_SNAPSHOT;
       const snapshot = () =>
         console.error(`heap snapshot: ${writeHeapSnapshot(`${snapshots}/step-${Date.now()}.heapsnapshot`)}`);
       if (snapshots)
-        setTimeout(() => {
-          snapshot();
-          setTimeout(snapshot, 1000);
-        }, 5000);
+        pending.push(
+          setTimeout(() => {
+            snapshot();
+            setTimeout(snapshot, 1000);
+          }, 5000),
+        );
       process.send!({ type: 'reset-done' });
     } else if (msg.type === 'stats') {
       await alloc?.report();
