@@ -126,7 +126,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       // The server's figures cover the calls: from the client's "running" (every session
       // open) to its report, while the sessions are still up. Opening is measured apart.
       let opening: ServerStats | undefined;
-      const { report, stats: during } = await runClient(
+      const { report, stats } = await runClient(
         [url, String(n), String(opts.seconds ?? 8), opts.mode, String(replyBytes())],
         async () => {
           opening = await askStats();
@@ -135,7 +135,6 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         askStats,
       );
       const client = report as unknown as ClientReport;
-      const stats = during;
       const reasons: string[] = [];
       if (client.opened < n) reasons.push(`${n - client.opened} sessions did not open`);
       if (client.failed > 0)
