@@ -58,6 +58,8 @@ export class Registration {
   private timer: unknown;
   private failures = 0;
   private stopped = false;
+  /** stop() has finished: an answer that comes after it (an exchange it gave up on) changes nothing. */
+  private closed = false;
   private readonly fromTag = newTag();
   private expires: number;
   private lastChallenge?: { challenge: DigestChallenge; header: string };
@@ -85,6 +87,7 @@ export class Registration {
   /** Registers now; resolves with the outcome (also kept in `state`). */
   async start(): Promise<RegistrationState> {
     this.stopped = false;
+    this.closed = false;
     await this.run(this.expires);
     return this.state;
   }
@@ -102,6 +105,7 @@ export class Registration {
     // for a whole transaction timeout (32 s); the binding then lapses at its expiry.
     if (this.inflight) await this.bounded(this.inflight, 'SIP registration refresh');
     if (this.state === 'registered') await this.bounded(this.run(0), 'SIP unregister');
+    this.closed = true;
     this.setState('unregistered', {});
   }
 
@@ -159,7 +163,7 @@ export class Registration {
         res = await this.send(this.build(expires, target.transport));
       } else break;
     }
-    if (expires === 0) return;
+    if (expires === 0 || this.closed) return;
     if (res.status >= 200 && res.status < 300) {
       this.failures = 0;
       this.grantedS =

@@ -1,10 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIPVoiceBackend } from '../../../src/backends/sip/index.js';
+import { Registration } from '../../../src/backends/sip/registration.js';
 import { SipHeaders } from '../../../src/backends/sip/sip-headers.js';
 import {
   parseSipMessage,
   type SipRequest,
+  type SipResponse,
   serializeSipMessage,
 } from '../../../src/backends/sip/sip-message.js';
 import { eventually } from '../../conformance/backend.js';
@@ -121,5 +123,61 @@ describe('SIP registration', () => {
       'SIP registration refresh timed out after 2000 ms',
       'SIP unregister timed out after 2000 ms',
     ]);
+  }, 20_000);
+
+  it('an answer that comes after close gave up on it changes nothing (unit, a scripted user agent)', async () => {
+    // The exchanges are answered by hand; the refresh timer is fired by hand.
+    const exchanges: { req: SipRequest; answer(status: number): void }[] = [];
+    const ua = {
+      request: (req: SipRequest) =>
+        new Promise<SipResponse>((resolve) =>
+          exchanges.push({
+            req,
+            answer: (status) => {
+              const headers = new SipHeaders();
+              headers.add('Contact', `<sip:desk@127.0.0.1:5060>;expires=${req.headers.get('Expires')}`);
+              resolve({ kind: 'response', status, reason: '', headers, body: Buffer.alloc(0) });
+            },
+          }),
+        ),
+      via: () => 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKtest',
+      contact: () => '<sip:desk@127.0.0.1:5060>',
+    };
+    const timers: (() => void)[] = [];
+    const clock = {
+      now: () => performance.now(),
+      setTimer: (fn: () => void) => timers.push(fn),
+      clearTimer: () => {},
+    };
+    const logger = memoryLogger();
+    const states: string[] = [];
+    const registration = new Registration(
+      {
+        ua: ua as never,
+        clock,
+        logger: logger as never,
+        contactUser: 'desk',
+        onState: (s) => states.push(s),
+      },
+      { registrar: 'sip:127.0.0.1:5070', username: 'desk', password: 'unused', expires: 60 },
+    );
+    const started = registration.start();
+    exchanges[0].answer(200);
+    expect(await started).toBe('registered');
+    timers.shift()!(); // the refresh is due
+    expect(exchanges).toHaveLength(2);
+    await registration.stop(); // gives up on the refresh, then on the unregister (2 s each)
+    expect(exchanges.map((e) => e.req.headers.get('Expires'))).toEqual(['60', '60', '0']);
+    expect(registration.state).toBe('unregistered');
+    // The registrar answers at last (or the transaction times out): nothing moves.
+    exchanges[1].answer(408);
+    exchanges[2].answer(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(registration.state).toBe('unregistered');
+    expect(states.at(-1)).toBe('unregistered');
+    expect(timers).toHaveLength(0);
+    expect(logger.lines.filter((l) => /registration failed|SIP registered/.test(l.msg ?? ''))).toHaveLength(
+      1,
+    );
   }, 20_000);
 });
