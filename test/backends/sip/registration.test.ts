@@ -68,24 +68,34 @@ function registeringBackend(port: number, logger = memoryLogger()): SIPVoiceBack
   });
 }
 
+/** A backend registered with `reg` (its first REGISTER answered), once its refresh has come: held. */
+async function refreshHeld(reg: { port: number; received: Held[] }, logger = memoryLogger()) {
+  const b = registeringBackend(reg.port, logger);
+  let closed = false;
+  cleanup.push(() => (closed ? undefined : b.close()));
+  const listening = b.listen();
+  await eventually(() => expect(reg.received).toHaveLength(1));
+  reg.received[0].answer();
+  await listening;
+  const registered = b.registrationState;
+  // The refresh is due 1 s into the 3 s binding.
+  await eventually(() => expect(reg.received).toHaveLength(2), 4000);
+  const close = () =>
+    b.close().then(() => {
+      closed = true;
+    });
+  return { b, registered, close };
+}
+
 describe('SIP registration', () => {
   it('stays registered through a refresh, and close waits for a refresh in flight, then unregisters', async () => {
     const reg = await registrar();
-    const b = registeringBackend(reg.port);
-    let closed = false;
-    cleanup.push(() => (closed ? undefined : b.close()));
-    const listening = b.listen();
-    await eventually(() => expect(reg.received).toHaveLength(1));
-    reg.received[0].answer();
-    await listening;
-    expect(b.registrationState).toBe('registered');
-    // The refresh (due 1 s into a 3 s binding) is held unanswered: the binding still holds.
-    await eventually(() => expect(reg.received).toHaveLength(2), 4000);
+    const { b, registered, close } = await refreshHeld(reg);
+    expect(registered).toBe('registered');
+    // The refresh is held unanswered: the binding still holds.
     expect(reg.received[1].expires).toBe(3);
     expect(b.registrationState).toBe('registered');
-    const closing = b.close().then(() => {
-      closed = true;
-    });
+    const closing = close();
     await new Promise((r) => setTimeout(r, 100));
     // Close has not unregistered yet: the refresh's 200 would renew the binding after it.
     expect(reg.received).toHaveLength(2);
@@ -100,18 +110,10 @@ describe('SIP registration', () => {
   it('close does not wait on a registrar that stopped answering: each wait is bounded, and said', async () => {
     const reg = await registrar();
     const logger = memoryLogger();
-    const b = registeringBackend(reg.port, logger);
-    let closed = false;
-    cleanup.push(() => (closed ? undefined : b.close()));
-    const listening = b.listen();
-    await eventually(() => expect(reg.received).toHaveLength(1));
-    reg.received[0].answer();
-    await listening;
     // The refresh, then the unregister, are never answered.
-    await eventually(() => expect(reg.received).toHaveLength(2), 4000);
+    const { b, close } = await refreshHeld(reg, logger);
     const started = performance.now();
-    await b.close();
-    closed = true;
+    await close();
     const tookMs = performance.now() - started;
     expect(reg.received.map((r) => r.expires)).toEqual([3, 3, 0]);
     // 2 s for the refresh, 2 s for the unregister; a SIP transaction alone would take 32 s.
