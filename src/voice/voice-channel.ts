@@ -9,6 +9,7 @@ import {
   type InterruptionConfig,
   type InterruptionStrategy,
 } from './interruption.js';
+import { EarlyFrames } from './early-frames.js';
 import { PrimarySpeakerGate, type PrimarySpeakerOptions } from './diarization/primary-speaker.js';
 import { AudioPipeline, type AudioPipelineConfig } from './pipeline/audio-pipeline.js';
 import { EnergyVADProvider } from './pipeline/energy-vad.js';
@@ -93,6 +94,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   private readonly runtimesByRoom = new ByRoom<VoiceSessionRuntime>();
   /** Sessions being bound: startSession and a transport's ready signal may race to bind one. */
   private readonly binding = new Map<string, Promise<VoiceSessionRuntime>>();
+  /** Audio of calls still being bound, played in once they are. */
+  private readonly early = new EarlyFrames();
   private readonly turns: VoiceTurns;
   private readonly traces: TraceObservers;
   /** Primary-speaker mode's gate, when on. */
@@ -333,7 +336,11 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   /** Per frame: the binding gate first (changes apply on the next frame), then the pipeline. */
   private onAudio(session: VoiceSession, frame: AudioFrame): void {
     const rt = this.runtimes.get(session.id);
-    if (!rt || !this.mayListen(session.roomId)) return;
+    if (!rt) {
+      if (this.binding.has(session.id)) this.early.hold(session.id, frame);
+      return;
+    }
+    if (!this.mayListen(session.roomId)) return;
     let processed: AudioFrame;
     try {
       processed = rt.pipeline.processInbound(frame);
@@ -387,7 +394,10 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   private bindOnce(session: VoiceSession): Promise<VoiceSessionRuntime> {
     let pending = this.binding.get(session.id);
     if (!pending) {
-      pending = this.bind(session).finally(() => this.binding.delete(session.id));
+      pending = this.bind(session).finally(() => {
+        this.binding.delete(session.id);
+        this.early.take(session.id); // a bind that failed: its early audio goes nowhere
+      });
       this.binding.set(session.id, pending);
     }
     return pending;
@@ -422,6 +432,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       this.fire(HookTrigger.ON_RECORDING_STARTED, event, session);
     }
     this.maybeStarted(rt);
+    for (const frame of this.early.take(session.id)) this.onAudio(session, frame);
     return rt;
   }
 
