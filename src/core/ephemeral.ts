@@ -64,6 +64,8 @@ export class EphemeralBus {
   constructor(private readonly onError: (error: unknown) => void = () => {}) {}
 
   publish(event: Omit<EphemeralEvent, 'at'> & { at?: number }): void {
+    // Nobody here and no other process to tell (the voice feed's levels, ten a second per call).
+    if (!this.relay && !this.rooms.has(event.roomId)) return;
     const full: EphemeralEvent = { ...event, at: event.at ?? Date.now() };
     this.deliver(full);
     this.relay?.(full);

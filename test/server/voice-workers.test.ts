@@ -18,7 +18,15 @@ import { createVoice } from './fixtures/mock-voice-module.js';
 const voiceModule = new URL('./fixtures/mock-voice-module.ts', import.meta.url).href;
 let server: RunningServer;
 let dir: string;
-const hooks: { trigger: string; sessionId: string; pid: number }[] = [];
+const hooks: { trigger: string; sessionId: string; pid: number; seq: number }[] = [];
+const levels: {
+  session: { id: string; roomId: string };
+  levelDb: number;
+  isSpeech: boolean;
+  timestamp: string;
+  seq: number;
+}[] = [];
+let seq = 0;
 
 function tone(amplitude: number): Int16Array {
   return Int16Array.from({ length: 320 }, (_, i) =>
@@ -61,13 +69,18 @@ beforeAll(async () => {
     server.kit.hook(
       trigger,
       (p: { session: { id: string } }) =>
-        void hooks.push({ trigger, sessionId: p.session.id, pid: process.pid }),
+        void hooks.push({ trigger, sessionId: p.session.id, pid: process.pid, seq: ++seq }),
       {
         name: `test-${trigger}`,
         execution: 'async',
       },
     );
   }
+  server.kit.hook(
+    HookTrigger.ON_INPUT_AUDIO_LEVEL,
+    (p: Omit<(typeof levels)[number], 'seq'>) => void levels.push({ ...p, seq: ++seq }),
+    { name: 'test-levels', execution: 'async' },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -172,6 +185,36 @@ describe('roomkit serve with voice workers', () => {
     const [a, b] = pool.sessionsPerWorker;
     expect(Math.abs(a! - b!)).toBeLessThanOrEqual(1);
     for (const c of clients) await c.close();
+  });
+
+  it("a call's level readings reach the main process's hooks whole, in order, before its end", async () => {
+    await server.kit.createRoom({ roomId: 'w6' });
+    const client = await call('w6');
+    await speak(client);
+    await client.close();
+    const ended = await vi.waitFor(
+      () => {
+        const mine = levels.find((l) => l.session.roomId === 'w6');
+        const end = hooks.find(
+          (h) => h.trigger === HookTrigger.ON_SESSION_ENDED && h.sessionId === mine?.session.id,
+        );
+        expect(end).toBeDefined();
+        return end!;
+      },
+      { timeout: 10_000 },
+    );
+    const readings = levels.filter((l) => l.session.id === ended.sessionId);
+    // 35 frames of 20 ms, a reading every 100 ms of audio: seven, the last one taken just
+    // before the call ended (readings cross in batches of 100 ms; the call's end sends its batch).
+    expect(readings).toHaveLength(7);
+    expect(readings.every((r) => r.session.roomId === 'w6' && Number.isFinite(r.levelDb))).toBe(true);
+    const times = readings.map((r) => Date.parse(r.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // The voice, then the near-silence after it.
+    expect(readings.some((r) => r.isSpeech && r.levelDb > -40)).toBe(true);
+    expect(readings.at(-1)!.levelDb).toBeLessThan(-40);
+    // Every reading ran before the call's end.
+    expect(Math.max(...readings.map((r) => r.seq))).toBeLessThan(ended.seq);
   });
 
   it('a worker that exits ends its calls (ON_SESSION_ENDED) and a new one takes calls', async () => {

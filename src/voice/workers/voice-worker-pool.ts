@@ -11,7 +11,9 @@ import { ChannelType, HookTrigger, type InboundMessage } from '../../models/inde
 import type { VoiceAuthenticate } from '../backends/websocket-voice-backend.js';
 import { sessionHookContext } from '../session-hooks.js';
 import type { VoiceSession } from '../types.js';
+import type { VADAudioLevelEvent } from '../voice-hooks.js';
 import { IpcCalls } from './ipc-calls.js';
+import type { LevelReading } from './level-batch.js';
 import { RemoteVoiceChannel } from './remote-voice-channel.js';
 import type {
   MainToWorker,
@@ -281,9 +283,15 @@ export class VoiceWorkerPool {
         const trigger = message.trigger as HookTrigger;
         if (!kit.hooks.has(trigger)) return;
         const ctx = this.context(trigger, message.session, message.direction);
-        kit.internals.track(kit.hooks.runAsync(trigger, message.payload, ctx));
+        const payload = message.ownSession
+          ? { ...(message.payload as object), session: message.session }
+          : message.payload;
+        kit.internals.track(kit.hooks.runAsync(trigger, payload, ctx));
         return;
       }
+      case 'levels':
+        for (const reading of message.readings) this.level(reading);
+        return;
       case 'event':
         kit.events.emit(message.name as never, message.payload as never);
         return;
@@ -297,6 +305,18 @@ export class VoiceWorkerPool {
         kit.telemetry.voiceTurn(turnFrom(message.turn), message.attributes);
         return;
     }
+  }
+
+  /** A level reading from a worker's batch: the hook runs as it would have in the worker's process. */
+  private level([sessionId, direction, levelDb, isSpeech, at]: LevelReading): void {
+    const trigger =
+      direction === 'inbound' ? HookTrigger.ON_INPUT_AUDIO_LEVEL : HookTrigger.ON_OUTPUT_AUDIO_LEVEL;
+    const session = this.channel.sessionOf(sessionId);
+    if (!session || !this.kit.hooks.has(trigger)) return;
+    const payload: VADAudioLevelEvent = { session, levelDb, isSpeech, timestamp: new Date(at).toISOString() };
+    this.kit.internals.track(
+      this.kit.hooks.runAsync(trigger, payload, this.context(trigger, session, direction)),
+    );
   }
 
   private async answer(method: string, args: unknown[]): Promise<unknown> {

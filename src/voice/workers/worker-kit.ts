@@ -1,9 +1,16 @@
 import type { HookContext } from '../../core/hooks/types.js';
 import type { Logger } from '../../core/logger.js';
-import type { ChannelBinding, HookTrigger, InboundMessage, InboundResult } from '../../models/index.js';
+import {
+  type ChannelBinding,
+  HookTrigger,
+  type InboundMessage,
+  type InboundResult,
+} from '../../models/index.js';
 import type { TurnClock } from '../turn-metrics.js';
 import type { VoiceSession } from '../types.js';
+import type { VADAudioLevelEvent } from '../voice-hooks.js';
 import type { IpcCalls } from './ipc-calls.js';
+import { LevelBatch } from './level-batch.js';
 import type { MainMethod, WorkerToMain } from './worker-protocol.js';
 
 /** A hook outcome as the main kit's HookEngine returns it (what VoiceChannel reads). */
@@ -21,12 +28,15 @@ interface SyncOutcome {
 export class WorkerKit {
   private readonly bindings = new Map<string, ChannelBinding>();
   private triggers = new Set<string>();
+  private readonly levels: LevelBatch;
 
   constructor(
     readonly logger: Logger,
     private readonly calls: IpcCalls<MainMethod>,
     private readonly post: (message: WorkerToMain) => void,
-  ) {}
+  ) {
+    this.levels = new LevelBatch((readings) => post({ t: 'levels', readings }));
+  }
 
   readonly hooks = {
     has: (trigger: HookTrigger): boolean => this.triggers.has(trigger),
@@ -36,7 +46,21 @@ export class WorkerKit {
       const session = ctx.session as VoiceSession | undefined;
       if (!session) return;
       const direction = ctx.direction === 'outbound' ? 'outbound' : 'inbound';
-      this.post({ t: 'hook', trigger, payload, session, direction });
+      if (trigger === HookTrigger.ON_INPUT_AUDIO_LEVEL || trigger === HookTrigger.ON_OUTPUT_AUDIO_LEVEL) {
+        this.levels.add(payload as VADAudioLevelEvent, direction);
+        return;
+      }
+      // The payload's session is the context's: it crosses once.
+      const own = (payload as { session?: unknown } | undefined)?.session === session;
+      const rest = own ? { ...(payload as object), session: undefined } : payload;
+      this.post({
+        t: 'hook',
+        trigger,
+        payload: rest,
+        session,
+        direction,
+        ...(own ? { ownSession: true } : {}),
+      });
     },
   };
 
@@ -56,6 +80,8 @@ export class WorkerKit {
       if (!session) return;
       if (live) this.sessions.set(sessionId, session);
       else this.sessions.delete(sessionId);
+      // The call's last level readings reach the main process before its end.
+      if (!live) this.levels.flush();
       this.post({ t: 'session', live, session: { ...session } });
     },
     voiceTurn: (turn: TurnClock, attributes: Record<string, string>): void => {

@@ -1,6 +1,7 @@
 import type { ChannelBinding, RoomEvent } from '../../models/index.js';
 import type { VoiceAuthResult } from '../backends/websocket-voice-connection.js';
 import type { VoiceSession } from '../types.js';
+import type { LevelReading } from './level-batch.js';
 
 /**
  * What the main process and a voice worker say to each other. The worker owns the calls'
@@ -51,7 +52,17 @@ export type WorkerToMain =
   | { t: 'ready' }
   | { t: 'call'; id: number; method: MainMethod; args: unknown[] }
   | { t: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
-  | { t: 'hook'; trigger: string; payload: unknown; session: VoiceSession; direction: 'inbound' | 'outbound' }
+  /** An async hook to run; `ownSession`: the payload's `session` is `session` (sent once). */
+  | {
+      t: 'hook';
+      trigger: string;
+      payload: unknown;
+      session: VoiceSession;
+      direction: 'inbound' | 'outbound';
+      ownSession?: boolean;
+    }
+  /** Level readings of the last 100 ms (ON_INPUT_AUDIO_LEVEL / ON_OUTPUT_AUDIO_LEVEL), in order. */
+  | { t: 'levels'; readings: LevelReading[] }
   | { t: 'event'; name: string; payload: unknown }
   | { t: 'session'; live: boolean; session: VoiceSession }
   | { t: 'turn'; turn: SerializedTurn; attributes: Record<string, string> };
