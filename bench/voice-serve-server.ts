@@ -1,9 +1,10 @@
 /**
- * `roomkit serve` with its voice in worker processes, for the voice bench:
+ * `roomkit serve` for the voice bench, its voice in this process (0) or in worker processes:
  *   voice-serve-server.ts <workers>
- * The WebSocket voice calls run in the workers (mock speech, AGC, energy VAD, from
- * voice-mock-voice.ts), the kit and a mock agent in this process, rooms in memory and made
- * up front. The stats add the workers' CPU and memory, and take the worst loop delay.
+ * The WebSocket voice calls run there (mock speech, AGC, energy VAD, from voice-mock-voice.ts),
+ * the kit, the console's voice feed and a mock agent in this process, rooms in memory and made
+ * up front. The stats add the workers' CPU and memory, take the worst loop delay, and list
+ * each process's.
  */
 import { MemoryStore } from '../src/store/memory-store.js';
 import { startServer } from '../src/server/index.js';
@@ -31,25 +32,31 @@ for (let i = 0; i < ROOMS; i++) {
   await server.kit.createRoom({ roomId });
   await server.kit.attachChannel(roomId, 'agent', { category: 'intelligence' });
 }
-const pool = server.voiceWorkers!;
-let idleWorkersRss = (await pool.stats()).reduce((n, w) => n + w.rss, 0);
-serveStats({
-  reset: async () => {
-    const stats = await pool.stats();
-    idleWorkersRss = Math.min(
-      idleWorkersRss,
-      stats.reduce((n, w) => n + w.rss, 0),
-    );
+const pool = server.voiceWorkers;
+let idleWorkersRss = pool ? (await pool.stats()).reduce((n, w) => n + w.rss, 0) : 0;
+serveStats(
+  pool && {
+    reset: async () => {
+      const stats = await pool.stats();
+      idleWorkersRss = Math.min(
+        idleWorkersRss,
+        stats.reduce((n, w) => n + w.rss, 0),
+      );
+    },
+    combine: async (own) => {
+      const stats = await pool.stats();
+      return {
+        ...own,
+        cpu: own.cpu + stats.reduce((n, w) => n + w.cpu, 0),
+        loopDelayP99Ms: Math.max(own.loopDelayP99Ms, ...stats.map((w) => w.loopDelayP99Ms)),
+        idleRss: own.idleRss + idleWorkersRss,
+        maxRss: own.maxRss + stats.reduce((n, w) => n + w.rss, 0),
+        processes: [
+          { role: 'main', cpu: own.cpu, loopDelayP99Ms: own.loopDelayP99Ms },
+          ...stats.map((w) => ({ role: 'worker', cpu: w.cpu, loopDelayP99Ms: w.loopDelayP99Ms })),
+        ],
+      };
+    },
   },
-  combine: async (own) => {
-    const stats = await pool.stats();
-    return {
-      ...own,
-      cpu: own.cpu + stats.reduce((n, w) => n + w.cpu, 0),
-      loopDelayP99Ms: Math.max(own.loopDelayP99Ms, ...stats.map((w) => w.loopDelayP99Ms)),
-      idleRss: own.idleRss + idleWorkersRss,
-      maxRss: own.maxRss + stats.reduce((n, w) => n + w.rss, 0),
-    };
-  },
-});
+);
 announce(`${server.url.replace('http', 'ws')}/voice`);

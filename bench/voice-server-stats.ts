@@ -23,6 +23,8 @@ export interface ServerStats {
    * frame sent), p50 / p99 in ms.
    */
   turnMs?: Record<string, { turns: number; p50: number; p99: number }>;
+  /** A server of several processes: each one's CPU share and loop delay p99 (ms), main first. */
+  processes?: { role: string; cpu: number; loopDelayP99Ms: number }[];
 }
 
 /** Collects turn latencies by name between `reset` and `stats`: pass `hooks` to `serveStats`. */

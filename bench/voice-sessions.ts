@@ -158,6 +158,15 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         ...(opening ? { serverOpeningLoopDelayP99Ms: round(opening.loopDelayP99Ms) } : {}),
         serverCpu: round(stats.cpu),
         ...(stats.turnMs ? { serverTurnMs: stats.turnMs } : {}),
+        ...(stats.processes
+          ? {
+              serverProcesses: stats.processes.map((p) => ({
+                ...p,
+                cpu: round(p.cpu),
+                loopDelayP99Ms: round(p.loopDelayP99Ms),
+              })),
+            }
+          : {}),
         rssPerSessionKiB: Math.round((stats.maxRss - stats.idleRss) / 1024 / n),
         replies: {
           expected: client.expectedReplies,

@@ -82,6 +82,7 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
     roomkit: ['voice-server.ts', []],
     'bare-ws': ['bare-ws-server.ts', []],
     // `roomkit serve --voice-workers N`: the curve for one and two worker processes.
+    serve: ['voice-serve-server.ts', ['0']],
     'serve-1-worker': ['voice-serve-server.ts', ['1']],
     'serve-2-workers': ['voice-serve-server.ts', ['2']],
   };
