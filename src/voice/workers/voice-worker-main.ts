@@ -13,6 +13,7 @@ import { WebSocketVoiceBackend } from '../backends/websocket-voice-backend.js';
 import type { STTProvider, TTSProvider } from '../types.js';
 import { VoiceChannel } from '../voice-channel.js';
 import { IpcCalls } from './ipc-calls.js';
+import { IpcOutbox } from './ipc-outbox.js';
 import { LoadMeter } from './load-meter.js';
 import { WorkerKit } from './worker-kit.js';
 import type {
@@ -31,9 +32,8 @@ export interface WorkerVoice {
   pipeline?: AudioPipelineConfig;
 }
 
-const post = (message: WorkerToMain): void => {
-  process.send?.(message);
-};
+const outbox = new IpcOutbox<WorkerToMain>((message) => process.send?.(message));
+const post = (message: WorkerToMain): void => outbox.post(message);
 const calls = new IpcCalls<MainMethod>((message) => post(message as WorkerToMain));
 let channel: VoiceChannel | undefined;
 let backend: WebSocketVoiceBackend | undefined;
@@ -105,8 +105,13 @@ async function answer(method: string, args: unknown[]): Promise<unknown> {
   throw new Error(`unknown worker method ${method}`);
 }
 
-process.on('message', (message: MainToWorker, handle?: unknown) => {
+process.on('message', (message: MainToWorker, handle?: unknown) => receive(message, handle));
+
+function receive(message: MainToWorker, handle?: unknown): void {
   switch (message.t) {
+    case 'batch':
+      for (const one of message.messages) receive(one);
+      return;
     case 'init':
       init(message.config).then(
         () => post({ t: 'ready' }),
@@ -142,7 +147,7 @@ process.on('message', (message: MainToWorker, handle?: unknown) => {
       void shutdown();
       return;
   }
-});
+}
 
 /** How long a closing worker waits for its calls and backend to close before it exits anyway. */
 const SHUTDOWN_MS = 4000;
@@ -162,6 +167,7 @@ async function shutdown(): Promise<void> {
     await channel?.close();
     await backend?.close();
   } finally {
+    outbox.flush();
     process.exit(0);
   }
 }

@@ -13,6 +13,7 @@ import { sessionHookContext } from '../session-hooks.js';
 import type { VoiceSession } from '../types.js';
 import type { VADAudioLevelEvent } from '../voice-hooks.js';
 import { IpcCalls } from './ipc-calls.js';
+import { IpcOutbox } from './ipc-outbox.js';
 import type { LevelReading } from './level-batch.js';
 import { RemoteVoiceChannel } from './remote-voice-channel.js';
 import type {
@@ -219,9 +220,15 @@ export class VoiceWorkerPool {
       execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const outbox = new IpcOutbox<MainToWorker>((message) => {
+      if (child.connected) child.send(message);
+    });
     const post = (message: MainToWorker, handle?: Socket) => {
+      if (!handle) return outbox.post(message);
+      // A socket crosses alone, after what was posted before it.
+      outbox.flush();
       if (child.connected) child.send(message, handle);
-      else handle?.destroy();
+      else handle.destroy();
     };
     let ready!: () => void;
     let failed!: (error: Error) => void;
@@ -239,7 +246,11 @@ export class VoiceWorkerPool {
       bindings: new Map(),
       triggers: '',
     };
-    child.on('message', (message: WorkerToMain) => {
+    const receive = (message: WorkerToMain): void => {
+      if (message.t === 'batch') {
+        for (const one of message.messages) receive(one);
+        return;
+      }
       if (message.t === 'ready') {
         this.opts.logger.info({ worker: index, pid: child.pid }, 'voice worker ready');
         this.sendTriggers(worker, true);
@@ -248,7 +259,8 @@ export class VoiceWorkerPool {
         return;
       }
       this.onMessage(worker, message);
-    });
+    };
+    child.on('message', receive);
     child.once('exit', (code, signal) => {
       worker.isReady = false;
       failed(new Error(`voice worker ${index} exited (${signal ?? code}) before it was ready`));

@@ -1,6 +1,7 @@
 import type { ChannelBinding, RoomEvent } from '../../models/index.js';
 import type { VoiceAuthResult } from '../backends/websocket-voice-connection.js';
 import type { VoiceSession } from '../types.js';
+import type { IpcBatch } from './ipc-outbox.js';
 import type { LevelReading } from './level-batch.js';
 
 /**
@@ -37,6 +38,8 @@ export interface HandedSocket {
 }
 
 export type MainToWorker =
+  /** Messages posted in one turn of the main process's event loop, in order (IpcOutbox). */
+  | IpcBatch<MainToWorker>
   | { t: 'init'; config: VoiceWorkerConfig }
   | { t: 'socket'; upgrade: HandedSocket }
   | { t: 'deliver'; event: RoomEvent }
@@ -49,6 +52,8 @@ export type MainToWorker =
   | { t: 'close' };
 
 export type WorkerToMain =
+  /** Messages posted in one turn of the worker's event loop, in order (IpcOutbox). */
+  | IpcBatch<WorkerToMain>
   | { t: 'ready' }
   | { t: 'call'; id: number; method: MainMethod; args: unknown[] }
   | { t: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
