@@ -75,13 +75,14 @@ const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-w
  * `serverOpeningLoopDelayP99Ms`) under 20 ms with no frame lost, for our server and a bare
  * `ws` server sending the same traffic (the machine's limit), turns in lockstep and staggered.
  * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,serve-2-workers:staggered` picks the runs (servers:
- * roomkit, bare-ws, serve-1-worker, serve-2-workers).
+ * roomkit (the library: kit, voice channel, mock agent), bare-ws, serve (`roomkit serve`, voice
+ * in process, with the console's voice feed), serve-1-worker, serve-2-workers).
  */
 async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   const servers: Record<string, [string, string[]]> = {
     roomkit: ['voice-server.ts', []],
     'bare-ws': ['bare-ws-server.ts', []],
-    // `roomkit serve --voice-workers N`: the curve for one and two worker processes.
+    // `roomkit serve`, and with `--voice-workers N`: the curve for one and two worker processes.
     serve: ['voice-serve-server.ts', ['0']],
     'serve-1-worker': ['voice-serve-server.ts', ['1']],
     'serve-2-workers': ['voice-serve-server.ts', ['2']],
