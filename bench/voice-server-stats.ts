@@ -6,6 +6,7 @@
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { windowProfiler } from './window-profiler.js';
 
 export interface ServerStats {
   /** CPU time over wall time since `reset` (1 = one core busy). */
@@ -77,6 +78,9 @@ export function serveStats(
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
   const pending: NodeJS.Timeout[] = [];
+  const profiler = process.env.ROOMKIT_BENCH_PROFILE
+    ? windowProfiler(process.env.ROOMKIT_BENCH_PROFILE, `calls-${process.pid}`)
+    : undefined;
   process.on('message', async (msg: { type: string }) => {
     if (msg.type === 'exit') process.exit(0);
     if (msg.type === 'reset') {
@@ -100,6 +104,12 @@ export function serveStats(
       const snapshots = process.env.ROOMKIT_BENCH_SNAPSHOT;
       const snapshot = () =>
         console.error(`heap snapshot: ${writeHeapSnapshot(`${snapshots}/step-${Date.now()}.heapsnapshot`)}`);
+      // ROOMKIT_BENCH_PROFILE=dir: a CPU profile of 3 s of the calls, from 3 s in
+      // (`npx tsx bench/profile-summary.ts dir`).
+      if (profiler) {
+        pending.push(setTimeout(() => void profiler.start(), 3000));
+        pending.push(setTimeout(() => void profiler.stop(), 6000));
+      }
       if (snapshots)
         pending.push(
           setTimeout(() => {

@@ -90,6 +90,23 @@ async function runClient<T>(
   }
 }
 
+/**
+ * How fast this machine's cores are right now: the best of three runs of a fixed piece of
+ * arithmetic, in ms. The machine's speed drifts: the same server at the same count used 0.44
+ * of a core in one sweep and 1.0 twenty minutes later. Steps compare fairly only when they
+ * read about the same.
+ */
+export function calibrate(): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    let x = 0;
+    for (let i = 1; i < 2e6; i++) x += Math.sqrt(i) % 7;
+    best = Math.min(best, performance.now() - started + (x < 0 ? 1 : 0));
+  }
+  return round(best);
+}
+
 export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   // ROOMKIT_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the server.
   const extra = process.env.ROOMKIT_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -123,6 +140,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       };
       await reset();
       const load = os.loadavg()[0];
+      const calibration = calibrate();
       // The server's figures cover the calls: from the client's "running" (every session
       // open) to its report, while the sessions are still up. Opening is measured apart.
       let opening: ServerStats | undefined;
@@ -178,6 +196,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         framesLost: client.framesLost,
         clientLoopDelayP99Ms: round(client.clientLoopDelayP99Ms),
         loadAverage1m: Math.round(load * 100) / 100,
+        machineCalibrationMs: calibration,
         ok,
         ...(ok ? {} : { failedBecause: reasons.join('; ') }),
       });

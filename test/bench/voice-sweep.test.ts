@@ -23,6 +23,7 @@ describe('voice bench harness', () => {
       expect(line).toMatchObject({ sessions: 12, opened: 12, framesLost: 0, ok: true });
       expect(line.serverOpeningLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.serverEventLoopDelayP99Ms).toEqual(expect.any(Number));
+      expect(line.machineCalibrationMs).toBeGreaterThan(0);
       const replies = line.replies as { expected: number; completed: number; missing: number };
       expect(replies.expected).toBeGreaterThan(0);
       expect(replies.completed).toBeGreaterThanOrEqual(replies.expected);
