@@ -47,12 +47,12 @@ export class RemoteVoiceChannel extends Channel {
     return lost;
   }
 
-  /** The worker holding a call (one `connectVoice` made, waiting for its client). */
   /** A live call's session, as its worker last reported it. */
   sessionOf(sessionId: string): VoiceSession | undefined {
     return this.calls.get(sessionId)?.session;
   }
 
+  /** The worker holding a call (one `connectVoice` made, waiting for its client). */
   workerOf(sessionId: string): VoiceWorkerHandle | undefined {
     return this.calls.get(sessionId)?.worker;
   }
