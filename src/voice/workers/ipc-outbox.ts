@@ -1,3 +1,5 @@
+import { Batch } from './batch.js';
+
 /** What a batch of messages looks like on the wire. */
 export interface IpcBatch<M> {
   t: 'batch';
@@ -10,27 +12,24 @@ export interface IpcBatch<M> {
  * worker sent 1,400 a second (hooks, metrics, turns, calls), and the writes cost it more than
  * all its calls' audio sends. Posting in the same turn keeps the order; the batch goes out
  * at the end of the turn (`setImmediate`), so a call across waits for the I/O being handled,
- * not for a timer.
+ * not for a timer. A lone message crosses as itself.
  */
 export class IpcOutbox<M> {
-  private queued: M[] = [];
-  private scheduled = false;
+  private readonly batch: Batch<M>;
 
-  constructor(private readonly send: (message: M | IpcBatch<M>) => void) {}
+  constructor(send: (message: M | IpcBatch<M>) => void) {
+    this.batch = new Batch<M>(
+      (messages) => send(messages.length === 1 ? messages[0]! : { t: 'batch', messages }),
+      'turn',
+    );
+  }
 
   post(message: M): void {
-    this.queued.push(message);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    this.batch.add(message);
   }
 
   /** Sends what is queued now (before the process exits, say). */
   flush(): void {
-    this.scheduled = false;
-    const messages = this.queued;
-    if (!messages.length) return;
-    this.queued = [];
-    this.send(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
+    this.batch.flush();
   }
 }

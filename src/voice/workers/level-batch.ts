@@ -1,4 +1,5 @@
 import type { VADAudioLevelEvent } from '../voice-hooks.js';
+import { Batch } from './batch.js';
 
 /** One level reading as it crosses to the main process: session id, direction, dBFS, speech, epoch ms. */
 export type LevelReading = [
@@ -21,30 +22,17 @@ export const LEVEL_BATCH_MS = 100;
  * `flush()` before a call's end keeps them ahead of it.
  */
 export class LevelBatch {
-  private readings: LevelReading[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly batch: Batch<LevelReading>;
 
-  constructor(private readonly send: (readings: LevelReading[]) => void) {}
+  constructor(send: (readings: LevelReading[]) => void) {
+    this.batch = new Batch(send, LEVEL_BATCH_MS);
+  }
 
   add(event: VADAudioLevelEvent, direction: 'inbound' | 'outbound'): void {
-    this.readings.push([
-      event.session.id,
-      direction,
-      event.levelDb,
-      event.isSpeech,
-      Date.parse(event.timestamp),
-    ]);
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), LEVEL_BATCH_MS);
-    this.timer.unref();
+    this.batch.add([event.session.id, direction, event.levelDb, event.isSpeech, Date.parse(event.timestamp)]);
   }
 
   flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.readings.length) return;
-    const readings = this.readings;
-    this.readings = [];
-    this.send(readings);
+    this.batch.flush();
   }
 }
