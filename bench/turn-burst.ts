@@ -9,9 +9,22 @@ import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { silentLogger } from '../src/core/logger.js';
 import { MockAIProvider } from '../src/testing/index.js';
 import { createVoice } from './voice-mock-voice.js';
-import { MockVoiceBackend, VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+import { type AudioFrame, MockVoiceBackend, VoiceChannel, type VoiceSession } from '../src/voice/index.js';
 import { REPLY_TEXT, SILENCE_MS } from './voice-traffic.js';
 import { windowProfiler } from './window-profiler.js';
+
+/**
+ * The WebSocket transport without its socket: paced as it is (100 ms ahead, 60 ms a wake-up)
+ * and sending nowhere. The mock's own sending copied and kept every frame for tests to read
+ * (a fifth of a burst's CPU, and garbage the framework did not make).
+ */
+class DiscardingVoiceBackend extends MockVoiceBackend {
+  override readonly pacing = { leadMs: 100, batchMs: 60 };
+  framesSent = 0;
+  override sendPacedFrame(_session: VoiceSession, _frame: AudioFrame): void {
+    this.framesSent++;
+  }
+}
 
 const ROUNDS = 12;
 /** The first rounds warm the JIT; the figures are the rest's. */
@@ -20,7 +33,7 @@ const WARM_ROUNDS = 4;
 export async function benchTurnBurst(): Promise<Record<string, unknown>> {
   const callers = Number(process.env.ROOMKIT_BENCH_TURN_BURST ?? 600);
   const kit = new RoomKit({ logger: silentLogger });
-  const backend = new MockVoiceBackend({ playbackRealtime: false });
+  const backend = new DiscardingVoiceBackend({ playbackRealtime: false });
   const { stt, tts, pipeline } = createVoice();
   kit.registerChannel(new VoiceChannel('voice', { stt, tts, backend, pipeline }));
   kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));

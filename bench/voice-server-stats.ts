@@ -4,7 +4,7 @@
  * with the process's CPU share, event-loop delay and memory over the step.
  */
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { windowProfiler } from './window-profiler.js';
 
@@ -24,8 +24,66 @@ export interface ServerStats {
    * frame sent), p50 / p99 in ms.
    */
   turnMs?: Record<string, { turns: number; p50: number; p99: number }>;
+  /**
+   * Garbage collection in this process since `reset`: how many of each kind and their time
+   * in ms (main thread pauses; a mark-compact's incremental steps count apart, as
+   * `incremental`). Our server promotes a turn's state where the bare one promotes nothing:
+   * mark-compacts are where the two differ most.
+   */
+  gc?: GcFigures;
   /** A server of several processes: each one's CPU share and loop delay p99 (ms), main first. */
   processes?: { role: string; cpu: number; loopDelayP99Ms: number }[];
+}
+
+export interface GcFigures {
+  scavenges: number;
+  markCompacts: number;
+  scavengeMs: number;
+  markCompactMs: number;
+  incrementalMs: number;
+  /** The longest single pause, ms. */
+  maxPauseMs: number;
+}
+
+/** Counts GC pauses by kind from `reset()` on (a PerformanceObserver of 'gc' entries). */
+function gcCounter() {
+  let figures: GcFigures;
+  const reset = () => {
+    figures = {
+      scavenges: 0,
+      markCompacts: 0,
+      scavengeMs: 0,
+      markCompactMs: 0,
+      incrementalMs: 0,
+      maxPauseMs: 0,
+    };
+  };
+  reset();
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      const ms = entry.duration;
+      figures.maxPauseMs = Math.max(figures.maxPauseMs, ms);
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        figures.scavenges++;
+        figures.scavengeMs += ms;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        figures.markCompacts++;
+        figures.markCompactMs += ms;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) figures.incrementalMs += ms;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    reset,
+    read: (): GcFigures => ({
+      ...figures,
+      scavengeMs: round(figures.scavengeMs),
+      markCompactMs: round(figures.markCompactMs),
+      incrementalMs: round(figures.incrementalMs),
+      maxPauseMs: round(figures.maxPauseMs),
+    }),
+  };
 }
 
 /** Collects turn latencies by name between `reset` and `stats`: pass `hooks` to `serveStats`. */
@@ -67,6 +125,7 @@ export function serveStats(
   let cpu = process.cpuUsage();
   let since = performance.now();
   let maxRss = idleRss;
+  const gc = gcCounter();
   setInterval(() => {
     maxRss = Math.max(maxRss, process.memoryUsage.rss());
   }, 1000).unref();
@@ -90,6 +149,7 @@ export function serveStats(
       cpu = process.cpuUsage();
       since = performance.now();
       maxRss = process.memoryUsage.rss();
+      gc.reset();
       await hooks.reset?.();
       // A step resets twice (as it starts, and once its sessions are open and the calls run):
       // timers of the first reset give way to the second's.
@@ -128,6 +188,7 @@ export function serveStats(
         idleRss,
         maxRss: Math.max(maxRss, process.memoryUsage.rss()),
         heapUsed: process.memoryUsage().heapUsed,
+        gc: gc.read(),
       };
       process.send!({ type: 'stats', stats: hooks.combine ? await hooks.combine(own) : own });
     }

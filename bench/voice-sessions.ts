@@ -175,6 +175,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         // While the sessions opened (handshakes, rooms made): not part of the pass rule.
         ...(opening ? { serverOpeningLoopDelayP99Ms: round(opening.loopDelayP99Ms) } : {}),
         serverCpu: round(stats.cpu),
+        ...(stats.gc ? { serverGc: stats.gc } : {}),
         ...(stats.turnMs ? { serverTurnMs: stats.turnMs } : {}),
         ...(stats.processes
           ? {

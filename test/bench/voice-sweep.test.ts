@@ -24,6 +24,15 @@ describe('voice bench harness', () => {
       expect(line.serverOpeningLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.serverEventLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.machineCalibrationMs).toBeGreaterThan(0);
+      // GC over the calls, from the server process itself.
+      expect(line.serverGc).toEqual({
+        scavenges: expect.any(Number),
+        markCompacts: expect.any(Number),
+        scavengeMs: expect.any(Number),
+        markCompactMs: expect.any(Number),
+        incrementalMs: expect.any(Number),
+        maxPauseMs: expect.any(Number),
+      });
       const replies = line.replies as { expected: number; completed: number; missing: number };
       expect(replies.expected).toBeGreaterThan(0);
       expect(replies.completed).toBeGreaterThanOrEqual(replies.expected);
