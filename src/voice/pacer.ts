@@ -228,7 +228,11 @@ export class OutboundPacer {
     this.chunks.push(owned ? pcm : pcm.slice());
     this.queuedSamples += pcm.length;
     this.lastPushAt = this.clock.now();
-    this.pump();
+    // On a shared VoiceClock the sending waits for its next callback (within a millisecond):
+    // replies that start together then send in the clock's budgeted runs, with the loop
+    // reading sockets in between, instead of all inside whatever pushed their first audio.
+    if (this.task) this.pumpSoon();
+    else this.pump();
     return true;
   }
 
@@ -329,6 +333,11 @@ export class OutboundPacer {
       this.timer = undefined;
       this.pump();
     }, delayMs);
+  }
+
+  private pumpSoon(): void {
+    this.clock.schedule!(this.task!, 0);
+    this.taskScheduled = true;
   }
 
   private hasFrame(now: number): boolean {

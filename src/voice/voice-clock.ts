@@ -34,6 +34,12 @@ const MASK = SLOTS - 1;
  * fifty thousand timers, and a socket written twice in a slot can go out in one write (the
  * transports cork for the rest of the tick). Adding and cancelling are O(1) and allocate
  * nothing for tasks that bring their own links (`schedule`). Time is performance.now().
+ *
+ * One callback runs tasks for at most `budgetMs`, then goes on in the loop's next check
+ * phase, after the loop has read its sockets and run its other timers. Replies that start
+ * together (callers in lockstep) fall due together: their sends, and the socket writes
+ * after each batch of them, would otherwise hold the loop for tens of milliseconds. A
+ * pacer runs ahead of playback (100 ms on WebSocket), so a send a few ms late is not heard.
  */
 export class VoiceClock implements PacerClock {
   private readonly heads: (ClockTask | undefined)[] = new Array(SLOTS);
@@ -44,7 +50,17 @@ export class VoiceClock implements PacerClock {
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private firing = false;
+  /** A slot the last callback left unfinished (over budget), and its continuation queued. */
+  private partial: number | undefined;
+  private continuing = false;
   private readonly tick = () => this.fire();
+  private readonly resume = () => {
+    this.continuing = false;
+    this.fire();
+  };
+
+  /** @param budgetMs Task time per callback before the loop gets its turn (see the class). */
+  constructor(private readonly budgetMs = 2) {}
 
   now(): number {
     return performance.now();
@@ -69,8 +85,8 @@ export class VoiceClock implements PacerClock {
     else this.heads[slot] = task;
     this.tails[slot] = task;
     this.pending++;
-    // While firing, the end of the run arms for whatever is next.
-    if (due < this.armedFor && !this.firing) this.arm(due);
+    // While firing (or about to go on), the end of the run arms for whatever is next.
+    if (due < this.armedFor && !this.firing && !this.continuing) this.arm(due);
   }
 
   cancel(task: ClockTask): void {
@@ -113,30 +129,45 @@ export class VoiceClock implements PacerClock {
   }
 
   private fire(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     // Node may wake a little early: anything due within half a millisecond runs now.
     const until = Math.floor(this.now() + 0.5);
+    const deadline = performance.now() + this.budgetMs;
     this.firing = true;
+    // First what the last callback left of its slot.
+    let done = this.partial === undefined || this.runSlot(this.partial, deadline);
+    if (done) this.partial = undefined;
     // A loop stalled for more than a lap visits each slot once (their due tasks all run).
-    for (let ms = Math.max(this.ranUntil + 1, until - SLOTS + 1); ms <= until && this.pending > 0; ms++) {
+    for (
+      let ms = Math.max(this.ranUntil + 1, until - SLOTS + 1);
+      done && ms <= until && this.pending > 0;
+      ms++
+    ) {
       // Marked as run first: a task scheduled from inside goes to a later slot, not this one.
       this.ranUntil = ms;
-      this.runSlot(ms);
+      done = this.runSlot(ms, deadline);
+      if (!done) this.partial = ms;
     }
-    this.ranUntil = Math.max(this.ranUntil, until);
+    if (done) this.ranUntil = Math.max(this.ranUntil, until);
     this.firing = false;
-    if (this.pending > 0) this.arm(this.nextDue());
+    if (!done) {
+      this.continuing = true;
+      setImmediate(this.resume);
+    } else if (this.pending > 0) this.arm(this.nextDue());
   }
 
-  private runSlot(ms: number): void {
+  /** Runs the slot's due tasks; false when the budget ran out with some left. */
+  private runSlot(ms: number, deadline: number): boolean {
     const slot = ms & MASK;
     for (;;) {
       // Always from the head: a task may cancel or move others of its slot while it runs.
       // Tasks a lap (or more) ahead share the slot and stay; new ones go to later slots.
       let task = this.heads[slot];
       while (task && task.clockSlot!.due > ms) task = task.clockSlot!.next;
-      if (!task) return;
+      if (!task) return true;
+      if (performance.now() >= deadline) return false;
       this.unlink(task.clockSlot!);
       try {
         task.run();

@@ -108,6 +108,61 @@ describe('VoiceClock', () => {
     expect(ran).toEqual(['after', 'later']);
   });
 
+  it('runs a long slot in budgeted callbacks, letting the loop in between, all in order', async () => {
+    const clock = new VoiceClock(2);
+    const ran: number[] = [];
+    let loopGotIn = -1;
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const slot = Math.ceil(performance.now()) + 10;
+    for (let i = 0; i < 100; i++) {
+      clock.schedule(
+        task(() => {
+          // The first task asks for the loop's next check phase: it must come before the last task.
+          if (i === 0) setImmediate(() => (loopGotIn = ran.length));
+          ran.push(i);
+          busy(0.1);
+        }),
+        slot - performance.now() - 0.5,
+      );
+    }
+    await sleep(80);
+    expect(ran).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // 10 ms of tasks in 2 ms runs: the loop got in after the first run, long before the end.
+    expect(loopGotIn).toBeGreaterThan(0);
+    expect(loopGotIn).toBeLessThan(60);
+    expect(clock.pendingTasks).toBe(0);
+  });
+
+  it('keeps time after a budgeted run: later tasks still run at their time', async () => {
+    const clock = new VoiceClock(1);
+    const ran: string[] = [];
+    for (let i = 0; i < 20; i++)
+      clock.schedule(
+        task(() => {
+          const until = performance.now() + 0.2;
+          while (performance.now() < until);
+        }),
+        2,
+      );
+    const start = performance.now();
+    let lateAt = 0;
+    clock.schedule(
+      task(() => {
+        ran.push('late');
+        lateAt = performance.now() - start;
+      }),
+      30,
+    );
+    clock.setTimer(() => ran.push('mid'), 15);
+    await sleep(60);
+    expect(ran).toEqual(['mid', 'late']);
+    expect(lateAt).toBeGreaterThanOrEqual(29);
+    expect(clock.pendingTasks).toBe(0);
+  });
+
   it('paces a reply at real time with one wake-up per frame for many pacers at once', async () => {
     const clock = new VoiceClock();
     const sent: number[][] = Array.from({ length: 50 }, () => []);
@@ -127,5 +182,40 @@ describe('VoiceClock', () => {
       for (const [k, t] of times.entries()) expect(t - start).toBeGreaterThanOrEqual(k * 20 - 1);
     }
     expect(clock.pendingTasks).toBe(0);
+  });
+
+  it('replies that start together send from the clock in budgeted runs, not inside push', async () => {
+    const clock = new VoiceClock(2);
+    const firstSentAt: number[] = [];
+    let sends = 0;
+    const pacers = Array.from(
+      { length: 200 },
+      (_, i) =>
+        new OutboundPacer({
+          sampleRate: 16000,
+          clock,
+          leadMs: 100,
+          send: () => {
+            // A socket write's worth of work.
+            const until = performance.now() + 0.02;
+            while (performance.now() < until);
+            if (firstSentAt[i] === undefined) firstSentAt[i] = sends;
+            sends++;
+          },
+        }),
+    );
+    for (const p of pacers) p.push(new Int16Array(320 * 10)); // 200 ms each: 5 frames fill the lead
+    expect(sends).toBe(0);
+    let sendsWhenLoopGotIn = -1;
+    setImmediate(() => (sendsWhenLoopGotIn = sends));
+    const deadline = performance.now() + 2000;
+    while (firstSentAt.filter((x) => x !== undefined).length < 200 && performance.now() < deadline)
+      await sleep(5);
+    // Every reply started, in the order they were pushed, and the loop ran before the last began.
+    expect(firstSentAt.filter((x) => x !== undefined)).toHaveLength(200);
+    expect(firstSentAt).toEqual([...firstSentAt].sort((a, b) => a - b));
+    expect(sendsWhenLoopGotIn).toBeGreaterThanOrEqual(0);
+    expect(sendsWhenLoopGotIn).toBeLessThan(firstSentAt[199]!);
+    for (const p of pacers) p.interrupt();
   });
 });
