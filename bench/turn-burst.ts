@@ -36,7 +36,9 @@ export async function benchTurnBurst(): Promise<Record<string, unknown>> {
   const backend = new DiscardingVoiceBackend({ playbackRealtime: false });
   const { stt, tts, pipeline } = createVoice();
   kit.registerChannel(new VoiceChannel('voice', { stt, tts, backend, pipeline }));
-  kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
+  kit.registerChannel(
+    new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT], recordCalls: false }) }),
+  );
   const sessions: VoiceSession[] = [];
   for (let i = 0; i < callers; i++) {
     await kit.createRoom({ roomId: `r${i}` });

@@ -20,7 +20,7 @@ const server = await startServer({
   port: 0,
   auth: false,
   store: new MemoryStore(),
-  aiProvider: new MockAIProvider({ responses: [REPLY_TEXT] }),
+  aiProvider: new MockAIProvider({ responses: [REPLY_TEXT], recordCalls: false }),
   voice: createVoice(),
   voiceModule: new URL('voice-mock-voice.ts', import.meta.url).href,
   voiceWorkers: workers,

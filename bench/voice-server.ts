@@ -41,7 +41,9 @@ const backend = new WebSocketVoiceBackend({
 });
 const { stt, tts, pipeline } = createVoice();
 kit.registerChannel(new VoiceChannel('voice', { stt, tts, backend, pipeline }));
-kit.registerChannel(new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT] }) }));
+kit.registerChannel(
+  new AIChannel('ai', { provider: new MockAIProvider({ responses: [REPLY_TEXT], recordCalls: false }) }),
+);
 // How long callers wait for each step of their turn under load (bursts queue behind each other).
 const latencies = turnLatencies();
 kit.on('metric', (m) => {

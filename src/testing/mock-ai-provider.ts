@@ -11,9 +11,14 @@ export interface MockAIProviderOptions {
   streaming?: boolean;
   /** Delay before answering (and between streamed words). */
   delayMs?: number;
+  /**
+   * Keep every call in `calls` (default true, for tests to read). False keeps none: a load
+   * test's mock, standing in for a remote vendor, should not hold every request it was sent.
+   */
+  recordCalls?: boolean;
 }
 
-/** A scripted AI provider for tests. Records every request in `calls`. */
+/** A scripted AI provider for tests. Records every request in `calls` (unless `recordCalls: false`). */
 export class MockAIProvider implements AIProvider {
   readonly name = 'mock';
   readonly model = 'mock-model';
@@ -26,7 +31,7 @@ export class MockAIProvider implements AIProvider {
   }
 
   async generate(request: AIRequest): Promise<AIResponse> {
-    this.calls.push(request);
+    if (this.opts.recordCalls !== false) this.calls.push(request);
     if (this.opts.delayMs) await delay(this.opts.delayMs, request.signal);
     const scripted = this.next();
     if (typeof scripted === 'function') return done(await scripted(request));

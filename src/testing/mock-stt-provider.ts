@@ -28,6 +28,11 @@ export interface MockSTTProviderOptions {
   endOfTurnSilenceMs?: number;
   /** RMS (int16 units) from which a frame counts as speech. Default 300. */
   speechThreshold?: number;
+  /**
+   * Keep every call in `calls` (default true, for tests to read). False keeps none: a load
+   * test's mock, standing in for a remote vendor, should not hold every request it was sent.
+   */
+  recordCalls?: boolean;
   language?: string;
 }
 
@@ -64,7 +69,8 @@ export class MockSTTProvider extends BaseSTTProvider implements STTProvider {
     opts.signal?.throwIfAborted();
     const text = this.take();
     const samples = audio.data instanceof Int16Array ? audio.data.length : audio.data.byteLength / 2;
-    this.calls.push({ method: 'transcribe', sampleRate: audio.sampleRate, samples, result: text });
+    if (this.opts.recordCalls !== false)
+      this.calls.push({ method: 'transcribe', sampleRate: audio.sampleRate, samples, result: text });
     return { text, isFinal: true, confidence: 1, language: opts.language ?? this.opts.language };
   }
 
@@ -73,7 +79,7 @@ export class MockSTTProvider extends BaseSTTProvider implements STTProvider {
     opts: STTOptions = {},
   ): AsyncGenerator<STTStreamEvent> {
     const call: MockSTTCall = { method: 'transcribeStream', frames: 0, results: [] };
-    this.calls.push(call);
+    if (this.opts.recordCalls !== false) this.calls.push(call);
     const every = this.opts.framesPerTranscript;
     const signal = opts.signal;
     const language = opts.language ?? this.opts.language;

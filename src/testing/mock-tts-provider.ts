@@ -11,6 +11,11 @@ export interface MockTTSProviderOptions {
   msPerChar?: number;
   /** Chunk length, ms (default 20). */
   chunkMs?: number;
+  /**
+   * Keep every call in `calls` (default true, for tests to read). False keeps none: a load
+   * test's mock, standing in for a remote vendor, should not hold every request it was sent.
+   */
+  recordCalls?: boolean;
 }
 
 export interface MockTTSCall {
@@ -82,7 +87,7 @@ export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
       chunks: 0,
       aborted: false,
     };
-    this.calls.push(call);
+    if (this.opts.recordCalls !== false) this.calls.push(call);
     return call;
   }
 
