@@ -20,10 +20,7 @@ import { windowProfiler } from './window-profiler.js';
  */
 class DiscardingVoiceBackend extends MockVoiceBackend {
   override readonly pacing = { leadMs: 100, batchMs: 60 };
-  framesSent = 0;
-  override sendPacedFrame(_session: VoiceSession, _frame: AudioFrame): void {
-    this.framesSent++;
-  }
+  override sendPacedFrame(_session: VoiceSession, _frame: AudioFrame): void {}
 }
 
 const ROUNDS = 12;

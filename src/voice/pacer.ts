@@ -231,7 +231,7 @@ export class OutboundPacer {
     // On a shared VoiceClock the sending waits for its next callback (within a millisecond):
     // replies that start together then send in the clock's budgeted runs, with the loop
     // reading sockets in between, instead of all inside whatever pushed their first audio.
-    if (this.task) this.pumpSoon();
+    if (this.task) this.armTimer(0);
     else this.pump();
     return true;
   }
@@ -333,11 +333,6 @@ export class OutboundPacer {
       this.timer = undefined;
       this.pump();
     }, delayMs);
-  }
-
-  private pumpSoon(): void {
-    this.clock.schedule!(this.task!, 0);
-    this.taskScheduled = true;
   }
 
   private hasFrame(now: number): boolean {

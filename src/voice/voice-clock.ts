@@ -129,7 +129,6 @@ export class VoiceClock implements PacerClock {
   }
 
   private fire(): void {
-    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     // Node may wake a little early: anything due within half a millisecond runs now.
