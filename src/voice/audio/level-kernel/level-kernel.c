@@ -12,11 +12,15 @@
 static int16_t input[BLOCK] __attribute__((aligned(16)));
 static int16_t output[BLOCK] __attribute__((aligned(16)));
 static int32_t peak_value;
+// Sums go out through memory, not as a return value: a double returned to JavaScript above
+// 2^31 (any frame of speech) is boxed in a fresh HeapNumber, an allocation per call.
+static double sum_value;
 
 EXPORT(input_ptr) int16_t *input_ptr(void) { return input; }
 EXPORT(output_ptr) int16_t *output_ptr(void) { return output; }
 EXPORT(block_samples) int32_t block_samples(void) { return BLOCK; }
 EXPORT(last_peak) int32_t last_peak(void) { return peak_value; }
+EXPORT(sum_ptr) double *sum_ptr(void) { return &sum_value; }
 
 // Squares summed in pairs (i32x4.dot) fit in uint32 even at -32768, so they widen unsigned.
 static inline v128_t add_squares(v128_t acc, v128_t x) {
@@ -29,20 +33,20 @@ static inline double total(v128_t acc) {
   return (double)(wasm_i64x2_extract_lane(acc, 0) + wasm_i64x2_extract_lane(acc, 1));
 }
 
-// Sum of squares of input[0..n).
+// Sum of squares of input[0..n), into sum_value.
 EXPORT(sum_squares)
-double sum_squares(int32_t n) {
+void sum_squares(int32_t n) {
   v128_t acc = wasm_i64x2_splat(0);
   int32_t i = 0;
   for (; i + 8 <= n; i += 8) acc = add_squares(acc, wasm_v128_load(input + i));
   int64_t tail = 0;
   for (; i < n; i++) tail += (int32_t)input[i] * input[i];
-  return total(acc) + (double)tail;
+  sum_value = total(acc) + (double)tail;
 }
 
-// Sum of squares of input[0..n), and its peak |sample| (read with last_peak()).
+// Sum of squares of input[0..n) into sum_value, and its peak |sample| (read with last_peak()).
 EXPORT(scan)
-double scan(int32_t n) {
+void scan(int32_t n) {
   v128_t acc = wasm_i64x2_splat(0), hi = wasm_i16x8_splat(0), lo = hi;
   int32_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -65,7 +69,7 @@ double scan(int32_t n) {
     if (s < min) min = s;
   }
   peak_value = max > -min ? max : -min;
-  return total(acc) + (double)tail;
+  sum_value = total(acc) + (double)tail;
 }
 
 static inline int16_t ramp_one(int16_t x, double g) {

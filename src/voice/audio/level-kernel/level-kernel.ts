@@ -7,8 +7,9 @@ interface LevelExports {
   output_ptr(): number;
   block_samples(): number;
   last_peak(): number;
-  sum_squares(n: number): number;
-  scan(n: number): number;
+  sum_ptr(): number;
+  sum_squares(n: number): void;
+  scan(n: number): void;
   apply_ramp(n: number, start: number, step: number): void;
 }
 
@@ -24,6 +25,8 @@ export class LevelKernel {
   private readonly block: number;
   private readonly input: Int16Array;
   private readonly output: Int16Array;
+  /** Where sum_squares and scan leave their sum: read as a double, it is never boxed. */
+  private readonly sum: Float64Array;
   /** The output block's view for the last length asked (frames keep one length). */
   private outputView: Int16Array;
   /** Peak |sample| of the last `scan`. */
@@ -41,41 +44,44 @@ export class LevelKernel {
     // The module's memory never grows (static buffers, no allocator), so views stay valid.
     this.input = new Int16Array(this.x.memory.buffer, this.x.input_ptr(), this.block);
     this.output = new Int16Array(this.x.memory.buffer, this.x.output_ptr(), this.block);
+    this.sum = new Float64Array(this.x.memory.buffer, this.x.sum_ptr(), 1);
     this.outputView = this.output;
   }
 
   /** Sum of the squared samples (exact: an integer below 2^53 for any frame that fits memory). */
   sumSquares(samples: Int16Array): number {
-    return this.blockwise(samples, this.sumBlock);
+    const n = samples.length;
+    if (n > this.block) return this.inBlocks(samples, false);
+    // One direct call per kernel (no callback): the sum stays an unboxed double on this path.
+    this.input.set(samples);
+    this.x.sum_squares(n);
+    return this.sum[0]!;
   }
 
   /** Sum of the squared samples; sets `peak` to the largest |sample|. */
   scan(samples: Int16Array): number {
-    this.peak = 0;
-    return this.blockwise(samples, this.scanBlock);
+    const n = samples.length;
+    if (n > this.block) return this.inBlocks(samples, true);
+    this.input.set(samples);
+    this.x.scan(n);
+    this.peak = this.x.last_peak();
+    return this.sum[0]!;
   }
 
-  private readonly sumBlock = (n: number): number => this.x.sum_squares(n);
-
-  private readonly scanBlock = (n: number): number => {
-    const sum = this.x.scan(n);
-    const peak = this.x.last_peak();
-    if (peak > this.peak) this.peak = peak;
-    return sum;
-  };
-
-  /** `kernel` over the samples a block at a time (one block for any frame), its sums added. */
-  private blockwise(samples: Int16Array, kernel: (n: number) => number): number {
+  /** A frame longer than a block, a block at a time, its sums added (and peaks, for `scan`). */
+  private inBlocks(samples: Int16Array, withPeak: boolean): number {
     const n = samples.length;
-    if (n <= this.block) {
-      this.input.set(samples);
-      return kernel(n);
-    }
     let sum = 0;
+    if (withPeak) this.peak = 0;
     for (let at = 0; at < n; at += this.block) {
       const part = samples.subarray(at, Math.min(n, at + this.block));
       this.input.set(part);
-      sum += kernel(part.length);
+      if (withPeak) {
+        this.x.scan(part.length);
+        const peak = this.x.last_peak();
+        if (peak > this.peak) this.peak = peak;
+      } else this.x.sum_squares(part.length);
+      sum += this.sum[0]!;
     }
     return sum;
   }
