@@ -6,6 +6,9 @@
  * reply's PCM in 20 ms frames paced as our WebSocket backend paces them (100 ms ahead of real
  * time, topped up 60 ms at a time in one corked write) from one shared timer, the assistant
  * transcript and `speaking: false`; speech over a reply clears it (barge-in).
+ *
+ * For the harness's own test, faults it must catch: `--reply-delay-ms=N` starts every reply
+ * N ms late, `--drop-every=N` never answers every Nth utterance of a caller.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +16,10 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { announce, serveStats } from './voice-server-stats.js';
 import { CLIENT_RATE, REPLY_TEXT, replyBytes, SILENCE_MS } from './voice-traffic.js';
 
+const option = (name: string) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? 0);
+const REPLY_DELAY_MS = option('reply-delay-ms');
+const DROP_EVERY = option('drop-every');
 const FRAME_BYTES = 640;
 const FRAME_MS = 20;
 const LEAD_MS = 100;
@@ -27,6 +34,7 @@ interface Caller {
   speechMs: number;
   quietMs: number;
   speaking: boolean;
+  utterances: number;
   /** Reply being sent: next byte offset, and when the audio sent so far finishes playing. */
   offset: number;
   playedUntil: number;
@@ -44,6 +52,7 @@ wss.on('connection', (ws) => {
     speechMs: 0,
     quietMs: 0,
     speaking: false,
+    utterances: 0,
     offset: -1,
     playedUntil: 0,
   };
@@ -88,6 +97,13 @@ function listen(c: Caller, frame: Buffer): void {
   if (c.quietMs < SILENCE_MS) return;
   c.speaking = false;
   c.speechMs = 0;
+  if (DROP_EVERY && ++c.utterances % DROP_EVERY === 0) return;
+  if (REPLY_DELAY_MS) setTimeout(() => answer(c), REPLY_DELAY_MS);
+  else answer(c);
+}
+
+function answer(c: Caller): void {
+  if (c.ws.readyState !== c.ws.OPEN) return;
   c.ws.send('{"type":"transcription","text":"tell me something","role":"user","final":true}');
   c.ws.send(`{"type":"transcription","text":"${REPLY_TEXT}","role":"assistant","final":true}`);
   c.ws.send('{"type":"speaking","speaking":true}');

@@ -11,14 +11,20 @@
  * A timer that fires late sends the frames it owes, as a microphone's buffer would.
  *
  * Prints one JSON line: lateness of received frames (p50/p99), and the reply accounting that
- * makes the bench fail loudly: a reply that ends with fewer bytes than `replyBytes`, or one
- * that never came for an utterance that ended in time, counts its missing frames as lost.
- * Before it, `{"phase":"running"}` when every session is open and the calls start; after it,
- * the sessions stay open until a line on stdin (or 10 s), so the harness reads the server's
- * figures over the calls alone, not the handshakes before them or the hang-ups after.
+ * makes the bench fail loudly. Each utterance that ended in time is owed a reply; a reply
+ * answers the latest utterance that ended before it started. One that ends with fewer bytes
+ * than `replyBytes`, or that never came at all, counts its missing frames as lost; one that
+ * started more than REPLY_DEADLINE_MS after its utterance ended is late (the caller has
+ * given up on it: a capacity limit, reported apart from a loss).
+ * Before it, `{"phase":"running"}` when every session is open and the calls start, and
+ * `{"phase":"grace"}` when they end: the callers then stay quiet for GRACE_MS so that late
+ * replies can still arrive and are told from lost ones. After the report the sessions stay
+ * open until a line on stdin (or 10 s), so the harness reads the server's figures over the
+ * calls alone, not the handshakes before them, the quiet after them or the hang-ups.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { REPLY_DEADLINE_MS } from './voice-traffic.js';
 
 const [url, countArg, secondsArg, modeArg, replyBytesArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -30,8 +36,8 @@ const FRAME_BYTES = FRAME * 2;
 const FRAME_MS = 20;
 const CYCLE_MS = 2000;
 const VOICED_MS = 1200;
-/** An utterance must have ended this long before the run does for its reply to be owed. */
-const REPLY_DEADLINE_MS = 1500;
+/** Quiet after the calls, for late replies to arrive (so that late is told from never). */
+const GRACE_MS = 3000;
 const OPEN_AT_ONCE = 64;
 /** Voice the servers' VAD needs before it starts an utterance (100 ms), with margin. */
 const MIN_UTTERANCE_MS = 200;
@@ -56,6 +62,8 @@ interface Client {
   completed: number;
   short: number;
   interrupted: number;
+  /** When each reply started (`speaking: true`), ms from the run's start. */
+  replyStarts: number[];
   errors: string[];
 }
 
@@ -90,6 +98,7 @@ function open(index: number): Promise<void> {
       completed: 0,
       short: 0,
       interrupted: 0,
+      replyStarts: [],
       errors: [],
     };
     clients.push(c);
@@ -138,6 +147,7 @@ function onControl(c: Client, msg: { type: string; speaking?: boolean; code?: st
       if (msg.speaking) {
         c.inReply = true;
         c.replyBytes = 0;
+        if (running) c.replyStarts.push(performance.now() - start);
       } else if (c.inReply) {
         c.inReply = false;
         c.completed++;
@@ -173,6 +183,10 @@ loop.enable();
 running = true;
 const start = performance.now();
 let sentTicks = 0;
+const runMs = seconds * 1000;
+/** When the calls ended and the quiet began (ms from the start), and the client's loop delay over the calls. */
+let graceFrom = -1;
+let clientLoopDelayP99Ms = 0;
 const timer = setInterval(() => {
   const now = performance.now();
   const owed = Math.floor((now - start) / FRAME_MS) + 1;
@@ -181,40 +195,70 @@ const timer = setInterval(() => {
     for (const c of clients) {
       if (!c.ready) continue;
       const phase = (at + c.offsetMs) % CYCLE_MS;
-      c.ws.send(phase < VOICED_MS ? voiced : quiet);
+      c.ws.send(at < runMs && phase < VOICED_MS ? voiced : quiet);
     }
   }
-  if (now - start < seconds * 1000) return;
+  if (now - start < runMs) return;
+  if (graceFrom < 0) {
+    graceFrom = now - start;
+    clientLoopDelayP99Ms = loop.percentile(99) / 1e6;
+    loop.disable();
+    console.log(JSON.stringify({ phase: 'grace' }));
+  }
+  if (now - start < graceFrom + GRACE_MS) return;
   clearInterval(timer);
   running = false;
-  loop.disable();
-  report(now - start);
+  report(graceFrom);
 }, FRAME_MS);
 
-function report(elapsedMs: number): void {
+/** Ends of a caller's utterances over the calls (ms from the start), ascending: where each voiced part stops, or the calls do. */
+function utteranceEnds(c: Client, runEndMs: number): number[] {
+  const ends: number[] = [];
+  for (let t = VOICED_MS - c.offsetMs; t - VOICED_MS < runEndMs; t += CYCLE_MS)
+    if (t > 0) ends.push(Math.min(t, runEndMs));
+  return ends;
+}
+
+function report(runEndMs: number): void {
   lateness.sort((a, b) => a - b);
+  const replyStartMs: number[] = [];
   let expectedReplies = 0;
   let missingReplies = 0;
+  let lateReplies = 0;
   let framesLost = 0;
   let completed = 0;
   let interrupted = 0;
   const framesPerReply = Math.ceil(replyBytes / FRAME_BYTES);
   for (const c of clients) {
     if (!c.ready) continue;
-    // Utterances whose voiced part ended early enough that their reply must have been heard
-    // (a first utterance cut short by the start of the run counts only if it is long enough
-    // for the VAD to hear it).
-    let owed = 0;
-    for (let t = VOICED_MS - c.offsetMs; t + REPLY_DEADLINE_MS < elapsedMs; t += CYCLE_MS)
-      if (t >= MIN_UTTERANCE_MS) owed++;
-    expectedReplies += owed;
-    const heard = c.completed + c.interrupted;
-    const missing = Math.max(0, owed - heard);
-    missingReplies += missing;
-    framesLost += c.short + missing * framesPerReply;
+    // Each reply answers the latest utterance that ended before it started: its first one
+    // gives that utterance's wait.
+    const ends = utteranceEnds(c, runEndMs);
+    const waited = new Map<number, number>();
+    let u = -1;
+    for (const r of c.replyStarts) {
+      while (u + 1 < ends.length && ends[u + 1]! < r) u++;
+      if (u >= 0 && !waited.has(ends[u]!)) waited.set(ends[u]!, r - ends[u]!);
+    }
+    // Owed a reply: utterances that ended early enough before the calls did (a first one cut
+    // short by the start of the run only if long enough for the VAD to hear it).
+    for (const end of ends) {
+      if (end < MIN_UTTERANCE_MS || end + REPLY_DEADLINE_MS >= runEndMs) continue;
+      expectedReplies++;
+      const wait = waited.get(end);
+      if (wait === undefined) {
+        missingReplies++;
+        framesLost += framesPerReply;
+        continue;
+      }
+      replyStartMs.push(wait);
+      if (wait > REPLY_DEADLINE_MS) lateReplies++;
+    }
+    framesLost += c.short;
     completed += c.completed;
     interrupted += c.interrupted;
   }
+  replyStartMs.sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       mode,
@@ -231,8 +275,14 @@ function report(elapsedMs: number): void {
       repliesCompleted: completed,
       repliesInterrupted: interrupted,
       missingReplies,
+      lateReplies,
+      replyStartMs: {
+        p50: pick(replyStartMs, 0.5),
+        p99: pick(replyStartMs, 0.99),
+        max: replyStartMs.at(-1) ?? 0,
+      },
       framesLost,
-      clientLoopDelayP99Ms: loop.percentile(99) / 1e6,
+      clientLoopDelayP99Ms,
     }),
   );
   const hangUp = () => {

@@ -11,7 +11,7 @@ import { fork, spawn } from 'node:child_process';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import type { ServerStats } from './voice-server-stats.js';
-import { replyBytes } from './voice-traffic.js';
+import { REPLY_DEADLINE_MS, replyBytes } from './voice-traffic.js';
 
 const LIMIT_MS = 20;
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -51,6 +51,8 @@ interface ClientReport {
   repliesCompleted: number;
   repliesInterrupted: number;
   missingReplies: number;
+  lateReplies: number;
+  replyStartMs: { p50: number; p99: number; max: number };
   framesLost: number;
   clientLoopDelayP99Ms: number;
 }
@@ -73,11 +75,14 @@ async function runClient<T>(
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     let result: { report: Record<string, unknown>; stats: T } | undefined;
+    // The server's figures are read as the calls end, before the callers' quiet (`grace`).
+    let stats: T | undefined;
     for await (const line of createInterface({ input: child.stdout })) {
       const msg = JSON.parse(line) as Record<string, unknown>;
       if (msg.phase === 'running') await onRunning();
+      else if (msg.phase === 'grace') stats = await onReport();
       else {
-        result = { report: msg, stats: await onReport() };
+        result = { report: msg, stats: stats ?? (await onReport()) };
         child.stdin.end('bye\n');
       }
     }
@@ -158,7 +163,13 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       if (client.failed > 0)
         reasons.push(`${client.failed} sessions failed: ${JSON.stringify(client.failures)}`);
       if (client.framesLost > 0) reasons.push(`${client.framesLost} frames lost`);
-      const lateness = client.p99 >= LIMIT_MS || stats.loopDelayP99Ms >= LIMIT_MS;
+      if (client.lateReplies > 0)
+        reasons.push(
+          `${client.lateReplies} replies started over ${REPLY_DEADLINE_MS} ms after the caller stopped`,
+        );
+      // Over the limit (frames late, the loop slow, turns queued past the caller's patience):
+      // capacity. Anything else that failed is a bug.
+      const lateness = client.p99 >= LIMIT_MS || stats.loopDelayP99Ms >= LIMIT_MS || client.lateReplies > 0;
       if (client.p99 >= LIMIT_MS) reasons.push(`p99 lateness ${round(client.p99)} ms`);
       if (stats.loopDelayP99Ms >= LIMIT_MS)
         reasons.push(`server loop delay p99 ${round(stats.loopDelayP99Ms)} ms`);
@@ -192,6 +203,13 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
           completed: client.repliesCompleted,
           interrupted: client.repliesInterrupted,
           missing: client.missingReplies,
+          late: client.lateReplies,
+        },
+        // From the end of the caller's voice to the reply's start (includes the VAD's 300 ms).
+        replyStartMs: {
+          p50: round(client.replyStartMs.p50),
+          p99: round(client.replyStartMs.p99),
+          max: round(client.replyStartMs.max),
         },
         framesReceived: client.frames,
         framesLost: client.framesLost,

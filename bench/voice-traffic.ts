@@ -7,6 +7,11 @@ export const TTS_MS_PER_CHAR = 12;
 export const CLIENT_RATE = 16000;
 /** Quiet that ends an utterance (both servers' VAD). */
 export const SILENCE_MS = 300;
+/**
+ * A reply must start within this long of the end of the caller's voice (the VAD's quiet
+ * included), and an utterance must have ended this long before the calls do to be owed one.
+ */
+export const REPLY_DEADLINE_MS = 1500;
 
 /** Bytes of 16 kHz PCM the mock TTS renders for the reply (what each caller must receive). */
 export function replyBytes(): number {

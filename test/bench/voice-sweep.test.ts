@@ -33,11 +33,53 @@ describe('voice bench harness', () => {
         incrementalMs: expect.any(Number),
         maxPauseMs: expect.any(Number),
       });
-      const replies = line.replies as { expected: number; completed: number; missing: number };
+      const replies = line.replies as { expected: number; completed: number; missing: number; late: number };
       expect(replies.expected).toBeGreaterThan(0);
       expect(replies.completed).toBeGreaterThanOrEqual(replies.expected);
       expect(replies.missing).toBe(0);
+      expect(replies.late).toBe(0);
+      // The end of the caller's voice to the reply: at least the VAD's 300 ms of quiet (15 frames, the
+      // last sent 280 ms after the voice ended).
+      const wait = line.replyStartMs as { p50: number; p99: number; max: number };
+      expect(wait.p50).toBeGreaterThanOrEqual(270);
+      expect(wait.max).toBeLessThan(1500);
       expect(line.framesReceived).toBeGreaterThan(0);
     }
+  }, 90_000);
+
+  it('fails a step whose replies start too late, as a limit and not as lost audio', async () => {
+    const result = await sweep({
+      server: 'bare-ws',
+      module: 'bare-ws-server.ts',
+      args: ['--reply-delay-ms=1300'],
+      mode: 'staggered',
+      counts: [8],
+      seconds: 3,
+    });
+    expect(result.max).toBe(0);
+    expect(result.failedAt).toBe(8);
+    // Late replies are a capacity limit: the sweep stops there without calling it a bug.
+    expect(result.broken).toEqual([]);
+    const [line] = result.lines;
+    expect(line).toMatchObject({ sessions: 8, ok: false, framesLost: 0 });
+    expect(line!.failedBecause).toMatch(/8 replies started over 1500 ms after the caller stopped/);
+    expect(line!.replies).toMatchObject({ expected: 8, missing: 0, late: 8 });
+    expect((line!.replyStartMs as { p50: number }).p50).toBeGreaterThanOrEqual(1570);
+  }, 90_000);
+
+  it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
+    const result = await sweep({
+      server: 'bare-ws',
+      module: 'bare-ws-server.ts',
+      args: ['--drop-every=1'],
+      mode: 'staggered',
+      counts: [8],
+      seconds: 3,
+    });
+    expect(result.max).toBe(0);
+    const [line] = result.lines;
+    expect(line!.replies).toMatchObject({ expected: 8, missing: 8, late: 0 });
+    expect(line!.framesLost).toBeGreaterThan(0);
+    expect(result.broken).toEqual([expect.stringMatching(/^8 sessions: \d+ frames lost$/)]);
   }, 90_000);
 });
