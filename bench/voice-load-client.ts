@@ -15,7 +15,8 @@
  * answers the latest utterance that ended before it started. One that ends with fewer bytes
  * than `replyBytes`, or that never came at all, counts its missing frames as lost; one that
  * started more than REPLY_DEADLINE_MS after its utterance ended is late (the caller has
- * given up on it: a capacity limit, reported apart from a loss).
+ * given up on it: a capacity limit, reported apart from a loss). One the caller talked over
+ * before its audio began (its caption came, then `clear_audio`) was interrupted, not lost.
  * Before it, `{"phase":"running"}` when every session is open and the calls start, and
  * `{"phase":"grace"}` when they end: the callers then stay quiet for GRACE_MS so that late
  * replies can still arrive and are told from lost ones. After the report the sessions stay
@@ -24,7 +25,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { REPLY_DEADLINE_MS } from './voice-traffic.js';
+import { accountReplies, CYCLE_MS, FRAME_MS, utteranceEnds, VOICED_MS } from './voice-replies.js';
 
 const [url, countArg, secondsArg, modeArg, replyBytesArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -33,14 +34,9 @@ const mode = modeArg === 'staggered' ? 'staggered' : 'lockstep';
 const replyBytes = Number(replyBytesArg);
 const FRAME = 320;
 const FRAME_BYTES = FRAME * 2;
-const FRAME_MS = 20;
-const CYCLE_MS = 2000;
-const VOICED_MS = 1200;
 /** Quiet after the calls, for late replies to arrive (so that late is told from never). */
 const GRACE_MS = 3000;
 const OPEN_AT_ONCE = 64;
-/** Voice the servers' VAD needs before it starts an utterance (100 ms), with margin. */
-const MIN_UTTERANCE_MS = 200;
 const OPEN_TIMEOUT_MS = 60_000;
 
 const voiced = new Int16Array(FRAME).map((_, i) =>
@@ -64,6 +60,10 @@ interface Client {
   interrupted: number;
   /** When each reply started (`speaking: true`), ms from the run's start. */
   replyStarts: number[];
+  /** The agent's caption came and its audio has not started yet. */
+  announced: boolean;
+  /** Replies the caller talked over before any of their audio (captioned, then cleared), ms from the start. */
+  cutBeforeAudio: number[];
   errors: string[];
 }
 
@@ -99,6 +99,8 @@ function open(index: number): Promise<void> {
       short: 0,
       interrupted: 0,
       replyStarts: [],
+      announced: false,
+      cutBeforeAudio: [],
       errors: [],
     };
     clients.push(c);
@@ -132,7 +134,11 @@ function open(index: number): Promise<void> {
   });
 }
 
-function onControl(c: Client, msg: { type: string; speaking?: boolean; code?: string }, ready: () => void) {
+function onControl(
+  c: Client,
+  msg: { type: string; speaking?: boolean; code?: string; role?: string },
+  ready: () => void,
+) {
   switch (msg.type) {
     case 'ready':
       c.ready = true;
@@ -143,8 +149,13 @@ function onControl(c: Client, msg: { type: string; speaking?: boolean; code?: st
       fail(c, `error frame: ${msg.code}`);
       ready();
       return;
+    case 'transcription':
+      // The agent's caption goes out as it starts saying the reply, before the audio.
+      if (msg.role === 'assistant') c.announced = true;
+      return;
     case 'speaking':
       if (msg.speaking) {
+        c.announced = false;
         c.inReply = true;
         c.replyBytes = 0;
         if (running) c.replyStarts.push(performance.now() - start);
@@ -155,9 +166,12 @@ function onControl(c: Client, msg: { type: string; speaking?: boolean; code?: st
       }
       return;
     case 'clear_audio':
-      // Barge-in: the caller's next utterance started over the reply; not a loss.
+      // Barge-in: the caller's next utterance started over the reply; not a loss. Also when
+      // the reply was about to start (captioned, no audio yet): the caller spoke first.
       if (c.inReply) c.interrupted++;
+      else if (c.announced && running) c.cutBeforeAudio.push(performance.now() - start);
       c.inReply = false;
+      c.announced = false;
       return;
   }
 }
@@ -212,48 +226,31 @@ const timer = setInterval(() => {
 }, FRAME_MS);
 
 /** Ends of a caller's utterances over the calls (ms from the start), ascending: where each voiced part stops, or the calls do. */
-function utteranceEnds(c: Client, runEndMs: number): number[] {
-  const ends: number[] = [];
-  for (let t = VOICED_MS - c.offsetMs; t - VOICED_MS < runEndMs; t += CYCLE_MS)
-    if (t > 0) ends.push(Math.min(t, runEndMs));
-  return ends;
-}
-
 function report(runEndMs: number): void {
   lateness.sort((a, b) => a - b);
   const replyStartMs: number[] = [];
   let expectedReplies = 0;
   let missingReplies = 0;
   let lateReplies = 0;
+  let interruptedBeforeAudio = 0;
   let framesLost = 0;
   let completed = 0;
   let interrupted = 0;
   const framesPerReply = Math.ceil(replyBytes / FRAME_BYTES);
   for (const c of clients) {
     if (!c.ready) continue;
-    // Each reply answers the latest utterance that ended before it started: its first one
-    // gives that utterance's wait.
-    const ends = utteranceEnds(c, runEndMs);
-    const waited = new Map<number, number>();
-    let u = -1;
-    for (const r of c.replyStarts) {
-      while (u + 1 < ends.length && ends[u + 1]! < r) u++;
-      if (u >= 0 && !waited.has(ends[u]!)) waited.set(ends[u]!, r - ends[u]!);
-    }
-    // Owed a reply: utterances that ended early enough before the calls did (a first one cut
-    // short by the start of the run only if long enough for the VAD to hear it).
-    for (const end of ends) {
-      if (end < MIN_UTTERANCE_MS || end + REPLY_DEADLINE_MS >= runEndMs) continue;
-      expectedReplies++;
-      const wait = waited.get(end);
-      if (wait === undefined) {
-        missingReplies++;
-        framesLost += framesPerReply;
-        continue;
-      }
-      replyStartMs.push(wait);
-      if (wait > REPLY_DEADLINE_MS) lateReplies++;
-    }
+    const owed = accountReplies({
+      ends: utteranceEnds(c.offsetMs, runEndMs),
+      replyStarts: c.replyStarts,
+      cutBeforeAudio: c.cutBeforeAudio,
+      runEndMs,
+    });
+    expectedReplies += owed.owed;
+    missingReplies += owed.missing;
+    lateReplies += owed.late;
+    interruptedBeforeAudio += owed.interruptedBeforeAudio;
+    replyStartMs.push(...owed.waits);
+    framesLost += owed.missing * framesPerReply;
     framesLost += c.short;
     completed += c.completed;
     interrupted += c.interrupted;
@@ -274,6 +271,7 @@ function report(runEndMs: number): void {
       expectedReplies,
       repliesCompleted: completed,
       repliesInterrupted: interrupted,
+      repliesInterruptedBeforeAudio: interruptedBeforeAudio,
       missingReplies,
       lateReplies,
       replyStartMs: {

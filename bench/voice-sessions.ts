@@ -50,6 +50,7 @@ interface ClientReport {
   expectedReplies: number;
   repliesCompleted: number;
   repliesInterrupted: number;
+  repliesInterruptedBeforeAudio: number;
   missingReplies: number;
   lateReplies: number;
   replyStartMs: { p50: number; p99: number; max: number };
@@ -202,6 +203,8 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
           expected: client.expectedReplies,
           completed: client.repliesCompleted,
           interrupted: client.repliesInterrupted,
+          // Cut by the caller's next utterance before any of their audio went out.
+          interruptedBeforeAudio: client.repliesInterruptedBeforeAudio,
           missing: client.missingReplies,
           late: client.lateReplies,
         },
