@@ -1,5 +1,6 @@
 import type { Channel } from '../channels/channel.js';
 import { Access, type ChannelBinding, type Room } from '../models/index.js';
+import { bindingsChanged } from './binding-changes.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import type { RoomRecovery } from './redrive.js';
 
@@ -52,11 +53,13 @@ export class RoomState {
   setBinding(binding: ChannelBinding): void {
     this.bindings.set(binding.channelId, binding);
     this.readersCache = undefined;
+    bindingsChanged();
   }
 
   deleteBinding(channelId: string): void {
     this.bindings.delete(channelId);
     this.readersCache = undefined;
+    bindingsChanged();
   }
 
   /** Bound channels whose access lets them read (read_write, read_only) and that are registered. */

@@ -1,4 +1,5 @@
 import { type Room, RoomStatus } from '../models/index.js';
+import { bindingsChanged } from './binding-changes.js';
 import type { Broadcaster } from './broadcaster.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import { NotFoundError } from './errors.js';
@@ -56,7 +57,7 @@ export class RoomStates {
   /** A room this kit just created: nothing to read, nothing to re-drive. */
   adopt(room: Room): RoomState {
     const state = this.create(room, -1);
-    this.states.set(room.id, state);
+    this.publish(room.id, state);
     this.kit.cluster?.attach(state);
     return state;
   }
@@ -81,15 +82,21 @@ export class RoomStates {
     const { cluster } = this.kit;
     if (cluster) {
       // In a cluster the room's owner re-drives, when it takes the room over (cluster-node.ts).
-      this.states.set(roomId, state);
+      this.publish(roomId, state);
       cluster.attach(state);
       return state;
     }
     // Before the state is published: re-driven events queue ahead of any new one.
     state.resumed = await redrive(this.kit, this.broadcaster, state, this.recovery);
-    this.states.set(roomId, state);
+    this.publish(roomId, state);
     this.onLoaded(room);
     return state;
+  }
+
+  /** The state is now the room's: bindings read before it was there are out of date. */
+  private publish(roomId: string, state: RoomState): void {
+    this.states.set(roomId, state);
+    bindingsChanged();
   }
 
   private create(room: Room, deliveredIndex: number): RoomState {

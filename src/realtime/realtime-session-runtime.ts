@@ -1,5 +1,6 @@
 import { rmsDbfs } from '../voice/audio/levels.js';
 import type { EchoCanceller } from '../voice/echo/echo-canceller.js';
+import { InputGate } from '../voice/session-hooks.js';
 import { AudioConverter } from './audio-converter.js';
 import type { RealtimeVoiceSession } from './realtime-channel-types.js';
 import { TranscriptLog } from './realtime-handoff.js';
@@ -35,6 +36,8 @@ export class RealtimeSessionRuntime {
   assistantText = '';
   speechStartedAt?: number;
   toolsRunning = 0;
+  /** Whether the channel's binding lets this session's audio in (checked per frame). */
+  readonly inputGate: InputGate;
   /** A rollover to a new provider session is under way. */
   rolling = false;
   rolloverTimer?: NodeJS.Timeout;
@@ -53,6 +56,7 @@ export class RealtimeSessionRuntime {
     carryOverChars: number,
   ) {
     this.config = config;
+    this.inputGate = new InputGate(session.roomId);
     this.basePrompt = config.systemPrompt;
     this.tools = tools;
     this.transcript = new TranscriptLog(carryOverChars);

@@ -20,7 +20,7 @@ import { defined, sessionConfigFor } from './realtime-session-config.js';
 import { spokenText } from '../voice/voice-text.js';
 import { RealtimeToolSet } from './realtime-tools.js';
 import type { RealtimeReconfigureOptions, RealtimeSession, RealtimeSessionConfig } from './session.js';
-import { bindingAllowsInput, fireSessionHook } from '../voice/session-hooks.js';
+import { fireSessionHook } from '../voice/session-hooks.js';
 import type { DtmfSource } from '../voice/voice-channel.js';
 import './realtime-hooks.js';
 import { nowIso } from '../core/ids.js';
@@ -326,7 +326,7 @@ export class RealtimeVoiceChannel extends Channel {
     const rt = this.runtimes.get(ts.id);
     if (!rt || rt.session.state === 'ended') return;
     // Standalone (no kit, as in the seed's test example) there is no binding to gate on.
-    if (this.kit && !bindingAllowsInput(this.kit.peekBinding(ts.roomId, this.id))) return;
+    if (this.kit && !rt.inputGate.allows(this.kit, this.id)) return;
     // Transports without input muting (the base no-op) are muted here.
     if (rt.toolsRunning > 0 && this.options.muteOnToolCall) return;
     // Primary-speaker mode: gated audio is for analysis only, never for the model.

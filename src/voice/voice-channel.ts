@@ -25,12 +25,7 @@ import type { SpeakerChangeEvent, TTSCancelledEvent, TTSCancelReason, TurnMetric
 import { type TraceObserver, type TraceObserverOptions, TraceObservers } from './voice-traces.js';
 import { VoiceSessionRuntime } from './voice-session-runtime.js';
 import { ByRoom } from '../core/by-room.js';
-import {
-  bindingAllowsInput,
-  fireSessionHook,
-  type SessionHookSource,
-  sessionHookContext,
-} from './session-hooks.js';
+import { fireSessionHook, type SessionHookSource, sessionHookContext } from './session-hooks.js';
 
 /** A backend that reports DTMF digits itself (the RTP and SIP backends). */
 export interface DtmfSource {
@@ -340,7 +335,7 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       if (this.binding.has(session.id)) this.early.hold(session.id, frame);
       return;
     }
-    if (!this.mayListen(session.roomId)) return;
+    if (!this.kit || !rt.inputGate.allows(this.kit, this.id)) return;
     let processed: AudioFrame;
     try {
       processed = rt.pipeline.processInbound(frame);
@@ -373,10 +368,6 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
     } catch (error) {
       this.reportError(session, 'aec_reference', error);
     }
-  }
-
-  private mayListen(roomId: string): boolean {
-    return bindingAllowsInput(this.kit?.peekBinding(roomId, this.id));
   }
 
   private async onReady(session: VoiceSession): Promise<void> {

@@ -4,6 +4,7 @@ import { PhraseChunker } from '../providers/shared/phrase-chunker.js';
 import { bytesToInt16 } from './audio/pcm.js';
 import type { InterruptionStrategy } from './interruption.js';
 import { OutboundPacer, type PacerClock } from './pacer.js';
+import { InputGate } from './session-hooks.js';
 import type { AudioPipelineSession } from './pipeline/audio-pipeline-session.js';
 import type { TurnClock } from './turn-metrics.js';
 import { sharedTurnScheduler } from './turn-scheduler.js';
@@ -30,6 +31,8 @@ export class VoiceSessionRuntime {
   started = false;
   /** Replies started so far: tells a late transcript which reply it was spoken over. */
   replyCount = 0;
+  /** Whether the channel's binding lets this session's audio in (checked per frame). */
+  readonly inputGate: InputGate;
   private current?: Speech;
   private chain: Promise<void> = Promise.resolve();
   /** Bumped by barge-in: queued replies of an older generation are dropped. */
@@ -53,6 +56,7 @@ export class VoiceSessionRuntime {
       echoReference?: boolean;
     },
   ) {
+    this.inputGate = new InputGate(session.roomId);
     this.echoReference = pacerOpts.echoReference ?? false;
     this.pacer = new OutboundPacer({
       sampleRate: pipeline.outputSampleRate,

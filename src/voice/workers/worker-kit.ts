@@ -1,3 +1,4 @@
+import { bindingsChanged } from '../../core/binding-changes.js';
 import type { HookContext } from '../../core/hooks/types.js';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -112,6 +113,7 @@ export class WorkerKit {
   setBinding(roomId: string, binding: ChannelBinding | null): void {
     if (binding) this.bindings.set(roomId, binding);
     else this.bindings.delete(roomId);
+    bindingsChanged();
   }
 
   // ---- RoomKit members the voice channel calls -------------------------------------------
