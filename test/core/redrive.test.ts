@@ -138,7 +138,8 @@ describe('re-drive after a crash', () => {
     void first.kit.processInbound({ channelId: 'user', roomId: 'r', content: text('m3') });
     await until(async () => (await answers(first.kit)).size === 3 && first.ai.asked.length === 4);
     expect(first.user.got.map((g) => g.body)).toEqual(['re: m0']);
-    await new Promise((r) => setTimeout(r, 60)); // let the cursor reach the store
+    // The cursor is written behind (on a timer): wait for it to reach the store, not a fixed time.
+    await until(async () => (await first.kit.store.getDeliveryCursor('r')) >= 2);
     const cursorAtCrash = await first.kit.store.getDeliveryCursor('r');
     expect(cursorAtCrash).toBe(2); // m0, re: m0, m1 handled; "re: m1" stuck
 

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HookTrigger, IdentityHookResult, type IdentityHookPayload, RoomKit } from '../../src/index.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
 
 let kit: RoomKit;
 afterEach(async () => kit?.close());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits (bounded) for what must happen: on a stalled loop a fixed sleep can fire before the work. */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 3000, interval: 5 });
 
 describe('room lifecycle', () => {
   it('inactivity timers pause and then close a room; activity re-arms them', async () => {
@@ -17,13 +18,15 @@ describe('room lifecycle', () => {
     kit.on('room_reactivated', () => seen.push('reactivated'));
     await kit.createRoom({ roomId: 'r', timers: { inactiveAfterMs: 60, closeAfterMs: 160 } });
     await kit.attachChannel('r', 'a');
-    await sleep(90);
+    await eventually(() => expect(seen).toEqual(['paused']));
     expect((await kit.getRoom('r'))!.status).toBe('paused');
     // A message to a paused room wakes it up and restarts the clock.
     const r = await kit.processInbound({ channelId: 'a', roomId: 'r', content: text('back') });
     expect(r.blocked).toBe(false);
     expect((await kit.getRoom('r'))!.status).toBe('active');
-    await sleep(220);
+    // Paused after 60 ms idle, then closed 160 ms after the message: the close timer is armed
+    // only when the pause has run, so a fixed sleep could fire first on a stalled loop.
+    await eventually(() => expect(seen).toContain('closed'));
     expect((await kit.getRoom('r'))!.status).toBe('closed');
     expect(seen).toEqual(['paused', 'reactivated', 'paused', 'closed']);
     expect((await kit.store.getRoom('r'))!.status).toBe('closed');

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { advisoryKey } from '../../src/store/postgres/advisory-key.js';
 import { PostgresStore, StoreUnavailableError } from '../../src/store/postgres/index.js';
-import { DATABASE_URL, dropSchema, uniqueName } from '../cluster/services.js';
+import { adminQuery, DATABASE_URL, dropSchema, uniqueName } from '../cluster/services.js';
 import { TcpProxy } from '../cluster/tcp-proxy.js';
 
 /**
@@ -36,6 +37,19 @@ function store(
 function room(id: string) {
   const at = new Date().toISOString();
   return { id, status: 'active' as const, metadata: {}, createdAt: at, updatedAt: at, eventCount: 0 };
+}
+
+/** Waits (bounded) for what must happen, not a fixed sleep: a loaded machine delays connections. */
+const eventually = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 3000, interval: 5 });
+
+/** Sessions waiting in PostgreSQL for the advisory room lock `key` of `schema`. */
+async function waitersFor(schema: string, key: string): Promise<number> {
+  const { rows } = await adminQuery(
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+       AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+    [advisoryKey('room', schema, key)],
+  );
+  return rows[0].n;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -100,7 +114,7 @@ describe('PostgreSQL advisory room locks', () => {
       await held;
       order.push('a out');
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => expect(order).toEqual(['a in']));
     const second = b.locks.withLock('room-1', async () => {
       order.push('b in');
     });
@@ -157,9 +171,10 @@ describe('PostgreSQL advisory room locks', () => {
         })
         .then(() => i),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => expect(release).toBeDefined()); // A holds the lock, forty wait behind it
     const other = b.locks.withLock('busy', async () => void seen.push('b'));
-    await new Promise((r) => setTimeout(r, 50));
+    // B waits in PostgreSQL before A's queue starts moving.
+    await eventually(async () => expect(await waitersFor(schema, 'busy')).toBe(1));
     release();
     await withTimeout(Promise.all([first, other, ...queued]), 10_000);
     // Handed over (no unlock, no new lock, no re-read) most of the time...
