@@ -225,7 +225,6 @@ const timer = setInterval(() => {
   report(graceFrom);
 }, FRAME_MS);
 
-/** Ends of a caller's utterances over the calls (ms from the start), ascending: where each voiced part stops, or the calls do. */
 function report(runEndMs: number): void {
   lateness.sort((a, b) => a - b);
   const replyStartMs: number[] = [];
@@ -250,8 +249,7 @@ function report(runEndMs: number): void {
     lateReplies += owed.late;
     interruptedBeforeAudio += owed.interruptedBeforeAudio;
     replyStartMs.push(...owed.waits);
-    framesLost += owed.missing * framesPerReply;
-    framesLost += c.short;
+    framesLost += owed.missing * framesPerReply + c.short;
     completed += c.completed;
     interrupted += c.interrupted;
   }

@@ -29,9 +29,9 @@ const MASK = SLOTS - 1;
 
 /**
  * One clock for every call's pacer: a timing wheel of 1 ms slots driven by a single Node
- * timer. Everything due in the same millisecond runs in one timer callback (up to its budget,
- * below), one after the other, so a thousand calls sending a frame every 20 ms cost 50 wake-ups a second instead of
- * fifty thousand timers, and a socket written twice in a slot can go out in one write (the
+ * timer. Everything due in the same millisecond runs in one timer callback (up to its
+ * budget, below), one after the other, so a thousand calls sending a frame every 20 ms cost
+ * 50 wake-ups a second instead of fifty thousand timers, and a socket written twice in a slot can go out in one write (the
  * transports cork for the rest of the tick). Adding and cancelling are O(1) and allocate
  * nothing for tasks that bring their own links (`schedule`). Time is performance.now().
  *

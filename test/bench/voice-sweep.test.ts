@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sweep } from '../../bench/voice-sessions.js';
+import { type SweepOptions, sweep } from '../../bench/voice-sessions.js';
+
+/** The bare server with staggered callers; `args` are its faults (see bench/bare-ws-server.ts). */
+const bareSweep = (opts: Pick<SweepOptions, 'counts' | 'seconds'> & Partial<SweepOptions>) =>
+  sweep({ server: 'bare-ws', module: 'bare-ws-server.ts', mode: 'staggered', ...opts });
 
 /**
  * The voice bench's harness, end to end at a size CI can afford: the bare server and the load
@@ -7,14 +11,7 @@ import { sweep } from '../../bench/voice-sessions.js';
  */
 describe('voice bench harness', () => {
   it('measures the calls apart from opening them, counts every reply, and decides a count by majority', async () => {
-    const result = await sweep({
-      server: 'bare-ws',
-      module: 'bare-ws-server.ts',
-      mode: 'staggered',
-      counts: [12],
-      seconds: 3,
-      runs: 3,
-    });
+    const result = await bareSweep({ counts: [12], seconds: 3, runs: 3 });
     // Two passing runs decide the count; the third is not run.
     expect(result.lines).toHaveLength(2);
     expect(result.max).toBe(12);
@@ -48,13 +45,10 @@ describe('voice bench harness', () => {
   }, 90_000);
 
   it('fails a step whose replies start too late, as a limit and not as lost audio', async () => {
-    const result = await sweep({
-      server: 'bare-ws',
-      module: 'bare-ws-server.ts',
+    const result = await bareSweep({
       // The VAD's 300 ms (280 from the last voiced frame) and 1,250 more: over 1.5 s, and well
       // before the caller's next utterance ends (2 s after this one), which a later reply would answer.
       args: ['--reply-delay-ms=1250'],
-      mode: 'staggered',
       counts: [8],
       seconds: 4,
     });
@@ -70,14 +64,7 @@ describe('voice bench harness', () => {
   }, 90_000);
 
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
-    const result = await sweep({
-      server: 'bare-ws',
-      module: 'bare-ws-server.ts',
-      args: ['--drop-every=1'],
-      mode: 'staggered',
-      counts: [8],
-      seconds: 3,
-    });
+    const result = await bareSweep({ args: ['--drop-every=1'], counts: [8], seconds: 3 });
     expect(result.max).toBe(0);
     const [line] = result.lines;
     expect(line!.replies).toMatchObject({ expected: 8, missing: 8, late: 0 });
