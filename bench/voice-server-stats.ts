@@ -133,6 +133,10 @@ export function serveStats(
   // ROOMKIT_BENCH_ALLOC=kept: what the calls allocated 3 to 4.5 s in and still hold at 5 s (run
   // the server with ROOMKIT_BENCH_SERVER_ARGS=--expose-gc): what outlives scavenges, which
   // is what makes them slow. bench/heap-summary.ts reads a snapshot's retainers.
+  // ROOMKIT_BENCH_ALLOC=survived: what outlived a scavenge during the step, dead or alive now
+  // (promoted, or held by a dead object in the old generation: ws's fragments array was one).
+  // What was still young when the step ended counts too. With ROOMKIT_BENCH_SERVER_ARGS=
+  // --trace-gc-nvp, each scavenge's `promoted` and `new_space_survived` are the figures.
   const alloc = process.env.ROOMKIT_BENCH_ALLOC
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
@@ -202,6 +206,7 @@ export function announce(url: string): void {
 
 function allocationSampler(mode: string) {
   const kept = mode === 'kept';
+  const survived = mode === 'survived';
   const session = new Session();
   session.connect();
   let sampling = false;
@@ -212,7 +217,7 @@ function allocationSampler(mode: string) {
       await session.post('HeapProfiler.startSampling', {
         samplingInterval: 1024,
         includeObjectsCollectedByMajorGC: !kept,
-        includeObjectsCollectedByMinorGC: !kept,
+        includeObjectsCollectedByMinorGC: !kept && !survived,
       } as never);
     },
     async report() {

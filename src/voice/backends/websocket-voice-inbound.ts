@@ -126,8 +126,13 @@ function receiveAudio(
   handlers.audio(conn, frame);
 }
 
+/** The message's bytes; an array of fragments is emptied (see `binaryType` in websocket-voice-server). */
 function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
+  if (Array.isArray(data)) {
+    const bytes = data.length === 1 ? data[0]! : Buffer.concat(data);
+    data.length = 0;
+    return bytes;
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
 }

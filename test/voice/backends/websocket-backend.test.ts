@@ -310,6 +310,25 @@ describe('WebSocketVoiceBackend', () => {
     expect(frames.map((f) => f.timestampMs)).toEqual([0, 20, 40]);
   });
 
+  it('joins a binary frame sent in fragments, and frames a listener keeps stay intact', async () => {
+    const b = await backend();
+    const frames: AudioFrame[] = [];
+    b.onAudioReceived((_s, f) => frames.push(f));
+    const { client } = await start(b, 'user:h2', { sampleRate: 8000 });
+    const whole = pattern(160, 7);
+    const bytes = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+    // One message in three WebSocket fragments (cut mid-sample), then two whole ones.
+    client.socket.send(bytes.subarray(0, 101), { binary: true, fin: false });
+    client.socket.send(bytes.subarray(101, 250), { binary: true, fin: false });
+    client.socket.send(bytes.subarray(250), { binary: true, fin: true });
+    for (let i = 0; i < 2; i++) await client.sendAudio(pattern(160, i));
+    await eventually(() => expect(frames).toHaveLength(3));
+    expect(frames[0].data).toEqual(whole);
+    expect(frames[1].data).toEqual(pattern(160, 0));
+    expect(frames[2].data).toEqual(pattern(160, 1));
+    expect(frames.map((f) => f.timestampMs)).toEqual([0, 20, 40]);
+  });
+
   it('drops inbound audio while input is muted', async () => {
     const b = await backend();
     const frames: AudioFrame[] = [];
