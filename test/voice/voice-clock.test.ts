@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OutboundPacer } from '../../src/voice/pacer.js';
+import { holdUntilTickEnds } from '../../src/voice/held-writes.js';
 import { type ClockTask, VoiceClock } from '../../src/voice/voice-clock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -150,6 +151,34 @@ describe('VoiceClock', () => {
     expect(clock.pendingTasks).toBe(0);
   });
 
+  it("sends a task's held writes when it returns, and counts them against the budget", async () => {
+    const clock = new VoiceClock(2);
+    const log: string[] = [];
+    let loopGotIn = -1;
+    const slot = Math.ceil(performance.now()) + 10;
+    for (let i = 0; i < 20; i++) {
+      clock.schedule(
+        task(() => {
+          if (i === 0) setImmediate(() => (loopGotIn = log.filter((l) => l.startsWith('ran')).length));
+          log.push(`ran ${i}`);
+          // The task itself is quick; its socket writes (0.5 ms each) are what takes time.
+          holdUntilTickEnds({
+            release: () => {
+              log.push(`sent ${i}`);
+              const until = performance.now() + 0.5;
+              while (performance.now() < until);
+            },
+          });
+        }),
+        slot - performance.now() - 0.5,
+      );
+    }
+    await eventually(() => expect(log).toHaveLength(40));
+    expect(log.slice(0, 4)).toEqual(['ran 0', 'sent 0', 'ran 1', 'sent 1']);
+    // 10 ms of writes in 2 ms runs: held to the end of the callback, all 20 ran first.
+    expect(loopGotIn).toBeGreaterThan(0);
+    expect(loopGotIn).toBeLessThan(12);
+  });
   it('keeps time after a budgeted run: later tasks still run at their time', async () => {
     const clock = new VoiceClock(1);
     const ran: string[] = [];

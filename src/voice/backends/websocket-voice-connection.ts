@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Resampler } from '../audio/resampler.js';
 import type { VoiceSession } from '../types.js';
+import { type HeldWrites, holdUntilTickEnds } from '../held-writes.js';
 import { type VoiceErrorCode, type VoiceFraming, voiceErrorFrame } from './websocket-voice-protocol.js';
 
 /** What `authenticate` returns for an accepted client. */
@@ -16,18 +17,11 @@ export interface VoiceAuthResult {
 const BINARY = { binary: true };
 const TEXT = { binary: false };
 
-/** Connections corked in this tick, uncorked together once it ends (see `send`). */
-const corked: VoiceConnection[] = [];
-function uncorkAll(): void {
-  for (const conn of corked) conn.uncork();
-  corked.length = 0;
-}
-
 /**
  * One client socket of the WebSocket voice backend and its per-connection audio state.
  * Sending goes through here so the backpressure rule holds everywhere.
  */
-export class VoiceConnection {
+export class VoiceConnection implements HeldWrites {
   session?: VoiceSession;
   sampleRate = 0;
   framing: VoiceFraming = 'binary';
@@ -82,14 +76,14 @@ export class VoiceConnection {
     if (this.raw && !this.isCorked) {
       this.isCorked = true;
       this.raw.cork();
-      if (corked.push(this) === 1) process.nextTick(uncorkAll);
+      holdUntilTickEnds(this);
     }
     this.socket.send(data, typeof data === 'string' ? TEXT : BINARY);
     return true;
   }
 
-  /** @internal End of the tick: what was sent goes out. */
-  uncork(): void {
+  /** @internal End of the tick (or a flush): what was sent goes out. */
+  release(): void {
     if (!this.isCorked) return;
     this.isCorked = false;
     this.raw?.uncork();
