@@ -19,6 +19,14 @@ export function holdUntilTickEnds(writes: HeldWrites): void {
 /** Release every held socket now. */
 export function flushHeldWrites(): void {
   if (held.length === 0) return;
-  for (let i = 0; i < held.length; i++) held[i]!.release();
+  // One socket that fails to write must not leave the others held (they would never be
+  // released: a socket asks to be held only when it is not held already).
+  for (let i = 0; i < held.length; i++) {
+    try {
+      held[i]!.release();
+    } catch {
+      // a socket reports its own failures through its 'error' event
+    }
+  }
   held.length = 0;
 }
