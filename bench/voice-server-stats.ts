@@ -3,6 +3,7 @@
  * process: answers the harness's IPC messages `reset` (a step starts) and `stats` (it ended)
  * with the process's CPU share, event-loop delay and memory over the step.
  */
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
@@ -33,6 +34,22 @@ export interface ServerStats {
   gc?: GcFigures;
   /** A server of several processes: each one's CPU share and loop delay p99 (ms), main first. */
   processes?: { role: string; cpu: number; loopDelayP99Ms: number }[];
+  /**
+   * The main thread's share of wall time running, and waiting for a core while runnable
+   * (Linux's schedstat; absent elsewhere). The load client shares the machine's two cores:
+   * a loop delay made of waits for a core is the machine's, not the server's work.
+   */
+  mainThread?: { run: number; waitForCore: number };
+}
+
+/** The main thread's time on a core and waiting for one, ns (Linux only). */
+function mainThreadSchedule(): { runNs: number; waitNs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return { runNs: Number(run), waitNs: Number(wait) };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface GcFigures {
@@ -124,6 +141,7 @@ export function serveStats(
   let loop = monitorEventLoopDelay({ resolution: 5 });
   let cpu = process.cpuUsage();
   let since = performance.now();
+  let schedule = mainThreadSchedule();
   let maxRss = idleRss;
   const gc = gcCounter();
   setInterval(() => {
@@ -152,6 +170,7 @@ export function serveStats(
       loop.enable();
       cpu = process.cpuUsage();
       since = performance.now();
+      schedule = mainThreadSchedule();
       maxRss = process.memoryUsage.rss();
       gc.reset();
       await hooks.reset?.();
@@ -185,7 +204,17 @@ export function serveStats(
     } else if (msg.type === 'stats') {
       await alloc?.report();
       const used = process.cpuUsage(cpu);
+      const wallNs = (performance.now() - since) * 1e6;
+      const scheduled = mainThreadSchedule();
       const own: ServerStats = {
+        ...(schedule && scheduled
+          ? {
+              mainThread: {
+                run: (scheduled.runNs - schedule.runNs) / wallNs,
+                waitForCore: (scheduled.waitNs - schedule.waitNs) / wallNs,
+              },
+            }
+          : {}),
         cpu: (used.user + used.system) / 1000 / (performance.now() - since),
         loopDelayP99Ms: loop.percentile(99) / 1e6,
         loopDelayMaxMs: loop.max / 1e6,

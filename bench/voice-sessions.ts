@@ -187,6 +187,14 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         // While the sessions opened (handshakes, rooms made): not part of the pass rule.
         ...(opening ? { serverOpeningLoopDelayP99Ms: round(opening.loopDelayP99Ms) } : {}),
         serverCpu: round(stats.cpu),
+        ...(stats.mainThread
+          ? {
+              serverMainThread: {
+                run: round(stats.mainThread.run),
+                waitForCore: round(stats.mainThread.waitForCore),
+              },
+            }
+          : {}),
         ...(stats.gc ? { serverGc: stats.gc } : {}),
         ...(stats.turnMs ? { serverTurnMs: stats.turnMs } : {}),
         ...(stats.processes

@@ -30,6 +30,12 @@ describe('voice bench harness', () => {
         incrementalMs: expect.any(Number),
         maxPauseMs: expect.any(Number),
       });
+      // The main thread's time on a core and waiting for one, as shares of the calls' wall time.
+      const main = line.serverMainThread as { run: number; waitForCore: number };
+      expect(main.run).toBeGreaterThan(0);
+      expect(main.run).toBeLessThanOrEqual(1.05);
+      expect(main.waitForCore).toBeGreaterThanOrEqual(0);
+      expect(main.run + main.waitForCore).toBeLessThanOrEqual(1.05);
       const replies = line.replies as { expected: number; completed: number; missing: number; late: number };
       expect(replies.expected).toBeGreaterThan(0);
       expect(replies.completed).toBeGreaterThanOrEqual(replies.expected);
