@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VoiceBackend } from '../../src/voice/backends/voice-backend.js';
 import type { AudioChunk, AudioFrame, VoiceSession } from '../../src/voice/types.js';
+import { eventually } from '../helpers/eventually.js';
+
+export { eventually };
 
 /**
  * The VoiceBackend conformance suite. Each backend runs it with a driver that knows how to
@@ -34,20 +37,6 @@ export interface BackendConformanceDriver<B extends VoiceBackend = VoiceBackend>
   sampleRates?: number[];
   /** A lossy codec (Opus over WebRTC) sits between client and backend: audio is compared by length, not byte for byte. */
   lossy?: boolean;
-}
-
-/** Polls until `check` passes (sockets deliver asynchronously); fails with the last error. */
-export async function eventually(check: () => void, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
 }
 
 /** Samples that differ everywhere (and have both byte values set), so a dropped or moved byte shows. */

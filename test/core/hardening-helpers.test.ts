@@ -1,11 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeadlineWheel, deadlines, idleTimeout, withDeadline } from '../../src/core/deadlines.js';
 import { DeliveryCursor } from '../../src/core/delivery-cursor.js';
 import { redactSecrets } from '../../src/core/redact.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Waits (bounded) for what must happen, not a fixed sleep that races the wheel's timer on a stalled loop. */
-const eventually = (check: () => void) => vi.waitFor(check, { timeout: 3000, interval: 5 });
 
 describe('DeadlineWheel', () => {
   it('fires no earlier than asked, once, and not at all when cancelled', async () => {

@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { HookTrigger, IdentityHookResult, type IdentityHookPayload, RoomKit } from '../../src/index.js';
 import { RecordingChannel, text } from '../helpers/channels.js';
+import { eventually } from '../helpers/eventually.js';
 
 let kit: RoomKit;
 afterEach(async () => kit?.close());
-/** Waits (bounded) for what must happen: on a stalled loop a fixed sleep can fire before the work. */
-const eventually = (check: () => void) => vi.waitFor(check, { timeout: 3000, interval: 5 });
 
 describe('room lifecycle', () => {
   it('inactivity timers pause and then close a room; activity re-arms them', async () => {

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { advisoryKey } from '../../src/store/postgres/advisory-key.js';
 import { PostgresStore, StoreUnavailableError } from '../../src/store/postgres/index.js';
 import { adminQuery, DATABASE_URL, dropSchema, uniqueName } from '../cluster/services.js';
 import { TcpProxy } from '../cluster/tcp-proxy.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * Room locks, leases and outages, against the machine's PostgreSQL through a TCP proxy the test
@@ -38,9 +39,6 @@ function room(id: string) {
   const at = new Date().toISOString();
   return { id, status: 'active' as const, metadata: {}, createdAt: at, updatedAt: at, eventCount: 0 };
 }
-
-/** Waits (bounded) for what must happen, not a fixed sleep: a loaded machine delays connections. */
-const eventually = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 3000, interval: 5 });
 
 /** Sessions waiting in PostgreSQL for the advisory room lock `key` of `schema`. */
 async function waitersFor(schema: string, key: string): Promise<number> {

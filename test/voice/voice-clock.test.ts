@@ -1,13 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboundPacer } from '../../src/voice/pacer.js';
 import { holdUntilTickEnds } from '../../src/voice/held-writes.js';
 import { type ClockTask, VoiceClock } from '../../src/voice/voice-clock.js';
+import { eventually } from '../helpers/eventually.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const task = (run: () => void): ClockTask => ({ run });
-// Waits for what must happen, not for a fixed time: a loaded CI machine can stall the loop past
-// any sleep, and then the sleep's timer fires in the same timers phase as the clock's.
-const eventually = (check: () => void) => vi.waitFor(check, { timeout: 3000, interval: 5 });
 
 describe('VoiceClock', () => {
   it('runs tasks at their time, earliest first, each once', async () => {
