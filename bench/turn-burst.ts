@@ -10,16 +10,17 @@ import { silentLogger } from '../src/core/logger.js';
 import { MockAIProvider } from '../src/testing/index.js';
 import { createVoice } from './voice-mock-voice.js';
 import { type AudioFrame, MockVoiceBackend, VoiceChannel, type VoiceSession } from '../src/voice/index.js';
+import { WEBSOCKET_PACING } from '../src/voice/backends/websocket-voice-base.js';
 import { REPLY_TEXT, SILENCE_MS } from './voice-traffic.js';
 import { windowProfiler } from './window-profiler.js';
 
 /**
- * The WebSocket transport without its socket: paced as it is (100 ms ahead, 60 ms a wake-up)
- * and sending nowhere. The mock's own sending copied and kept every frame for tests to read
+ * The WebSocket transport without its socket: paced as it is (`WEBSOCKET_PACING`) and
+ * sending nowhere. The mock's own sending copied and kept every frame for tests to read
  * (a fifth of a burst's CPU, and garbage the framework did not make).
  */
 class DiscardingVoiceBackend extends MockVoiceBackend {
-  override readonly pacing = { leadMs: 100, batchMs: 60 };
+  override readonly pacing = WEBSOCKET_PACING;
   override sendPacedFrame(_session: VoiceSession, _frame: AudioFrame): void {}
 }
 
