@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { attribute, type Profile } from '../../bench/profile-attribution.js';
+
+/** root -> a -> b, and root -> (idle); samples name the leaf, deltas in us. */
+function profile(samples: [string, number][]): Profile {
+  const ids: Record<string, number> = { root: 1, a: 2, b: 3, '(idle)': 4 };
+  const node = (name: string, children?: number[]) => ({
+    id: ids[name]!,
+    callFrame: { functionName: name, url: name === 'root' ? '' : `file:///src/${name}.ts`, lineNumber: 0 },
+    children,
+  });
+  return {
+    nodes: [node('root', [2, 4]), node('a', [3]), node('b'), node('(idle)')],
+    samples: samples.map(([name]) => ids[name]!),
+    timeDeltas: samples.map(([, us]) => us),
+  };
+}
+
+describe('profile attribution', () => {
+  it('charges a sample at most twice the median gap; the rest is off the CPU', () => {
+    // Nine samples 200 us apart, then one 8 ms after the one before (the thread was preempted).
+    const p = profile([
+      ...Array.from({ length: 5 }, (): [string, number] => ['a', 200]),
+      ['b', 200],
+      ['b', 200],
+      ['b', 200],
+      ['b', 200],
+      ['a', 8000],
+    ]);
+    const { busyUs, offCpuUs, self, inclusive } = attribute([p]);
+    expect(busyUs).toBe(9 * 200 + 400);
+    expect(offCpuUs).toBe(8000 - 400);
+    expect(self.get('a src/a.ts:1')).toBe(5 * 200 + 400);
+    expect(self.get('b src/b.ts:1')).toBe(4 * 200);
+    // Inclusive: every sample passes through a; b's only through b.
+    expect(inclusive.get('a src/a.ts:1')).toBe(busyUs);
+    expect(inclusive.get('b src/b.ts:1')).toBe(800);
+  });
+
+  it('leaves idle out, and each profile keeps its own median', () => {
+    const fast = profile([
+      ['a', 100],
+      ['a', 100],
+      ['(idle)', 50_000],
+      ['a', 100],
+    ]);
+    const slow = profile([
+      ['b', 1000],
+      ['b', 1000],
+      ['b', 1000],
+    ]);
+    const { busyUs, offCpuUs, self } = attribute([fast, slow]);
+    expect(busyUs).toBe(300 + 3000);
+    expect(offCpuUs).toBe(0);
+    expect(self.get('a src/a.ts:1')).toBe(300);
+    expect(self.has('(idle) src/(idle).ts:1')).toBe(false);
+  });
+});
