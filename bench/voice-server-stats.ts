@@ -204,18 +204,18 @@ export function serveStats(
     } else if (msg.type === 'stats') {
       await alloc?.report();
       const used = process.cpuUsage(cpu);
-      const wallNs = (performance.now() - since) * 1e6;
+      const wallMs = performance.now() - since;
       const scheduled = mainThreadSchedule();
       const own: ServerStats = {
         ...(schedule && scheduled
           ? {
               mainThread: {
-                run: (scheduled.runNs - schedule.runNs) / wallNs,
-                waitForCore: (scheduled.waitNs - schedule.waitNs) / wallNs,
+                run: (scheduled.runNs - schedule.runNs) / (wallMs * 1e6),
+                waitForCore: (scheduled.waitNs - schedule.waitNs) / (wallMs * 1e6),
               },
             }
           : {}),
-        cpu: (used.user + used.system) / 1000 / (performance.now() - since),
+        cpu: (used.user + used.system) / 1000 / wallMs,
         loopDelayP99Ms: loop.percentile(99) / 1e6,
         loopDelayMaxMs: loop.max / 1e6,
         idleRss,

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/index.js';
 import { launchChromium } from '../helpers/browser.js';
+import { eventually } from '../helpers/eventually.js';
 import { inspectorServer, openConsole } from './console-fixtures.js';
 
 let server: RunningServer;
@@ -77,17 +78,14 @@ describe('the console as an inspector (headless Chromium)', () => {
     expect(await page.getByTestId('notice').count()).toBe(0);
     // The stopped reply is committed after the page shows it: wait for it (bounded), not a
     // fixed time (on a loaded machine the store still held the previous test's reply).
-    const stored = await vi.waitFor(
-      async () => {
-        const last = (await server.kit.store.listEvents('lobby'))
-          .filter((e) => e.source.channelId === 'agent')
-          .at(-1);
-        const body = last?.content.type === 'text' ? last.content.body : '';
-        expect(body).toMatch(/^n1 n2 n3/);
-        return body;
-      },
-      { timeout: 5_000, interval: 50 },
-    );
+    let stored = '';
+    await eventually(async () => {
+      const last = (await server.kit.store.listEvents('lobby'))
+        .filter((e) => e.source.channelId === 'agent')
+        .at(-1);
+      stored = last?.content.type === 'text' ? last.content.body : '';
+      expect(stored).toMatch(/^n1 n2 n3/);
+    });
     expect(stored).not.toContain('n40');
     await page.close();
   }, 60_000);
