@@ -67,7 +67,11 @@ export interface STTOptions {
 export interface STTProvider {
   readonly name: string;
   readonly capabilities: STTCapabilities;
-  /** Batch: the whole utterance at once. */
+  /**
+   * Batch: the whole utterance at once. `audio.data` is lent for the call: read it before the
+   * returned promise settles and copy what you keep (a VoiceChannel passes its VAD's buffer,
+   * which the next utterance reuses once the call is over).
+   */
   transcribe(audio: AudioFrame | AudioChunk, opts?: STTOptions): Promise<TranscriptionResult>;
   /** Streaming: frames in, events out; ends when the input ends (after the last final). */
   transcribeStream(audio: AsyncIterable<AudioFrame>, opts?: STTOptions): AsyncIterable<STTStreamEvent>;

@@ -10,6 +10,17 @@
 /** Whatever gives the audio when asked (the segmenter's hand-over, or an earlier event). */
 export interface AudioSource {
   readonly audio?: Int16Array;
+  /** The audio without a copy, for the length of a call (the segmenter's hand-over lends). */
+  lend?(): LentAudio;
+}
+
+/**
+ * Audio lent for the length of a call: read it until `release` (which is idempotent), copy
+ * what you keep. Its owner writes its next audio elsewhere while it is out.
+ */
+export interface LentAudio {
+  readonly audio: Int16Array;
+  release(): void;
 }
 
 const SOURCE = Symbol('audioSource');
@@ -32,4 +43,16 @@ export function defineLazyAudio<T extends object>(target: T, source: AudioSource
 /** Whether `event`'s audio is read lazily (without reading it, which may copy it). */
 export function hasLazyAudio(event: object): boolean {
   return SOURCE in event;
+}
+
+/**
+ * An event's audio lent rather than copied, when its source lends (a segmenter's SPEECH_END,
+ * directly or through the pipeline's event): for a reader that is done with the audio once a
+ * call settles, so a turn's STT costs no copy of the utterance. Any other event's audio is
+ * read as usual, and its `release` does nothing.
+ */
+export function lendAudio(event: { readonly audio: Int16Array }): LentAudio {
+  let source: AudioSource = event;
+  while (SOURCE in source) source = (source as { [SOURCE]: AudioSource })[SOURCE];
+  return source.lend ? source.lend() : { audio: event.audio, release() {} };
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fullGc } from '../../helpers/full-gc.js';
+import { lendAudio } from '../../../src/voice/pipeline/lazy-audio.js';
 import { SpeechSegmenter } from '../../../src/voice/pipeline/speech-segmenter.js';
 import type { VADEvent } from '../../../src/voice/pipeline/stages.js';
 
@@ -123,5 +124,54 @@ describe('SpeechSegmenter hand-over', () => {
     // a getter made per event, its closure and a property dictionary, about 820.
     expect(perEvent).toBeLessThan(650);
     expect({ ...kept.at(-1)! }.audio).toHaveLength(5 * FRAME + 10 * FRAME);
+  });
+
+  it('a lent utterance is the buffer itself, reused by the next utterance once it is given back', () => {
+    const seg = segmenter();
+    const first = utterance(seg, 1000) as VADEvent & { audio: Int16Array };
+    const lent = lendAudio(first);
+    expect(new Set(lent.audio.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(lent.audio.buffer.byteLength).toBeGreaterThan(lent.audio.byteLength); // a view, no copy
+    lent.release();
+    lent.release(); // twice is once
+    const second = utterance(seg, 2000) as VADEvent & { audio: Int16Array };
+    const again = lendAudio(second);
+    expect(again.audio.buffer).toBe(lent.audio.buffer); // the same memory, written over
+    expect(new Set(again.audio.subarray(0, 25 * FRAME))).toEqual(new Set([2000]));
+    again.release();
+  });
+
+  it('a buffer still lent when the next utterance starts is left to its borrower', () => {
+    const seg = segmenter();
+    const first = utterance(seg, 1000) as VADEvent & { audio: Int16Array };
+    const lent = lendAudio(first); // an STT call still under way
+    const second = utterance(seg, 2000) as VADEvent & { audio: Int16Array };
+    feed(seg, 3000, 30); // and a third utterance under way
+    expect(new Set(lent.audio.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    const next = lendAudio(second);
+    expect(next.audio.buffer).not.toBe(lent.audio.buffer);
+    expect(new Set(next.audio.subarray(0, 25 * FRAME))).toEqual(new Set([2000]));
+    lent.release();
+    // Read after its loan, the first utterance is still its own audio, in a copy of its own.
+    expect(new Set(first.audio.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(first.audio.buffer.byteLength).toBe(first.audio.byteLength);
+  });
+
+  it('an utterance already read lends its copy', () => {
+    const seg = segmenter();
+    const event = utterance(seg, 1000) as VADEvent & { audio: Int16Array };
+    const copy = event.audio;
+    const lent = lendAudio(event);
+    expect(lent.audio).toBe(copy);
+    lent.release();
+    utterance(seg, 2000);
+    expect(new Set(copy.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+  });
+
+  it('an event that does not lend gives its audio as it is', () => {
+    const audio = new Int16Array([1, 2, 3]);
+    const lent = lendAudio({ audio });
+    expect(lent.audio).toBe(audio);
+    lent.release();
   });
 });
