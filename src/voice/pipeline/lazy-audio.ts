@@ -16,7 +16,9 @@ export interface AudioSource {
 
 /**
  * Audio lent for the length of a call: read it until `release` (which is idempotent), copy
- * what you keep. Its owner writes its next audio elsewhere while it is out.
+ * what you keep. Its owner writes its next audio elsewhere while it is out. `release` gives
+ * it back for good: the event it came from has no audio after (reading it throws), so lend
+ * only an event nobody else reads.
  */
 export interface LentAudio {
   readonly audio: Int16Array;

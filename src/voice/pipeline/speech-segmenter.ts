@@ -1,4 +1,4 @@
-import { ValidationError } from '../../core/errors.js';
+import { RoomKitError, ValidationError } from '../../core/errors.js';
 import { type AudioSource, defineLazyAudio, hasLazyAudio, type LentAudio } from './lazy-audio.js';
 import { VADEventType, type VADEvent } from './stages.js';
 
@@ -49,6 +49,11 @@ export class SpeechSegmenter {
   private handedOver: HandedOverAudio | WeakRef<HandedOverAudio> | undefined;
   private readonly holdWeakly = () => {
     if (this.handedOver instanceof HandedOverAudio) this.handedOver = new WeakRef(this.handedOver);
+  };
+  /** A borrower gave the last SPEECH_END's audio back: nothing of it is left to hand over. */
+  private readonly givenBack = (audio: HandedOverAudio) => {
+    const last = this.handedOver;
+    if ((last instanceof WeakRef ? last.deref() : last) === audio) this.handedOver = undefined;
   };
   private speechRun = 0;
   private silenceRun = 0;
@@ -161,7 +166,7 @@ export class SpeechSegmenter {
   }
 
   private endUtterance(): VADEvent {
-    const held = new HandedOverAudio(this.utterance.subarray(0, this.utteranceLength));
+    const held = new HandedOverAudio(this.utterance.subarray(0, this.utteranceLength), this.givenBack);
     this.handedOver = held;
     queueMicrotask(this.holdWeakly);
     const durationMs = (this.utteranceLength / this.sampleRate) * 1000;
@@ -192,19 +197,32 @@ export function carriesAudio(event: VADEvent): boolean {
 
 /**
  * One utterance's audio, read out of the segmenter's buffer into a copy of its own, or lent
- * without one: a VoiceChannel's turn borrows it for its STT call. At 300 utterances a second
- * (600 callers) the copies were 17 MB/s of ArrayBuffers, and V8 counts every ArrayBuffer
- * allocated since its last mark-compact toward the next one, even those a scavenge has freed
- * since: the copies alone made it mark-compact half as often again.
+ * without one: a VoiceChannel's turn borrows it for its STT call and gives it back, and
+ * then the segmenter forgets it. At 300 utterances a second (600 callers) the copies were
+ * 17 MB/s of ArrayBuffers. Worse, the segmenter's WeakRef kept each hand-over alive until the
+ * next utterance (V8 clears WeakRefs in mark-compacts only, never in scavenges), so the
+ * hand-over was promoted, the copy made at the next utterance was promoted with it, and V8,
+ * which counts every ArrayBuffer promoted since its last mark-compact toward the next one,
+ * mark-compacted about once a second.
  */
 class HandedOverAudio implements AudioSource {
   private copy: Int16Array | undefined;
   private lends = 0;
+  private givenBack = false;
 
-  constructor(private view: Int16Array | undefined) {}
+  constructor(
+    private view: Int16Array | undefined,
+    private readonly onGivenBack: (audio: HandedOverAudio) => void,
+  ) {}
 
   /** The copy, made on first read. */
   get audio(): Int16Array {
+    if (this.copy) return this.copy;
+    if (this.givenBack) {
+      throw new RoomKitError('this utterance was lent and given back: its audio is gone', {
+        code: 'audio_given_back',
+      });
+    }
     this.detach();
     return this.copy!;
   }
@@ -216,14 +234,19 @@ class HandedOverAudio implements AudioSource {
 
   lend(): LentAudio {
     const view = this.view;
-    if (!view) return { audio: this.copy!, release() {} };
+    if (!view) return { audio: this.audio, release() {} };
     this.lends++;
     let out = true;
     return {
       audio: view,
       release: () => {
-        if (out) this.lends--;
+        if (!out) return;
         out = false;
+        if (--this.lends > 0) return;
+        // Given back: the buffer is the segmenter's again, for the next utterance.
+        this.givenBack = true;
+        this.view = undefined;
+        this.onGivenBack(this);
       },
     };
   }

@@ -3,7 +3,7 @@
  * when first read, or when the next utterance starts if nobody read it yet. Whoever reads it,
  * whenever, gets that utterance and nothing later.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fullGc } from '../../helpers/full-gc.js';
 import { lendAudio } from '../../../src/voice/pipeline/lazy-audio.js';
 import { SpeechSegmenter } from '../../../src/voice/pipeline/speech-segmenter.js';
@@ -151,10 +151,25 @@ describe('SpeechSegmenter hand-over', () => {
     const next = lendAudio(second);
     expect(next.audio.buffer).not.toBe(lent.audio.buffer);
     expect(new Set(next.audio.subarray(0, 25 * FRAME))).toEqual(new Set([2000]));
+    // Read while the loan is out, the first utterance is still its own audio, in a copy.
+    const copy = first.audio;
+    expect(new Set(copy.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
+    expect(copy.buffer.byteLength).toBe(copy.byteLength);
     lent.release();
-    // Read after its loan, the first utterance is still its own audio, in a copy of its own.
-    expect(new Set(first.audio.subarray(0, 25 * FRAME))).toEqual(new Set([1000]));
-    expect(first.audio.buffer.byteLength).toBe(first.audio.byteLength);
+    expect(first.audio).toBe(copy);
+    next.release();
+  });
+
+  it('an utterance given back has no audio left to read, and nothing is copied for it', () => {
+    const seg = segmenter();
+    const event = utterance(seg, 1000) as VADEvent & { audio: Int16Array };
+    const lent = lendAudio(event);
+    const buffer = lent.audio.buffer;
+    lent.release();
+    expect(() => event.audio).toThrow(expect.objectContaining({ code: 'audio_given_back' }));
+    const next = lendAudio(utterance(seg, 2000) as VADEvent & { audio: Int16Array });
+    expect(next.audio.buffer).toBe(buffer);
+    next.release();
   });
 
   it('an utterance already read lends its copy', () => {
@@ -173,5 +188,24 @@ describe('SpeechSegmenter hand-over', () => {
     const lent = lendAudio({ audio });
     expect(lent.audio).toBe(audio);
     lent.release();
+  });
+
+  it('utterances lent and given back in later jobs are never copied', async () => {
+    // Before, the segmenter's WeakRef still reached each one when the next utterance started
+    // (only a mark-compact clears a WeakRef), so every utterance was copied then.
+    const seg = segmenter();
+    const slice = vi.spyOn(Int16Array.prototype, 'slice');
+    try {
+      for (let i = 0; i < 20; i++) {
+        const event = utterance(seg, 1000 + i) as VADEvent & { audio: Int16Array };
+        await new Promise((resolve) => setImmediate(resolve)); // the turn runs in a later job
+        const lent = lendAudio(event);
+        expect(lent.audio[0]).toBe(1000 + i);
+        lent.release();
+      }
+      expect(slice).not.toHaveBeenCalled();
+    } finally {
+      slice.mockRestore();
+    }
   });
 });
