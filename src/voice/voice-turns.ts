@@ -143,11 +143,10 @@ export class VoiceTurns {
   /**
    * `overReply`: the reply that was playing when the utterance ended, if any.
    *
-   * Two steps, so the utterance is let go as soon as the STT has it. An async function keeps
-   * its arguments until it returns, and a turn lasts as long as its reply: the utterance's
-   * copy (32 KB a second of speech), held that long, outlived two scavenges and died in the
-   * old generation, where V8 counts a dead ArrayBuffer's memory toward the next full GC until
-   * one runs. At 600 calls that was most of what made V8 mark-compact twice a second.
+   * Two steps, so the turn lets go of the utterance once the STT is done with it. An async
+   * function keeps its arguments until it returns, and a turn lasts as long as its reply:
+   * held that long, the utterance and its audio outlived two scavenges and died in the old
+   * generation (see the segmenter's HandedOverAudio for what that cost).
    */
   private transcribe(
     rt: VoiceSessionRuntime,

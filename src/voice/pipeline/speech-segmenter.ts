@@ -202,8 +202,8 @@ export function carriesAudio(event: VADEvent): boolean {
  * 17 MB/s of ArrayBuffers. Worse, the segmenter's WeakRef kept each hand-over alive until the
  * next utterance (V8 clears WeakRefs in mark-compacts only, never in scavenges), so the
  * hand-over was promoted, the copy made at the next utterance was promoted with it, and V8,
- * which counts every ArrayBuffer promoted since its last mark-compact toward the next one,
- * mark-compacted about once a second.
+ * which counts the ArrayBuffer memory allocated since its last mark-compact (less what
+ * scavenges freed) toward the next one, mark-compacted about once a second.
  */
 class HandedOverAudio implements AudioSource {
   private copy: Int16Array | undefined;
