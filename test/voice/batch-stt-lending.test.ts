@@ -7,8 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RoomKit } from '../../src/index.js';
 import { MockTTSProvider } from '../../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../../src/voice/index.js';
-import type { AudioFrame, AudioChunk, STTProvider, TranscriptionResult } from '../../src/voice/types.js';
-import type { VoiceSession } from '../../src/voice/types.js';
+import type {
+  AudioChunk,
+  AudioFrame,
+  STTProvider,
+  TranscriptionResult,
+  VoiceSession,
+} from '../../src/voice/types.js';
 import { quietFrame, silent, speechFrame, until } from './channel/helpers.js';
 
 /** A batch STT that answers each call when the test says so, noting what it was given. */
