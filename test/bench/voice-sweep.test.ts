@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SweepOptions, sweep } from '../../bench/voice-sessions.js';
+import { LIMIT_MS, type SweepOptions, sweep } from '../../bench/voice-sessions.js';
 
 /** The bare server with staggered callers; `args` are its faults (see bench/bare-ws-server.ts). */
 const bareSweep = (opts: Pick<SweepOptions, 'counts' | 'seconds'> & Partial<SweepOptions>) =>
@@ -70,7 +70,12 @@ describe('voice bench harness', () => {
   }, 90_000);
 
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
-    const result = await bareSweep({ args: ['--drop-every=1'], counts: [8], seconds: 3 });
+    // "Nothing was late" is the premise: on a machine busy with other suites, 8 calls can still
+    // see a loop delay over 20 ms, and a loss then counts as capacity. Up to three tries.
+    let result = await bareSweep({ args: ['--drop-every=1'], counts: [8], seconds: 3 });
+    for (let tries = 1; tries < 3 && wasLate(result.lines[0]!); tries++)
+      result = await bareSweep({ args: ['--drop-every=1'], counts: [8], seconds: 3 });
+    expect(wasLate(result.lines[0]!)).toBe(false);
     expect(result.max).toBe(0);
     const [line] = result.lines;
     expect(line!.replies).toMatchObject({ expected: 8, missing: 8, late: 0 });
@@ -78,3 +83,9 @@ describe('voice bench harness', () => {
     expect(result.broken).toEqual([expect.stringMatching(/^8 sessions: \d+ frames lost$/)]);
   }, 90_000);
 });
+
+/** Whether a step crossed the lateness limit: frames late or the server's loop slow. */
+function wasLate(line: Record<string, unknown>): boolean {
+  const lateness = line.receivedFrameLatenessMs as { p99: number };
+  return lateness.p99 >= LIMIT_MS || (line.serverEventLoopDelayP99Ms as number) >= LIMIT_MS;
+}
