@@ -8,6 +8,8 @@
  * are under 20 ms. Counts go up until one fails, then the gap is narrowed once.
  */
 import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import type { ServerStats } from './voice-server-stats.js';
@@ -114,6 +116,41 @@ export function calibrate(): number {
   return round(best);
 }
 
+/**
+ * The kernel's side of the machine right now: the median round trip, in microseconds, of a
+ * 640-byte message over a loopback TCP connection within this process. `calibrate` times
+ * JavaScript only; on a day when the bare server did half its usual count, it read the same,
+ * and the voice servers spend most of their time in socket calls and waiting to be scheduled.
+ */
+export async function calibrateLoopback(rounds = 400): Promise<number> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('data', (data) => socket.write(data));
+    socket.on('error', () => {});
+  });
+  const signal = AbortSignal.timeout(10_000);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  try {
+    client.setNoDelay(true);
+    await once(client, 'connect', { signal });
+    const payload = Buffer.alloc(640);
+    const times: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const started = performance.now();
+      client.write(payload);
+      for (let got = 0; got < payload.length; )
+        got += ((await once(client, 'data', { signal }))[0] as Buffer).length;
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return round(times[times.length >> 1]! * 1000);
+  } finally {
+    client.destroy();
+    server.close();
+  }
+}
+
 export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   // ROOMKIT_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the server.
   const extra = process.env.ROOMKIT_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -148,6 +185,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       await reset();
       const load = os.loadavg()[0];
       const calibration = calibrate();
+      const loopback = await calibrateLoopback();
       // The server's figures cover the calls: from the client's "running" (every session
       // open) to its report, while the sessions are still up. Opening is measured apart.
       let opening: ServerStats | undefined;
@@ -228,6 +266,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         clientLoopDelayP99Ms: round(client.clientLoopDelayP99Ms),
         loadAverage1m: Math.round(load * 100) / 100,
         machineCalibrationMs: calibration,
+        machineLoopbackRoundTripUs: loopback,
         ok,
         ...(ok ? {} : { failedBecause: reasons.join('; ') }),
       });
