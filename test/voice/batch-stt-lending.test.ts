@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomKit } from '../../src/index.js';
 import { MockTTSProvider } from '../../src/testing/index.js';
+import { peak } from '../../src/voice/audio/levels.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../../src/voice/index.js';
 import type {
   AudioChunk,
@@ -39,12 +40,6 @@ class HeldSTT implements STTProvider {
   }
 
   async *transcribeStream(): AsyncIterable<never> {}
-}
-
-function peak(data: Int16Array): number {
-  let max = 0;
-  for (const s of data) max = Math.max(max, Math.abs(s));
-  return max;
 }
 
 let kit: RoomKit | undefined;

@@ -208,7 +208,6 @@ export function carriesAudio(event: VADEvent): boolean {
 class HandedOverAudio implements AudioSource {
   private copy: Int16Array | undefined;
   private lends = 0;
-  private givenBack = false;
 
   constructor(
     private view: Int16Array | undefined,
@@ -218,7 +217,8 @@ class HandedOverAudio implements AudioSource {
   /** The copy, made on first read. */
   get audio(): Int16Array {
     if (this.copy) return this.copy;
-    if (this.givenBack) {
+    // Neither the segmenter's buffer nor a copy: it was lent and given back.
+    if (!this.view) {
       throw new RoomKitError('this utterance was lent and given back: its audio is gone', {
         code: 'audio_given_back',
       });
@@ -244,7 +244,6 @@ class HandedOverAudio implements AudioSource {
         out = false;
         if (--this.lends > 0) return;
         // Given back: the buffer is the segmenter's again, for the next utterance.
-        this.givenBack = true;
         this.view = undefined;
         this.onGivenBack(this);
       },
