@@ -12,6 +12,8 @@
  * rest is reported apart, as `offCpuUs`.
  */
 
+import { quantile } from './quantile.js';
+
 export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -53,7 +55,8 @@ function addProfile(profile: Profile, out: Attribution): void {
     if (stack.some((n) => n.callFrame.url.endsWith('window-profiler.ts'))) return;
     counted.push({ stack, us: profile.timeDeltas[i] ?? 0 });
   });
-  const cap = 2 * median(counted.map((s) => s.us));
+  const gaps = counted.map((s) => s.us);
+  const cap = 2 * quantile(gaps, 0.5);
   for (const { stack, us } of counted) {
     const onCpu = Math.min(us, cap);
     out.busyUs += onCpu;
@@ -67,12 +70,6 @@ function addProfile(profile: Profile, out: Attribution): void {
       add(out.inclusive, key, onCpu);
     }
   }
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function add(map: Map<string, number>, key: string, us: number): void {

@@ -12,11 +12,12 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
+import { quantile } from './quantile.js';
 import type { ServerStats } from './voice-server-stats.js';
 import { REPLY_DEADLINE_MS, replyBytes } from './voice-traffic.js';
 
 /** The pass rule: p99 received-frame lateness and server loop delay both under this (ms). */
-export const LIMIT_MS = 20;
+const LIMIT_MS = 20;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export interface SweepOptions {
@@ -143,12 +144,19 @@ export async function calibrateLoopback(rounds = 400): Promise<number> {
         got += ((await once(client, 'data', { signal }))[0] as Buffer).length;
       times.push(performance.now() - started);
     }
-    times.sort((a, b) => a - b);
-    return round(times[times.length >> 1]! * 1000);
+    return round(quantile(times, 0.5) * 1000);
   } finally {
     client.destroy();
     server.close();
   }
+}
+
+/**
+ * Over the limit (frames late, the loop slow, turns queued past the caller's patience): a step
+ * that failed so is capacity. Anything else that failed is a bug.
+ */
+export function overLimit(framesP99Ms: number, loopP99Ms: number, lateReplies: number): boolean {
+  return framesP99Ms >= LIMIT_MS || loopP99Ms >= LIMIT_MS || lateReplies > 0;
 }
 
 export async function sweep(opts: SweepOptions): Promise<SweepResult> {
@@ -207,9 +215,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         reasons.push(
           `${client.lateReplies} replies started over ${REPLY_DEADLINE_MS} ms after the caller stopped`,
         );
-      // Over the limit (frames late, the loop slow, turns queued past the caller's patience):
-      // capacity. Anything else that failed is a bug.
-      const lateness = client.p99 >= LIMIT_MS || stats.loopDelayP99Ms >= LIMIT_MS || client.lateReplies > 0;
+      const lateness = overLimit(client.p99, stats.loopDelayP99Ms, client.lateReplies);
       if (client.p99 >= LIMIT_MS) reasons.push(`p99 lateness ${round(client.p99)} ms`);
       if (stats.loopDelayP99Ms >= LIMIT_MS)
         reasons.push(`server loop delay p99 ${round(stats.loopDelayP99Ms)} ms`);
