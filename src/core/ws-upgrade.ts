@@ -55,11 +55,37 @@ export async function authenticateUpgrade<T>(
   }
 }
 
-const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
+const STATUS_TEXT = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  503: 'Service Unavailable',
+} as const;
 
-/** Answer an upgrade with a plain HTTP refusal and close the socket. */
-export function refuseUpgrade(socket: Duplex, status: keyof typeof STATUS_TEXT = 401): void {
+/** Why an upgrade was refused, for a client that reads the response (a JSON body, and `Retry-After`). */
+export interface UpgradeRefusal {
+  code: string;
+  message: string;
+  /** When to try again, seconds. */
+  retryAfterS?: number;
+}
+
+/** Answer an upgrade with an HTTP refusal and close the socket. */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: keyof typeof STATUS_TEXT = 401,
+  refusal?: UpgradeRefusal,
+): void {
   if (socket.destroyed) return;
   socket.on('error', () => {}); // the client may already be gone; nothing to report
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const body = refusal ? JSON.stringify({ error: { code: refusal.code, message: refusal.message } }) : '';
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}`,
+    ...(refusal?.retryAfterS === undefined ? [] : [`Retry-After: ${refusal.retryAfterS}`]),
+    ...(body ? ['Content-Type: application/json'] : []),
+    'Connection: close',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }

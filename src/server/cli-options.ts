@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { RegistrationOptions } from '../backends/sip/registration.js';
 import { isTurnUrl } from '../backends/webrtc/turn-credentials.js';
 import type { IceServer } from '../backends/webrtc/webrtc-protocol.js';
+import type { VoiceAdmissionOptions } from '../voice/admission.js';
 import { ROOM_ID, USER_ID } from './auth/tokens.js';
 import { iceServerProblem, iceUrlProblem, type ServeWebRTCOptions } from './webrtc-ice.js';
 
@@ -37,6 +38,11 @@ serve options:
   --voice-workers N    run the WebSocket voice calls in N worker processes, so voice
                        uses every core (the kit stays in the main process; default 0:
                        calls run in the main process)              env ROOMKIT_VOICE_WORKERS
+  --max-voice-sessions N  refuse calls past N at once (HTTP 503, SIP 503): the calls up
+                       keep their quality; measure N with npm run bench -- voice
+                                                            env ROOMKIT_MAX_VOICE_SESSIONS
+  --max-voice-load F   refuse new calls while the event loop that would carry them was
+                       busier than F (0-1) over the last second      env ROOMKIT_MAX_VOICE_LOAD
   --ice-server URL     a STUN or TURN server for the WebRTC talk path, used by the server's
                        peers and handed to browsers: stun:HOST:3478, turn:HOST:3478?transport=udp,
                        turns:HOST:5349 (repeatable or a comma list)      env ROOMKIT_ICE_SERVERS
@@ -76,6 +82,8 @@ export interface ServeCommand {
   otel: boolean;
   /** Worker processes for the WebSocket voice calls (0: in the main process). */
   voiceWorkers: number;
+  /** Calls past these are refused (`--max-voice-sessions`, `--max-voice-load`); none when empty. */
+  voiceAdmission: VoiceAdmissionOptions;
   /** A PostgreSQL URL: the store instead of the SQLite file. */
   storeUrl?: string;
   /** A Redis URL: this process is one of a cluster. */
@@ -106,6 +114,8 @@ const SERVE_OPTIONS = {
   'sip-registrar': { type: 'string' },
   'sip-user': { type: 'string' },
   'voice-workers': { type: 'string' },
+  'max-voice-sessions': { type: 'string' },
+  'max-voice-load': { type: 'string' },
   otel: { type: 'boolean' },
   store: { type: 'string' },
   pubsub: { type: 'string' },
@@ -167,6 +177,7 @@ function parseServe(args: string[], env: NodeJS.ProcessEnv): ServeCommand | { co
       nonEmpty('--voice-workers', v['voice-workers']) ??
         nonEmpty('ROOMKIT_VOICE_WORKERS', env.ROOMKIT_VOICE_WORKERS),
     ),
+    voiceAdmission: voiceAdmissionOf(v, env),
     allowOrigins: (v['allow-origin'] ?? []).map(originOf),
     allowHosts: (v['allow-host'] ?? []).map(hostOf),
     sipPort: optionalPort(
@@ -285,6 +296,34 @@ function workerCount(value: string | undefined): number {
   if (!(n >= 0 && n <= 64))
     throw new UsageError(`--voice-workers: a number of processes, 0-64 (got ${value})`);
   return n;
+}
+
+function voiceAdmissionOf(
+  v: { 'max-voice-sessions'?: string; 'max-voice-load'?: string },
+  env: NodeJS.ProcessEnv,
+): VoiceAdmissionOptions {
+  const sessions =
+    nonEmpty('--max-voice-sessions', v['max-voice-sessions']) ??
+    nonEmpty('ROOMKIT_MAX_VOICE_SESSIONS', env.ROOMKIT_MAX_VOICE_SESSIONS);
+  const load =
+    nonEmpty('--max-voice-load', v['max-voice-load']) ??
+    nonEmpty('ROOMKIT_MAX_VOICE_LOAD', env.ROOMKIT_MAX_VOICE_LOAD);
+  const out: VoiceAdmissionOptions = {};
+  if (sessions !== undefined) {
+    const n = /^\d{1,7}$/.test(sessions) ? Number(sessions) : Number.NaN;
+    if (!(n >= 1))
+      throw new UsageError(`--max-voice-sessions: a number of calls, 1 or more (got ${sessions})`);
+    out.maxSessions = n;
+  }
+  if (load !== undefined) {
+    const f = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(load) ? Number(load) : Number.NaN;
+    if (!(f > 0 && f <= 1))
+      throw new UsageError(
+        `--max-voice-load: a share of the event loop, above 0 and at most 1 (got ${load})`,
+      );
+    out.maxLoad = f;
+  }
+  return out;
 }
 
 function optionalPort(name: string, value: string | undefined): number | undefined {

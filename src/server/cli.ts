@@ -83,6 +83,7 @@ async function serve(command: ServeCommand, io: CliIO): Promise<RunningServer> {
       command.sipPort === undefined ? undefined : { port: command.sipPort, registrar: command.sipRegistrar },
     otel: command.otel,
     voiceWorkers: command.voiceWorkers,
+    voiceAdmission: command.voiceAdmission,
     webrtc: command.webrtc,
     // A server says what it does (start, connections, voice sessions) unless told otherwise.
     logger: createLogger('roomkit', io.env.ROOMKIT_LOG_LEVEL || 'info'),

@@ -27,6 +27,7 @@ import { type ServerVoice, voiceFromEnv } from './voice-from-env.js';
 import { attachVoice } from './voice-wiring.js';
 import { attachVoiceWorkers } from './voice-workers-wiring.js';
 import type { VoiceWorkerStats } from '../voice/workers/worker-protocol.js';
+import { VoiceAdmission, type VoiceAdmissionOptions } from '../voice/admission.js';
 import { attachWebRTCVoice, handleClientLibrary, WEBRTC_PATH } from './webrtc-wiring.js';
 import { describeIce, type ServeWebRTCOptions, webrtcIceOptions } from './webrtc-ice.js';
 import {
@@ -80,6 +81,13 @@ export interface ServeOptions {
    * provider instances, which cannot cross processes.
    */
   voiceModule?: string;
+  /**
+   * Calls past these limits are refused at the door, so the calls already up keep their
+   * quality (`--max-voice-sessions`, `--max-voice-load`): `maxSessions` counts the calls of
+   * every voice path together, `maxLoad` is the event-loop utilization (0-1) of the process
+   * that would carry the call. Default: no limit. See docs/deployment.md, "Capacity".
+   */
+  voiceAdmission?: VoiceAdmissionOptions;
   /**
    * The console's realtime mode (speech-to-speech): default from the environment (OpenAI, Gemini,
    * xAI or ElevenLabs when its key is set), false for none.
@@ -210,17 +218,24 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       'voiceWorkers with voice given as providers needs voiceModule (they cannot cross processes)',
     );
   }
+  // One set of limits for every voice path: a call is a call, whichever way it came.
+  const admission = new VoiceAdmission(opts.voiceAdmission ?? {}, kit.logger);
+  const admit = admission.limited ? admission : undefined;
   const voiceWorkers =
     voice && opts.voiceWorkers
       ? await attachVoiceWorkers(kit, {
           workers: opts.voiceWorkers,
           voiceModule: opts.voiceModule,
           authenticate,
+          admission: admit,
         })
       : undefined;
-  const voiceBackend = voice && !voiceWorkers ? attachVoice(kit, voice, authenticate).backend : undefined;
+  const voiceBackend =
+    voice && !voiceWorkers ? attachVoice(kit, voice, authenticate, { admission: admit }).backend : undefined;
   // The same speech over WebRTC (/rtc), the console's default; the token authenticates offers too.
-  const webrtc = voice ? attachWebRTCVoice(kit, voice, { authenticate, host, backend: ice }) : undefined;
+  const webrtc = voice
+    ? attachWebRTCVoice(kit, voice, { authenticate, host, backend: { ...ice, admission: admit } })
+    : undefined;
   // A speech-to-speech model on /rtc-realtime when its key is set: the console's realtime mode.
   const realtimeModel = opts.realtime === false ? undefined : (opts.realtime ?? (await realtimeFromEnv()));
   const realtime = realtimeModel
@@ -241,7 +256,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   // Processes of a cluster start together: another may create the lobby first.
   if (!(await kit.getRoom(DEFAULT_ROOM))) await createRoom(DEFAULT_ROOM).catch(lobbyExists(kit));
   const sip =
-    voice && opts.sip ? await attachSipVoice(kit, voice, { host, ...opts.sip, createRoom }) : undefined;
+    voice && opts.sip
+      ? await attachSipVoice(kit, voice, { host, ...opts.sip, createRoom, admission: admit })
+      : undefined;
   // After a crash: what was committed but not yet delivered or answered is re-driven now,
   // not when someone next writes in its room.
   // SMS, WhatsApp, email and webhook channels the environment configures, at /webhooks/<id>.
@@ -359,6 +376,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await voiceWorkers?.close();
     voiceFeed.close();
     await kit.close();
+    admission.close();
     await otel?.shutdown();
     throw error;
   }
@@ -404,6 +422,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         await webrtc?.backend.close(); // peers that were never bound to a session
         await realtime?.transport.close();
         http.closeAllConnections();
+        admission.close();
         await otel?.shutdown(); // the last spans and metrics are exported
       })();
       return closing;

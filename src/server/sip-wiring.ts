@@ -3,6 +3,7 @@ import type { RegistrationOptions } from '../backends/sip/registration.js';
 import { sharedMediaClock } from '../backends/rtp/media-clock.js';
 import { SIPVoiceBackend } from '../backends/sip/sip-voice-backend.js';
 import type { RoomKit } from '../core/roomkit.js';
+import type { VoiceAdmission } from '../voice/admission.js';
 import { WebRTCVADProvider } from '../voice/pipeline/webrtc-vad.js';
 import { VoiceChannel } from '../voice/voice-channel.js';
 import { phoneEchoCanceller } from './phone-echo-canceller.js';
@@ -38,7 +39,7 @@ export interface AttachedSip {
 export async function attachSipVoice(
   kit: RoomKit,
   voice: ServerVoice,
-  opts: SipServeOptions & { createRoom(roomId: string): Promise<unknown> },
+  opts: SipServeOptions & { createRoom(roomId: string): Promise<unknown>; admission?: VoiceAdmission },
 ): Promise<AttachedSip> {
   const defaultRoom = opts.defaultRoom ?? 'lobby';
   const roomFor = async (call: IncomingCallInfo): Promise<string> => {
@@ -52,8 +53,20 @@ export async function attachSipVoice(
     logger: kit.logger,
     registrar: opts.registrar,
     channelId: SIP_VOICE_CHANNEL_ID,
-    routeCall: async (call) => ({ roomId: await roomFor(call) }),
+    // Past the server's limits a phone gets 503: a PBX or trunk tries its next route.
+    routeCall: async (call) => {
+      const refusal = opts.admission?.refusal('sip');
+      if (refusal) {
+        return {
+          reject: 503,
+          reason: 'Service Unavailable',
+          headers: [['Retry-After', String(refusal.retryAfterS)]],
+        };
+      }
+      return { roomId: await roomFor(call) };
+    },
   });
+  const stopCounting = opts.admission?.countCalls(() => backend.sessionCount);
   const channel = new VoiceChannel(SIP_VOICE_CHANNEL_ID, {
     stt: voice.stt,
     tts: voice.tts,
@@ -70,8 +83,17 @@ export async function attachSipVoice(
   try {
     ports = await backend.listen();
   } catch (error) {
+    stopCounting?.();
     await backend.close();
     throw error;
   }
-  return { channel, backend, ports, close: () => backend.close() };
+  return {
+    channel,
+    backend,
+    ports,
+    close: async () => {
+      stopCounting?.();
+      await backend.close();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { RoomKit } from '../core/roomkit.js';
 import { ValidationError } from '../core/errors.js';
 import type { VoiceAuthenticate } from '../voice/backends/websocket-voice-backend.js';
+import type { VoiceAdmission } from '../voice/admission.js';
 import { VoiceWorkerPool } from '../voice/workers/voice-worker-pool.js';
 import { VOICE_CHANNEL_ID } from './voice-wiring.js';
 
@@ -13,6 +14,8 @@ export interface VoiceWorkersOptions {
    */
   voiceModule?: string;
   authenticate: VoiceAuthenticate;
+  /** The server's limits on calls (refused here, before a worker sees the socket). */
+  admission?: VoiceAdmission;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function attachVoiceWorkers(kit: RoomKit, opts: VoiceWorkersOptions
     channelId: VOICE_CHANNEL_ID,
     path: '/voice',
     authenticate: opts.authenticate,
+    admission: opts.admission,
     logger: kit.logger,
     logLevel: process.env.ROOMKIT_LOG_LEVEL,
   });

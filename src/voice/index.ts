@@ -1,3 +1,4 @@
+export * from './admission.js';
 export * from './audio/index.js';
 export * from './backends/index.js';
 export * from './diarization/index.js';

@@ -11,7 +11,8 @@ import type { SipTarget } from './sip-transport.js';
 /** Where an incoming call goes: a room (and who the caller is there), or a refusal. */
 export type CallRoute =
   | { roomId: string; participantId?: string; metadata?: Record<string, unknown> }
-  | { reject: number; reason?: string };
+  /** `headers`: added to the refusal (a 503's `Retry-After`, say). */
+  | { reject: number; reason?: string; headers?: [string, string][] };
 
 export interface CallSetupHost extends SipCallHost {
   routeCall(info: IncomingCallInfo): Promise<CallRoute | undefined>;
@@ -74,7 +75,7 @@ export async function answerIncoming(
   if (pending.cancelled) return;
   if (!route) route = { reject: 404, reason: 'Not Found' };
   if ('reject' in route) {
-    ua.respond(invite, route.reject, route.reason ?? 'Declined', { toTag: tag });
+    ua.respond(invite, route.reject, route.reason ?? 'Declined', { toTag: tag, headers: route.headers });
     return;
   }
   ua.respond(invite, 180, 'Ringing', {

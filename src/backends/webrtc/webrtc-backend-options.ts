@@ -2,6 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import type { OpusSampleRate } from '../../voice/audio/opus.js';
 import type { VoiceRefusal, VoiceSessionRequest } from '../../voice/backends/websocket-voice-backend.js';
 import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-connection.js';
+import type { VoiceAdmission } from '../../voice/admission.js';
 import type { IceServer } from './webrtc-protocol.js';
 
 export interface WebRTCVoiceBackendOptions {
@@ -33,6 +34,12 @@ export interface WebRTCVoiceBackendOptions {
   disconnectedTimeoutMs?: number;
   /** Concurrent peers (answered offers); more get 503 (default 500). */
   maxConnections?: number;
+  /**
+   * The server's limits shared with its other voice paths (`roomkit serve
+   * --max-voice-sessions`): an offer past them gets 503 `at_capacity` or `overloaded`.
+   * This backend's peers count as its calls.
+   */
+  admission?: VoiceAdmission;
   /** Peers one user may hold at once (default 8): one token cannot take the whole server; more get 429. */
   maxConnectionsPerUser?: number;
   /** Trickled candidates accepted per peer (default 64). */

@@ -83,6 +83,8 @@ export type SignallingErrorCode =
   | 'too_many_candidates'
   | 'too_many_calls'
   | 'too_many_connections'
+  | 'at_capacity'
+  | 'overloaded'
   | 'internal';
 
 const STATUS: Record<SignallingErrorCode, number> = {
@@ -101,6 +103,8 @@ const STATUS: Record<SignallingErrorCode, number> = {
   too_many_candidates: 429,
   too_many_calls: 429,
   too_many_connections: 503,
+  at_capacity: 503,
+  overloaded: 503,
   internal: 500,
 };
 

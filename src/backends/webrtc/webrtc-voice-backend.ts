@@ -62,7 +62,10 @@ export class WebRTCVoiceBackend extends VoiceBackend {
       VoiceCapability.INTERRUPTION |
       (options.nativeEchoCancellation === false ? 0 : VoiceCapability.NATIVE_AEC) |
       (options.nativeGainControl === false ? 0 : VoiceCapability.NATIVE_AGC);
+    this.stopCounting = options.admission?.countCalls(() => this.peers.size);
   }
+
+  private readonly stopCounting: (() => void) | undefined;
 
   override sampleRateFor(_session: VoiceSession): number {
     return this.sampleRate;
@@ -108,6 +111,8 @@ export class WebRTCVoiceBackend extends VoiceBackend {
     if (this.peers.size >= max) {
       throw new WebRTCSignallingError('too_many_connections', `this server takes ${max} calls at once`);
     }
+    const refusal = this.options.admission?.refusal('webrtc');
+    if (refusal) throw new WebRTCSignallingError(refusal.code, refusal.message);
     const perUser = this.options.maxConnectionsPerUser ?? 8;
     let mine = 0;
     for (const p of this.peers.values()) if (p.auth.userId === auth.userId) mine++;
@@ -250,6 +255,7 @@ export class WebRTCVoiceBackend extends VoiceBackend {
 
   override async close(): Promise<void> {
     this.closed = true;
+    this.stopCounting?.();
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     for (const session of [...this.sessions.values()]) await this.disconnect(session);

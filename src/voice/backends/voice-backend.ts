@@ -187,6 +187,11 @@ export abstract class VoiceBackend {
     return this.sessions.get(id);
   }
 
+  /** Sessions this backend holds now (one a call). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   listSessions(roomId: string): VoiceSession[] {
     return this.sessions.inRoom(roomId);
   }

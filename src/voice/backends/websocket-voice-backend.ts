@@ -14,6 +14,7 @@ import {
 } from './websocket-voice-protocol.js';
 import { SocketVoiceBackend } from './websocket-voice-base.js';
 import { authenticateUpgrade, refuseUpgrade } from '../../core/ws-upgrade.js';
+import type { VoiceAdmission } from '../admission.js';
 
 export type VoiceAuthenticate = (
   request: IncomingMessage,
@@ -60,6 +61,12 @@ export interface WebSocketVoiceBackendOptions {
    * of `ready`. Use it to refuse rooms that do not exist. A callback that throws refuses.
    */
   authorizeSession?: (request: VoiceSessionRequest) => true | VoiceRefusal | Promise<true | VoiceRefusal>;
+  /**
+   * The server's limits (calls at once, event-loop load): an authenticated caller past them
+   * is refused at the upgrade with HTTP 503, `Retry-After` and a JSON `{error: {code,
+   * message}}` (`at_capacity`, `overloaded`). This backend's sockets count as its calls.
+   */
+  admission?: VoiceAdmission;
   logger?: Logger;
 }
 
@@ -71,6 +78,8 @@ export interface WebSocketVoiceBackendOptions {
  * learns about calls. Outbound audio is sent as given; pace it (OutboundPacer) upstream.
  */
 export class WebSocketVoiceBackend extends SocketVoiceBackend {
+  private readonly stopCounting: (() => void) | undefined;
+
   constructor(private readonly options: WebSocketVoiceBackendOptions) {
     super({
       name: 'websocket',
@@ -84,6 +93,12 @@ export class WebSocketVoiceBackend extends SocketVoiceBackend {
     });
     if (typeof options.server === 'number') void this.listen(options.server, options.host);
     else if (options.server) this.attach(options.server);
+    this.stopCounting = options.admission?.countCalls(() => this.server.connections.size);
+  }
+
+  override async close(): Promise<void> {
+    this.stopCounting?.();
+    await super.close();
   }
 
   /**
@@ -115,6 +130,9 @@ export class WebSocketVoiceBackend extends SocketVoiceBackend {
       this.logger.warn({ backend: this.name, err: errorMessage(error) }, 'voice authenticate threw'),
     );
     if (!auth) return refuseUpgrade(socket);
+    // Checked once the caller is known: a stranger learns nothing of the server's load.
+    const refusal = this.options.admission?.refusal(this.name);
+    if (refusal) return refuseUpgrade(socket, 503, refusal);
     this.server.accept(req, socket, head, (ws) => this.acceptSocket(ws, auth, socket));
   }
 

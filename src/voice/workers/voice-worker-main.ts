@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { errorMessage } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import type { RoomKit } from '../../core/roomkit.js';
+import { LoopLoad } from '../admission.js';
 import type { AudioPipelineConfig } from '../pipeline/audio-pipeline.js';
 import { WebSocketVoiceBackend } from '../backends/websocket-voice-backend.js';
 import type { STTProvider, TTSProvider } from '../types.js';
@@ -39,6 +40,8 @@ let channel: VoiceChannel | undefined;
 let backend: WebSocketVoiceBackend | undefined;
 let kit: WorkerKit | undefined;
 const load = new LoadMeter();
+// The main process admits calls by the workers' loads (VoiceAdmission `maxLoad`).
+new LoopLoad(1000, (utilization) => post({ t: 'load', utilization }));
 
 async function init(config: VoiceWorkerConfig): Promise<void> {
   const logger = createLogger('roomkit.voice.worker', config.logLevel);

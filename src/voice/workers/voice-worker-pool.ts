@@ -14,6 +14,7 @@ import type { VoiceSession } from '../types.js';
 import type { VADAudioLevelEvent } from '../voice-hooks.js';
 import { IpcCalls } from './ipc-calls.js';
 import { IpcOutbox } from './ipc-outbox.js';
+import type { VoiceAdmission } from '../admission.js';
 import type { LevelReading } from './level-batch.js';
 import { RemoteVoiceChannel } from './remote-voice-channel.js';
 import type {
@@ -33,6 +34,12 @@ export interface VoiceWorkerPoolOptions extends VoiceWorkerConfig {
   logger: Logger;
   /** How often bindings (mute, access) and the set of hooked triggers are mirrored to the workers. Default 200 ms. */
   syncMs?: number;
+  /**
+   * The server's limits: a caller past them is refused here (HTTP 503) before any worker sees
+   * the socket. The workers' calls count as this pool's; `maxLoad` is held against the least
+   * loaded worker (each reports its event-loop utilization once a second).
+   */
+  admission?: VoiceAdmission;
 }
 
 /** One worker process as the main process sees it. */
@@ -86,6 +93,8 @@ interface Worker extends VoiceWorkerHandle {
   handoffs: number[];
   bindings: Map<string, string>;
   triggers: string;
+  /** Its event-loop utilization over the last second it reported. */
+  load: number;
 }
 
 /**
@@ -102,6 +111,7 @@ export class VoiceWorkerPool {
   private readonly workers: Worker[] = [];
   private syncTimer?: NodeJS.Timeout;
   private closing = false;
+  private stopCounting?: () => void;
 
   constructor(
     private readonly kit: RoomKit,
@@ -116,6 +126,9 @@ export class VoiceWorkerPool {
     await Promise.all(this.workers.map((w) => w.ready));
     this.syncTimer = setInterval(() => this.sync(), this.opts.syncMs ?? 200);
     this.syncTimer.unref();
+    this.stopCounting = this.opts.admission?.countCalls(() =>
+      this.workers.reduce((n, w) => n + this.channel.countOf(w) + pendingHandoffs(w), 0),
+    );
   }
 
   get path(): string {
@@ -152,13 +165,12 @@ export class VoiceWorkerPool {
       // Otherwise the least busy ready worker (with none ready, the first to be).
       const sessionId = url.searchParams.get('sessionId');
       const pinned = sessionId ? (this.channel.workerOf(sessionId) as Worker | undefined) : undefined;
+      // A call already waiting in its worker was counted when it was made.
+      const refusal = pinned ? undefined : this.opts.admission?.refusal('voice', this.lightestLoad());
+      if (refusal) return refuseUpgrade(socket, 503, refusal);
       const worker = pinned ?? (await this.readyWorker());
       if (socket.destroyed) return;
-      if (!worker) {
-        socket.on('error', () => {});
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
+      if (!worker) return refuseUpgrade(socket, 503);
       // A caller joining a call that already lives in its worker brings no new call.
       if (!pinned) worker.handoffs.push(performance.now());
       worker.post(
@@ -180,6 +192,7 @@ export class VoiceWorkerPool {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.syncTimer);
+    this.stopCounting?.();
     await Promise.all(
       this.workers.map(async (w) => {
         const exited = new Promise((resolve) => w.child.once('exit', resolve));
@@ -189,6 +202,13 @@ export class VoiceWorkerPool {
         clearTimeout(timer);
       }),
     );
+  }
+
+  /** The lowest load a ready worker reported (0 with none ready: the upgrade waits for one). */
+  private lightestLoad(): number {
+    let load = Number.POSITIVE_INFINITY;
+    for (const w of this.workers) if (w.isReady) load = Math.min(load, w.load);
+    return load === Number.POSITIVE_INFINITY ? 0 : load;
   }
 
   /** The ready worker with the fewest calls (or, while none is ready, the first to be). */
@@ -245,6 +265,7 @@ export class VoiceWorkerPool {
       handoffs: [],
       bindings: new Map(),
       triggers: '',
+      load: 0,
     };
     const receive = (message: WorkerToMain): void => {
       if (message.t === 'batch') {
@@ -266,7 +287,7 @@ export class VoiceWorkerPool {
       failed(new Error(`voice worker ${index} exited (${signal ?? code}) before it was ready`));
       this.exited(worker, signal ?? String(code));
     });
-    const { workers: _w, authenticate: _a, logger: _l, syncMs: _s, ...config } = this.opts;
+    const { workers: _w, authenticate: _a, logger: _l, syncMs: _s, admission: _m, ...config } = this.opts;
     post({ t: 'init', config });
     return worker;
   }
@@ -315,6 +336,9 @@ export class VoiceWorkerPool {
         return;
       case 'turn':
         kit.telemetry.voiceTurn(turnFrom(message.turn), message.attributes);
+        return;
+      case 'load':
+        worker.load = message.utilization;
         return;
     }
   }

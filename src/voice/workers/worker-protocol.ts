@@ -70,6 +70,8 @@ export type WorkerToMain =
   | { t: 'levels'; readings: LevelReading[] }
   | { t: 'event'; name: string; payload: unknown }
   | { t: 'session'; live: boolean; session: VoiceSession }
+  /** The worker's event-loop utilization over the last second (0-1), once a second. */
+  | { t: 'load'; utilization: number }
   | { t: 'turn'; turn: SerializedTurn; attributes: Record<string, string> };
 
 /** What the worker asks the main process (answers come back as `reply`). */
