@@ -14,6 +14,7 @@ import { type ContactIdentityResolver, routeByContact } from '../core/contact-id
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RoomKit } from '../core/roomkit.js';
+import type { VoiceAdmission } from '../voice/admission.js';
 import type { CarrierCallInfo } from '../providers/shared/media-stream/pending-calls.js';
 import {
   CARRIER_LEAD_MS,
@@ -32,6 +33,8 @@ export interface CarrierVoiceOptions {
   contacts: ContactIdentityResolver;
   env?: NodeJS.ProcessEnv;
   logger: Logger;
+  /** The server's limits on calls: past them a carrier's call is answered with its reject markup. */
+  admission?: VoiceAdmission;
 }
 
 export interface CarrierInfo {
@@ -107,7 +110,9 @@ export async function attachCarrierVoice(
   const unsubscribe: (() => void)[] = [];
   // A known caller continues where they were (their last room, on any channel); a new one
   // gets a fresh room wired like the console's.
-  const routeCall = async (call: CarrierCallInfo) => {
+  const routeCall = (carrier: string) => async (call: CarrierCallInfo) => {
+    // Past the server's limits: the carrier's reject markup (the caller hears the line refuse).
+    if (opts.admission?.refusal(carrier)) return undefined;
     const caller = call.from;
     if (caller) {
       const known = await routeByContact(kit, opts.contacts, {
@@ -126,7 +131,7 @@ export async function attachCarrierVoice(
       const backend = await make({
         publicUrl: env.ROOMKIT_PUBLIC_URL || undefined,
         trustProxy: env.ROOMKIT_TRUST_PROXY === '1',
-        routeCall,
+        routeCall: routeCall(carrier),
         clock: sharedMediaClock,
         logger: kit.logger.child({ carrier }),
       });
@@ -153,6 +158,10 @@ export async function attachCarrierVoice(
       opts.logger.warn({ carrier, err: errorMessage(error) }, 'phone calls not started for this carrier');
     }
   }
+  // A call counts from its answer (waiting for its stream) to its hang-up.
+  const stopCounting = opts.admission?.countCalls(() =>
+    backends.reduce((n, b) => n + b.sessionCount + b.pending.size, 0),
+  );
   const info = backends.map((b) => ({
     carrier: b.name,
     channelId: `voice-${b.name}`,
@@ -173,6 +182,7 @@ export async function attachCarrierVoice(
       backends.find((b) => b.ownsUpgrade(url))?.handleUpgrade(req, socket, head, url);
     },
     async close() {
+      stopCounting?.();
       for (const off of unsubscribe.splice(0)) off();
       // Calls get their hang-up while the channels still listen; the kit closes the channels.
       await Promise.all(backends.map((b) => b.close()));

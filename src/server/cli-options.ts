@@ -38,8 +38,9 @@ serve options:
   --voice-workers N    run the WebSocket voice calls in N worker processes, so voice
                        uses every core (the kit stays in the main process; default 0:
                        calls run in the main process)              env ROOMKIT_VOICE_WORKERS
-  --max-voice-sessions N  refuse calls past N at once (HTTP 503, SIP 503): the calls up
-                       keep their quality; measure N with npm run bench -- voice
+  --max-voice-sessions N  refuse calls past N at once, every voice path together (HTTP
+                       503, SIP 503, the carrier's reject): the calls up keep their
+                       quality; measure N with npm run bench -- voice
                                                             env ROOMKIT_MAX_VOICE_SESSIONS
   --max-voice-load F   refuse new calls while the event loop that would carry them was
                        busier than F (0-1) over the last second      env ROOMKIT_MAX_VOICE_LOAD

@@ -270,7 +270,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   // Phone numbers through the carriers the environment configures, at /carriers/<carrier>.
   const carriers: AttachedCarriers | undefined = voice
-    ? await attachCarrierVoice(kit, voice, { createRoom, contacts, logger: kit.logger })
+    ? await attachCarrierVoice(kit, voice, { createRoom, contacts, logger: kit.logger, admission: admit })
     : undefined;
   await kit.recover();
 

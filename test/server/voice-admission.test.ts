@@ -1,16 +1,16 @@
 /**
  * `roomkit serve --max-voice-sessions / --max-voice-load`: one limit over every voice path. Past
  * it a WebSocket caller gets HTTP 503, a WebRTC offer 503 `at_capacity`, a phone (SIPp) SIP 503
- * with Retry-After; with voice workers the main process refuses before a worker sees the
+ * with Retry-After, a call to a carrier number the carrier's reject markup; with voice workers the main process refuses before a worker sees the
  * socket, and the load that counts is the workers'.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommandLine, UsageError } from '../../src/server/cli-options.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { MockAIProvider } from '../../src/testing/index.js';
+import { FakeTwilioServer, MockAIProvider, postWebhook } from '../../src/testing/index.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
 import { sippCaller } from '../backends/sip/sipp.js';
 import { refusedUpgrade, saturateLoop } from '../helpers/admission.js';
@@ -96,6 +96,28 @@ describe('roomkit serve voice limits', () => {
     await eventually(async () => {
       await call(server);
     }, 10_000);
+  });
+
+  it("answers a carrier's call past the limit with the carrier's reject markup", async () => {
+    const twilio = new FakeTwilioServer({ phoneNumber: '+15005550006' });
+    await twilio.start();
+    cleanup.push(() => twilio.stop());
+    vi.stubEnv('TWILIO_ACCOUNT_SID', twilio.accountSid);
+    vi.stubEnv('TWILIO_AUTH_TOKEN', twilio.authToken);
+    vi.stubEnv('TWILIO_PHONE_NUMBER', twilio.phoneNumber);
+    vi.stubEnv('TWILIO_API_BASE_URL', twilio.baseUrl);
+    cleanup.push(() => {
+      vi.unstubAllEnvs();
+    });
+    const server = await serve({ voiceAdmission: { maxSessions: 1 } });
+    const webhookUrl = `${server.url}/carriers/twilio/answer`;
+    const answer = async () => {
+      const signed = twilio.voice.answerRequest({ webhookUrl, from: '+15550107777' });
+      return (await postWebhook(webhookUrl, signed.headers, signed.body)).response;
+    };
+    // Under the limit the call is answered with a stream; at it, refused.
+    expect((await answer()).body).toContain('<Stream');
+    expect((await answer()).body).toContain('<Reject');
   });
 
   it('with voice workers: refuses in the main process, and holds the load against the workers', async () => {
