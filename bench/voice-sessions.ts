@@ -151,6 +151,44 @@ export async function calibrateLoopback(rounds = 400): Promise<number> {
   }
 }
 
+/** A random cycle over 32 MB (more than any cache here), made once: `calibrateMemory` walks it. */
+let memoryCycle: Int32Array | undefined;
+
+/**
+ * The memory side of the machine right now: nanoseconds per step of a walk through a random
+ * cycle over 32 MB, each step's address read from the step before (so no prefetch helps): what
+ * a cache miss costs. A voice server touches a few hundred KB per call (pipeline state, buffers,
+ * sockets), far more than the bare server's 40 KB; on a day when ours carried a third fewer
+ * calls for the same bare-server figure, `calibrate` and `calibrateLoopback` read the same.
+ */
+export function calibrateMemory(steps = 1_000_000): number {
+  if (!memoryCycle) {
+    const n = (32 * 1024 * 1024) / 4;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    // A random order (Fisher-Yates); each slot then points at the next in it: one cycle.
+    let seed = 12345;
+    for (let i = n - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const j = seed % (i + 1);
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    memoryCycle = new Int32Array(n);
+    for (let i = 0; i < n; i++) memoryCycle[order[i]!] = order[(i + 1) % n]!;
+  }
+  const cycle = memoryCycle;
+  let best = Number.POSITIVE_INFINITY;
+  let at = 0;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) at = cycle[at]!;
+    best = Math.min(best, performance.now() - started);
+  }
+  return round((best * 1e6) / steps + (at < 0 ? 1 : 0));
+}
+
 /**
  * Over the limit (frames late, the loop slow, turns queued past the caller's patience): a step
  * that failed so is capacity. Anything else that failed is a bug.
@@ -194,6 +232,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       const load = os.loadavg()[0];
       const calibration = calibrate();
       const loopback = await calibrateLoopback();
+      const memory = calibrateMemory();
       // The server's figures cover the calls: from the client's "running" (every session
       // open) to its report, while the sessions are still up. Opening is measured apart.
       let opening: ServerStats | undefined;
@@ -273,6 +312,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         loadAverage1m: Math.round(load * 100) / 100,
         machineCalibrationMs: calibration,
         machineLoopbackRoundTripUs: loopback,
+        machineMemoryStepNs: memory,
         ok,
         ...(ok ? {} : { failedBecause: reasons.join('; ') }),
       });

@@ -29,8 +29,8 @@ const LOG_EVERY_MS = 10_000;
  * Keeps a voice server under the load it can carry. A voice server that takes one call too
  * many does not degrade that call alone: past its core, every call's frames are late and turns
  * queue for seconds (on the bench, 750 callers in lockstep on a server that carries 500-700:
- * loop p99 205 ms, replies 5 s late). So the calls past a limit are refused at the door, where the caller (or a
- * load balancer) can go elsewhere, and the calls already up keep their quality.
+ * loop p99 205 ms, replies 5 s late). So the calls past a limit are refused at the door, where
+ * the caller (or a load balancer) can go elsewhere, and the calls already up keep their quality.
  *
  * Two limits, both off unless set: a number of calls (`maxSessions`, the precise one: measure
  * it with `npm run bench -- voice`) and the event loop's utilization (`maxLoad`, a guard for

@@ -22,6 +22,7 @@ describe('voice bench harness', () => {
       expect(line.serverEventLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.machineCalibrationMs).toBeGreaterThan(0);
       expect(line.machineLoopbackRoundTripUs).toBeGreaterThan(0);
+      expect(line.machineMemoryStepNs).toBeGreaterThan(0);
       // GC over the calls, from the server process itself.
       expect(line.serverGc).toEqual({
         scavenges: expect.any(Number),
