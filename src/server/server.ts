@@ -243,7 +243,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         authenticate,
         host,
         systemPrompt: opts.systemPrompt,
-        backend: ice,
+        backend: { ...ice, admission: admit },
       })
     : undefined;
 

@@ -1,6 +1,6 @@
 /**
  * `roomkit serve --max-voice-sessions / --max-voice-load`: one limit over every voice path. Past
- * it a WebSocket caller gets HTTP 503, a WebRTC offer 503 `at_capacity`, a phone (SIPp) SIP 503
+ * it a WebSocket caller gets HTTP 503, a WebRTC offer (talk or speech-to-speech) 503 `at_capacity`, a phone (SIPp) SIP 503
  * with Retry-After, a call to a carrier number the carrier's reject markup; with voice workers the main process refuses before a worker sees the
  * socket, and the load that counts is the workers'.
  */
@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommandLine, UsageError } from '../../src/server/cli-options.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { FakeTwilioServer, MockAIProvider, postWebhook } from '../../src/testing/index.js';
+import {
+  FakeTwilioServer,
+  MockAIProvider,
+  MockRealtimeProvider,
+  postWebhook,
+} from '../../src/testing/index.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
 import { sippCaller } from '../backends/sip/sipp.js';
 import { refusedUpgrade, saturateLoop } from '../helpers/admission.js';
@@ -71,7 +76,11 @@ describe('roomkit serve voice limits', () => {
   });
 
   it('counts WebSocket calls against one limit that WebRTC and SIP callers meet too', async () => {
-    const server = await serve({ sip: { port: 0 }, voiceAdmission: { maxSessions: 2 } });
+    const server = await serve({
+      sip: { port: 0 },
+      realtime: { provider: new MockRealtimeProvider(), label: 'mock realtime' },
+      voiceAdmission: { maxSessions: 2 },
+    });
     const first = await call(server);
     await call(server);
 
@@ -86,6 +95,14 @@ describe('roomkit serve voice limits', () => {
     });
     expect(offer.status).toBe(503);
     expect(((await offer.json()) as { error: { code: string } }).error.code).toBe('at_capacity');
+    // The speech-to-speech path too.
+    const realtime = await fetch(`${server.url}/rtc-realtime`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'offer', sdp: 'v=0', roomId: 'lobby' }),
+    });
+    expect(realtime.status).toBe(503);
+    expect(((await realtime.json()) as { error: { code: string } }).error.code).toBe('at_capacity');
 
     const phone = await sippCaller('uac-503.xml', server.sip!.ports.udp!, cleanup, { service: 'lobby' });
     expect(phone.code, phone.errors).toBe(0);
