@@ -1,7 +1,8 @@
 /**
  * AudioPipeline throughput on the reference workload: 20 ms frames, a synthetic cycle of
  * 1.2 s voiced / 0.8 s near-silent, AGC (target -12 dBFS) + energy VAD (RMS >= 300, 500 ms
- * of silence ends speech). Cases at 16 kHz, and 8/48 kHz input resampled to 16 kHz.
+ * of silence ends speech). Cases at 16 kHz (one call, and 600 calls taking frames in turn as
+ * in a server), and 8/48 kHz input resampled to 16 kHz.
  * Returns one JSON-able record per case; `bench/run.ts` decides how to print them.
  */
 import os from 'node:os';
@@ -42,31 +43,51 @@ function cycleFrames(rate: number): AudioFrame[] {
   return frames;
 }
 
-async function runCase(name: string, inputRate: number, seconds: number): Promise<Record<string, unknown>> {
+/**
+ * `calls` > 1: that many sessions take a frame each in turn, each at its own point of the cycle,
+ * as a server's calls do. One session alone keeps its state in the cache; hundreds do not, and
+ * the same frame costs more (the case that shows it).
+ */
+async function runCase(
+  name: string,
+  inputRate: number,
+  seconds: number,
+  calls = 1,
+): Promise<Record<string, unknown>> {
   const pipeline = new AudioPipeline({
     agc: new SimpleAGCProvider({ targetLevelDbfs: -12 }),
     vad: new EnergyVADProvider({ threshold: 300, silenceMs: 500 }),
   });
-  const session = await pipeline.createSession(name, { inputSampleRate: inputRate });
+  const sessions = await Promise.all(
+    Array.from({ length: calls }, (_, c) =>
+      pipeline.createSession(`${name}-${c}`, { inputSampleRate: inputRate }),
+    ),
+  );
   let utterances = 0;
-  session.on('speechEnd', () => utterances++);
+  for (const session of sessions) session.on('speechEnd', () => utterances++);
   const cycle = cycleFrames(inputRate);
-  const warmupFrames = 5_000;
-  for (let i = 0; i < warmupFrames; i++) session.processInbound(cycle[i % cycle.length]);
+  // Staggered: call c starts 7c frames into the cycle.
+  const frameOf = (round: number, call: number) => cycle[(round + call * 7) % cycle.length]!;
+  const warmupRounds = Math.ceil(5_000 / calls);
+  for (let r = 0; r < warmupRounds; r++)
+    for (let c = 0; c < calls; c++) sessions[c]!.processInbound(frameOf(r, c));
   utterances = 0;
-  const frames = Math.round((seconds * 1000) / FRAME_MS);
+  const rounds = Math.round((seconds * 1000) / FRAME_MS / calls);
+  const frames = rounds * calls;
   let checksum = 0;
   const load = os.loadavg()[0];
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < frames; i++) checksum += session.processInbound(cycle[i % cycle.length]).data[7];
+  for (let r = 0; r < rounds; r++)
+    for (let c = 0; c < calls; c++) checksum += sessions[c]!.processInbound(frameOf(r, c)).data[7];
   const elapsedNs = Number(process.hrtime.bigint() - start);
   const cpu = process.cpuUsage(cpuBefore);
   const cpuUs = cpu.user + cpu.system;
-  session.close();
+  for (const session of sessions) session.close();
   const framesPerSecond = frames / (elapsedNs / 1e9);
   return {
     case: name,
+    calls,
     stages: 'agc(-12 dBFS) + energy-vad(rms>=300, 500 ms silence)',
     inputSampleRate: inputRate,
     internalSampleRate: 16000,
@@ -89,6 +110,7 @@ async function runCase(name: string, inputRate: number, seconds: number): Promis
 export async function benchPipeline(): Promise<Record<string, unknown>[]> {
   return [
     await runCase('agc+energy-vad 16k', 16000, 20_000),
+    await runCase('agc+energy-vad 16k, 600 calls in turn', 16000, 20_000, 600),
     await runCase('resample 8k->16k + agc+energy-vad', 8000, 4_000),
     await runCase('resample 48k->16k + agc+energy-vad', 48000, 2_000),
   ];
