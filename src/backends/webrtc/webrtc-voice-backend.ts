@@ -44,6 +44,8 @@ export class WebRTCVoiceBackend extends VoiceBackend {
   protected readonly logger: Logger;
   private readonly options: WebRTCVoiceBackendOptions;
   private readonly peers = new Map<string, WebRTCPeer>();
+  /** Stops counting the peers against the server's limits (`admission`). */
+  private readonly stopCounting: (() => void) | undefined;
   private readonly bySession = new Map<string, WebRTCPeer>();
   private readonly pendingSince = new Map<string, number>();
   private readonly connectedListeners: ClientConnectedCallback[] = [];
@@ -64,8 +66,6 @@ export class WebRTCVoiceBackend extends VoiceBackend {
       (options.nativeGainControl === false ? 0 : VoiceCapability.NATIVE_AGC);
     this.stopCounting = options.admission?.countCalls(() => this.peers.size);
   }
-
-  private readonly stopCounting: (() => void) | undefined;
 
   override sampleRateFor(_session: VoiceSession): number {
     return this.sampleRate;
