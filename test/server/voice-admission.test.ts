@@ -94,6 +94,7 @@ describe('roomkit serve voice limits', () => {
       body: JSON.stringify({ type: 'offer', sdp: 'v=0', roomId: 'lobby' }),
     });
     expect(offer.status).toBe(503);
+    expect(offer.headers.get('retry-after')).toBe('5');
     expect(((await offer.json()) as { error: { code: string } }).error.code).toBe('at_capacity');
     // The speech-to-speech path too.
     const realtime = await fetch(`${server.url}/rtc-realtime`, {

@@ -206,11 +206,16 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   );
 }
 
+/** The `Retry-After` of a 503 (the voice limits' refusals say the same: VoiceAdmission). */
+const SERVICE_RETRY_AFTER_S = 5;
+
 function reply(res: ServerResponse, status: number, body?: unknown, errorCode?: string): void {
   if (res.headersSent) return;
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (status === 401) headers['www-authenticate'] = 'Bearer';
   if (status === 413) headers.connection = 'close';
+  // Full (too many calls, or past the server's voice limits): try again shortly, or elsewhere.
+  if (status === 503) headers['retry-after'] = String(SERVICE_RETRY_AFTER_S);
   if (errorCode) headers['x-roomkit-error'] = errorCode;
   if (body === undefined) {
     res.writeHead(status, headers).end();
