@@ -21,7 +21,8 @@ export interface VoiceAdmissionRefusal {
   retryAfterS: number;
 }
 
-const RETRY_AFTER_S = 5;
+/** When a refused caller may try again, seconds (every voice path's 503 says the same). */
+export const VOICE_RETRY_AFTER_S = 5;
 /** Refusals come in floods when a server is full: one log line per reason per this long. */
 const LOG_EVERY_MS = 10_000;
 
@@ -123,7 +124,7 @@ export class VoiceAdmission {
     } else {
       seen.count++;
     }
-    return { code, message, retryAfterS: RETRY_AFTER_S };
+    return { code, message, retryAfterS: VOICE_RETRY_AFTER_S };
   }
 }
 

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { errorMessage, ValidationError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { upgradeToken } from '../../core/ws-upgrade.js';
+import { VOICE_RETRY_AFTER_S } from '../../voice/admission.js';
 import type { VoiceAuthResult } from '../../voice/backends/websocket-voice-connection.js';
 import { interceptRequests, type RequestHandler } from './http-mount.js';
 import type { WebRTCVoiceBackend } from './webrtc-voice-backend.js';
@@ -206,16 +207,13 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   );
 }
 
-/** The `Retry-After` of a 503 (the voice limits' refusals say the same: VoiceAdmission). */
-const SERVICE_RETRY_AFTER_S = 5;
-
 function reply(res: ServerResponse, status: number, body?: unknown, errorCode?: string): void {
   if (res.headersSent) return;
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (status === 401) headers['www-authenticate'] = 'Bearer';
   if (status === 413) headers.connection = 'close';
   // Full (too many calls, or past the server's voice limits): try again shortly, or elsewhere.
-  if (status === 503) headers['retry-after'] = String(SERVICE_RETRY_AFTER_S);
+  if (status === 503) headers['retry-after'] = String(VOICE_RETRY_AFTER_S);
   if (errorCode) headers['x-roomkit-error'] = errorCode;
   if (body === undefined) {
     res.writeHead(status, headers).end();
