@@ -1,7 +1,7 @@
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../src/voice/index.js';
-import { sweep } from './voice-sessions.js';
+import { sweep, warmUpSessions } from './voice-sessions.js';
 import { silentLogger } from '../src/core/logger.js';
 import { quantile } from './quantile.js';
 
@@ -66,6 +66,8 @@ const COUNTS = (process.env.ROOMKIT_BENCH_VOICE_COUNTS ?? '100,200,400,600,800,1
  * (near the limit one run passes or fails with the machine's drift; default one run).
  */
 const RUNS = Number(process.env.ROOMKIT_BENCH_VOICE_RUNS ?? 1);
+/** `ROOMKIT_BENCH_VOICE_WARMUP=200`: sessions of an unmeasured run before each sweep (see `warmUpSessions`). */
+const WARM_UP = warmUpSessions();
 /** Our server and the bare one in both modes; add `serve-1-worker:lockstep` etc. for the workers' curve. */
 const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-ws:staggered';
 
@@ -94,7 +96,15 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   for (const mode of ['lockstep', 'staggered'] as const) {
     for (const [server, [module, args]] of Object.entries(servers)) {
       if (!wanted.includes(`${server}:${mode}`)) continue;
-      const result = await sweep({ server, module, args, mode, counts: COUNTS, runs: RUNS });
+      const result = await sweep({
+        server,
+        module,
+        args,
+        mode,
+        counts: COUNTS,
+        runs: RUNS,
+        warmUp: WARM_UP,
+      });
       out.push(...result.lines);
       out.push({
         bench: 'voice_concurrent_sessions_max',
@@ -103,6 +113,7 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
         sessionsWithP99Under20ms: result.max,
         p99CrossesAt: result.failedAt ?? null,
         runsPerCount: RUNS,
+        warmUpSessions: WARM_UP,
       });
       max.set(`${server}:${mode}`, result.max);
       broken.push(...result.broken.map((b) => `${server} ${mode}: ${b}`));

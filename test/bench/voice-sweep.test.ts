@@ -71,6 +71,18 @@ describe('voice bench harness', () => {
     expect((line!.replyStartMs as { p50: number }).p50).toBeGreaterThanOrEqual(1520);
   }, 90_000);
 
+  it('runs the warm-up first, reports it apart, and lets it decide nothing', async () => {
+    // Every reply late: the warm-up fails as the count does, and only the count is the limit.
+    const result = await bareSweep({ args: ['--reply-delay-ms=1250'], counts: [8], seconds: 4, warmUp: 4 });
+    expect(result.lines.map((l) => [l.bench, l.sessions, l.ok])).toEqual([
+      ['voice_concurrent_sessions_warmup', 4, false],
+      ['voice_concurrent_sessions', 8, false],
+    ]);
+    expect(result.failedAt).toBe(8);
+    expect(result.max).toBe(0);
+    expect(result.broken).toEqual([]);
+  }, 90_000);
+
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
     // "Nothing was late" is the premise: on a machine busy with other suites, 8 calls can still
     // see a loop delay over 20 ms, and a loss then counts as capacity. Up to three tries.
