@@ -3,10 +3,12 @@
  * process: answers the harness's IPC messages `reset` (a step starts) and `stats` (it ended)
  * with the process's CPU share, event-loop delay and memory over the step.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { stallWatch } from './stall-watch.js';
 import { windowProfiler } from './window-profiler.js';
 
 export interface ServerStats {
@@ -159,6 +161,9 @@ export function serveStats(
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
   const pending: NodeJS.Timeout[] = [];
+  // ROOMKIT_BENCH_STALLS=1: what the step's stalls of 20 ms or more were made of, on stderr.
+  const stalls = process.env.ROOMKIT_BENCH_STALLS ? stallWatch() : undefined;
+  let stallReports = 0;
   const profiler = process.env.ROOMKIT_BENCH_PROFILE
     ? windowProfiler(process.env.ROOMKIT_BENCH_PROFILE, `calls-${process.pid}`)
     : undefined;
@@ -173,6 +178,7 @@ export function serveStats(
       schedule = mainThreadSchedule();
       maxRss = process.memoryUsage.rss();
       gc.reset();
+      stalls?.reset();
       await hooks.reset?.();
       // A step resets twice (as it starts, and once its sessions are open and the calls run):
       // timers of the first reset give way to the second's.
@@ -203,6 +209,14 @@ export function serveStats(
       process.send!({ type: 'reset-done' });
     } else if (msg.type === 'stats') {
       await alloc?.report();
+      if (stalls) console.error(stalls.report());
+      // With a profile directory too: the stalls' bounds, to cut the CPU profile of the same
+      // window down to them (bench/stall-profile.ts).
+      if (stalls && process.env.ROOMKIT_BENCH_PROFILE)
+        writeFileSync(
+          join(process.env.ROOMKIT_BENCH_PROFILE, `stalls-${process.pid}-${++stallReports}.json`),
+          JSON.stringify(stalls.list()),
+        );
       const used = process.cpuUsage(cpu);
       const wallMs = performance.now() - since;
       const scheduled = mainThreadSchedule();
