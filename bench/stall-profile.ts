@@ -38,7 +38,7 @@ const self = new Map<string, number>();
 const byOurs = new Map<string, number>();
 let inStalls = 0;
 /** Gaps between samples longer than this are the thread off the CPU (see profile-attribution.ts). */
-const OFF_CPU_US = 1000;
+const OFF_CPU_US = Number(process.env.ROOMKIT_BENCH_PROFILE_INTERVAL_US ?? 100) * 10;
 let offCpu = 0;
 let at = profile.startTime;
 let k = 0;

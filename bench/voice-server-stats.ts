@@ -3,7 +3,7 @@
  * process: answers the harness's IPC messages `reset` (a step starts) and `stats` (it ended)
  * with the process's CPU share, event-loop delay and memory over the step.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -161,8 +161,13 @@ export function serveStats(
     ? allocationSampler(process.env.ROOMKIT_BENCH_ALLOC)
     : undefined;
   const pending: NodeJS.Timeout[] = [];
-  // ROOMKIT_BENCH_STALLS=1: what the step's stalls of 20 ms or more were made of, on stderr.
+  // ROOMKIT_BENCH_STALLS=1: what the step's stalls of 20 ms or more were made of, on stderr;
+  // =dir also writes each report's stalls there (with ROOMKIT_BENCH_PROFILE, to its directory).
   const stalls = process.env.ROOMKIT_BENCH_STALLS ? stallWatch() : undefined;
+  const stallDir =
+    process.env.ROOMKIT_BENCH_PROFILE ??
+    (process.env.ROOMKIT_BENCH_STALLS !== '1' ? process.env.ROOMKIT_BENCH_STALLS : undefined);
+  if (stalls && stallDir) mkdirSync(stallDir, { recursive: true });
   let stallReports = 0;
   const profiler = process.env.ROOMKIT_BENCH_PROFILE
     ? windowProfiler(process.env.ROOMKIT_BENCH_PROFILE, `calls-${process.pid}`)
@@ -210,11 +215,11 @@ export function serveStats(
     } else if (msg.type === 'stats') {
       await alloc?.report();
       if (stalls) console.error(stalls.report());
-      // With a profile directory too: the stalls' bounds, to cut the CPU profile of the same
-      // window down to them (bench/stall-profile.ts).
-      if (stalls && process.env.ROOMKIT_BENCH_PROFILE)
+      // The stalls' bounds: with a profile of the same window, bench/stall-profile.ts cuts it
+      // down to them.
+      if (stalls && stallDir)
         writeFileSync(
-          join(process.env.ROOMKIT_BENCH_PROFILE, `stalls-${process.pid}-${++stallReports}.json`),
+          join(stallDir, `stalls-${process.pid}-${++stallReports}.json`),
           JSON.stringify(stalls.list()),
         );
       const used = process.cpuUsage(cpu);
