@@ -45,6 +45,24 @@ describe('barge-in', () => {
     expect(r.trace).not.toContain('after_tts');
   });
 
+  it("barge-in aborts the reply's synthesis with the reason, and leaves Error.stackTraceLimit as it was", async () => {
+    rig = await voiceRig({ replies: [LONG] });
+    const r = rig;
+    const signals: AbortSignal[] = [];
+    const synthesize = r.tts.synthesizeStream.bind(r.tts);
+    r.tts.synthesizeStream = (text, opts = {}) => {
+      if (opts.signal) signals.push(opts.signal);
+      return synthesize(text, opts);
+    };
+    const limit = Error.stackTraceLimit;
+    await startTalking(r);
+    for (let i = 0; i < 6; i++) await r.backend.simulateAudioReceived(r.session, speechFrame());
+    await until(() => expect(signals[0]?.aborted).toBe(true));
+    expect(signals[0]!.reason).toBeInstanceOf(Error);
+    expect((signals[0]!.reason as Error).message).toBe('barge_in');
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
   it('a streamed reply is captioned as it starts playing; barge-in leaves the started text as final', async () => {
     // Synthesis keeps pace with playback, so the reply's caption must not wait for it to end.
     const reply = 'This first sentence takes a while to say out loud. The second one is still to come.';
