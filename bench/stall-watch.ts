@@ -8,8 +8,8 @@
  *   - the rest of the time it ran: our work (and the kernel's in our syscalls).
  * Printed on stderr at each step's end.
  */
-import { readFileSync } from 'node:fs';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { type GcKind, gcKind, mainThreadSchedule } from './main-thread.js';
 
 const TICK_MS = 5;
 const STALL_MS = 20;
@@ -17,7 +17,7 @@ const STALL_MS = 20;
 interface Pause {
   start: number;
   end: number;
-  kind: 'scavenge' | 'markCompact' | 'incremental' | 'other';
+  kind: GcKind;
 }
 
 interface Stall {
@@ -30,22 +30,10 @@ interface Stall {
   waitMs: number;
 }
 
-function schedstat(): [runNs: number, waitNs: number] {
-  const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
-  return [Number(run), Number(wait)];
-}
-
-function kindOf(detail: { kind?: number } | undefined): Pause['kind'] {
-  switch (detail?.kind) {
-    case constants.NODE_PERFORMANCE_GC_MINOR:
-      return 'scavenge';
-    case constants.NODE_PERFORMANCE_GC_MAJOR:
-      return 'markCompact';
-    case constants.NODE_PERFORMANCE_GC_INCREMENTAL:
-      return 'incremental';
-    default:
-      return 'other';
-  }
+/** The main thread's run and wait time so far, ms (zeros where schedstat is missing). */
+function schedule(): [runMs: number, waitMs: number] {
+  const now = mainThreadSchedule();
+  return now ? [now.runNs / 1e6, now.waitNs / 1e6] : [0, 0];
 }
 
 export function stallWatch(): { reset(): void; report(): string; list(): readonly Stall[]; stop(): void } {
@@ -57,7 +45,7 @@ export function stallWatch(): { reset(): void; report(): string; list(): readonl
       pauses.push({
         start: e.startTime,
         end: e.startTime + e.duration,
-        kind: kindOf((e as unknown as { detail?: { kind?: number } }).detail),
+        kind: gcKind(e),
       });
     }
   });
@@ -65,15 +53,20 @@ export function stallWatch(): { reset(): void; report(): string; list(): readonl
   const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
   let last = performance.now();
   let lastUs = monotonicUs();
-  let [lastRun, lastWait] = schedstat();
+  let [lastRun, lastWait] = schedule();
   const timer = setInterval(() => {
     const now = performance.now();
     const nowUs = monotonicUs();
-    const [run, wait] = schedstat();
-    if (now - last >= STALL_MS) {
-      const [runMs, waitMs] = [(run - lastRun) / 1e6, (wait - lastWait) / 1e6];
-      stalls.push({ start: last, end: now, startUs: lastUs, endUs: nowUs, runMs, waitMs });
-    }
+    const [run, wait] = schedule();
+    if (now - last >= STALL_MS)
+      stalls.push({
+        start: last,
+        end: now,
+        startUs: lastUs,
+        endUs: nowUs,
+        runMs: run - lastRun,
+        waitMs: wait - lastWait,
+      });
     [last, lastUs, lastRun, lastWait] = [now, nowUs, run, wait];
   }, TICK_MS).unref();
 
@@ -90,7 +83,7 @@ export function stallWatch(): { reset(): void; report(): string; list(): readonl
     },
     report() {
       const seconds = (performance.now() - since) / 1000;
-      const gc: Record<Pause['kind'], number> = { scavenge: 0, markCompact: 0, incremental: 0, other: 0 };
+      const gc: Record<GcKind, number> = { scavenge: 0, markCompact: 0, incremental: 0, other: 0 };
       let total = 0;
       let wait = 0;
       let run = 0;

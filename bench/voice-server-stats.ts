@@ -3,11 +3,12 @@
  * process: answers the harness's IPC messages `reset` (a step starts) and `stats` (it ended)
  * with the process's CPU share, event-loop delay and memory over the step.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { gcKind, mainThreadSchedule } from './main-thread.js';
 import { stallWatch } from './stall-watch.js';
 import { windowProfiler } from './window-profiler.js';
 
@@ -44,16 +45,6 @@ export interface ServerStats {
   mainThread?: { run: number; waitForCore: number };
 }
 
-/** The main thread's time on a core and waiting for one, ns (Linux only). */
-function mainThreadSchedule(): { runNs: number; waitNs: number } | undefined {
-  try {
-    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
-    return { runNs: Number(run), waitNs: Number(wait) };
-  } catch {
-    return undefined;
-  }
-}
-
 export interface GcFigures {
   scavenges: number;
   markCompacts: number;
@@ -80,16 +71,16 @@ function gcCounter() {
   reset();
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      const kind = gcKind(entry);
       const ms = entry.duration;
       figures.maxPauseMs = Math.max(figures.maxPauseMs, ms);
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+      if (kind === 'scavenge') {
         figures.scavenges++;
         figures.scavengeMs += ms;
-      } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      } else if (kind === 'markCompact') {
         figures.markCompacts++;
         figures.markCompactMs += ms;
-      } else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) figures.incrementalMs += ms;
+      } else if (kind === 'incremental') figures.incrementalMs += ms;
     }
   }).observe({ entryTypes: ['gc'] });
   const round = (x: number) => Math.round(x * 10) / 10;
