@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { attribute, type Profile } from './profile-attribution.js';
+import { attribute, type Profile, printAttribution } from './profile-attribution.js';
 
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
@@ -19,21 +19,11 @@ const files = args.flatMap((path) =>
     : [path],
 );
 
-const { busyUs, offCpuUs, self, inclusive } = attribute(
-  files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Profile),
-);
-
-function print(title: string, map: Map<string, number>): void {
-  console.log(`\n${title}`);
-  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
-    console.log(
-      `${((100 * us) / busyUs).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(1).padStart(8)} ms  ${key}`,
-    );
-}
+const attribution = attribute(files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Profile));
+const { busyUs, offCpuUs } = attribution;
 
 console.log(
   `${files.length} profile(s), ${(busyUs / 1000).toFixed(1)} ms busy on the CPU; ` +
     `${(offCpuUs / 1000).toFixed(1)} ms more in long sample gaps (off the CPU with work to do), left out`,
 );
-print('self', self);
-print('inclusive', inclusive);
+printAttribution(attribution, top);

@@ -58,4 +58,25 @@ describe('profile attribution', () => {
     expect(offCpuUs).toBe(800);
     expect([...self.keys()].some((k) => k.startsWith('(idle)'))).toBe(false);
   });
+
+  it('counts only the samples taken during the window it is given, the off-CPU rule still over all', () => {
+    // Taken at 1,200 .. 2,000 us (startTime 1,000): the window (1,500, 1,900] holds the two b
+    // samples, the idle one is at 2,000.
+    const p: Profile = {
+      ...profile([
+        ['a', 200],
+        ['a', 200],
+        ['b', 200],
+        ['b', 200],
+        ['(idle)', 200],
+      ]),
+      startTime: 1_000,
+    };
+    const { busyUs, idleUs, self } = attribute([p], { during: (at) => at > 1_500 && at <= 1_900 });
+    expect(busyUs).toBe(400);
+    expect(idleUs).toBe(0);
+    expect(self.get('b src/b.ts:1')).toBe(400);
+    expect(self.has('a src/a.ts:1')).toBe(false);
+    expect(attribute([p], { during: (at) => at > 1_900 }).idleUs).toBe(200);
+  });
 });
