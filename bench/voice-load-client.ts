@@ -9,6 +9,9 @@
  * every one is ready. In lockstep every caller's cycle starts on the same tick (every reply
  * starts in the same 20 ms); staggered spreads the cycles over the 2 s in 20 ms steps.
  * A timer that fires late sends the frames it owes, as a microphone's buffer would.
+ * Every caller's frames leave in the same instant (one timer for all), unless
+ * `ROOMKIT_BENCH_VOICE_FRAMES=spread`: caller i then sends i % 20 ms into each 20 ms, as
+ * callers with clocks of their own do, so the server reads a twentieth of them at a time.
  *
  * Prints one JSON line: lateness of received frames (p50/p99), and the reply accounting that
  * makes the bench fail loudly. Each utterance that ended in time is owed a reply; a reply
@@ -38,6 +41,7 @@ const FRAME_BYTES = FRAME * 2;
 const GRACE_MS = 3000;
 const OPEN_AT_ONCE = 64;
 const OPEN_TIMEOUT_MS = 60_000;
+const framesMode = process.env.ROOMKIT_BENCH_VOICE_FRAMES === 'spread' ? 'spread' : 'aligned';
 
 const voiced = new Int16Array(FRAME).map((_, i) =>
   Math.round(5000 * Math.sin((2 * Math.PI * 220 * i) / 16000)),
@@ -50,6 +54,8 @@ interface Client {
   ready: boolean;
   /** ms into the cycle at the run's start. */
   offsetMs: number;
+  /** ms into each 20 ms at which this caller's frame leaves (0 unless frames are spread). */
+  framePhaseMs: number;
   /** When the current burst of received audio should have played up to (ms). */
   due: number;
   bytes: number;
@@ -91,6 +97,7 @@ function open(index: number): Promise<void> {
       ws,
       ready: false,
       offsetMs,
+      framePhaseMs: framesMode === 'spread' ? index % FRAME_MS : 0,
       due: 0,
       bytes: 0,
       replyBytes: 0,
@@ -196,34 +203,44 @@ const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 running = true;
 const start = performance.now();
-let sentTicks = 0;
+/** Callers by the ms of each 20 ms at which they send, and the frames each group has sent. */
+const byPhase: Client[][] = Array.from({ length: FRAME_MS }, () => []);
+for (const c of clients) byPhase[c.framePhaseMs]!.push(c);
+const sentTicks = new Array<number>(FRAME_MS).fill(0);
 const runMs = seconds * 1000;
 /** When the calls ended and the quiet began (ms from the start), and the client's loop delay over the calls. */
 let graceFrom = -1;
 let clientLoopDelayP99Ms = 0;
-const timer = setInterval(() => {
-  const now = performance.now();
-  const owed = Math.floor((now - start) / FRAME_MS) + 1;
-  for (; sentTicks < owed; sentTicks++) {
-    const at = sentTicks * FRAME_MS;
-    for (const c of clients) {
-      if (!c.ready) continue;
-      const phase = (at + c.offsetMs) % CYCLE_MS;
-      c.ws.send(at < runMs && phase < VOICED_MS ? voiced : quiet);
+const timer = setInterval(
+  () => {
+    const now = performance.now();
+    for (let phase = 0; phase < FRAME_MS; phase++) {
+      const group = byPhase[phase]!;
+      if (group.length === 0 || now - start < phase) continue;
+      const owed = Math.floor((now - start - phase) / FRAME_MS) + 1;
+      for (; sentTicks[phase]! < owed; sentTicks[phase]!++) {
+        const at = sentTicks[phase]! * FRAME_MS;
+        for (const c of group) {
+          if (!c.ready) continue;
+          const inCycle = (at + c.offsetMs) % CYCLE_MS;
+          c.ws.send(at < runMs && inCycle < VOICED_MS ? voiced : quiet);
+        }
+      }
     }
-  }
-  if (now - start < runMs) return;
-  if (graceFrom < 0) {
-    graceFrom = now - start;
-    clientLoopDelayP99Ms = loop.percentile(99) / 1e6;
-    loop.disable();
-    console.log(JSON.stringify({ phase: 'grace' }));
-  }
-  if (now - start < graceFrom + GRACE_MS) return;
-  clearInterval(timer);
-  running = false;
-  report(graceFrom);
-}, FRAME_MS);
+    if (now - start < runMs) return;
+    if (graceFrom < 0) {
+      graceFrom = now - start;
+      clientLoopDelayP99Ms = loop.percentile(99) / 1e6;
+      loop.disable();
+      console.log(JSON.stringify({ phase: 'grace' }));
+    }
+    if (now - start < graceFrom + GRACE_MS) return;
+    clearInterval(timer);
+    running = false;
+    report(graceFrom);
+  },
+  framesMode === 'spread' ? 1 : FRAME_MS,
+);
 
 function report(runEndMs: number): void {
   lateness.sort((a, b) => a - b);
@@ -239,7 +256,7 @@ function report(runEndMs: number): void {
   for (const c of clients) {
     if (!c.ready) continue;
     const owed = accountReplies({
-      ends: utteranceEnds(c.offsetMs, runEndMs),
+      ends: utteranceEnds(c.offsetMs, runEndMs).map((t) => t + c.framePhaseMs),
       replyStarts: c.replyStarts,
       cutBeforeAudio: c.cutBeforeAudio,
       runEndMs,
@@ -257,6 +274,7 @@ function report(runEndMs: number): void {
   console.log(
     JSON.stringify({
       mode,
+      framesSent: framesMode,
       sessions: count,
       opened,
       failed,

@@ -80,6 +80,7 @@ interface ClientReport {
   replyStartMs: { p50: number; p99: number; max: number };
   framesLost: number;
   clientLoopDelayP99Ms: number;
+  framesSent: 'aligned' | 'spread';
 }
 
 /**
@@ -285,6 +286,8 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
         bench: warmUp ? 'voice_concurrent_sessions_warmup' : 'voice_concurrent_sessions',
         server: opts.server,
         mode: opts.mode,
+        // How the callers' frames leave each 20 ms: all at once, or spread (ROOMKIT_BENCH_VOICE_FRAMES).
+        framesSent: client.framesSent,
         sessions: n,
         opened: client.opened,
         receivedFrameLatenessMs: { p50: round(client.p50), p99: round(client.p99), max: round(client.max) },

@@ -68,6 +68,10 @@ const COUNTS = (process.env.ROOMKIT_BENCH_VOICE_COUNTS ?? '100,200,400,600,800,1
 const RUNS = Number(process.env.ROOMKIT_BENCH_VOICE_RUNS ?? 1);
 /** `ROOMKIT_BENCH_VOICE_WARMUP=200`: sessions of an unmeasured run before each sweep (see `warmUpSessions`). */
 const WARM_UP = warmUpSessions();
+// `ROOMKIT_BENCH_VOICE_FRAMES=spread` (read by the load client): each caller sends its frame at
+// its own ms of the 20 ms, as callers with clocks of their own do, instead of every caller in
+// the same instant (the default, the worst case for the server's socket reads). Lines say which
+// (`framesSent`).
 /** Our server and the bare one in both modes; add `serve-1-worker:lockstep` etc. for the workers' curve. */
 const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-ws:staggered';
 
