@@ -5,7 +5,8 @@
  * CPU, event-loop delay and memory over the calls (from the moment every session is open to
  * the client's report, before it hangs up). A count passes when every session opened,
  * no frame was lost, and both the clients' p99 frame lateness and the server's p99 loop delay
- * are under 20 ms. Counts go up until one fails, then the gap is narrowed once.
+ * are under 20 ms. Counts go up until one fails, then the gap is narrowed once (sweep-plan.ts);
+ * several servers swept together take turns count by count (`sweepTogether`).
  */
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +14,7 @@ import { type AddressInfo, connect, createServer } from 'node:net';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { quantile } from './quantile.js';
+import { SweepPlan } from './sweep-plan.js';
 import type { ServerStats } from './voice-server-stats.js';
 import { REPLY_DEADLINE_MS, replyBytes } from './voice-traffic.js';
 
@@ -218,7 +220,17 @@ export function overLimit(framesP99Ms: number, loopP99Ms: number, lateReplies: n
   return framesP99Ms >= LIMIT_MS || loopP99Ms >= LIMIT_MS || lateReplies > 0;
 }
 
-export async function sweep(opts: SweepOptions): Promise<SweepResult> {
+/** One server process and the runs of its sweep; its counts are chosen by a SweepPlan. */
+interface Sweeper {
+  result: SweepResult;
+  /** The unmeasured run first (`warmUp` sessions), when asked for. */
+  warmUp(): Promise<void>;
+  /** Whether `n` sessions pass, by the majority of up to `runs` runs. */
+  passes(n: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+async function startSweeper(opts: SweepOptions): Promise<Sweeper> {
   // ROOMKIT_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the server.
   const extra = process.env.ROOMKIT_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const server = fork(new URL(opts.module, import.meta.url).pathname, opts.args ?? [], {
@@ -237,6 +249,14 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       server.on('message', onMessage);
       server.once('exit', onExit);
     });
+  // A clean exit lets --cpu-prof write its profile; a server that hangs is killed.
+  const close = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    server.send({ type: 'exit' });
+    const exited = new Promise((r) => server.once('exit', r));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    server.kill();
+  };
   try {
     const { url } = await next('listening');
     const result: SweepResult = { lines: [], max: 0, broken: [] };
@@ -356,30 +376,55 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
       }
       return passed * 2 > runs;
     };
-    // Its pass or fail decides nothing; lost frames or sessions in it are still reported as broken.
-    if (opts.warmUp) await step(opts.warmUp, true);
-    let lastOk = 0;
-    for (const n of opts.counts) {
-      if (await passes(n)) {
-        lastOk = n;
-        continue;
+    return {
+      result,
+      // Its pass or fail decides nothing; lost frames or sessions in it are still reported as broken.
+      warmUp: async () => {
+        if (opts.warmUp) await step(opts.warmUp, true);
+      },
+      passes,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function sweep(opts: SweepOptions): Promise<SweepResult> {
+  return (await sweepTogether([opts]))[0]!;
+}
+
+/**
+ * Several servers' sweeps, taking turns count by count (each runs its runs of a count, then
+ * the next server its own), each going up its counts until one fails, then narrowing once.
+ * A sweep lasts up to half an hour and this machine's speed drifts over that time: swept one
+ * after the other, our server and the bare one were measured in different hours, and their
+ * ratio moved with the hour as much as with the code. Taking turns, each count of both is
+ * measured within a minute or two of the other's. The servers not running wait idle.
+ * `onCount` is told each count a server is about to run.
+ */
+export async function sweepTogether(
+  all: SweepOptions[],
+  onCount?: (server: string, n: number) => void,
+): Promise<SweepResult[]> {
+  const sweepers: Sweeper[] = [];
+  try {
+    for (const opts of all) sweepers.push(await startSweeper(opts));
+    for (const s of sweepers) await s.warmUp();
+    const plans = all.map((opts) => new SweepPlan(opts.counts));
+    for (let ran = true; ran; ) {
+      ran = false;
+      for (let i = 0; i < sweepers.length; i++) {
+        const n = plans[i]!.next();
+        if (n === undefined) continue;
+        ran = true;
+        onCount?.(all[i]!.server, n);
+        plans[i]!.record(n, await sweepers[i]!.passes(n));
       }
-      result.failedAt = n;
-      // Narrow the gap once: halfway, rounded to 50 sessions.
-      const mid = Math.round((lastOk + n) / 2 / 50) * 50;
-      if (mid > lastOk && mid < n) {
-        if (await passes(mid)) lastOk = mid;
-        else result.failedAt = mid;
-      }
-      break;
     }
-    result.max = lastOk;
-    return result;
+    return sweepers.map((s, i) => ({ ...s.result, max: plans[i]!.max, failedAt: plans[i]!.failedAt }));
   } finally {
-    // A clean exit lets --cpu-prof write its profile; a server that hangs is killed.
-    server.send({ type: 'exit' });
-    const exited = new Promise((r) => server.once('exit', r));
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    server.kill();
+    await Promise.all(sweepers.map((s) => s.close()));
   }
 }

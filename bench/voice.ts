@@ -1,7 +1,7 @@
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../src/voice/index.js';
-import { sweep, warmUpSessions } from './voice-sessions.js';
+import { sweepTogether, warmUpSessions } from './voice-sessions.js';
 import { silentLogger } from '../src/core/logger.js';
 import { quantile } from './quantile.js';
 
@@ -82,7 +82,9 @@ const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-w
  * `ws` server sending the same traffic (the machine's limit), turns in lockstep and staggered.
  * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,serve-2-workers:staggered` picks the runs (servers:
  * roomkit (the library: kit, voice channel, mock agent), bare-ws, serve (`roomkit serve`, voice
- * in process, with the console's voice feed), serve-1-worker, serve-2-workers).
+ * in process, with the console's voice feed), serve-1-worker, serve-2-workers). The servers of
+ * one mode are swept together, taking turns count by count (`sweepTogether`), so that their
+ * ratio is not the machine's drift between two sweeps half an hour apart.
  */
 async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   const servers: Record<string, [string, string[]]> = {
@@ -98,9 +100,10 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   const max = new Map<string, number>();
   const broken: string[] = [];
   for (const mode of ['lockstep', 'staggered'] as const) {
-    for (const [server, [module, args]] of Object.entries(servers)) {
-      if (!wanted.includes(`${server}:${mode}`)) continue;
-      const result = await sweep({
+    const picked = Object.entries(servers).filter(([server]) => wanted.includes(`${server}:${mode}`));
+    // Swept together, taking turns count by count: ours and the bare server in the same minutes.
+    const results = await sweepTogether(
+      picked.map(([server, [module, args]]) => ({
         server,
         module,
         args,
@@ -108,7 +111,10 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
         counts: COUNTS,
         runs: RUNS,
         warmUp: WARM_UP,
-      });
+      })),
+    );
+    for (const [i, [server]] of picked.entries()) {
+      const result = results[i]!;
       out.push(...result.lines);
       out.push({
         bench: 'voice_concurrent_sessions_max',
@@ -118,6 +124,7 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
         p99CrossesAt: result.failedAt ?? null,
         runsPerCount: RUNS,
         warmUpSessions: WARM_UP,
+        sweptWith: picked.map(([other]) => other).filter((other) => other !== server),
       });
       max.set(`${server}:${mode}`, result.max);
       broken.push(...result.broken.map((b) => `${server} ${mode}: ${b}`));

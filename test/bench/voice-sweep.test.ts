@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overLimit, type SweepOptions, sweep } from '../../bench/voice-sessions.js';
+import { overLimit, type SweepOptions, sweep, sweepTogether } from '../../bench/voice-sessions.js';
 
 /** The bare server with staggered callers; `args` are its faults (see bench/bare-ws-server.ts). */
 const bareSweep = (opts: Pick<SweepOptions, 'counts' | 'seconds'> & Partial<SweepOptions>) =>
@@ -82,6 +82,45 @@ describe('voice bench harness', () => {
     expect(result.max).toBe(0);
     expect(result.broken).toEqual([]);
   }, 90_000);
+
+  it('sweeps two servers taking turns count by count, each up to its own limit', async () => {
+    const order: string[] = [];
+    const [fine, slow] = await sweepTogether(
+      [
+        {
+          server: 'fine',
+          module: 'bare-ws-server.ts',
+          mode: 'staggered',
+          counts: [4, 8],
+          seconds: 3,
+          warmUp: 4,
+        },
+        // Every reply late: its first count is its limit, and the other goes on alone.
+        {
+          server: 'slow',
+          module: 'bare-ws-server.ts',
+          args: ['--reply-delay-ms=1250'],
+          mode: 'staggered',
+          counts: [4, 8],
+          seconds: 4,
+        },
+      ],
+      (server, n) => order.push(`${server}:${n}`),
+    );
+    expect(order).toEqual(['fine:4', 'slow:4', 'fine:8']);
+    expect(fine!.max).toBe(8);
+    expect(fine!.failedAt).toBeUndefined();
+    expect(fine!.lines.map((l) => [l.server, l.bench, l.sessions])).toEqual([
+      ['fine', 'voice_concurrent_sessions_warmup', 4],
+      ['fine', 'voice_concurrent_sessions', 4],
+      ['fine', 'voice_concurrent_sessions', 8],
+    ]);
+    expect(slow!.max).toBe(0);
+    expect(slow!.failedAt).toBe(4);
+    expect(slow!.lines.map((l) => [l.server, l.sessions, l.ok])).toEqual([['slow', 4, false]]);
+    expect(fine!.broken).toEqual([]);
+    expect(slow!.broken).toEqual([]);
+  }, 150_000);
 
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
     // "Nothing was late" is the premise: on a machine busy with other suites, 8 calls can still
