@@ -24,7 +24,10 @@ export async function buildConversation(
       messages.push({ role: 'assistant', content: contentText(event.content) });
     } else if (canSee(event, binding)) {
       const who = event.source.participantId;
-      messages.push({ role: 'user', content: contentText(event.content), ...(who ? { name: who } : {}) });
+      const content = contentText(event.content);
+      // Two literals, not a spread into one: a spread runs in V8's runtime, and this runs for
+      // every event of the context on every turn (30 by default).
+      messages.push(who ? { role: 'user', content, name: who } : { role: 'user', content });
     }
   }
   // Providers want the conversation to open with the user.
