@@ -5,8 +5,9 @@
  * CPU, event-loop delay and memory over the calls (from the moment every session is open to
  * the client's report, before it hangs up). A count passes when every session opened,
  * no frame was lost, and both the clients' p99 frame lateness and the server's p99 loop delay
- * are under 20 ms. Counts go up until one fails, then the gap is narrowed once (sweep-plan.ts);
- * several servers swept together take turns count by count (`sweepTogether`).
+ * are under 20 ms. Counts go up until one fails, then the gap is narrowed once, or, when the
+ * first count fails, they step down (sweep-plan.ts); several servers swept together take turns
+ * count by count (`sweepTogether`).
  */
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';

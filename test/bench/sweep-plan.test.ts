@@ -44,6 +44,23 @@ describe('voice sweep plan', () => {
     expect(plan.failedAt).toBe(8);
   });
 
+  it("steps down by the list's first gap when the first count fails, until one passes", () => {
+    const plan = new SweepPlan([600, 650, 700]);
+    expect(runTo(plan, 520)).toEqual([600, 550, 500]);
+    expect(plan.max).toBe(500);
+    expect(plan.failedAt).toBe(550);
+  });
+
+  it('steps down at most four times, and never to nothing', () => {
+    const plan = new SweepPlan([600, 650]);
+    expect(runTo(plan, 0)).toEqual([600, 550, 500, 450, 400]);
+    expect(plan.max).toBe(0);
+    expect(plan.failedAt).toBe(400);
+    const small = new SweepPlan([100, 200]);
+    expect(runTo(small, 0)).toEqual([100]);
+    expect(small.failedAt).toBe(100);
+  });
+
   it('refuses a result for a count it did not give', () => {
     const plan = new SweepPlan([500, 600]);
     expect(() => plan.record(600, true)).toThrow(/ran 600, expected 500/);
