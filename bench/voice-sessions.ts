@@ -223,7 +223,9 @@ export function overLimit(framesP99Ms: number, loopP99Ms: number, lateReplies: n
 
 /** One server process and the runs of its sweep; its counts are chosen by a SweepPlan. */
 interface Sweeper {
-  result: SweepResult;
+  /** Its steps' lines, and the steps that lost audio or sessions with nothing late (bugs). */
+  lines: SweepResult['lines'];
+  broken: SweepResult['broken'];
   /** The unmeasured run first (`warmUp` sessions), when asked for. */
   warmUp(): Promise<void>;
   /** Whether `n` sessions pass, by the majority of up to `runs` runs. */
@@ -260,7 +262,7 @@ async function startSweeper(opts: SweepOptions): Promise<Sweeper> {
   };
   try {
     const { url } = await next('listening');
-    const result: SweepResult = { lines: [], max: 0, broken: [] };
+    const result: Pick<SweepResult, 'lines' | 'broken'> = { lines: [], broken: [] };
     const step = async (n: number, warmUp = false): Promise<boolean> => {
       const askStats = async () => {
         server.send({ type: 'stats' });
@@ -378,7 +380,7 @@ async function startSweeper(opts: SweepOptions): Promise<Sweeper> {
       return passed * 2 > runs;
     };
     return {
-      result,
+      ...result,
       // Its pass or fail decides nothing; lost frames or sessions in it are still reported as broken.
       warmUp: async () => {
         if (opts.warmUp) await step(opts.warmUp, true);
@@ -424,7 +426,12 @@ export async function sweepTogether(
         plans[i]!.record(n, await sweepers[i]!.passes(n));
       }
     }
-    return sweepers.map((s, i) => ({ ...s.result, max: plans[i]!.max, failedAt: plans[i]!.failedAt }));
+    return sweepers.map(({ lines, broken }, i) => ({
+      lines,
+      broken,
+      max: plans[i]!.max,
+      failedAt: plans[i]!.failedAt,
+    }));
   } finally {
     await Promise.all(sweepers.map((s) => s.close()));
   }

@@ -68,10 +68,6 @@ const COUNTS = (process.env.ROOMKIT_BENCH_VOICE_COUNTS ?? '100,200,400,600,800,1
 const RUNS = Number(process.env.ROOMKIT_BENCH_VOICE_RUNS ?? 1);
 /** `ROOMKIT_BENCH_VOICE_WARMUP=200`: sessions of an unmeasured run before each sweep (see `warmUpSessions`). */
 const WARM_UP = warmUpSessions();
-// `ROOMKIT_BENCH_VOICE_FRAMES=spread` (read by the load client): each caller sends its frame at
-// its own ms of the 20 ms, as callers with clocks of their own do, instead of every caller in
-// the same instant (the default, the worst case for the server's socket reads). Lines say which
-// (`framesSent`).
 /** Our server and the bare one in both modes; add `serve-1-worker:lockstep` etc. for the workers' curve. */
 const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-ws:staggered';
 
@@ -82,7 +78,9 @@ const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-w
  * `ws` server sending the same traffic (the machine's limit), turns in lockstep and staggered.
  * `ROOMKIT_BENCH_VOICE=roomkit:lockstep,serve-2-workers:staggered` picks the runs (servers:
  * roomkit (the library: kit, voice channel, mock agent), bare-ws, serve (`roomkit serve`, voice
- * in process, with the console's voice feed), serve-1-worker, serve-2-workers). The servers of
+ * in process, with the console's voice feed), serve-1-worker, serve-2-workers);
+ * `ROOMKIT_BENCH_VOICE_FRAMES=spread` spreads the callers' frames over each 20 ms (see
+ * voice-load-client.ts; lines say `framesSent`). The servers of
  * one mode are swept together, taking turns count by count (`sweepTogether`), so that their
  * ratio is not the machine's drift between two sweeps half an hour apart.
  */

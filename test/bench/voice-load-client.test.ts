@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { quantile } from '../../bench/quantile.js';
 
 /**
  * Where in each 20 ms the load client's callers send their frames, seen by a server that only
@@ -52,7 +53,7 @@ async function framePhases(frames: 'aligned' | 'spread', callers: number): Promi
 }
 
 /** The median of a caller's frame phases: a late timer moves some frames, not the caller's beat. */
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 describe('voice load client', () => {
   it('sends every caller its frame in the same instant, or spread over the 20 ms when asked', async () => {
