@@ -123,18 +123,23 @@ export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
     return this.tone(0, this.sampleCount(text));
   }
 
-  /** Samples [from, from + n) of a 440 Hz tone at -20 dBFS, copied from one cached period. */
+  /**
+   * Samples [from, from + n) of a 440 Hz tone at -20 dBFS, copied from one cached period into a
+   * Buffer from Node's pool, as a vendor client's `Buffer.from(audio, 'base64')` makes its
+   * chunks (a fresh ArrayBuffer per chunk made the mock's chunks a sixth of a turn burst's CPU).
+   */
   private tone(from: number, n: number): Uint8Array {
     const period = tonePeriod(this.capabilities.sampleRate);
-    const samples = new Int16Array(n);
+    const periodBytes = new Uint8Array(period.buffer, period.byteOffset, period.byteLength);
+    const out = Buffer.allocUnsafe(n * 2);
     let filled = 0;
     while (filled < n) {
       const at = (from + filled) % period.length;
       const take = Math.min(n - filled, period.length - at);
-      samples.set(period.subarray(at, at + take), filled);
+      out.set(periodBytes.subarray(at * 2, (at + take) * 2), filled * 2);
       filled += take;
     }
-    return new Uint8Array(samples.buffer);
+    return out;
   }
 }
 
