@@ -130,31 +130,35 @@ export class MockTTSProvider extends BaseTTSProvider implements TTSProvider {
    */
   private tone(from: number, n: number): Uint8Array {
     const period = tonePeriod(this.capabilities.sampleRate);
-    const periodBytes = new Uint8Array(period.buffer, period.byteOffset, period.byteLength);
+    const periodSamples = period.length / 2;
     const out = Buffer.allocUnsafe(n * 2);
     let filled = 0;
     while (filled < n) {
-      const at = (from + filled) % period.length;
-      const take = Math.min(n - filled, period.length - at);
-      out.set(periodBytes.subarray(at * 2, (at + take) * 2), filled * 2);
+      const at = (from + filled) % periodSamples;
+      const take = Math.min(n - filled, periodSamples - at);
+      period.copy(out, filled * 2, at * 2, (at + take) * 2);
       filled += take;
     }
     return out;
   }
 }
 
-const periods = new Map<number, Int16Array>();
+const periods = new Map<number, Buffer>();
 
-/** One whole period of the mock's tone at `rate` (440 Hz repeats every rate / gcd(rate, 440) samples). */
-function tonePeriod(rate: number): Int16Array {
+/**
+ * One whole period of the mock's tone at `rate`, as s16le bytes (440 Hz repeats every
+ * rate / gcd(rate, 440) samples). A Buffer, so chunks copy from it without making a view.
+ */
+function tonePeriod(rate: number): Buffer {
   let period = periods.get(rate);
   if (!period) {
     let a = rate;
     let b = 440;
     while (b) [a, b] = [b, a % b];
-    period = new Int16Array(rate / a);
-    for (let i = 0; i < period.length; i++)
-      period[i] = Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    const samples = rate / a;
+    period = Buffer.alloc(samples * 2);
+    for (let i = 0; i < samples; i++)
+      period.writeInt16LE(Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
     periods.set(rate, period);
   }
   return period;
