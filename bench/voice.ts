@@ -1,7 +1,8 @@
 import { AIChannel, ChannelCategory, RoomKit } from '../src/index.js';
 import { MockAIProvider, MockSTTProvider, MockTTSProvider } from '../src/testing/index.js';
 import { EnergyVADProvider, MockVoiceBackend, VoiceChannel } from '../src/voice/index.js';
-import { sweepTogether, warmUpSessions } from './voice-sessions.js';
+import { type SweepResult, sweepTogether, warmUpSessions } from './voice-sessions.js';
+import { cpuAtSameCount } from './cpu-at-same-count.js';
 import { silentLogger } from '../src/core/logger.js';
 import { quantile } from './quantile.js';
 
@@ -95,7 +96,7 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   };
   const wanted = (process.env.ROOMKIT_BENCH_VOICE ?? DEFAULT_RUNS).split(',').filter(Boolean);
   const out: Record<string, unknown>[] = [];
-  const max = new Map<string, number>();
+  const swept = new Map<string, SweepResult>();
   const broken: string[] = [];
   for (const mode of ['lockstep', 'staggered'] as const) {
     const picked = Object.entries(servers).filter(([server]) => wanted.includes(`${server}:${mode}`));
@@ -124,18 +125,19 @@ async function concurrentSessions(): Promise<Record<string, unknown>[]> {
         warmUpSessions: WARM_UP,
         sweptWith: picked.map(([other]) => other).filter((other) => other !== server),
       });
-      max.set(`${server}:${mode}`, result.max);
+      swept.set(`${server}:${mode}`, result);
       broken.push(...result.broken.map((b) => `${server} ${mode}: ${b}`));
     }
-    const ours = max.get(`roomkit:${mode}`);
-    const bare = max.get(`bare-ws:${mode}`);
+    const ours = swept.get(`roomkit:${mode}`);
+    const bare = swept.get(`bare-ws:${mode}`);
     if (ours !== undefined && bare !== undefined) {
       out.push({
         bench: 'voice_concurrent_sessions_vs_bare_ws',
         mode,
-        roomkit: ours,
-        bareWs: bare,
-        ratio: bare ? Math.round((ours / bare) * 100) / 100 : null,
+        roomkit: ours.max,
+        bareWs: bare.max,
+        ratio: bare.max ? Math.round((ours.max / bare.max) * 100) / 100 : null,
+        serverCpuAtSameCount: cpuAtSameCount(ours, bare) ?? null,
       });
     }
   }
