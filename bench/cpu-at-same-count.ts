@@ -13,11 +13,12 @@ export interface CpuAtSameCount {
 }
 
 /**
- * Two servers' CPU at the same load: the largest count both passed (the smaller of their two
- * limits, which each ran on its way up), median of each one's runs there. The session counts
- * say where each server stops; this says what a session costs each below that, a figure the
- * machine's drift moves less, since the servers took turns at that count in the same minutes.
- * Undefined when either passed nothing or a server has no measured run at that count.
+ * Two servers' CPU at the same load: at the smaller of their two limits (which both passed),
+ * the median of each one's runs there. The session counts say where each server stops; this
+ * says what a session costs each below that, a figure the machine's drift moves less, since
+ * the servers took turns at that count in the same minutes. Undefined when either passed
+ * nothing, or when one never ran that count (a limit found by narrowing a gap of the list can
+ * be a count the other server skipped).
  */
 export function cpuAtSameCount(
   ours: { max: number; lines: readonly StepLine[] },

@@ -81,9 +81,10 @@ const DEFAULT_RUNS = 'roomkit:lockstep,bare-ws:lockstep,roomkit:staggered,bare-w
  * roomkit (the library: kit, voice channel, mock agent), bare-ws, serve (`roomkit serve`, voice
  * in process, with the console's voice feed), serve-1-worker, serve-2-workers);
  * `ROOMKIT_BENCH_VOICE_FRAMES=spread` spreads the callers' frames over each 20 ms (see
- * voice-load-client.ts; lines say `framesSent`). The servers of
- * one mode are swept together, taking turns count by count (`sweepTogether`), so that their
- * ratio is not the machine's drift between two sweeps half an hour apart.
+ * voice-load-client.ts; lines say `framesSent`). The servers of one mode are swept together,
+ * taking turns count by count (`sweepTogether`), so that their ratio is not the machine's drift
+ * between two sweeps half an hour apart; the ratio's line also gives both servers' CPU at the
+ * same count (`cpu-at-same-count.ts`).
  */
 async function concurrentSessions(): Promise<Record<string, unknown>[]> {
   const servers: Record<string, [string, string[]]> = {
