@@ -129,9 +129,10 @@ function receiveAudio(
 /** The message's bytes; an array of fragments is emptied (see `binaryType` in websocket-voice-server). */
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) {
-    // pop() for the usual one fragment: setting `length` is a call into V8's runtime.
-    if (data.length === 1) return data.pop()!;
-    const bytes = Buffer.concat(data);
+    const bytes = data.length === 1 ? data[0]! : Buffer.concat(data);
+    // `length = 0`, not pop(): optimised pop() keeps the array's backing store (17 slots), so
+    // a pretenured array still held a young object per message through the scavenges (at 500
+    // calls, about 0.9 MB promoted per scavenge instead of 0.17).
     data.length = 0;
     return bytes;
   }
