@@ -35,7 +35,14 @@ describe('CPU of two servers at the same count', () => {
     });
   });
 
-  it('has no figure when either passed nothing or never ran the count', () => {
+  it('takes the largest count both ran when a limit is one the other skipped', () => {
+    // Ours went 500, 550, failed 600 and passed the 575 between; the bare server never ran 575.
+    const ours = { max: 575, lines: [step(500, 0.6), step(550, 0.7), step(600, 1.1), step(575, 0.8)] };
+    const bare = { max: 700, lines: [step(500, 0.3), step(550, 0.4), step(600, 0.45), step(650, 0.5)] };
+    expect(cpuAtSameCount(ours, bare)).toEqual({ sessions: 550, roomkit: 0.7, bareWs: 0.4, ratio: 1.75 });
+  });
+
+  it('has no figure when either passed nothing or they share no count', () => {
     expect(
       cpuAtSameCount({ max: 0, lines: [step(500, 1)] }, { max: 500, lines: [step(500, 0.5)] }),
     ).toBeUndefined();
@@ -45,6 +52,10 @@ describe('CPU of two servers at the same count', () => {
         { max: 200, lines: [step(200, 0.3, 'voice_concurrent_sessions_warmup')] },
         { max: 500, lines: [step(200, 0.2)] },
       ),
+    ).toBeUndefined();
+    // A count only the bare server ran, above ours's limit, is not shared.
+    expect(
+      cpuAtSameCount({ max: 450, lines: [step(450, 0.5)] }, { max: 500, lines: [step(500, 0.4)] }),
     ).toBeUndefined();
   });
 });
