@@ -11,6 +11,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { gcKind, mainThreadSchedule } from './main-thread.js';
 import { stallWatch } from './stall-watch.js';
 import { windowProfiler } from './window-profiler.js';
+import { type ScavengeFigures, scavengeRecorder } from './scavenge-figures.js';
 
 export interface ServerStats {
   /** CPU time over wall time since `reset` (1 = one core busy). */
@@ -53,12 +54,20 @@ export interface GcFigures {
   incrementalMs: number;
   /** The longest single pause, ms. */
   maxPauseMs: number;
+  /**
+   * Median KB a scavenge promoted and left young (absent when none ran): what scavenges cost.
+   * Ours promotes a turn's state and the stored events; several times that means a dead old
+   * object is holding young ones (see docs/decisions.md, ws's fragments arrays).
+   */
+  perScavenge?: ScavengeFigures;
 }
 
 /** Counts GC pauses by kind from `reset()` on (a PerformanceObserver of 'gc' entries). */
 function gcCounter() {
   let figures: GcFigures;
+  const scavenges = scavengeRecorder();
   const reset = () => {
+    scavenges.restart();
     figures = {
       scavenges: 0,
       markCompacts: 0,
@@ -92,6 +101,7 @@ function gcCounter() {
       markCompactMs: round(figures.markCompactMs),
       incrementalMs: round(figures.incrementalMs),
       maxPauseMs: round(figures.maxPauseMs),
+      perScavenge: scavenges.read(),
     }),
   };
 }
