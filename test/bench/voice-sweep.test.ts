@@ -12,12 +12,20 @@ const bareSweep = (opts: Pick<SweepOptions, 'counts' | 'seconds'> & Partial<Swee
 describe('voice bench harness', () => {
   it('measures the calls apart from opening them, counts every reply, and decides a count by majority', async () => {
     const result = await bareSweep({ counts: [12], seconds: 3, runs: 3 });
-    // Two passing runs decide the count; the third is not run.
-    expect(result.lines).toHaveLength(2);
+    // Runs stop once the majority is known: two that agree decide the count, a split takes a
+    // third. Idle, every run passes; in a CI run busy with other tests' processes a run can
+    // fail on the loop's delay (one of three did), and the majority still passes the count.
+    const [first, second] = result.lines;
+    expect(result.lines).toHaveLength(first?.ok === second?.ok ? 2 : 3);
+    const passed = result.lines.filter((l) => l.ok);
+    expect(passed.length).toBeGreaterThanOrEqual(2);
     expect(result.max).toBe(12);
     expect(result.broken).toEqual([]);
     for (const line of result.lines) {
-      expect(line).toMatchObject({ sessions: 12, opened: 12, framesLost: 0, ok: true });
+      expect(line).toMatchObject({ sessions: 12, opened: 12, framesLost: 0 });
+      if (!line.ok) expect(line.failedBecause).toEqual(expect.any(String));
+    }
+    for (const line of passed) {
       expect(line.serverOpeningLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.serverEventLoopDelayP99Ms).toEqual(expect.any(Number));
       expect(line.machineCalibrationMs).toBeGreaterThan(0);
