@@ -32,7 +32,9 @@ export function cpuAtSameCount(
     for (const l of lines) {
       const n = l.sessions as number;
       if (l.bench !== 'voice_concurrent_sessions' || n > limit) continue;
-      byCount.set(n, [...(byCount.get(n) ?? []), l.serverCpu as number]);
+      let runs = byCount.get(n);
+      if (!runs) byCount.set(n, (runs = []));
+      runs.push(l.serverCpu as number);
     }
     return byCount;
   };

@@ -37,22 +37,15 @@ export function scavengeFigures(result: GCProfilerResult): ScavengeFigures | und
   return { promotedKB: kb(quantile(promoted, 0.5)), survivedKB: kb(quantile(survived, 0.5)) };
 }
 
-/** A GC profile from now until `read()`, which starts the next one. */
+/** A GC profile from now until `read()`, which starts the next one (as `restart()` does). */
 export function scavengeRecorder(): { read(): ScavengeFigures | undefined; restart(): void } {
-  let profiler = new GCProfiler();
-  profiler.start();
+  let profiler: GCProfiler | undefined;
   const restart = () => {
-    profiler.stop();
+    const ended = profiler?.stop();
     profiler = new GCProfiler();
     profiler.start();
+    return ended;
   };
-  return {
-    restart,
-    read: () => {
-      const figures = scavengeFigures(profiler.stop());
-      profiler = new GCProfiler();
-      profiler.start();
-      return figures;
-    },
-  };
+  restart();
+  return { restart, read: () => scavengeFigures(restart()!) };
 }
