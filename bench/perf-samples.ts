@@ -53,7 +53,7 @@ function symbolName(symbol: string): string {
 }
 
 const GC = /v8::internal::(Heap::(CollectGarbage|Scavenge|MarkCompact)|Scavenger|MarkCompact|MinorMarkSweep)/;
-/** libuv's phases, outermost first in a stack read root to leaf. */
+/** libuv's phases (uv_run calls each; a stack holds one), and what this file calls them. */
 const PHASES: [string, string][] = [
   ['uv__run_timers', 'timers'],
   ['uv__run_check', 'immediates'],

@@ -54,6 +54,12 @@ if (match.length) {
   console.log('inclusive');
   for (const [k, v] of Object.entries(time.inclusive)) console.log(`  ${pct(v)}  ${k}`);
 }
+const unknown = time.top.find(([name]) => name === '[unknown]')?.[1] ?? 0;
+if (unknown > 0.1)
+  console.log(
+    `  (${pct(unknown)} of the samples stopped in code perf could not name: JIT code when perf inject` +
+      ' found no map for it, as for a second recording of the same server process)',
+  );
 console.log('stopped in');
 for (const [k, v] of time.top) console.log(`  ${pct(v)}  ${k}`);
 const others = threads.filter((t) => t.tid !== main);
