@@ -3,7 +3,9 @@
  * `dir/<server>-<mode>-<sessions>-<run>.data`; `bench/perf-summary.ts` reads a recording.
  * The server runs in `dir` with `--perf-prof`, so V8 writes its JIT code map (`jit-<pid>.dump`)
  * there for `perf inject --jit` to name JavaScript frames by. Needs `perf` (Debian's
- * linux-perf) and root or `kernel.perf_event_paranoid` <= 1.
+ * linux-perf) and root or `kernel.perf_event_paranoid` <= 1. Only the first recording of a
+ * server process reliably keeps its JavaScript names (a second lost a third of them here; the
+ * summary says when): to compare two counts, run each as its own bench.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
