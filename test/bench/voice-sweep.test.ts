@@ -98,32 +98,41 @@ describe('voice bench harness', () => {
   }, 90_000);
 
   it('sweeps two servers taking turns count by count, each up to its own limit', async () => {
-    const order: string[] = [];
-    const [fine, slow] = await sweepTogether(
-      [
-        {
-          server: 'fine',
-          module: 'bare-ws-server.ts',
-          mode: 'staggered',
-          counts: [4, 8],
-          seconds: 3,
-          warmUp: 4,
-        },
-        // Every reply late: its first count is its limit, and the other goes on alone.
-        {
-          server: 'slow',
-          module: 'bare-ws-server.ts',
-          args: ['--reply-delay-ms=1250'],
-          mode: 'staggered',
-          counts: [4, 8],
-          seconds: 4,
-        },
-      ],
-      (server, n) => order.push(`${server}:${n}`),
-    );
+    const sweep = async () => {
+      const order: string[] = [];
+      const results = await sweepTogether(
+        [
+          {
+            server: 'fine',
+            module: 'bare-ws-server.ts',
+            mode: 'staggered',
+            counts: [4, 8],
+            seconds: 3,
+            warmUp: 4,
+          },
+          // Every reply late: its first count is its limit, and the other goes on alone.
+          {
+            server: 'slow',
+            module: 'bare-ws-server.ts',
+            args: ['--reply-delay-ms=1250'],
+            mode: 'staggered',
+            counts: [4, 8],
+            seconds: 4,
+          },
+        ],
+        (server, n) => order.push(`${server}:${n}`),
+      );
+      return { order, fine: results[0]!, slow: results[1]! };
+    };
+    // "fine" passes 8 calls on a quiet machine; on one busy with other suites one of its steps
+    // can see a loop delay over 20 ms (a CI run's did). Up to three tries when that is why.
+    let run = await sweep();
+    for (let tries = 1; tries < 3 && run.fine.lines.some((l) => !l.ok && wasLate(l)); tries++)
+      run = await sweep();
+    const { order, fine, slow } = run;
     expect(order).toEqual(['fine:4', 'slow:4', 'fine:8']);
-    expect(fine!.max).toBe(8);
-    expect(fine!.failedAt).toBeUndefined();
+    expect(fine.max, `fine failed: ${fine.lines.map((l) => l.failedBecause).join('; ')}`).toBe(8);
+    expect(fine.failedAt).toBeUndefined();
     expect(fine!.lines.map((l) => [l.server, l.bench, l.sessions])).toEqual([
       ['fine', 'voice_concurrent_sessions_warmup', 4],
       ['fine', 'voice_concurrent_sessions', 4],
@@ -134,7 +143,7 @@ describe('voice bench harness', () => {
     expect(slow!.lines.map((l) => [l.server, l.sessions, l.ok])).toEqual([['slow', 4, false]]);
     expect(fine!.broken).toEqual([]);
     expect(slow!.broken).toEqual([]);
-  }, 150_000);
+  }, 300_000);
 
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
     // "Nothing was late" is the premise: on a machine busy with other suites, 8 calls can still
