@@ -14,13 +14,6 @@ import { join } from 'node:path';
 
 export const PERF_DIR = process.env.ROOMKIT_BENCH_PERF;
 
-/** How the server is started when perf records it: from `dir`, with V8's perf support. */
-export function perfServerOptions(dir: string): { cwd: string; execArgv: string[] } {
-  mkdirSync(dir, { recursive: true });
-  // Resolved here: from `dir`, a bare `--import tsx` would not find the package.
-  return { cwd: dir, execArgv: ['--import', import.meta.resolve('tsx'), '--perf-prof'] };
-}
-
 export class PerfRecorder {
   private runs = 0;
   private current?: ChildProcess;
@@ -29,6 +22,13 @@ export class PerfRecorder {
     private readonly dir: string,
     private readonly name: string,
   ) {}
+
+  /** How the server is started for perf to record it: from `dir`, with V8's perf support. */
+  serverOptions(): { cwd: string; execArgv: string[] } {
+    mkdirSync(this.dir, { recursive: true });
+    // Resolved here: from `dir`, a bare `--import tsx` would not find the package.
+    return { cwd: this.dir, execArgv: ['--import', import.meta.resolve('tsx'), '--perf-prof'] };
+  }
 
   /** Starts recording `pid` (call-graphs, the CPU clock, on the monotonic clock V8 stamps with). */
   start(pid: number, sessions: number): void {

@@ -87,18 +87,16 @@ export function threadTime(samples: PerfSample[], tid: number, match: string[] =
     for (const m of match) if (sample.frames.some((f) => f.includes(m))) bump(inclusive, m);
   }
   const n = mine.length || 1;
-  const share = (map: Map<string, number>) =>
-    Object.fromEntries([...map].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / n)]));
+  const asShares = (entries: [string, number][]) =>
+    entries.map(([k, v]): [string, number] => [k, round(v / n)]);
+  const mostFirst = (map: Map<string, number>) => asShares([...map].sort((a, b) => b[1] - a[1]));
   return {
     tid,
     samples: mine.length,
     ms: Math.round(ns / 1e6),
-    shares: share(shares),
-    inclusive: Object.fromEntries([...inclusive].map(([k, v]) => [k, round(v / n)])),
-    top: [...leaves]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([k, v]) => [k, round(v / n)]),
+    shares: Object.fromEntries(mostFirst(shares)),
+    inclusive: Object.fromEntries(asShares([...inclusive])),
+    top: mostFirst(leaves).slice(0, top),
   };
 }
 

@@ -15,7 +15,7 @@ import { type AddressInfo, connect, createServer } from 'node:net';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { quantile } from './quantile.js';
-import { PERF_DIR, PerfRecorder, perfServerOptions } from './perf-recorder.js';
+import { PERF_DIR, PerfRecorder } from './perf-recorder.js';
 import { SweepPlan } from './sweep-plan.js';
 import type { ServerStats } from './voice-server-stats.js';
 import { REPLY_DEADLINE_MS, replyBytes } from './voice-traffic.js';
@@ -237,13 +237,13 @@ interface Sweeper {
 async function startSweeper(opts: SweepOptions): Promise<Sweeper> {
   // ROOMKIT_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the server.
   const extra = process.env.ROOMKIT_BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
-  const perfServer = PERF_DIR ? perfServerOptions(PERF_DIR) : undefined;
+  const perf = PERF_DIR ? new PerfRecorder(PERF_DIR, `${opts.server}-${opts.mode}`) : undefined;
+  const perfServer = perf?.serverOptions();
   const server = fork(new URL(opts.module, import.meta.url).pathname, opts.args ?? [], {
     execArgv: [...(perfServer?.execArgv ?? ['--import', 'tsx']), ...extra],
     cwd: perfServer?.cwd,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const perf = PERF_DIR ? new PerfRecorder(PERF_DIR, `${opts.server}-${opts.mode}`) : undefined;
   const next = (type: string) =>
     new Promise<any>((resolve, reject) => {
       const onMessage = (msg: { type: string }) => {

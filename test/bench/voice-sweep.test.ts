@@ -133,16 +133,16 @@ describe('voice bench harness', () => {
     expect(order).toEqual(['fine:4', 'slow:4', 'fine:8']);
     expect(fine.max, `fine failed: ${fine.lines.map((l) => l.failedBecause).join('; ')}`).toBe(8);
     expect(fine.failedAt).toBeUndefined();
-    expect(fine!.lines.map((l) => [l.server, l.bench, l.sessions])).toEqual([
+    expect(fine.lines.map((l) => [l.server, l.bench, l.sessions])).toEqual([
       ['fine', 'voice_concurrent_sessions_warmup', 4],
       ['fine', 'voice_concurrent_sessions', 4],
       ['fine', 'voice_concurrent_sessions', 8],
     ]);
-    expect(slow!.max).toBe(0);
-    expect(slow!.failedAt).toBe(4);
-    expect(slow!.lines.map((l) => [l.server, l.sessions, l.ok])).toEqual([['slow', 4, false]]);
-    expect(fine!.broken).toEqual([]);
-    expect(slow!.broken).toEqual([]);
+    expect(slow.max).toBe(0);
+    expect(slow.failedAt).toBe(4);
+    expect(slow.lines.map((l) => [l.server, l.sessions, l.ok])).toEqual([['slow', 4, false]]);
+    expect(fine.broken).toEqual([]);
+    expect(slow.broken).toEqual([]);
   }, 300_000);
 
   it('counts a reply that never comes as lost frames, and a loss while nothing was late as a bug', async () => {
