@@ -44,7 +44,9 @@ export async function scriptedReply(request: AIRequest): Promise<string> {
     await sleep(1_500);
     return 'Done thinking.';
   }
-  if (asked.includes('count')) return Array.from({ length: 40 }, (_, i) => `n${i + 1}`).join(' ');
+  // Long (12 s at the inspector's 80 ms a word): a click on stop that a loaded machine delays
+  // by seconds still lands before the end (40 words did not, once, with the whole suite running).
+  if (asked.includes('count')) return Array.from({ length: 150 }, (_, i) => `n${i + 1}`).join(' ');
   if (asked.includes('markdown')) return MARKDOWN_REPLY;
   return 'Noted.';
 }

@@ -66,7 +66,7 @@ describe('the console as an inspector (headless Chromium)', () => {
   it('stop: a reply being generated stops, keeping what was said; no error notice', async () => {
     const page = await open(server.token);
     const timeline = page.getByTestId('timeline');
-    await send(page, 'count to forty');
+    await send(page, 'count to a hundred and fifty');
     const streaming = timeline.getByTestId('streaming');
     await streaming.filter({ hasText: 'n3' }).waitFor({ timeout: 10_000 });
     await streaming.getByTestId('stop').click();
@@ -74,7 +74,7 @@ describe('the console as an inspector (headless Chromium)', () => {
     await reply.waitFor({ timeout: 5_000 });
     await page.waitForTimeout(300);
     const text = (await reply.textContent()) ?? '';
-    expect(text).not.toContain('n40');
+    expect(text).not.toContain('n150');
     expect(await page.getByTestId('notice').count()).toBe(0);
     // The stopped reply is committed after the page shows it: wait for it (bounded), not a
     // fixed time (on a loaded machine the store still held the previous test's reply).
@@ -86,7 +86,7 @@ describe('the console as an inspector (headless Chromium)', () => {
       stored = last?.content.type === 'text' ? last.content.body : '';
       expect(stored).toMatch(/^n1 n2 n3/);
     });
-    expect(stored).not.toContain('n40');
+    expect(stored).not.toContain('n150');
     await page.close();
   }, 60_000);
 

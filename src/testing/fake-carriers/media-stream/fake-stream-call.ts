@@ -64,6 +64,44 @@ export interface FakeStreamCallOptions {
   lineEcho?: { delayMs: number; gainDb: number };
 }
 
+/** One media message of ours, as the fake received it (performance.now() time). */
+export interface FakeReceivedMedia {
+  at: number;
+  payload: Uint8Array;
+}
+
+/** A mark we sent, when it arrived, and when the fake echoed it (undefined: still pending/dropped). */
+export interface FakeMarkRecord {
+  name: string;
+  at: number;
+  echoedAt?: number;
+  cleared?: boolean;
+}
+
+/** A clear: when, and how much of our audio had been played by then (ms). */
+export interface FakeClearRecord {
+  at: number;
+  playedMs: number;
+}
+
+/** Our audio as PCM at the stream's rate. */
+export function receivedPcm(dialect: FakeStreamDialect, received: readonly FakeReceivedMedia[]): Int16Array {
+  const parts = received.map((r) => decodeWire(r.payload, dialect.encoding));
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Milliseconds of our audio. */
+export function receivedMs(dialect: FakeStreamDialect, received: readonly FakeReceivedMedia[]): number {
+  const bytesPerMs = (dialect.sampleRate / 1000) * (dialect.encoding === 'mulaw' ? 1 : 2);
+  return received.reduce((n, r) => n + r.payload.byteLength, 0) / bytesPerMs;
+}
+
 /** Caller audio waiting to be mixed into the uplink, and who waits for its end. */
 interface CallerAudio {
   pcm: Int16Array;
@@ -80,11 +118,10 @@ interface Queued {
 
 export class FakeStreamCall {
   /** Our media messages, as they arrived. */
-  readonly received: { at: number; payload: Uint8Array }[] = [];
-  /** Marks we sent, when they arrived, and when the fake echoed them (undefined: still pending/dropped). */
-  readonly marks: { name: string; at: number; echoedAt?: number; cleared?: boolean }[] = [];
-  /** Each clear: when, and how much of our audio had been played by then (ms). */
-  readonly clears: { at: number; playedMs: number }[] = [];
+  readonly received: FakeReceivedMedia[] = [];
+  /** Marks we sent, in order. */
+  readonly marks: FakeMarkRecord[] = [];
+  readonly clears: FakeClearRecord[] = [];
   readonly other: unknown[] = [];
   /** Audio played to the caller so far (ms). */
   playedMs = 0;
@@ -143,20 +180,12 @@ export class FakeStreamCall {
 
   /** Our audio as PCM at the stream's rate, everything received so far. */
   receivedPcm(): Int16Array {
-    const parts = this.received.map((r) => decodeWire(r.payload, this.dialect.encoding));
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return receivedPcm(this.dialect, this.received);
   }
 
   /** Milliseconds of our audio received so far. */
   get receivedMs(): number {
-    const bytesPerMs = (this.dialect.sampleRate / 1000) * (this.dialect.encoding === 'mulaw' ? 1 : 2);
-    return this.received.reduce((n, r) => n + r.payload.byteLength, 0) / bytesPerMs;
+    return receivedMs(this.dialect, this.received);
   }
 
   /**

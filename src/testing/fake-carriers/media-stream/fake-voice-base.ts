@@ -13,6 +13,7 @@ import {
   type FakeStreamDialect,
   type FakeStreamInfo,
 } from './fake-stream-call.js';
+import { StreamCallProcess } from './stream-call-process.js';
 import type {
   FakeCallCommand,
   FakeCarrierVoice,
@@ -31,7 +32,7 @@ export abstract class FakeVoiceBase implements FakeCarrierVoice {
   readonly commands: FakeCallCommand[] = [];
   readonly dialled: FakeStreamCall[] = [];
   /** Every stream the fake opened, by the carrier's call id. */
-  readonly streams = new Map<string, FakeStreamCall>();
+  readonly streams = new Map<string, FakeStreamCall | StreamCallProcess>();
   streamOptions: FakeStreamCallOptions = {};
   abstract readonly dialect: FakeStreamDialect;
 
@@ -46,31 +47,71 @@ export abstract class FakeVoiceBase implements FakeCarrierVoice {
   }
 
   async placeCall(opts: { webhookUrl: string; from: string; to?: string }): Promise<FakePlacedCall> {
-    const request = this.answerRequest(opts);
-    const webhook = await postWebhook(request.url, request.headers, request.body, request.method);
-    let url: string;
-    try {
-      if (webhook.response.status !== 200) throw new Error('refused');
-      url = this.streamUrlOf(webhook);
-    } catch {
-      return { webhook, callId: request.callId };
-    }
-    const call = this.openStream(url, { ...request, parameters: this.streamParameters(webhook) });
+    const answered = await this.answer(opts);
+    if (!answered.streamUrl) return answered;
+    const call = this.openStream(answered.streamUrl, answered.party);
     await call.opened;
-    return { webhook, callId: request.callId, call };
+    return { webhook: answered.webhook, callId: answered.callId, call };
+  }
+
+  /**
+   * placeCall with the carrier's side of the stream in a child process: its playback clock,
+   * line echo and uplink keep real time whatever this process does (see StreamCallProcess).
+   * For tests whose server shares this process and whose outcome hangs on that timing.
+   */
+  async placeCallInOwnProcess(opts: {
+    webhookUrl: string;
+    from: string;
+    to?: string;
+  }): Promise<Omit<FakePlacedCall, 'call'> & { call?: StreamCallProcess }> {
+    const answered = await this.answer(opts);
+    if (!answered.streamUrl) return answered;
+    const url = answered.streamUrl;
+    const call = new StreamCallProcess(
+      this.dialect,
+      this.streamInfo(answered.party),
+      url,
+      this.upgradeHeaders(url),
+      this.streamOptions,
+    );
+    this.streams.set(answered.callId, call);
+    await call.opened;
+    return { webhook: answered.webhook, callId: answered.callId, call };
   }
 
   openStream(url: string, call: FakeCallParty, headers = this.upgradeHeaders(url)): FakeStreamCall {
-    const info: FakeStreamInfo = {
+    const stream = new FakeStreamCall(this.dialect, this.streamInfo(call), url, headers, this.streamOptions);
+    this.streams.set(call.callId, stream);
+    return stream;
+  }
+
+  /** The signed answer webhook of a new call, and the stream URL its markup names (none: refused). */
+  private async answer(opts: { webhookUrl: string; from: string; to?: string }): Promise<{
+    webhook: DispatchedWebhook;
+    callId: string;
+    party: FakeCallParty;
+    streamUrl?: string;
+  }> {
+    const request = this.answerRequest(opts);
+    const webhook = await postWebhook(request.url, request.headers, request.body, request.method);
+    const answered = { webhook, callId: request.callId, party: request as FakeCallParty };
+    try {
+      if (webhook.response.status !== 200) throw new Error('refused');
+      const streamUrl = this.streamUrlOf(webhook);
+      return { ...answered, party: { ...request, parameters: this.streamParameters(webhook) }, streamUrl };
+    } catch {
+      return answered;
+    }
+  }
+
+  private streamInfo(call: FakeCallParty): FakeStreamInfo {
+    return {
       streamId: this.newStreamId(),
       callId: call.callId,
       from: call.from,
       to: call.to,
       parameters: call.parameters ?? {},
     };
-    const stream = new FakeStreamCall(this.dialect, info, url, headers, this.streamOptions);
-    this.streams.set(call.callId, stream);
-    return stream;
   }
 
   protected newStreamId(): string {

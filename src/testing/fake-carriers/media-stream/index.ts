@@ -7,3 +7,4 @@ export { FakeVoiceBase } from './fake-voice-base.js';
 export { FakePlivoVoice, plivoDialect } from './fake-plivo-voice.js';
 export { FakeVonageVoice, vonageDialect } from './fake-vonage-voice.js';
 export { exotelDialect, FakeExotelVoice } from './fake-exotel-voice.js';
+export { StreamCallProcess } from './stream-call-process.js';
