@@ -151,6 +151,8 @@ export class OutboundPacer {
   /** The pacer's wake-up on clocks with `schedule` (one object for its whole life). */
   private readonly task: ClockTask | undefined;
   private taskScheduled = false;
+  /** When the armed wake-up is due (clock time); infinity when none is armed. */
+  private wakeDueAt = Number.POSITIVE_INFINITY;
   /** A producer waiting for the queue to drain below a level (`whenQueuedBelow`). */
   private waiter: { samples: number; resolve: () => void } | undefined;
   private currentState: PacerState = 'idle';
@@ -208,6 +210,20 @@ export class OutboundPacer {
 
   get queuedMs(): number {
     return (this.queuedSamples / this.sampleRate) * 1000;
+  }
+
+  /**
+   * Does now what an overdue wake-up would: sends the frames owed and reports the frames
+   * that started playing (`onPlayed`). For a reader of the playback reports that must not
+   * get ahead of them: after an event-loop stall the loop reads its sockets before it runs
+   * its timers, so the microphone frames of the stall met an echo reference that stopped
+   * where the stall began, and the echo in them was taken for the caller. Nothing happens
+   * unless a wake-up is due.
+   */
+  catchUp(): void {
+    if (this.wakeDueAt > this.clock.now() + EPS) return;
+    if (this.currentState !== 'playing' && this.currentState !== 'ending') return;
+    this.pump();
   }
 
   /** Audio is queued or sent but not yet played. */
@@ -315,6 +331,7 @@ export class OutboundPacer {
   }
 
   private cancelTimer(): void {
+    this.wakeDueAt = Number.POSITIVE_INFINITY;
     if (this.taskScheduled) {
       this.clock.cancel?.(this.task!);
       this.taskScheduled = false;
@@ -324,6 +341,7 @@ export class OutboundPacer {
   }
 
   private armTimer(delayMs: number): void {
+    this.wakeDueAt = this.clock.now() + delayMs;
     if (this.task) {
       this.clock.schedule!(this.task, delayMs);
       this.taskScheduled = true;

@@ -336,6 +336,8 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
       return;
     }
     if (!this.kit || !rt.inputGate.allows(this.kit, this.id)) return;
+    // The echo reference up to now first: this frame's echo is in it (see catchUpPlayback).
+    if (this.backend.supportsPlaybackCallback) this.backend.catchUpPlayback(session);
     let processed: AudioFrame;
     try {
       processed = rt.pipeline.processInbound(frame);

@@ -198,6 +198,32 @@ describe('roomkit serve: a carrier call whose line echoes the agent', () => {
     );
   });
 
+  // A loaded server's loop stalls, and after a stall it reads its sockets before its timers
+  // run: the microphone audio of the stall came in before the pacer said what had played
+  // meanwhile, met an echo reference that stopped where the stall began, and its echo was
+  // taken for the caller (a barge-in on stalls longer than the echo path and its tail: 190 ms
+  // failed every time without the fix). The channel now has the transport catch its playback
+  // up first (VoiceBackend.catchUpPlayback). 190 ms stays under the carrier lead (200 ms): the
+  // caller hears no gap, so an echo turn could only come from our side.
+  it('with the server stalling 190 ms every half second, the echo is still no turn', {
+    timeout: 120_000,
+  }, async () => {
+    const { server, heard } = await serve();
+    const stalls = setInterval(() => {
+      const until = performance.now() + 190;
+      while (performance.now() < until) {} // the event loop blocked, as under load
+    }, 500);
+    cleanup.push(() => clearInterval(stalls));
+    const { call: stream, roomId } = await call(server);
+    await ask(server, stream, roomId, LONG_REPLY);
+    const speaking = heard.length;
+    await replyOver(stream, 1500);
+    expect(stream.receivedMs).toBeGreaterThan(4000);
+    expect(stream.clears).toEqual([]);
+    expect(heard.slice(speaking)).toEqual([]);
+    expect(await texts(server, roomId)).toEqual(['voice-twilio: where is my order', `agent: ${LONG_REPLY}`]);
+  });
+
   it('without the canceller, the echo barges in on the reply and becomes a user turn', async () => {
     canceller.on = false;
     const { server, heard } = await serve();

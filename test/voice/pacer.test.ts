@@ -292,6 +292,31 @@ describe('OutboundPacer', () => {
     ]);
   });
 
+  it('catchUp does at once what an overdue wake-up would, and nothing when none is due', () => {
+    const { clock, pacer, sent, played } = setup({ leadMs: 100 });
+    pacer.push(ramp(16000)); // 1 s
+    clock.advance(30);
+    expect(played.map((p) => p.at)).toEqual([1000, 1020]);
+    const sentBefore = sent.length;
+    pacer.catchUp(); // nothing due: no report, no send
+    expect(played).toHaveLength(2);
+    expect(sent).toHaveLength(sentBefore);
+    // The loop stalls 150 ms, longer than the lead: its timer has not run when the stall
+    // ends, and catchUp reports every frame that started playing meanwhile, at once...
+    clock.stall(150);
+    pacer.catchUp();
+    expect(played.map((p) => p.frame.timestampMs)).toEqual([0, 20, 40, 60, 80, 100, 120]);
+    expect(played.slice(2).every((p) => p.at === 1180)).toBe(true);
+    // ...the listener underran at 1120, so the next frame starts now...
+    expect(pacer.playedMs).toBeCloseTo(120, 6);
+    // ...and it sends what it owes, up to the lead past now.
+    expect(sent.at(-1)).toMatchObject({ at: 1180, frame: { timestampMs: 200 } });
+    // The wake-up it replaced does not report them twice.
+    clock.advance(0);
+    expect(played).toHaveLength(7);
+    expect(concat(played)).toEqual(concat(sent).subarray(0, 7 * 320));
+  });
+
   it('a throwing send interrupts the response and reports the error', () => {
     const errors: unknown[] = [];
     const clock = new ManualClock();

@@ -207,6 +207,11 @@ export class RtpMediaSession {
     return this.pacer.isPlaying;
   }
 
+  /** The pacer's overdue wake-up, now (VoiceBackend.catchUpPlayback). */
+  catchUpPlayback(): void {
+    this.pacer.catchUp();
+  }
+
   get isSendingDtmf(): boolean {
     return this.dtmfOut.active;
   }

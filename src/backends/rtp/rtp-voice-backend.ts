@@ -173,6 +173,10 @@ export class RTPVoiceBackend extends VoiceBackend {
     return this.media.get(session.id)?.rtp.isPlaying ?? false;
   }
 
+  override catchUpPlayback(session: VoiceSession): void {
+    this.media.get(session.id)?.rtp.catchUpPlayback();
+  }
+
   /** Seed: RTP has no UI channel, so transcripts are logged. */
   override async sendTranscription(session: VoiceSession, text: string, role: 'user' | 'assistant' = 'user') {
     this.logger.info({ backend: this.name, sessionId: session.id, role, text }, 'transcription');

@@ -144,6 +144,15 @@ export abstract class VoiceBackend {
     return undefined;
   }
 
+  /**
+   * A transport that paces itself (`supportsPlaybackCallback`) reports now the frames that
+   * started playing by now, and sends those it owes, rather than on its next timer. The
+   * channel asks before it processes each inbound frame: after an event-loop stall the
+   * sockets are read before the timers run, and the microphone audio of the stall would meet
+   * an echo reference that stopped where the stall began. Default: nothing to do.
+   */
+  catchUpPlayback(_session: VoiceSession): void {}
+
   setInputMuted(_session: VoiceSession, _muted: boolean): void {}
 
   /**

@@ -254,6 +254,10 @@ export abstract class MediaStreamBackend extends VoiceBackend implements Carrier
     return this.calls.get(session.id)?.unheardMs;
   }
 
+  override catchUpPlayback(session: VoiceSession): void {
+    this.calls.get(session.id)?.catchUpPlayback();
+  }
+
   override endOfResponse(session: VoiceSession): void {
     this.calls.get(session.id)?.endOfResponse();
   }

@@ -77,6 +77,11 @@ export class MediaStreamCall {
     return this.pacer.isPlaying || this.afterTail.length > 0 || this.ledger.unconfirmedMs > 0;
   }
 
+  /** The pacer's overdue wake-up, now (VoiceBackend.catchUpPlayback). */
+  catchUpPlayback(): void {
+    this.pacer.catchUp();
+  }
+
   /** Handed to us but not confirmed played: still queued here, plus sent and not echoed. */
   get unheardMs(): number {
     const tailMs = this.afterTail.reduce((n, c) => n + (c.length / this.sampleRate) * 1000, 0);
