@@ -162,13 +162,11 @@ async function replyOver(stream: StreamCallProcess, quietMs: number): Promise<vo
 describe('roomkit serve: a carrier call whose line echoes the agent', () => {
   // With the whole suite running on both cores the echo still gets through now and then (in
   // about one run in two of test/carriers, test/server, test/testing and test/voice together,
-  // on 2026-12-02), with the fake line in its own process and the reference caught up. What
-  // is left, seen in the guard's trace: the caller's line went silent where our model had
-  // audio playing, and the echo came back 100 ms and more later than the model said; the
-  // fake played late. With flite made as it plays, the pacer often runs with a small lead,
-  // and its model says a frame plays when it is sent: a server or a fake process that the
-  // kernel puts aside then opens a gap on the line that the model does not have. Until the
-  // model allows for it, more tries.
+  // on 2026-12-02), with the fake line in its own process and the reference caught up. The
+  // guard's trace: the line went silent where our model had audio playing with its 200 ms
+  // lead ahead, and the echo came back late. A process starved for longer than the lead, ours
+  // or the fake's, is what explains it (docs/decisions.md, "The reference catches up before
+  // the microphone is read"). Until that is settled, more tries.
   it('with the echo canceller, the agent finishes its reply and hears no turn in its own echo; a real barge-in still cuts it', {
     timeout: 120_000,
     retry: 4,
