@@ -209,6 +209,10 @@ export class LocalAudioBackend extends VoiceBackend {
     return this.media.get(session.id)?.pacer.isPlaying ?? false;
   }
 
+  override catchUpPlayback(session: VoiceSession): void {
+    this.media.get(session.id)?.pacer.catchUp();
+  }
+
   override setInputMuted(session: VoiceSession, muted: boolean): void {
     const m = this.media.get(session.id);
     if (m) m.muted = muted;
