@@ -161,12 +161,12 @@ async function replyOver(stream: StreamCallProcess, quietMs: number): Promise<vo
 
 describe('roomkit serve: a carrier call whose line echoes the agent', () => {
   // With the whole suite running on both cores the echo still gets through now and then (in
-  // about one run in two of test/carriers, test/server, test/testing and test/voice together,
-  // on 2026-12-02), with the fake line in its own process and the reference caught up. The
-  // guard's trace: the line went silent where our model had audio playing with its 200 ms
-  // lead ahead, and the echo came back late. A process starved for longer than the lead, ours
-  // or the fake's, is what explains it (docs/decisions.md, "The reference catches up before
-  // the microphone is read"). Until that is settled, more tries.
+  // clean-clone CI runs on 2026-12-02 this case needed 0, 1 and 2 retries), with the fake line
+  // in its own process and the reference caught up. Traced failures had two shapes: the line
+  // went silent where our model had audio playing with its lead ahead (a process starved
+  // longer than the lead), and model and line agreeing to 3 ms while the guard still let the
+  // echo through (docs/decisions.md, "The reference catches up before the microphone is
+  // read"). Until that is settled, more tries.
   it('with the echo canceller, the agent finishes its reply and hears no turn in its own echo; a real barge-in still cuts it', {
     timeout: 120_000,
     retry: 4,
