@@ -54,3 +54,31 @@ export async function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Prom
     throw err;
   }
 }
+
+/**
+ * `p`, or a rejection with the abort reason as soon as `signal` fires. The work behind `p`
+ * runs on (a native call cannot be stopped); its late failure is swallowed.
+ */
+export function rejectOnAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

@@ -7,7 +7,7 @@ import type {
   STTStreamEvent,
   TranscriptionResult,
 } from '../../voice/types.js';
-import { nextUnlessAborted } from './abort.js';
+import { nextUnlessAborted, rejectOnAbort } from './abort.js';
 import { DecoderPool } from './decoder-pool.js';
 import { downmixToMono } from '../../voice/audio/pcm.js';
 import { Resampler } from '../../voice/audio/resampler.js';
@@ -23,7 +23,10 @@ const MODEL_RATE = 16_000;
 export interface LocalSTTOptions extends PocketSphinxModelOptions {
   /** Decoders kept alive (each holds the model, ~40 MB, and serves one stream at a time). Default 1. */
   poolSize?: number;
-  /** Most audio handed to one native call; bounds how long abort waits for the decoder. Default 500 ms. */
+  /**
+   * Most audio handed to one native call while streaming; bounds how long an aborted stream
+   * waits for the decoder. Default 500 ms. (`transcribe` hands over the whole utterance.)
+   */
   maxChunkMs?: number;
   /** Audio to feed between two looks at the hypothesis when streaming. Default 100 ms. */
   partialIntervalMs?: number;
@@ -43,8 +46,8 @@ const OPTIONS = optionNames<LocalSTTOptions>({
 
 /**
  * Offline speech-to-text with Debian's pocketsphinx (en-us), called in-process through
- * koffi. Decoders are created lazily, reused across utterances (their cepstral mean
- * adapts to the speaker, and loading costs ~200 ms) and leased one stream at a time.
+ * koffi. Decoders are created lazily, reused across utterances (a stream's running cepstral
+ * mean adapts to the speaker, and loading costs ~200 ms) and leased one stream at a time.
  * Accuracy is modest (about 10% WER on clear synthetic speech): fine for demos,
  * offline tests and keyword-ish commands, not for dictation.
  */
@@ -81,17 +84,20 @@ export class LocalSTTProvider extends BaseSTTProvider implements STTProvider {
     const pcm = await resampleOnce(frame.data, frame.sampleRate, MODEL_RATE);
     const pool = this.decoders();
     const decoder = await pool.acquire(signal);
-    try {
-      decoder.startUtterance();
-      for (let i = 0; i < pcm.length; i += this.maxChunk) {
-        await decoder.processRaw(pcm.subarray(i, i + this.maxChunk));
-        signal?.throwIfAborted();
+    // One native call with the whole utterance (see processRaw); the decoder goes back to the
+    // pool when that call ends, but an abort rejects at once (what the call reads after that,
+    // from a buffer its caller may reuse, feeds a result nobody receives).
+    const decoding = (async () => {
+      try {
+        decoder.startUtterance();
+        await decoder.processRaw(pcm, true);
+        return decoder.finish();
+      } finally {
+        decoder.endUtterance();
+        pool.release(decoder);
       }
-      return decoder.finish();
-    } finally {
-      decoder.endUtterance();
-      pool.release(decoder);
-    }
+    })();
+    return signal ? rejectOnAbort(decoding, signal) : decoding;
   }
 
   /**

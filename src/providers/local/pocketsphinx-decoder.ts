@@ -50,11 +50,19 @@ export class PocketSphinxDecoder {
     this.inUtterance = true;
   }
 
-  /** Feeds 16 kHz mono PCM. The array must not be modified until the promise settles. */
-  processRaw(pcm: Int16Array): Promise<void> {
+  /**
+   * Feeds 16 kHz mono PCM. The array must not be modified until the promise settles.
+   * `wholeUtterance` says this is all of it: the cepstral mean is then the utterance's own
+   * (batch CMN, what the en-us model's feat.params asks for) instead of a running estimate
+   * that starts from the model's prior. On a fresh decoder the running estimate is far off
+   * for the first second or two, and pocketsphinx heard "what is the weather like today" as
+   * "hm" or "what a what a what a bear" depending on the line's noise floor.
+   */
+  processRaw(pcm: Int16Array, wholeUtterance = false): Promise<void> {
     const handle = this.live();
+    const fullUtt = wholeUtterance ? 1 : 0;
     return new Promise((resolve, reject) => {
-      this.lib.ps_process_raw.async(handle, pcm, pcm.length, 0, 0, (err: unknown, rv: number) => {
+      this.lib.ps_process_raw.async(handle, pcm, pcm.length, 0, fullUtt, (err: unknown, rv: number) => {
         if (err) reject(new LocalEngineError(PROVIDER_NAME, 'ps_process_raw failed', err));
         else if (rv < 0) reject(new LocalEngineError(PROVIDER_NAME, `ps_process_raw returned ${rv}`));
         else resolve();

@@ -26,10 +26,11 @@ const words = (s: string) =>
     .filter(Boolean);
 
 describe('baresip calls roomkit serve --sip (real softphone, offline speech both ways)', () => {
-  // Real time end to end (a softphone, RTP, pocketsphinx both ways), so it is load-sensitive: the
-  // phone or the server hears a garbled question ("what a what a what a bear") or answer now and
-  // then, more often under load (the whole suite on both cores, or a CPU burner beside it). Seen
-  // about one run in six or seven alone, on issue 16's code and on the commit before it alike.
+  // Real time end to end (a softphone, RTP, pocketsphinx both ways). The question is flite's
+  // 8 kHz voice: pocketsphinx decoded its first utterance with a running cepstral mean and
+  // heard "what a what a what a bear" one run in three, alone; with the utterance's own mean
+  // (LocalSTTProvider.transcribe) it hears "... weather like today", now and then "whether".
+  // The retries stay for load: a loaded machine can still garble the line.
   it("asks a spoken question over G.722, hears the agent's answer, and a web client sees both", {
     retry: 2,
     timeout: 60_000,
@@ -65,7 +66,7 @@ describe('baresip calls roomkit serve --sip (real softphone, offline speech both
     cleanup.push(() => baresip.stop());
     // The question, as pocketsphinx heard it through the phone line, is in the room...
     const asked = await web.next(
-      (f) => JSON.stringify(f).includes('voice-sip') && /weather/.test(JSON.stringify(f)),
+      (f) => JSON.stringify(f).includes('voice-sip') && /weather|whether/.test(JSON.stringify(f)),
       20_000,
     );
     expect(asked).toBeDefined();
