@@ -60,7 +60,7 @@ export class RealtimeVoiceChannel extends Channel {
     const t = this.transport;
     this.unsubscribe.push(
       t.onAudioReceived((session, frame) => this.onTransportAudio(session, frame)),
-      t.onAudioPlayed((session, frame) => this.onTransportPlayed(session, frame)),
+      t.onAudioPlayed((session, frame, lateMs) => this.onTransportPlayed(session, frame, lateMs)),
       t.onSessionReady((session) => this.onTransportReady(session)),
       t.onClientDisconnected((session) => void this.endSession(session.id, 'client_disconnected')),
       // Digits from the phone (RFC 4733, SIP INFO) fire ON_DTMF, as in a VoiceChannel.
@@ -341,6 +341,9 @@ export class RealtimeVoiceChannel extends Channel {
       );
       return;
     }
+    // The echo reference up to now first, as in VoiceChannel.onAudio: after a stall the
+    // sockets are read before the transport's pacer says what played meanwhile.
+    if (rt.echo && this.transport.supportsPlaybackCallback) this.transport.catchUpPlayback(ts);
     // A copy: the provider (or the connect buffer) may keep it, the resampler reuses its output.
     const pcm = rt.inbound.convert((rt.echo ? this.withoutEcho(rt, frame) : frame).data);
     this.events.level(rt, 'in', pcm, rt.inputRate);
@@ -389,9 +392,9 @@ export class RealtimeVoiceChannel extends Channel {
   }
 
   /** The transport played a frame to the caller: the echo reference, when it reports playback. */
-  private onTransportPlayed(ts: VoiceSession, frame: AudioFrame): void {
+  private onTransportPlayed(ts: VoiceSession, frame: AudioFrame, lateMs?: number): void {
     const rt = this.runtimes.get(ts.id);
-    if (rt?.echo && !this.transport.feedsAecReference) rt.echo.feedReference(frame);
+    if (rt?.echo && !this.transport.feedsAecReference) rt.echo.feedPlayed(frame, lateMs);
   }
 
   private sendToTransport(rt: RealtimeSessionRuntime, frame: AudioFrame): void {

@@ -106,6 +106,11 @@ export class SIPRealtimeTransport extends VoiceBackend {
     this.backend.interrupt(session);
   }
 
+  /** The RTP pacer's overdue wake-up, now (the echo reference before the microphone). */
+  override catchUpPlayback(session: VoiceSession): void {
+    this.backend.catchUpPlayback(session);
+  }
+
   override isPlaying(session: VoiceSession): boolean {
     return this.held.has(session.id) || this.backend.isPlaying(session);
   }

@@ -51,9 +51,21 @@ export class EchoCanceller {
     return this.guard.state;
   }
 
-  /** A frame (mono, at the canceller's rate) starts playing to the caller now, or at `atMs`. */
-  feedReference(frame: AudioFrame, atMs = this.clock.now()): void {
-    if (!this.closed) this.guard.feedReference(frame.data, atMs);
+  /**
+   * A frame (mono, at the canceller's rate) starts playing to the caller now, or at `atMs`;
+   * `exact` when that time comes from a playout model rather than a callback's arrival.
+   */
+  feedReference(frame: AudioFrame, atMs = this.clock.now(), exact = false): void {
+    if (!this.closed) this.guard.feedReference(frame.data, atMs, exact);
+  }
+
+  /**
+   * A frame the transport reports played: `lateMs` (from a transport that models playout)
+   * says how long before this call it started, exactly; without it, it starts now.
+   */
+  feedPlayed(frame: AudioFrame, lateMs?: number): void {
+    if (lateMs === undefined) this.feedReference(frame);
+    else this.feedReference(frame, this.clock.now() - lateMs, true);
   }
 
   /** The caller's frame, echo removed; echo-only input comes back suppressed (borrowed frame). */
