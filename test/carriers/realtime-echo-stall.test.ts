@@ -131,9 +131,7 @@ async function answerOverStallingServer(opts: { catchUp: boolean; byPlayout: boo
   expect(line.clears).toEqual([]);
   const from = line.received[0]!.at + 300;
   const to = line.received.at(-1)!.at + 150;
-  const out = forwarded.filter((f) => f.at >= from && f.at <= to).map((f) => f.dbfs);
-  console.log('LEVELS', opts, out.length, out.filter((d) => d > LOUD_DBFS).length);
-  return out;
+  return forwarded.filter((f) => f.at >= from && f.at <= to).map((f) => f.dbfs);
 }
 
 describe('RealtimeVoiceChannel on a stalling server, over a line that echoes', () => {
