@@ -5,8 +5,6 @@
  * truncates a realtime model where the caller stopped hearing, DTMF, both hang-ups, transfer,
  * dialing out, and the signature matrix on the webhook and the stream upgrade.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AIChannel, ChannelCategory, HookTrigger, RoomKit } from '../../src/index.js';
 import { RealtimeVoiceChannel } from '../../src/realtime/index.js';
@@ -28,6 +26,7 @@ import {
 } from '../../src/testing/index.js';
 import { EnergyVADProvider, encodeWav, VoiceChannel, type VoiceSession } from '../../src/voice/index.js';
 import { eventually } from '../conformance/backend.js';
+import { loopbackServer } from './loopback-server.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
 
 export interface CarrierFake {
@@ -80,16 +79,7 @@ export function describeCarrierConformance(driver: CarrierConformanceDriver): vo
     async function rig() {
       const fake = await driver.start();
       cleanup.push(() => fake.stop());
-      const http: Server = createServer();
-      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-      const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-      cleanup.push(
-        () =>
-          new Promise<void>((resolve) => {
-            http.closeAllConnections();
-            http.close(() => resolve());
-          }),
-      );
+      const { http, origin } = await loopbackServer(cleanup);
       const logger = memoryLogger();
       const backend = fake.createBackend({ publicUrl: origin, logger, roomId: 'support' });
       backend.attach(http);

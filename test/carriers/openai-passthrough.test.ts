@@ -3,8 +3,6 @@
  * caller's mu-law reaches the model and the model's mu-law reaches the caller with no
  * resampler anywhere, byte for byte (every one of the 256 codes, -0 included).
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it, vi } from 'vitest';
 import { RoomKit } from '../../src/index.js';
 import { OpenAIRealtimeProvider } from '../../src/providers/openai/index.js';
@@ -15,6 +13,7 @@ import { mulawDecode } from '../../src/voice/audio/g711.js';
 import { Resampler } from '../../src/voice/audio/resampler.js';
 import { eventually } from '../conformance/backend.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
+import { loopbackServer } from './loopback-server.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -57,16 +56,8 @@ it('OpenAI Realtime over Twilio with g711_ulaw both ways: no resampler, bytes id
     roomId: 'phone',
     logger,
   });
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { http, origin } = await loopbackServer(cleanup);
   backend.attach(http);
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  );
   cleanup.push(() => backend.close());
   const kit = new RoomKit({ logger });
   cleanup.push(() => kit.close());
@@ -82,7 +73,7 @@ it('OpenAI Realtime over Twilio with g711_ulaw both ways: no resampler, bytes id
   const created = vi.spyOn(Resampler, 'create');
   const processed = vi.spyOn(Resampler.prototype, 'process');
 
-  const webhookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/carriers/twilio/answer`;
+  const webhookUrl = `${origin}/carriers/twilio/answer`;
   const placed = await twilio.voice.placeCall({ webhookUrl, from: '+15551230001' });
   const call = placed.call!;
   await eventually(() => expect(channel.sessions[0]?.state).toBe('active'), 5000);

@@ -8,8 +8,6 @@
  * VoiceChannel does (VoiceBackend.catchUpPlayback), and places what the transport reports
  * played by its playout model (`lateMs`), not by when the callback ran.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RoomKit } from '../../src/index.js';
 import { FliteTTSProvider } from '../../src/providers/local/index.js';
@@ -21,6 +19,7 @@ import { EchoCanceller } from '../../src/voice/echo/echo-canceller.js';
 import { SpeexAECProvider } from '../../src/voice/pipeline/speex-aec.js';
 import { eventually } from '../conformance/backend.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
+import { loopbackServer } from './loopback-server.js';
 
 const ANSWER =
   'Your order left our warehouse this morning. It travels with the regional courier, ' +
@@ -74,16 +73,8 @@ async function answerOverStallingServer(opts: { catchUp: boolean; byPlayout: boo
       this.feedReference(frame);
     });
   }
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { http, origin } = await loopbackServer(cleanup);
   backend.attach(http);
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  );
   cleanup.push(() => backend.close());
   const provider = new MockRealtimeProvider();
   const forwarded: { at: number; dbfs: number }[] = [];
@@ -104,7 +95,7 @@ async function answerOverStallingServer(opts: { catchUp: boolean; byPlayout: boo
   kit.registerChannel(channel);
   await kit.createRoom({ roomId: 'phone' });
 
-  const webhookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/carriers/twilio/answer`;
+  const webhookUrl = `${origin}/carriers/twilio/answer`;
   // The line runs in its own process: sharing this loop, its playback would stall with ours.
   const placed = await twilio.voice.placeCallInOwnProcess({ webhookUrl, from: '+15551230001' });
   const line = placed.call!;

@@ -3,8 +3,6 @@
  * validation agrees with ours on the voice webhook and on the stream's `wss://` upgrade
  * (signed and tampered), and our TwiML is what its VoiceResponse builder produces.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseFormBody } from '../../src/providers/shared/form-body.js';
@@ -18,6 +16,7 @@ import {
 import { FakeTwilioServer, parseXml, postWebhook } from '../../src/testing/index.js';
 import { eventually } from '../conformance/backend.js';
 import { memoryLogger } from '../backends/sip/helpers.js';
+import { loopbackServer } from './loopback-server.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -35,18 +34,9 @@ async function rig() {
     roomId: 'support',
     logger: memoryLogger(),
   });
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { http, origin } = await loopbackServer(cleanup);
   backend.attach(http);
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  );
   cleanup.push(() => backend.close());
-  const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return { fake, backend, webhookUrl: `${origin}/carriers/twilio/answer` };
 }
 

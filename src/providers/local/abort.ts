@@ -29,20 +29,7 @@ export function nextUnlessAborted<T>(
 ): Promise<IteratorResult<T> | undefined> {
   if (!signal) return it.next();
   if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
+  return unlessAborted(rejectOnAbort(it.next(), signal), signal);
 }
 
 /** Streams end quietly on abort; real failures still throw. */
