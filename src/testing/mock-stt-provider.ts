@@ -149,9 +149,11 @@ export class MockSTTProvider extends BaseSTTProvider implements STTProvider {
 /** Iterates `source` until `signal` aborts, without waiting for the source's next item. */
 export async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
+  let onAbort = () => {};
   const aborted = new Promise<IteratorResult<T>>((resolve) => {
-    if (signal?.aborted) resolve({ done: true, value: undefined });
-    signal?.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+    onAbort = () => resolve({ done: true, value: undefined });
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     for (;;) {
@@ -160,6 +162,8 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSign
       yield r.value;
     }
   } finally {
+    // A signal may outlive the call (a voice session reuses its replies' signal).
+    signal?.removeEventListener('abort', onAbort);
     void it.return?.();
   }
 }

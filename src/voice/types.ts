@@ -89,6 +89,11 @@ export interface TTSCapabilities {
 
 export interface TTSOptions {
   voice?: string;
+  /**
+   * Aborts the synthesis (barge-in). A VoiceChannel hands a session's consecutive replies the
+   * same signal until one is aborted: remove the listeners you add once the call ends (a
+   * signal that still has one is not reused, so forgetting costs speed, not correctness).
+   */
   signal?: AbortSignal;
   language?: string;
 }
