@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { RingQueue } from '../core/ring-queue.js';
 import type { AudioFrame } from './types.js';
 import type { ClockTask } from './voice-clock.js';
 
@@ -139,14 +140,14 @@ export class OutboundPacer {
   readonly frameSamples: number;
   private readonly clock: PacerClock;
   private readonly opts: OutboundPacerOptions;
-  private readonly chunks: Int16Array[] = [];
+  private readonly chunks = new RingQueue<Int16Array>();
   private offset = 0; // read position in chunks[0]
   private queuedSamples = 0;
   private sentSamples = 0;
   private bufferedUntil = 0; // clock time at which everything sent so far has played
   private lastPushAt = 0; // clock time of the last push (partial-frame flush)
   private frozenPlayedMs: number | undefined; // set by interrupt: playback stopped there
-  private readonly unplayed: { at: number; frame: AudioFrame }[] = [];
+  private readonly unplayed = new RingQueue<{ at: number; frame: AudioFrame }>();
   private timer: unknown;
   /** The pacer's wake-up on clocks with `schedule` (one object for its whole life). */
   private readonly task: ClockTask | undefined;
@@ -323,10 +324,10 @@ export class OutboundPacer {
 
   private dropQueue(): void {
     this.cancelTimer();
-    this.chunks.length = 0;
+    this.chunks.clear();
     this.offset = 0;
     this.queuedSamples = 0;
-    this.unplayed.length = 0;
+    this.unplayed.clear();
     this.releaseWaiter();
   }
 
@@ -406,7 +407,7 @@ export class OutboundPacer {
       wakeAt =
         Math.max(this.lastPushAt + this.opts.partialFlushMs, this.bufferedUntil - sendWhileAhead) + EPS;
     }
-    if (this.unplayed.length > 0) wakeAt = Math.min(wakeAt, this.unplayed[0].at);
+    if (this.unplayed.length > 0) wakeAt = Math.min(wakeAt, this.unplayed.peek()!.at);
     if (this.currentState === 'ending' && this.queuedSamples === 0)
       wakeAt = Math.min(wakeAt, this.bufferedUntil);
     // A starving 'playing' pacer needs no timer: the next push pumps.
@@ -417,7 +418,7 @@ export class OutboundPacer {
   private firePlayed(now: number): void {
     const onPlayed = this.opts.onPlayed;
     if (!onPlayed) return;
-    while (this.unplayed.length > 0 && this.unplayed[0].at <= now + EPS) {
+    while (this.unplayed.length > 0 && this.unplayed.peek()!.at <= now + EPS) {
       const { frame, at } = this.unplayed.shift()!;
       try {
         // Timers fire late; the listener learns by how much, to place the frame at `at`.
@@ -433,7 +434,7 @@ export class OutboundPacer {
   private takeFrame(): AudioFrame {
     const size = Math.min(this.frameSamples, this.queuedSamples);
     const timestampMs = this.sentMs;
-    const first = this.chunks[0];
+    const first = this.chunks.peek()!;
     let data: Int16Array;
     if (first.length - this.offset >= size) {
       // A chunk of exactly one frame goes as it is (no view to allocate).
@@ -445,7 +446,7 @@ export class OutboundPacer {
       data = new Int16Array(size);
       let filled = 0;
       while (filled < size) {
-        const chunk = this.chunks[0];
+        const chunk = this.chunks.peek()!;
         const n = Math.min(size - filled, chunk.length - this.offset);
         data.set(chunk.subarray(this.offset, this.offset + n), filled);
         filled += n;
