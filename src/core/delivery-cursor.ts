@@ -15,6 +15,13 @@ export const CURSOR_FLUSH_MS = 20;
  * repeats by event id, and the kit does not ask an AI again for a message it already answered).
  */
 export class DeliveryCursor {
+  /**
+   * The one finished index waiting above the cursor, or -1. One is the common case (a turn's
+   * AI reply finishes before the message that asked for it), and a Set that gains and loses
+   * one entry per turn reallocates its table every time.
+   */
+  private waiting = -1;
+  /** Finished indices beyond `waiting`, when more than one wait. */
   private readonly finished = new Set<number>();
   private persisted: number;
   private flushing?: Promise<void>;
@@ -37,11 +44,17 @@ export class DeliveryCursor {
   complete(index: number): void {
     if (this.closed || index <= this.position) return;
     if (index !== this.position + 1) {
-      this.finished.add(index);
+      if (this.waiting < 0) this.waiting = index;
+      else if (index !== this.waiting) this.finished.add(index);
       return;
     }
     this.position = index;
-    while (this.finished.delete(this.position + 1)) this.position++;
+    for (;;) {
+      const next = this.position + 1;
+      if (this.waiting === next) this.waiting = -1;
+      else if (this.finished.size === 0 || !this.finished.delete(next)) break;
+      this.position = next;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       deadlines.add(CURSOR_FLUSH_MS, () => void this.flush());

@@ -103,6 +103,31 @@ describe('DeliveryCursor', () => {
     expect(writes).toEqual([4]);
   });
 
+  it('in any completion order, sits at the end of the contiguous prefix, repeats included', async () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + Math.floor(random() * 12);
+      // A shuffled order with some indices completed twice.
+      const order = Array.from({ length: n }, (_, i) => i).sort(() => random() - 0.5);
+      for (let k = 0; k < 3; k++) order.splice(Math.floor(random() * order.length), 0, order[0]!);
+      const cursor = new DeliveryCursor(-1, async () => {});
+      const done = new Set<number>();
+      for (const index of order) {
+        cursor.complete(index);
+        done.add(index);
+        let prefix = -1;
+        while (done.has(prefix + 1)) prefix++;
+        expect(cursor.index).toBe(prefix);
+      }
+      expect(cursor.index).toBe(n - 1);
+      await cursor.close();
+    }
+  });
+
   it('a failed write is retried by the next flush', async () => {
     let fail = true;
     const writes: number[] = [];
