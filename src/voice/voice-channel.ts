@@ -256,6 +256,10 @@ export class VoiceChannel extends Channel implements VoiceChannelHost {
   turnComplete(rt: VoiceSessionRuntime): void {
     const turn = rt.turn;
     if (!turn) return;
+    // Every mark is made: the session lets go of the turn now, so it dies young instead of
+    // waiting (and being promoted) until the next turn replaces it. The turn's own step in
+    // VoiceTurns keeps it until its trace is written.
+    rt.turn = undefined;
     this.traceTurn(rt, turn);
     this.fire(
       HookTrigger.ON_TURN_COMPLETE,
