@@ -4,7 +4,7 @@ import type { AsyncQueue } from '../providers/shared/async-queue.js';
 import { PhraseChunker } from '../providers/shared/phrase-chunker.js';
 import { bytesToInt16 } from './audio/pcm.js';
 import type { InterruptionStrategy } from './interruption.js';
-import { OutboundPacer, type PacerClock } from './pacer.js';
+import { OutboundPacer, type PacerClock, type PacerDrainResult } from './pacer.js';
 import { InputGate } from './session-hooks.js';
 import type { AudioPipelineSession } from './pipeline/audio-pipeline-session.js';
 import type { TurnClock } from './turn-metrics.js';
@@ -160,7 +160,12 @@ export class VoiceSessionRuntime {
     if (tail) this.pacer.push(tail.data);
     this.pacer.end();
     // The reply stays current until it has been heard: barge-in needs its text until then.
-    const result = await this.pacer.drained;
+    // Waited for with a callback, not an `await`: a suspended async function keeps its whole
+    // frame (the TTS stream, the source, their generators) for as long as the reply plays.
+    return this.pacer.drained.then((result) => this.played(speech, result));
+  }
+
+  private played(speech: Speech, result: PacerDrainResult): void {
     if (this.current === speech) this.current = undefined;
     if (result.interrupted) return;
     this.host.backend.endOfResponse(this.session);
