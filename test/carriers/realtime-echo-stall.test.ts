@@ -132,15 +132,24 @@ describe('RealtimeVoiceChannel on a stalling server, over a line that echoes', (
     expect(levels.filter((db) => db > LOUD_DBFS)).toEqual([]);
   }, 60_000);
 
-  it('control: without catching the playback up, the echo of each stall reaches the model', async () => {
+  // The controls count echo the bug lets through, and how much depends on where each stall
+  // falls in the answer: alone 9 to 17 frames in every run, but once, in a run of four test
+  // files at a time, 2. A second try for them; the fixed case above gets none.
+  it('control: without catching the playback up, the echo of each stall reaches the model', {
+    timeout: 60_000,
+    retry: 2,
+  }, async () => {
     const levels = await answerOverStallingServer({ catchUp: false, byPlayout: true });
     // 9 to 17 loud frames in each of eleven runs (the fixed case: none, the loudest -120 dBFS).
     expect(levels.filter((db) => db > LOUD_DBFS).length).toBeGreaterThanOrEqual(5);
-  }, 60_000);
+  });
 
-  it('control: caught up, but placed where the callback ran, the echo still reaches the model', async () => {
+  it('control: caught up, but placed where the callback ran, the echo still reaches the model', {
+    timeout: 60_000,
+    retry: 2,
+  }, async () => {
     const levels = await answerOverStallingServer({ catchUp: true, byPlayout: false });
     // 9 to 28 in five runs.
     expect(levels.filter((db) => db > LOUD_DBFS).length).toBeGreaterThanOrEqual(5);
-  }, 60_000);
+  });
 });
