@@ -89,15 +89,20 @@ const counted = (i: number) =>
   nodes[i * NF + nId]! > youngerThan && !['native', 'synthetic'].includes(kindOf(i).split(':')[0]!);
 const kinds = new Map<string, { objects: number; bytes: number }>();
 let total = 0;
+/** Compiled code and its metadata: the JIT's, not the program's objects. */
+let code = 0;
 for (let i = 0; i < count; i++) {
   if (!counted(i)) continue;
   total += nodes[i * NF + nSize]!;
+  if (kindOf(i).startsWith('code:')) code += nodes[i * NF + nSize]!;
   const entry = kinds.get(kindOf(i)) ?? { objects: 0, bytes: 0 };
   entry.objects++;
   entry.bytes += nodes[i * NF + nSize]!;
   kinds.set(kindOf(i), entry);
 }
-console.log(`${total} bytes${since ? ` in objects younger than ${since}` : ''}\nbytes      objects  kind`);
+console.log(
+  `${total} bytes${since ? ` in objects younger than ${since}` : ''}, ${total - code} without code objects\nbytes      objects  kind`,
+);
 for (const [name, { objects, bytes }] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 40))
   console.log(String(bytes).padStart(10), String(objects).padStart(8), name);
 
