@@ -29,7 +29,6 @@ const tone = (amplitude: number): AudioFrame => ({
 
 export interface BurstCallers {
   kit: RoomKit;
-  callers: number;
   /** Every caller speaks 200 ms, then stays quiet up to the frame that would end the utterance. */
   speakAlmostToTheEnd(): Promise<void>;
   /** The quiet frame that ends every caller's utterance, on this tick. */
@@ -65,7 +64,6 @@ export async function burstCallers(callers: number): Promise<BurstCallers> {
   });
   return {
     kit,
-    callers,
     async speakAlmostToTheEnd() {
       for (let k = 0; k < 10; k++) await everyone(loud);
       for (let k = 0; k < Math.ceil(SILENCE_MS / 20) - 1; k++) await everyone(quiet);

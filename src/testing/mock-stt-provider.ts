@@ -1,4 +1,5 @@
 import { BaseSTTProvider } from '../providers/shared/speech-provider-base.js';
+import { nextUnlessAborted } from '../providers/local/abort.js';
 import { rms } from '../voice/audio/levels.js';
 import type {
   AudioChunk,
@@ -149,21 +150,13 @@ export class MockSTTProvider extends BaseSTTProvider implements STTProvider {
 /** Iterates `source` until `signal` aborts, without waiting for the source's next item. */
 export async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
-  let onAbort = () => {};
-  const aborted = new Promise<IteratorResult<T>>((resolve) => {
-    onAbort = () => resolve({ done: true, value: undefined });
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
   try {
     for (;;) {
-      const r = await Promise.race([it.next(), aborted]);
-      if (r.done) return;
+      const r = await nextUnlessAborted(it, signal);
+      if (!r || r.done) return;
       yield r.value;
     }
   } finally {
-    // A signal may outlive the call (a voice session reuses its replies' signal).
-    signal?.removeEventListener('abort', onAbort);
     void it.return?.();
   }
 }

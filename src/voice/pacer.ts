@@ -141,7 +141,7 @@ export class OutboundPacer {
   private readonly clock: PacerClock;
   private readonly opts: OutboundPacerOptions;
   private readonly chunks = new RingQueue<Int16Array>();
-  private offset = 0; // read position in chunks[0]
+  private offset = 0; // read position in the oldest chunk
   private queuedSamples = 0;
   private sentSamples = 0;
   private bufferedUntil = 0; // clock time at which everything sent so far has played
