@@ -3,9 +3,10 @@
  * and sending the same traffic as our voice server, with as little else as possible. Each
  * caller's frames go through an energy check (speech = RMS >= 300, 100 ms to start, 300 ms
  * of quiet to end); at the end of an utterance it sends the transcript, `speaking`, the
- * reply's PCM in 20 ms frames paced as our WebSocket backend paces them (100 ms ahead of real
- * time, topped up 60 ms at a time in one corked write) from one shared timer, the assistant
- * transcript and `speaking: false`; speech over a reply clears it (barge-in).
+ * reply's PCM in 20 ms frames paced as our WebSocket backend paces them (its own
+ * `WEBSOCKET_PACING`: 160 ms ahead of real time, topped up 100 ms at a time in one corked
+ * write) from one shared timer, the assistant transcript and `speaking: false`; speech over a
+ * reply clears it (barge-in).
  *
  * For the harness's own test, faults it must catch: `--reply-delay-ms=N` starts every reply
  * N ms late, `--drop-every=N` never answers every Nth utterance of a caller.
@@ -13,6 +14,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { WEBSOCKET_PACING } from '../src/voice/backends/websocket-voice-base.js';
 import { announce, serveStats } from './voice-server-stats.js';
 import { CLIENT_RATE, REPLY_TEXT, replyBytes, SILENCE_MS } from './voice-traffic.js';
 
@@ -22,8 +24,11 @@ const REPLY_DELAY_MS = option('reply-delay-ms');
 const DROP_EVERY = option('drop-every');
 const FRAME_BYTES = 640;
 const FRAME_MS = 20;
-const LEAD_MS = 100;
-const BATCH_MS = 60;
+// Our transport's own figures, so the two servers never send different traffic: from
+// 2026-12-01 to 2026-12-03 this file kept the older 100/60 (three frames a write against our
+// five), which made every write of the bare server's carry less than ours.
+const LEAD_MS = WEBSOCKET_PACING.leadMs;
+const BATCH_MS = WEBSOCKET_PACING.batchMs;
 const reply = Buffer.alloc(replyBytes());
 for (let i = 0; i < reply.length / 2; i++)
   reply.writeInt16LE(Math.round(3277 * Math.sin((2 * Math.PI * 440 * i) / CLIENT_RATE)), i * 2);
